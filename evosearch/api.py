@@ -1,0 +1,32 @@
+"""The Python API: open an index for writing or searching with the matching encoder.
+
+    from evosearch.api import open_index
+    store, encoder = open_index()
+    answer = evosearch.search.ask(store, encoder, "what did I decide last week")
+"""
+
+from __future__ import annotations
+
+from .config import default_db_uri
+from .encoder import Encoder, load_encoder
+from .errors import StoreError
+from .store import Store
+
+
+def open_index(db: str | None = None, *, write: bool = False, rebuild: bool = False) -> tuple[Store, Encoder]:
+    """(store, encoder) for the index at db (default: the user's). write=True creates it if missing."""
+    uri = db or default_db_uri()
+    if rebuild:
+        Store.drop(uri)
+    if write or rebuild:
+        encoder = load_encoder()
+        store = Store.open(uri, model_id=encoder.model_id, dim=encoder.dim, memory_shape=(encoder.memory_slots, encoder.dim))
+        return store, encoder
+    store = Store.open(uri)
+    encoder = load_encoder()
+    if store.model_id != encoder.model_id:
+        raise StoreError(
+            f"the index at {uri} was built with encoder {store.model_id}, but the current one is {encoder.model_id}",
+            "run `evosearch index --rebuild PATH` to re-encode it",
+        )
+    return store, encoder

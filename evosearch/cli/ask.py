@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import json as jsonlib
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..errors import QueryError
+from ..options import DbOption, JsonOption, LimitOption, NowOption, SinceOption, UntilOption
+from ..output import print_json, print_results, reports_errors
+
+
+def _reference_time(now: str | None) -> datetime:
+    local_now = datetime.now(timezone.utc).astimezone()
+    if not now:
+        return local_now
+    from ..timephrases import parse_when
+
+    return parse_when(now, local_now)
+
+
+def _read_queries(path: Path) -> list[tuple[str, str | None]]:
+    """One query per line, or JSON Lines with "query" and an optional "now"."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        raise QueryError(f"{path}: cannot read the query file ({e})", "pass a UTF-8 text file, one query per line") from e
+    queries = []
+    for n, line in enumerate(lines, 1):
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith("{"):
+            try:
+                item = jsonlib.loads(line)
+                queries.append((str(item["query"]), item.get("now")))
+            except (ValueError, KeyError, TypeError) as e:
+                raise QueryError(f"{path}:{n}: not a query object ({e})", 'write {"query": "...", "now": "2026-11-20"} or a plain line') from e
+        else:
+            queries.append((line, None))
+    return queries
+
+
+@reports_errors
+def ask(
+    query: Annotated[Optional[str], typer.Argument(help="What to look for, in plain words.", show_default=False)] = None,
+    limit: LimitOption = 10,
+    json: JsonOption = False,
+    explain: Annotated[bool, typer.Option("--explain", help="Show how each score was built.")] = False,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    source: Annotated[Optional[str], typer.Option("--source", help="Only sources whose path (or file name) matches this glob.")] = None,
+    now: NowOption = None,
+    queries: Annotated[
+        Optional[Path], typer.Option("--queries", help="Answer every query in FILE (lines or JSONL); prints JSON Lines.")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Find the passages that answer QUERY, best first.
+
+    Time phrases in the query ("last week", "in March", "since Monday") rank passages from
+    that window first; words like "latest" or "originally" favour the newest or oldest match.
+    """
+    from ..api import open_index
+    from ..search import ask as run_query
+    from ..timephrases import parse_when
+
+    if (query is None) == (queries is None):
+        raise typer.BadParameter("give a QUERY or --queries FILE (one of them)")
+    reference = _reference_time(now)
+    since_t = parse_when(since, reference) if since else None
+    until_t = parse_when(until, reference, end_of_period=True) if until else None
+    store, encoder = open_index(db)
+
+    def answer(text: str, at: datetime) -> dict:
+        return run_query(store, encoder, text, now=at, limit=limit, since=since_t, until=until_t, source=source)
+
+    if queries is not None:
+        for text, query_now in _read_queries(queries):
+            print_json(answer(text, parse_when(query_now, reference) if query_now else reference))
+        return
+    result = answer(query, reference)
+    if json:
+        print_json(result)
+    else:
+        print_results(result, explain)

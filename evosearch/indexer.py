@@ -1,0 +1,270 @@
+"""`evosearch index`: files -> streams -> segments -> encoder -> store, incrementally.
+
+What gets (re)encoded is decided by comparing each stream's new segment hashes with the
+stored ones, position by position. The first mismatch is where encoding restarts, from
+the latest memory snapshot at or before it. This one rule covers a new file, an appended
+file (mismatch at the old end), an edited file (mismatch at the first changed segment)
+and a run killed halfway (mismatch where the stored rows stop).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import SNAPSHOT_EVERY
+from .encode import StreamJob, encode_streams
+from .encoder import Encoder
+from .errors import EvosearchError, SourceError
+from .segment import Segment, segment_stream
+from .sources.detect import read_source
+from .sources.walk import iter_source_files
+from .store import SourceRecord, Store
+
+# Files are read and segmented in groups, so memory stays bounded whatever the corpus size.
+GROUP_SEGMENTS = 4096
+# Rows are written in batches: fewer, larger LanceDB fragments.
+WRITE_ROWS = 512
+
+
+class IndexProgress:
+    """Hooks the CLI overrides to draw progress; the core only calls them."""
+
+    def files_found(self, total: int) -> None: ...
+    def file_done(self, path: str) -> None: ...
+    def segments_planned(self, count: int) -> None: ...
+    def segments_done(self, count: int) -> None: ...
+
+
+@dataclass
+class IndexReport:
+    indexed: int = 0  # files (re)encoded, fully or from a changed point
+    unchanged: int = 0
+    skipped: int = 0  # unreadable or unsupported; warned
+    removed: int = 0  # gone from an indexed folder
+    segments_encoded: int = 0
+    segments_reused: int = 0
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """False only when nothing could be indexed (the request failed)."""
+        return self.indexed + self.unchanged + self.removed > 0 or self.skipped == 0
+
+
+@dataclass
+class _PendingFile:
+    record: SourceRecord
+    open_jobs: int
+
+
+def _file_hash(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _first_change(stored: list[tuple[int, str]], segments: list[Segment]) -> int:
+    """The first position whose stored segment is missing or differs (len(segments) if none)."""
+    for i, seg in enumerate(segments):
+        if i >= len(stored) or stored[i] != (i, seg.content_hash):
+            return i
+    return len(segments)
+
+
+def _segment_row(stream, seg: Segment, position: int, vector) -> dict:
+    return {
+        "id": f"{stream.stream_id}@{position}",
+        "stream_id": stream.stream_id,
+        "path": stream.path,
+        "position": position,
+        "title": stream.title,
+        "format": stream.format,
+        "text": seg.text,
+        "vector": vector,
+        "time": seg.time,
+        "time_end": seg.time_end,
+        "speaker": ", ".join(seg.speakers) or None,
+        "message_ids": list(seg.message_ids),
+        "line_start": seg.line_start,
+        "line_end": seg.line_end,
+        "content_hash": seg.content_hash,
+    }
+
+
+class Indexer:
+    def __init__(self, store: Store, encoder: Encoder, warn: Callable[[str], None], progress: IndexProgress | None = None):
+        self.store = store
+        self.encoder = encoder
+        self.progress = progress or IndexProgress()
+        self.report = IndexReport()
+        self._warn = warn
+
+    def warn(self, message: str) -> None:
+        self.report.warnings.append(message)
+        self._warn(message)
+
+    def run(self, paths: list[Path]) -> IndexReport:
+        started = time.monotonic()
+        roots = [Path(os.path.abspath(p)) for p in paths]
+        files = list(iter_source_files(roots, self.warn))
+        self.progress.files_found(len(files))
+        known = self.store.sources()
+        group: list[tuple[SourceRecord, list]] = []
+        planned = 0
+        for path in files:
+            planned_file = self._plan_file(path, known.get(str(path)))
+            if planned_file is not None:
+                group.append(planned_file)
+                planned += sum(len(job.texts) for job in planned_file[1])
+            if planned >= GROUP_SEGMENTS:
+                self._encode_group(group)
+                group, planned = [], 0
+        self._encode_group(group)
+        self._remove_missing(roots, {str(p) for p in files}, known)
+        self.store.finish_writes()
+        self.report.seconds = time.monotonic() - started
+        return self.report
+
+    # ---- planning -------------------------------------------------------------------------
+
+    def _plan_file(self, path: Path, known: SourceRecord | None):
+        """None when the file needs no encoding; else (record to write when done, jobs)."""
+        try:
+            stat = path.stat()
+            if known and known.size == stat.st_size and known.mtime == stat.st_mtime:
+                self._unchanged(path)
+                return None
+            digest = _file_hash(path)
+            if known and known.hash == digest and self._streams_complete(known):
+                self.store.put_source(SourceRecord(**{**known.__dict__, "mtime": stat.st_mtime}))
+                self._unchanged(path)
+                return None
+            streams = read_source(path, self.warn)
+        except SourceError as e:
+            self.warn(e.message + (f" — {e.hint}" if e.hint else ""))
+            self.report.skipped += 1
+            self.progress.file_done(str(path))
+            return None
+        except OSError as e:
+            self.warn(f"{path}: cannot read ({e.strerror or e}) — check permissions")
+            self.report.skipped += 1
+            self.progress.file_done(str(path))
+            return None
+        jobs = []
+        total_segments = 0
+        for stream in streams:
+            segments = segment_stream(stream)
+            total_segments += len(segments)
+            job = self._plan_stream(stream, segments)
+            if job is not None:
+                jobs.append(job)
+        live = {s.stream_id for s in streams}
+        gone = set(self.store.stream_ids_for_path(str(path))) - live
+        if known:
+            gone |= set(known.stream_ids) - live
+        if gone:
+            self.store.delete_streams_from(sorted(gone), 0)
+        record = SourceRecord(
+            path=str(path),
+            size=stat.st_size,
+            mtime=stat.st_mtime,
+            hash=digest,
+            format=streams[0].format if streams else "?",
+            stream_ids=[s.stream_id for s in streams],
+            segment_count=total_segments,
+        )
+        self.report.indexed += 1
+        return record, jobs
+
+    def _streams_complete(self, known: SourceRecord) -> bool:
+        stored = sum(len(self.store.stored_hashes(sid)) for sid in known.stream_ids)
+        return stored == known.segment_count
+
+    def _unchanged(self, path: Path) -> None:
+        self.report.unchanged += 1
+        self.progress.file_done(str(path))
+
+    def _plan_stream(self, stream, segments: list[Segment]):
+        stored = self.store.stored_hashes(stream.stream_id)
+        change = _first_change(stored, segments)
+        if change == len(segments) and len(stored) == len(segments):
+            self.report.segments_reused += len(segments)
+            return None
+        if change == len(segments):  # the stream shrank: only drop its stale tail
+            self.store.delete_streams_from([stream.stream_id], change)
+            self.report.segments_reused += change
+            return None
+        snapshot = self.store.latest_snapshot(stream.stream_id, change - 1)
+        start, memory = (snapshot[0] + 1, snapshot[1]) if snapshot else (0, self.encoder.empty_memory(1)[0])
+        self.store.delete_streams_from([stream.stream_id], start)
+        self.report.segments_reused += start
+        return StreamJob(key=(stream, segments), texts=[s.text for s in segments[start:]], start=start, memory=memory)
+
+    # ---- encoding and writing --------------------------------------------------------------
+
+    def _encode_group(self, group: list[tuple[SourceRecord, list]]) -> None:
+        pending: dict[int, _PendingFile] = {}
+        owner: dict[int, int] = {}
+        jobs = []
+        for n, (record, file_jobs) in enumerate(group):
+            pending[n] = _PendingFile(record, len(file_jobs))
+            for job in file_jobs:
+                owner[id(job)] = n
+                jobs.append(job)
+        self.progress.segments_planned(sum(len(j.texts) for j in jobs))
+        segment_rows, snapshot_rows, finished = [], [], []
+
+        def flush():
+            self.store.add_segments(segment_rows)
+            self.store.add_snapshots(snapshot_rows)
+            self.progress.segments_done(len(segment_rows))
+            for n in finished:
+                self._file_complete(pending[n].record)
+            segment_rows.clear(), snapshot_rows.clear(), finished.clear()
+
+        for n, p in pending.items():  # files with nothing to encode (only removals) are complete now
+            if p.open_jobs == 0:
+                finished.append(n)
+        for out in encode_streams(jobs, self.encoder):
+            stream, segments = out.job.key
+            segment_rows.append(_segment_row(stream, segments[out.position], out.position, out.embedding))
+            if out.last or (out.position + 1) % SNAPSHOT_EVERY == 0:
+                snapshot_rows.append((stream.stream_id, out.position, out.memory))
+            self.report.segments_encoded += 1
+            if out.last:
+                n = owner[id(out.job)]
+                pending[n].open_jobs -= 1
+                if pending[n].open_jobs == 0:
+                    finished.append(n)
+            if len(segment_rows) >= WRITE_ROWS:
+                flush()
+        flush()
+
+    def _file_complete(self, record: SourceRecord) -> None:
+        self.store.put_source(record)
+        self.progress.file_done(record.path)
+
+    def _remove_missing(self, roots: list[Path], seen: set[str], known: dict[str, SourceRecord]) -> None:
+        """Sources under an indexed folder that the walk no longer yields (deleted or now ignored)."""
+        folders = [str(r) + os.sep for r in roots if r.is_dir()]
+        for path, record in known.items():
+            if path not in seen and any(path.startswith(f) for f in folders):
+                self.store.delete_source(record)
+                self.report.removed += 1
+
+
+def index_paths(
+    paths: list[Path], store: Store, encoder: Encoder, warn: Callable[[str], None], progress: IndexProgress | None = None
+) -> IndexReport:
+    """Index files and folders into store; see the module docstring for what is re-encoded."""
+    if not paths:
+        raise EvosearchError("nothing to index", "pass one or more files or folders: `evosearch index ~/notes`")
+    return Indexer(store, encoder, warn, progress).run(paths)

@@ -1,0 +1,32 @@
+"""Options shared by several commands. Each falls back to an EVOSEARCH_* environment variable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+DbOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--db",
+        envvar="EVOSEARCH_DB",
+        help="Index location: a folder, or an object-store URI (s3://bucket/evosearch). Default: <data dir>/index.",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout instead of a table.")]
+LimitOption = Annotated[int, typer.Option("--limit", "-n", min=1, help="How many passages to show.")]
+SinceOption = Annotated[
+    Optional[str], typer.Option("--since", help="Only passages from this time on: a date (2026-03-01) or a phrase ('last week').")
+]
+UntilOption = Annotated[
+    Optional[str], typer.Option("--until", help="Only passages before the end of this date or phrase ('yesterday' includes all of yesterday).")
+]
+NowOption = Annotated[
+    Optional[str],
+    typer.Option("--now", envvar="EVOSEARCH_NOW", help="Reference time for relative phrases like 'last week'. Default: now."),
+]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary; warnings still go to stderr.")]
+PathsArgument = Annotated[list[Path], typer.Argument(help="Files and folders.", show_default=False)]

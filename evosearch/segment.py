@@ -1,0 +1,99 @@
+"""Token-budget segmentation: pack a stream's units into segments the encoder reads one at a time."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from .config import CHAT_SEGMENT_MAX_MESSAGES, CHAT_SEGMENT_TOKENS, DOC_SEGMENT_TOKENS
+from .sources.base import Stream, Unit
+
+_WORDISH = re.compile(r"\w+|[^\w\s]")
+# WordPiece splits English into about 1.3 pieces per word or punctuation mark; counting
+# this way keeps segmentation independent of the model and fast.
+_PIECES_PER_WORD = 1.3
+
+
+def approx_tokens(text: str) -> int:
+    return int(len(_WORDISH.findall(text)) * _PIECES_PER_WORD) + 1
+
+
+@dataclass(frozen=True)
+class Segment:
+    text: str  # what the encoder reads; chat lines are "Speaker: text"
+    time: datetime | None  # of the first unit
+    time_end: datetime | None  # of the last unit
+    speakers: tuple[str, ...]
+    message_ids: tuple[str, ...]
+    line_start: int | None
+    line_end: int | None
+
+    @property
+    def content_hash(self) -> str:
+        """Identity of what was encoded; a changed hash means this segment (and its successors) must be re-encoded."""
+        h = hashlib.sha1(self.text.encode())
+        h.update(str(self.time).encode())
+        h.update("\x1f".join(self.message_ids).encode())
+        return h.hexdigest()
+
+
+def _unit_line(unit: Unit) -> str:
+    return f"{unit.speaker}: {unit.text}" if unit.speaker else unit.text
+
+
+def _split_long(unit: Unit, budget: int) -> list[Unit]:
+    """A unit above the budget is cut at word boundaries; each piece keeps the unit's place."""
+    words = unit.text.split(" ")
+    pieces: list[Unit] = []
+    current: list[str] = []
+    for word in words:
+        current.append(word)
+        if approx_tokens(" ".join(current)) >= budget:
+            pieces.append(Unit(**{**unit.__dict__, "text": " ".join(current)}))
+            current = []
+    if current:
+        pieces.append(Unit(**{**unit.__dict__, "text": " ".join(current)}))
+    return pieces
+
+
+def _make_segment(units: list[Unit], is_chat: bool) -> Segment:
+    sep = "\n" if is_chat else "\n\n"
+    speakers = tuple(dict.fromkeys(u.speaker for u in units if u.speaker))
+    times = [u.time for u in units if u.time is not None]
+    lines = [u.line_start for u in units if u.line_start is not None]
+    ends = [u.line_end for u in units if u.line_end is not None]
+    return Segment(
+        text=sep.join(_unit_line(u) for u in units),
+        time=times[0] if times else None,
+        time_end=times[-1] if times else None,
+        speakers=speakers,
+        message_ids=tuple(dict.fromkeys(u.message_id for u in units if u.message_id is not None)),
+        line_start=min(lines) if lines else None,
+        line_end=max(ends) if ends else None,
+    )
+
+
+def segment_stream(stream: Stream) -> list[Segment]:
+    """Consecutive units packed up to the budget; paragraph and message boundaries are never cut
+    unless one unit alone is over budget. Documents also break where the date changes, so a
+    segment never spans two dated sections."""
+    is_chat = stream.is_chat
+    budget = CHAT_SEGMENT_TOKENS if is_chat else DOC_SEGMENT_TOKENS
+    max_units = CHAT_SEGMENT_MAX_MESSAGES if is_chat else 10**9
+    segments: list[Segment] = []
+    current: list[Unit] = []
+    used = 0
+    for unit in stream.units:
+        for piece in _split_long(unit, budget) if approx_tokens(unit.text) > budget else [unit]:
+            cost = approx_tokens(_unit_line(piece))
+            date_changes = not is_chat and current and current[-1].time != piece.time
+            if current and (used + cost > budget or len(current) >= max_units or date_changes):
+                segments.append(_make_segment(current, is_chat))
+                current, used = [], 0
+            current.append(piece)
+            used += cost
+    if current:
+        segments.append(_make_segment(current, is_chat))
+    return segments

@@ -1,0 +1,349 @@
+"""The index: the only module that imports lancedb.
+
+Three tables, written in an order that keeps the index consistent if a run is killed:
+- segments: one row per encoded segment (vector, text, place, time) — the truth of what is stored;
+- snapshots: the memory queue after segment `position` of a stream, to resume without re-encoding;
+- sources: one row per indexed file, written last, after all its segments; its hash says
+  "this file is fully indexed at this content".
+A kill between those writes leaves extra or missing rows that the next run detects by
+comparing segment hashes position by position (see indexer.py), never a broken table.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from .config import is_local_uri
+from .errors import StoreError
+
+SCHEMA_VERSION = 1
+SEGMENTS, SOURCES, SNAPSHOTS, META = "segments", "sources", "snapshots", "meta"
+
+warnings.filterwarnings("ignore", category=DeprecationWarning, module="lancedb")
+
+
+def sql_str(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def sql_in(column: str, values: list[str]) -> str:
+    return f"{column} IN ({', '.join(sql_str(v) for v in values)})"
+
+
+def sql_time(t: datetime) -> str:
+    utc = t.astimezone(timezone.utc).replace(tzinfo=None)
+    return f"timestamp '{utc.isoformat(sep=' ', timespec='microseconds')}'"
+
+
+def _schemas(dim: int):
+    import pyarrow as pa
+
+    ts = pa.timestamp("us", tz="UTC")
+    segments = pa.schema(
+        [
+            ("id", pa.string()),  # "<stream_id>@<position>"
+            ("stream_id", pa.string()),
+            ("path", pa.string()),
+            ("position", pa.int32()),
+            ("title", pa.string()),
+            ("format", pa.string()),
+            ("text", pa.string()),
+            ("vector", pa.list_(pa.float32(), dim)),
+            ("time", ts),
+            ("time_end", ts),
+            ("speaker", pa.string()),
+            ("message_ids", pa.list_(pa.string())),
+            ("line_start", pa.int32()),
+            ("line_end", pa.int32()),
+            ("content_hash", pa.string()),
+        ]
+    )
+    snapshots = pa.schema(
+        [
+            ("stream_id", pa.string()),
+            ("position", pa.int32()),
+            ("memory", pa.binary()),  # float16 (Q, D), row-major
+        ]
+    )
+    sources = pa.schema(
+        [
+            ("path", pa.string()),
+            ("size", pa.int64()),
+            ("mtime", pa.float64()),
+            ("hash", pa.string()),
+            ("format", pa.string()),
+            ("stream_ids", pa.list_(pa.string())),
+            ("segment_count", pa.int32()),
+            ("model_id", pa.string()),
+            ("schema_version", pa.int32()),
+            ("indexed_at", ts),
+        ]
+    )
+    meta = pa.schema([("key", pa.string()), ("value", pa.string())])
+    return {SEGMENTS: segments, SNAPSHOTS: snapshots, SOURCES: sources, META: meta}
+
+
+@dataclass
+class SourceRecord:
+    path: str
+    size: int
+    mtime: float
+    hash: str
+    format: str
+    stream_ids: list[str]
+    segment_count: int
+
+
+class Store:
+    """A LanceDB database at a local path or an object-store URI (s3://, gs://, az://)."""
+
+    def __init__(self, uri: str, db, tables: dict, meta: dict[str, str]):
+        self.uri = uri
+        self._db = db
+        self._tables = tables
+        self.meta = meta
+
+    # ---- opening -------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, uri: str, *, model_id: str | None = None, dim: int | None = None, memory_shape=None) -> "Store":
+        """Open the index. With model_id/dim given (indexing), create it if missing and refuse a
+        different model; without (searching), it must exist."""
+        import lancedb
+
+        creating = model_id is not None
+        if not creating and is_local_uri(uri) and not Path(uri.removeprefix("file://")).exists():
+            raise StoreError(f"no index at {uri}", "run `evosearch index PATH` first, or pass --db")
+        try:
+            db = lancedb.connect(uri)
+            names = set(db.list_tables().tables)
+        except Exception as e:  # lancedb raises plain OSError/ValueError/RuntimeError for bad URIs
+            raise StoreError(f"cannot open the index at {uri}: {e}", "check --db / $EVOSEARCH_DB and credentials") from e
+        if not creating and SEGMENTS not in names:
+            raise StoreError(f"no index at {uri}", "run `evosearch index PATH` first, or pass --db")
+        tables = {}
+        if creating:
+            for name, schema in _schemas(dim).items():
+                tables[name] = db.open_table(name) if name in names else db.create_table(name, schema=schema, exist_ok=True)
+        else:
+            tables = {name: db.open_table(name) for name in (SEGMENTS, SNAPSHOTS, SOURCES, META) if name in names}
+        meta = {r["key"]: r["value"] for r in tables[META].to_arrow().to_pylist()} if META in tables else {}
+        if meta.get("schema_version", str(SCHEMA_VERSION)) != str(SCHEMA_VERSION):
+            raise StoreError(
+                f"the index at {uri} has schema version {meta['schema_version']}, this evosearch writes {SCHEMA_VERSION}",
+                "run `evosearch index --rebuild PATH`",
+            )
+        if creating:
+            if meta and meta.get("model_id") != model_id:
+                raise StoreError(
+                    f"the index at {uri} was built with encoder {meta.get('model_id')}, not {model_id}",
+                    "run `evosearch index --rebuild PATH` to re-encode everything with the current encoder",
+                )
+            if not meta:
+                meta = {
+                    "model_id": model_id,
+                    "dim": str(dim),
+                    "memory_slots": str(memory_shape[0]),
+                    "schema_version": str(SCHEMA_VERSION),
+                }
+                tables[META].add([{"key": k, "value": v} for k, v in meta.items()])
+        return cls(uri, db, tables, meta)
+
+    @staticmethod
+    def drop(uri: str) -> None:
+        """Delete every evosearch table at uri (for --rebuild)."""
+        import lancedb
+
+        db = lancedb.connect(uri)
+        for name in set(db.list_tables().tables) & {SEGMENTS, SNAPSHOTS, SOURCES, META}:
+            db.drop_table(name)
+
+    @property
+    def model_id(self) -> str:
+        return self.meta.get("model_id", "?")
+
+    def table(self, name: str):
+        return self._tables[name]
+
+    # ---- sources -------------------------------------------------------------------------
+
+    def sources(self) -> dict[str, SourceRecord]:
+        rows = self._tables[SOURCES].to_arrow().to_pylist()
+        return {
+            r["path"]: SourceRecord(
+                r["path"], r["size"], r["mtime"], r["hash"], r["format"], list(r["stream_ids"] or []), r["segment_count"]
+            )
+            for r in rows
+        }
+
+    def put_source(self, record: SourceRecord) -> None:
+        row = {
+            **record.__dict__,
+            "model_id": self.model_id,
+            "schema_version": SCHEMA_VERSION,
+            "indexed_at": datetime.now(timezone.utc),
+        }
+        (
+            self._tables[SOURCES]
+            .merge_insert("path")
+            .when_matched_update_all()
+            .when_not_matched_insert_all()
+            .execute([row])
+        )
+
+    def delete_source(self, record: SourceRecord) -> None:
+        """Vectors and snapshots first, then the row: a kill in between leaves a source row whose
+        streams are gone, which the next index run re-encodes, never orphaned vectors."""
+        if record.stream_ids:
+            self.delete_streams_from(record.stream_ids, 0)
+        self._tables[SOURCES].delete(f"path = {sql_str(record.path)}")
+
+    # ---- segments and snapshots ------------------------------------------------------------
+
+    def stored_hashes(self, stream_id: str) -> list[tuple[int, str]]:
+        """(position, content_hash) of a stream's stored segments, in position order."""
+        rows = (
+            self._tables[SEGMENTS]
+            .search()
+            .where(f"stream_id = {sql_str(stream_id)}")
+            .select(["position", "content_hash"])
+            .limit(None)
+            .to_arrow()
+            .to_pylist()
+        )
+        return sorted((r["position"], r["content_hash"]) for r in rows)
+
+    def stream_ids_for_path(self, path: str) -> list[str]:
+        rows = self._tables[SEGMENTS].search().where(f"path = {sql_str(path)}").select(["stream_id"]).limit(None).to_arrow()
+        return sorted(set(rows.column("stream_id").to_pylist()))
+
+    def latest_snapshot(self, stream_id: str, at_most: int) -> tuple[int, np.ndarray] | None:
+        """The memory after the latest snapshotted position <= at_most, or None."""
+        if at_most < 0:
+            return None
+        rows = (
+            self._tables[SNAPSHOTS]
+            .search()
+            .where(f"stream_id = {sql_str(stream_id)} AND position <= {int(at_most)}")
+            .select(["position", "memory"])
+            .limit(None)
+            .to_arrow()
+            .to_pylist()
+        )
+        if not rows:
+            return None
+        best = max(rows, key=lambda r: r["position"])
+        q, d = self.memory_shape
+        memory = np.frombuffer(best["memory"], dtype=np.float16).reshape(q, d).astype(np.float32)
+        return best["position"], memory
+
+    @property
+    def memory_shape(self) -> tuple[int, int]:
+        return int(self.meta["memory_slots"]), int(self.meta["dim"])
+
+    def delete_streams_from(self, stream_ids: list[str], position: int) -> None:
+        """Drop segments and snapshots at positions >= position. Snapshots go first so that a
+        snapshot never outlives the segments it summarises."""
+        where = f"{sql_in('stream_id', stream_ids)} AND position >= {int(position)}"
+        self._tables[SNAPSHOTS].delete(where)
+        self._tables[SEGMENTS].delete(where)
+
+    def add_segments(self, rows: list[dict]) -> None:
+        if rows:
+            self._tables[SEGMENTS].add(rows)
+
+    def add_snapshots(self, rows: list[tuple[str, int, np.ndarray]]) -> None:
+        if rows:
+            self._tables[SNAPSHOTS].add(
+                [{"stream_id": s, "position": p, "memory": m.astype(np.float16).tobytes()} for s, p, m in rows]
+            )
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.meta[key] = value
+        (
+            self._tables[META]
+            .merge_insert("key")
+            .when_matched_update_all()
+            .when_not_matched_insert_all()
+            .execute([{"key": key, "value": value}])
+        )
+
+    # ---- maintenance -----------------------------------------------------------------------
+
+    def finish_writes(self) -> None:
+        """Compact small fragments and (re)build the full-text index over new rows."""
+        from lancedb.index import FTS
+
+        segments = self._tables[SEGMENTS]
+        if segments.count_rows() == 0:
+            return
+        segments.create_index("text", config=FTS(stem=True, remove_stop_words=True), replace=True)
+        for table in self._tables.values():
+            table.optimize()
+
+    # ---- search ------------------------------------------------------------------------------
+
+    RESULT_COLUMNS = [
+        "id", "stream_id", "path", "position", "title", "format", "text", "time", "time_end",
+        "speaker", "message_ids", "line_start", "line_end",
+    ]
+
+    def vector_search(self, vector: np.ndarray, limit: int, where: str | None) -> list[dict]:
+        q = self._tables[SEGMENTS].search(vector.astype(np.float32), vector_column_name="vector").distance_type("cosine")
+        if where:
+            q = q.where(where, prefilter=True)
+        rows = q.select(self.RESULT_COLUMNS).limit(limit).to_arrow().to_pylist()
+        for r in rows:
+            r["similarity"] = 1.0 - r.pop("_distance")
+        return rows
+
+    def text_search(self, text: str, limit: int, where: str | None) -> list[dict]:
+        if not text.strip():
+            return []
+        q = self._tables[SEGMENTS].search(text, query_type="fts", fts_columns="text")
+        if where:
+            q = q.where(where, prefilter=True)
+        try:
+            rows = q.select(self.RESULT_COLUMNS).limit(limit).to_arrow().to_pylist()
+        except Exception as e:  # no FTS index yet (an index run was killed before finish_writes)
+            if "index" in str(e).lower():
+                return []
+            raise
+        for r in rows:
+            r["bm25"] = r.pop("_score")
+        return rows
+
+    # ---- status -------------------------------------------------------------------------------
+
+    def stats(self) -> dict:
+        seg = self._tables[SEGMENTS]
+        times = seg.search().select(["time", "time_end", "stream_id"]).limit(None).to_arrow()
+        starts = [t for t in times.column("time").to_pylist() if t]
+        ends = [t for t in times.column("time_end").to_pylist() if t]
+        sources = self._tables[SOURCES].to_arrow()
+        formats: dict[str, int] = {}
+        for f in sources.column("format").to_pylist():
+            formats[f] = formats.get(f, 0) + 1
+        return {
+            "db": self.uri,
+            "model": self.model_id,
+            "sources": sources.num_rows,
+            "formats": formats,
+            "segments": times.num_rows,
+            "streams": len(set(times.column("stream_id").to_pylist())),
+            "first_time": min(starts).isoformat() if starts else None,
+            "last_time": max(ends).isoformat() if ends else None,
+            "size_bytes": _dir_size(self.uri),
+        }
+
+
+def _dir_size(uri: str) -> int | None:
+    if not is_local_uri(uri):
+        return None
+    root = Path(uri.removeprefix("file://"))
+    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
