@@ -13,7 +13,7 @@ CHAT_SEGMENT_TOKENS = 96
 CHAT_SEGMENT_MAX_MESSAGES = 4
 # The encoder's hard limit per segment (tokens after the tokenizer, specials included).
 MAX_SEGMENT_TOKENS = 256
-# A memory snapshot is stored after every SNAPSHOT_EVERY segments of a stream (and after its last),
+# A memory snapshot is stored after every SNAPSHOT_EVERY segments of a stream (and after its last two),
 # so a grown or edited stream resumes from there instead of re-encoding its past.
 SNAPSHOT_EVERY = 8
 

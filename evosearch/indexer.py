@@ -113,7 +113,7 @@ class Indexer:
 
     def run(self, paths: list[Path]) -> IndexReport:
         started = time.monotonic()
-        roots = [Path(os.path.abspath(p)) for p in paths]
+        roots = [Path(p).expanduser().resolve() for p in paths]
         files = list(iter_source_files(roots, self.warn))
         self.progress.files_found(len(files))
         known = self.store.sources()
@@ -236,7 +236,8 @@ class Indexer:
         for out in encode_streams(jobs, self.encoder):
             stream, segments = out.job.key
             segment_rows.append(_segment_row(stream, segments[out.position], out.position, out.embedding))
-            if out.last or (out.position + 1) % SNAPSHOT_EVERY == 0:
+            # The second-to-last snapshot matters most: an appended chat usually changes its last segment.
+            if out.position >= len(segments) - 2 or (out.position + 1) % SNAPSHOT_EVERY == 0:
                 snapshot_rows.append((stream.stream_id, out.position, out.memory))
             self.report.segments_encoded += 1
             if out.last:

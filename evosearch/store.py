@@ -67,7 +67,7 @@ def _schemas(dim: int):
         [
             ("stream_id", pa.string()),
             ("position", pa.int32()),
-            ("memory", pa.binary()),  # float16 (Q, D), row-major
+            ("memory", pa.binary()),  # float32 (Q, D), row-major: exact, so a resumed stream equals a fresh one
         ]
     )
     sources = pa.schema(
@@ -239,7 +239,7 @@ class Store:
             return None
         best = max(rows, key=lambda r: r["position"])
         q, d = self.memory_shape
-        memory = np.frombuffer(best["memory"], dtype=np.float16).reshape(q, d).astype(np.float32)
+        memory = np.frombuffer(best["memory"], dtype=np.float32).reshape(q, d).copy()
         return best["position"], memory
 
     @property
@@ -260,7 +260,7 @@ class Store:
     def add_snapshots(self, rows: list[tuple[str, int, np.ndarray]]) -> None:
         if rows:
             self._tables[SNAPSHOTS].add(
-                [{"stream_id": s, "position": p, "memory": m.astype(np.float16).tobytes()} for s, p, m in rows]
+                [{"stream_id": s, "position": p, "memory": m.astype(np.float32).tobytes()} for s, p, m in rows]
             )
 
     def set_meta(self, key: str, value: str) -> None:

@@ -19,7 +19,7 @@ def forget(paths: PathsArgument, db: DbOption = None, quiet: QuietOption = False
     known = store.sources()
     removed = 0
     for path in paths:
-        target = os.path.abspath(path)
+        target = str(path.expanduser().resolve())
         matches = [r for p, r in known.items() if p == target or p.startswith(target + os.sep)]
         if not matches:
             raise EvosearchError(f"nothing indexed at {path}", "see `evosearch status --sources` for what is indexed")

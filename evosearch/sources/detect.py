@@ -1,0 +1,121 @@
+"""The one entry point for reading a source: check the bytes, tell the format by content, read it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from ..errors import SourceError
+from .base import Stream
+from .chatgpt import is_chatgpt_export, read_chatgpt
+from .jsonl_chat import read_jsonl_chat
+from .text import read_document
+
+MAX_FILE_BYTES = 256 * 2**20
+# Binary files show a NUL byte early; text (UTF-8) never holds one.
+BINARY_SNIFF_BYTES = 8 * 2**10
+# How many lines decide whether a file is JSON Lines chat.
+JSONL_SNIFF_LINES = 50
+
+JSON_LINES_SUFFIXES = frozenset({".jsonl", ".ndjson"})
+UTF8_BOM = b"\xef\xbb\xbf"
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+_IGNORE_HINT = "add it to .evosearchignore to silence this"
+_CONVERT_HINT = "convert it with iconv -t UTF-8, or add it to .evosearchignore"
+_UTF16_HINT = "it is UTF-16; convert it with iconv -f UTF-16 -t UTF-8, or add it to .evosearchignore"
+_CHAT_FORMATS = (
+    'supported chat exports: ChatGPT conversations.json, and JSON Lines with one {"ts", "speaker", "text"} '
+    'message per line; see the README section "Chat formats"'
+)
+
+
+def read_source(path: Path, warn: Callable[[str], None]) -> list[Stream]:
+    """Streams of one file, whatever its format; SourceError (message starting with the path) when it cannot be read."""
+    path = path.resolve()
+    text, mtime = _read_text(path)
+    streams = [s for s in _read_by_content(path, text, mtime, warn) if s.units]
+    if not streams:
+        raise SourceError(f"{path}: no text found", "the file holds no paragraphs or messages to index")
+    return streams
+
+
+def _read_text(path: Path) -> tuple[str, float]:
+    """The file decoded as UTF-8, and its modification time; every rejection is a SourceError."""
+    try:
+        stat = path.stat()
+        if stat.st_size > MAX_FILE_BYTES:
+            raise SourceError(
+                f"{path}: too big ({_mib(stat.st_size)}, the limit is {_mib(MAX_FILE_BYTES)})",
+                f"split it into smaller files, or {_IGNORE_HINT}",
+            )
+        data = path.read_bytes()
+    except OSError as e:
+        raise SourceError(f"{path}: cannot read ({e.strerror or e})", "check the file's permissions") from None
+    if not data.strip():
+        raise SourceError(f"{path}: empty file", "nothing to index; add text or remove it")
+    if data.startswith(UTF16_BOMS):
+        raise SourceError(f"{path}: not UTF-8 text (byte 0)", _UTF16_HINT)
+    if b"\0" in data[:BINARY_SNIFF_BYTES]:
+        raise SourceError(
+            f"{path}: binary file, not text",
+            f"evosearch reads text, markdown and chat exports; {_IGNORE_HINT}",
+        )
+    bom = len(UTF8_BOM) if data.startswith(UTF8_BOM) else 0
+    try:
+        text = data[bom:].decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise SourceError(f"{path}: not UTF-8 text (byte {bom + e.start})", _CONVERT_HINT) from None
+    if not text.strip():
+        raise SourceError(f"{path}: empty file", "nothing to index; add text or remove it")
+    return text, stat.st_mtime
+
+
+def _read_by_content(path: Path, text: str, mtime: float, warn: Callable[[str], None]) -> list[Stream]:
+    """By content first, so a .txt holding JSON Lines is chat; the suffix only breaks ties."""
+    suffix = path.suffix.lower()
+    if suffix != ".json" and text.lstrip()[:1] not in ("[", "{"):
+        if suffix in JSON_LINES_SUFFIXES:
+            return read_jsonl_chat(path, text, warn)  # it says what is wrong with the lines
+        return read_document(path, text, mtime)
+    try:
+        data, error = json.loads(text), None
+    except (ValueError, RecursionError) as e:
+        data, error = None, e
+    if error is None and is_chatgpt_export(data):
+        return read_chatgpt(path, data, warn)
+    if suffix in JSON_LINES_SUFFIXES or _looks_like_jsonl_chat(text):
+        return read_jsonl_chat(path, text, warn)
+    if suffix != ".json":
+        return read_document(path, text, mtime)
+    if isinstance(error, json.JSONDecodeError):
+        raise SourceError(
+            f"{path}: invalid JSON at line {error.lineno}, column {error.colno} ({error.msg})",
+            f"the file may be truncated or hand-edited; export it again, or {_IGNORE_HINT}",
+        )
+    if error is not None:
+        raise SourceError(f"{path}: invalid JSON ({type(error).__name__})", f"export it again, or {_IGNORE_HINT}")
+    raise SourceError(f"{path}: JSON but not a known chat export", _CHAT_FORMATS)
+
+
+def _looks_like_jsonl_chat(text: str) -> bool:
+    """Most of the first non-empty lines are JSON objects with a "text" field."""
+    lines = []
+    for line in text.split("\n"):
+        if line.strip():
+            lines.append(line)
+            if len(lines) == JSONL_SNIFF_LINES:
+                break
+    messages = 0
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except (ValueError, RecursionError):
+            continue
+        messages += isinstance(record, dict) and "text" in record
+    return messages * 2 > len(lines)
+
+
+def _mib(size: int) -> str:
+    return f"{size / 2**20:.1f} MiB" if size >= 2**20 else f"{size} bytes"

@@ -1,0 +1,40 @@
+"""Small builders shared by the indexing and CLI tests."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from evosearch.api import open_index
+
+
+def write_chat(path: Path, messages: list[tuple[str, str, str, str]], conversation: str = "team") -> None:
+    """messages: (id, ts, speaker, text)."""
+    path.write_text(
+        "".join(json.dumps({"id": i, "ts": ts, "speaker": s, "text": t, "conversation": conversation}) + "\n" for i, ts, s, t in messages)
+    )
+
+
+def chat_messages(n: int, start: int = 0) -> list[tuple[str, str, str, str]]:
+    topics = ["the launch moves to Thursday", "vendor Acme is dropped", "we picked SQLite over Postgres", "the shed roof costs 400 euros"]
+    return [
+        (f"m{i:03d}", f"2026-11-{1 + i // 10:02d}T{10 + i % 10:02d}:00:00+00:00", "Ana" if i % 2 else "Ben", f"message {i}: {topics[i % 4]}")
+        for i in range(start, start + n)
+    ]
+
+
+def make_notes(root: Path) -> Path:
+    notes = root / "notes"
+    notes.mkdir(parents=True)
+    (notes / "2026-11-02.md").write_text("# Monday\n\nDecided to use SQLite for the side project.\n\nPostgres felt heavy.\n")
+    (notes / "2026-11-09.md").write_text("# Planning\n\nThe trip moves to December.\n\nBook the train on Friday.\n")
+    (notes / "ideas.md").write_text("---\ndate: 2026-10-20\n---\n# Ideas\n\nA garden shed with a green roof.\n")
+    write_chat(notes / "team.jsonl", chat_messages(30))
+    return notes
+
+
+def index_dump(db: str) -> dict[str, tuple[str, tuple]]:
+    """id -> (content_hash, rounded vector): what must be equal between two ways of building an index."""
+    store, _ = open_index(db)
+    rows = store.table("segments").to_arrow().to_pylist()
+    return {r["id"]: (r["content_hash"], tuple(np.round(r["vector"], 4))) for r in rows}

@@ -1,0 +1,137 @@
+"""Every command through the CLI, with exact exit codes."""
+
+import json
+import subprocess
+import sys
+from datetime import datetime
+
+from typer.testing import CliRunner
+
+from evosearch.api import open_index
+from evosearch.cli.app import app
+from evosearch.search import ask
+
+from .helpers import make_notes
+
+runner = CliRunner()
+
+
+def invoke(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def test_index_ask_status_forget(tmp_path):
+    notes = make_notes(tmp_path)
+    result = invoke("index", notes)
+    assert result.exit_code == 0, result.output
+    assert "indexed 4 files" in result.stderr
+
+    result = invoke("ask", "which database did we pick", "--now", "2026-11-20")
+    assert result.exit_code == 0, result.output
+    assert "2026-11-02.md" in result.stdout
+
+    result = invoke("status", "--json")
+    assert result.exit_code == 0
+    stats = json.loads(result.stdout)
+    assert stats["sources"] == 4 and stats["streams"] == 4 and stats["segments"] > 4
+    assert stats["formats"] == {"markdown": 3, "jsonl-chat": 1}
+
+    result = invoke("forget", notes / "team.jsonl")
+    assert result.exit_code == 0
+    assert json.loads(invoke("status", "--json").stdout)["sources"] == 3
+    assert invoke("forget", notes / "team.jsonl").exit_code == 1
+
+
+def test_ask_json_equals_the_python_api(tmp_path):
+    notes = make_notes(tmp_path)
+    invoke("index", notes)
+    result = invoke("ask", "launch moves", "--json", "--now", "2026-11-20T12:00:00+00:00", "-n", "3")
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout)
+    store, encoder = open_index()
+    expected = ask(store, encoder, "launch moves", now=datetime.fromisoformat("2026-11-20T12:00:00+00:00"), limit=3)
+    assert printed == json.loads(json.dumps(expected, default=str))
+    assert len(printed["results"]) == 3
+    chat_hits = [r for r in printed["results"] if r["format"] == "jsonl-chat"]
+    assert chat_hits and all(r["message_ids"] and r["message_ids"][0].startswith("m") for r in chat_hits)
+    for r in printed["results"]:
+        assert {"path", "time", "text", "score"} <= r.keys()
+
+
+def test_time_phrase_ranks_the_window_first(tmp_path):
+    notes = make_notes(tmp_path)
+    invoke("index", notes)
+    result = invoke("ask", "what did I note last week", "--json", "--now", "2026-11-12")
+    answer = json.loads(result.stdout)
+    assert answer["window"]["phrase"] == "last week"
+    top = answer["results"][0]
+    assert top["time"].startswith("2026-11-0") and "2026-11-0" in top["time"]
+    assert "window_boost" in top["explain"]
+
+
+def test_since_until_filter_strictly(tmp_path):
+    notes = make_notes(tmp_path)
+    invoke("index", notes)
+    result = invoke("ask", "shed roof", "--json", "--since", "2026-11-05", "--until", "2026-11-09")
+    for r in json.loads(result.stdout)["results"]:
+        assert "2026-11-05" <= r["time_end"][:10] and r["time"][:10] <= "2026-11-09"
+
+
+def test_source_glob_and_explain(tmp_path):
+    notes = make_notes(tmp_path)
+    invoke("index", notes)
+    answer = json.loads(invoke("ask", "launch", "--json", "--source", "*.jsonl").stdout)
+    assert {r["path"] for r in answer["results"]} == {str(notes / "team.jsonl")}
+    result = invoke("ask", "launch", "--explain", "--source", "*.jsonl")
+    assert "rrf" in result.stdout
+    assert invoke("ask", "launch", "--source", "*.pdf").exit_code == 1
+
+
+def test_queries_file_prints_json_lines(tmp_path):
+    notes = make_notes(tmp_path)
+    invoke("index", notes)
+    qfile = tmp_path / "q.txt"
+    qfile.write_text('launch\n{"query": "trip last week", "now": "2026-11-14"}\n\n')
+    result = invoke("ask", "--queries", qfile, "-n", "2")
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(l) for l in result.stdout.splitlines()]
+    assert [l["query"] for l in lines] == ["launch", "trip last week"]
+    assert lines[1]["window"]["phrase"] == "last week"
+
+
+def test_errors_are_one_line_with_a_hint_and_exit_1(tmp_path):
+    result = invoke("ask", "anything", "--db", tmp_path / "missing")
+    assert result.exit_code == 1
+    assert "no index at" in result.stderr and "evosearch index" in result.stderr
+    assert invoke("status", "--db", tmp_path / "missing").exit_code == 1
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "x.md").write_bytes(b"\x00\xff")
+    result = invoke("index", bad)
+    assert result.exit_code == 1 and "binary" in result.stderr
+
+
+def test_bad_arguments_exit_2(tmp_path):
+    assert invoke("ask").exit_code == 2
+    assert invoke("ask", "x", "-n", "0").exit_code == 2
+    assert invoke("index").exit_code == 2
+
+
+def test_bad_time_flag_is_a_clear_error(tmp_path):
+    notes = make_notes(tmp_path)
+    invoke("index", notes)
+    result = invoke("ask", "x", "--since", "the day the music died")
+    assert result.exit_code == 1 and "cannot read" in result.stderr
+
+
+def test_help_does_not_import_torch_or_lancedb():
+    code = (
+        "import sys\n"
+        "from evosearch.cli.app import app\n"
+        "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('torch', 'lancedb', 'transformers', 'dateparser') if m in sys.modules]\n"
+        "print('HEAVY', heavy)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "HEAVY []" in out
+    assert "index" in out and "ask" in out

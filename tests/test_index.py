@@ -1,0 +1,147 @@
+"""Incremental indexing through the Python API: new, unchanged, appended, edited, deleted, killed."""
+
+import os
+import shutil
+
+import pytest
+
+from evosearch.api import open_index
+from evosearch.indexer import index_paths
+
+from .helpers import chat_messages, index_dump, make_notes, write_chat
+
+
+def run_index(paths, db):
+    store, encoder = open_index(str(db), write=True)
+    warnings = []
+    return index_paths(list(paths), store, encoder, warnings.append), warnings
+
+
+def fresh_copy_dump(src_dir, tmp_path, name):
+    """Index a copy of the folder into a new db: the reference an incremental run must equal."""
+    copy = tmp_path / f"copy-{name}"
+    shutil.copytree(src_dir, copy / src_dir.name)
+    db = tmp_path / f"fresh-{name}"
+    run_index([copy / src_dir.name], db)
+    return {k.replace(str(copy / src_dir.name), str(src_dir)): v for k, v in index_dump(str(db)).items()}
+
+
+def test_first_run_then_unchanged(tmp_path):
+    notes = make_notes(tmp_path)
+    db = tmp_path / "db"
+    report, warnings = run_index([notes], db)
+    assert (report.indexed, report.skipped, warnings) == (4, 0, [])
+    assert report.segments_encoded > 0
+    again, _ = run_index([notes], db)
+    assert (again.indexed, again.unchanged, again.segments_encoded) == (0, 4, 0)
+
+
+def test_appended_chat_encodes_only_the_new_segments_and_equals_a_fresh_index(tmp_path):
+    notes = make_notes(tmp_path)
+    db = tmp_path / "db"
+    first, _ = run_index([notes], db)
+    write_chat(notes / "team.jsonl", chat_messages(34))  # four more messages
+    report, _ = run_index([notes], db)
+    assert report.indexed == 1
+    assert report.segments_encoded <= 1 + 8  # the tail after the last snapshot (SNAPSHOT_EVERY = 8) plus the new one
+    assert report.segments_reused > 0
+    assert index_dump(str(db)) == fresh_copy_dump(notes, tmp_path, "append")
+
+
+def test_edited_note_reencodes_from_the_first_changed_segment(tmp_path):
+    notes = make_notes(tmp_path)
+    db = tmp_path / "db"
+    run_index([notes], db)
+    messages = chat_messages(30)
+    messages[20] = (messages[20][0], messages[20][1], "Ana", "edited: the launch moves to Friday")
+    write_chat(notes / "team.jsonl", messages)
+    report, _ = run_index([notes], db)
+    assert 0 < report.segments_encoded < 10
+    assert index_dump(str(db)) == fresh_copy_dump(notes, tmp_path, "edit")
+
+
+def test_deleted_and_ignored_files_leave_the_index(tmp_path):
+    notes = make_notes(tmp_path)
+    db = tmp_path / "db"
+    run_index([notes], db)
+    (notes / "ideas.md").unlink()
+    (notes / ".evosearchignore").write_text("2026-11-09.md\n")
+    report, _ = run_index([notes], db)
+    assert report.removed == 2
+    paths = {v for v in open_index(str(db))[0].sources()}
+    assert paths == {str(notes / "2026-11-02.md"), str(notes / "team.jsonl")}
+    assert index_dump(str(db)) == fresh_copy_dump(notes, tmp_path, "delete")
+
+
+def test_a_shrunk_chat_drops_its_tail(tmp_path):
+    notes = make_notes(tmp_path)
+    db = tmp_path / "db"
+    run_index([notes], db)
+    write_chat(notes / "team.jsonl", chat_messages(10))
+    run_index([notes], db)
+    assert index_dump(str(db)) == fresh_copy_dump(notes, tmp_path, "shrink")
+
+
+@pytest.mark.parametrize("crash_at", ["add_segments", "add_snapshots", "put_source"])
+@pytest.mark.parametrize("after_calls", [0, 1])
+def test_a_crash_mid_index_leaves_a_queryable_index_and_the_next_run_finishes(tmp_path, monkeypatch, crash_at, after_calls):
+    from evosearch import indexer, store as store_module
+
+    monkeypatch.setattr(indexer, "WRITE_ROWS", 4)  # many small writes, so the crash lands mid-file
+    notes = make_notes(tmp_path)
+    write_chat(notes / "team.jsonl", chat_messages(60))
+    db = tmp_path / "db"
+    original = getattr(store_module.Store, crash_at)
+    calls = {"n": 0}
+
+    def crashing(self, *args, **kwargs):
+        if calls["n"] >= after_calls:
+            raise KeyboardInterrupt("killed")
+        calls["n"] += 1
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(store_module.Store, crash_at, crashing)
+    with pytest.raises(KeyboardInterrupt):
+        run_index([notes], db)
+    monkeypatch.setattr(store_module.Store, crash_at, original)
+
+    from evosearch.search import ask
+
+    store, encoder = open_index(str(db))
+    ask(store, encoder, "launch")  # queryable, no exception
+    report, _ = run_index([notes], db)
+    assert report.indexed >= 1
+    assert index_dump(str(db)) == fresh_copy_dump(notes, tmp_path, f"{crash_at}-{after_calls}")
+    again, _ = run_index([notes], db)
+    assert again.segments_encoded == 0
+
+
+def test_bad_files_are_skipped_and_the_run_goes_on(tmp_path):
+    notes = make_notes(tmp_path)
+    (notes / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
+    (notes / "latin1.md").write_bytes("caf\xe9 cr\xe8me".encode("latin-1"))
+    (notes / "empty.md").write_text("")
+    report, warnings = run_index([notes], tmp_path / "db")
+    assert (report.indexed, report.skipped) == (4, 3)
+    assert len(warnings) == 3 and all(str(notes) in w for w in warnings)
+    assert all("\n" not in w for w in warnings)
+    assert report.ok
+
+
+def test_nothing_indexable_is_a_failed_run(tmp_path):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "a.md").write_bytes(b"\x00\x01\x02")
+    report, warnings = run_index([bad], tmp_path / "db")
+    assert not report.ok and len(warnings) == 1
+
+
+def test_permission_denied_is_one_warning(tmp_path):
+    if os.geteuid() == 0:
+        pytest.skip("root reads every file")
+    notes = make_notes(tmp_path)
+    locked = notes / "locked.md"
+    locked.write_text("secret")
+    locked.chmod(0)
+    report, warnings = run_index([notes], tmp_path / "db")
+    assert report.skipped == 1 and "locked.md" in warnings[0]
