@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
-stdout = Console(highlight=False, soft_wrap=False)
+stdout = Console(highlight=False, soft_wrap=True)  # never hard-wrap: output is often piped or grepped
 stderr = Console(stderr=True, highlight=False)
 
 SNIPPET_CHARS = 320

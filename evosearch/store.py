@@ -297,7 +297,7 @@ class Store:
         q = self._tables[SEGMENTS].search(vector.astype(np.float32), vector_column_name="vector").distance_type("cosine")
         if where:
             q = q.where(where, prefilter=True)
-        rows = q.select(self.RESULT_COLUMNS).limit(limit).to_arrow().to_pylist()
+        rows = q.select([*self.RESULT_COLUMNS, "_distance"]).limit(limit).to_arrow().to_pylist()
         for r in rows:
             r["similarity"] = 1.0 - r.pop("_distance")
         return rows
@@ -309,7 +309,7 @@ class Store:
         if where:
             q = q.where(where, prefilter=True)
         try:
-            rows = q.select(self.RESULT_COLUMNS).limit(limit).to_arrow().to_pylist()
+            rows = q.select([*self.RESULT_COLUMNS, "_score"]).limit(limit).to_arrow().to_pylist()
         except Exception as e:  # no FTS index yet (an index run was killed before finish_writes)
             if "index" in str(e).lower():
                 return []

@@ -26,7 +26,7 @@ def test_index_ask_status_forget(tmp_path):
     assert result.exit_code == 0, result.output
     assert "indexed 4 files" in result.stderr
 
-    result = invoke("ask", "which database did we pick", "--now", "2026-11-20")
+    result = invoke("ask", "SQLite for the side project", "--now", "2026-11-20")
     assert result.exit_code == 0, result.output
     assert "2026-11-02.md" in result.stdout
 

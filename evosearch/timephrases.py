@@ -1,0 +1,333 @@
+"""Time in queries: "last week", "in March", "since Monday" -> a window; "latest", "originally" -> an order.
+
+A small grammar of phrase *shapes* ("since <date>", "<n> <unit>s ago", "last <unit>") finds
+the phrase; calendar arithmetic is done here in the reference time's zone; the date inside a
+phrase ("since March 3", "before 2026-05-01") is read by dateparser, a maintained parser,
+imported only when a query holds such a phrase (it costs half a second to import).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from .errors import QueryError
+
+
+@dataclass(frozen=True)
+class TimeWindow:
+    start: datetime | None  # inclusive, timezone-aware
+    end: datetime | None  # exclusive, timezone-aware
+    phrase: str  # the words of the query that produced it
+
+
+@dataclass(frozen=True)
+class TimeIntent:
+    window: TimeWindow | None
+    order: str | None  # "newest" or "oldest"
+    order_word: str | None
+    rest: str  # the query without the time phrase, whitespace normalised
+
+
+RECENT_DAYS = 14  # "recently", "lately"
+NUMBERS = {w: n for n, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
+NUMBERS.update({"a": 1, "an": 1, "a couple of": 2, "a few": 3, "several": 3})
+MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"]
+MONTH_ABBR = {m[:3]: i + 1 for i, m in enumerate(MONTHS)} | {"sept": 9}
+WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+SEASON_START_MONTH = {"spring": 3, "summer": 6, "autumn": 9, "fall": 9, "winter": 12}  # meteorological, northern
+
+_NUM = r"(?P<n>\d{1,3}|a couple of|a few|several|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
+_UNIT = r"(?P<unit>day|week|month|year)s?"
+_MONTH = r"(?P<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+_WEEKDAY = r"(?P<weekday>monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+# What may start the date after "since/before/after/until/on": a cheap guard so that
+# "since we moved" never reaches the date parser.
+_DATEISH = (
+    r"(?P<date>(?:\d{1,4}[-/.]\d{1,2}(?:[-/.]\d{1,4})?|\d{1,2}(?:st|nd|rd|th)?\s+" + _MONTH.replace("?P<month>", "?:")
+    + r"|" + _MONTH.replace("?P<month>", "?:") + r"\s+\d{1,2}(?:st|nd|rd|th)?|"
+    + r"(?:last\s+)?" + _WEEKDAY.replace("?P<weekday>", "?:") + r"|yesterday|today|last\s+(?:week|month|year)"
+    + r"|" + _MONTH.replace("?P<month>", "?:") + r"|(?:19|20)\d\d)(?:,?\s+(?:19|20)\d\d)?)"
+)
+
+ORDER_WORDS = [
+    (r"\b(latest|most recent(?:ly)?|newest|currently|these days|nowadays|right now|now|still|last time)\b", "newest"),
+    (r"\b(originally|initially|at first|in the beginning|first|earliest|at the start)\b", "oldest"),
+]
+
+
+def _midnight(d: date, tz) -> datetime:
+    return datetime.combine(d, time(0), tzinfo=tz)
+
+
+def _month_start(year: int, month: int, tz) -> datetime:
+    year += (month - 1) // 12
+    month = (month - 1) % 12 + 1
+    return _midnight(date(year, month, 1), tz)
+
+
+def _number(text: str) -> int:
+    text = text.lower()
+    return int(text) if text.isdigit() else NUMBERS[text]
+
+
+def _month_number(text: str) -> int:
+    return MONTH_ABBR[text.lower()[:4] if text.lower().startswith("sept") else text.lower()[:3]]
+
+
+def _calendar_period(unit: str, now: datetime, back: int) -> tuple[datetime, datetime]:
+    """The calendar day/week/month/year `back` units before the current one."""
+    tz, today = now.tzinfo, now.date()
+    if unit == "day":
+        start = _midnight(today - timedelta(days=back), tz)
+        return start, start + timedelta(days=1)
+    if unit == "week":
+        monday = today - timedelta(days=today.weekday()) - timedelta(weeks=back)
+        start = _midnight(monday, tz)
+        return start, start + timedelta(weeks=1)
+    if unit == "month":
+        start = _month_start(today.year, today.month - back, tz)
+        return start, _month_start(start.year, start.month + 1, tz)
+    start = _midnight(date(today.year - back, 1, 1), tz)
+    return start, _midnight(date(today.year - back + 1, 1, 1), tz)
+
+
+def _rolling(unit: str, n: int, now: datetime) -> datetime:
+    if unit == "day":
+        return now - timedelta(days=n)
+    if unit == "week":
+        return now - timedelta(weeks=n)
+    if unit == "month":
+        start = _month_start(now.year, now.month - n, now.tzinfo)
+        return start.replace(day=min(now.day, 28), hour=now.hour, minute=now.minute)
+    return now.replace(year=now.year - n, day=min(now.day, 28))
+
+
+def _season(name: str, now: datetime, ended: bool) -> tuple[datetime, datetime]:
+    """The most recent season of that name that has started (or, with ended, that has ended)."""
+    first = SEASON_START_MONTH[name]
+    for year in range(now.year, now.year - 3, -1):
+        start = _month_start(year, first, now.tzinfo)
+        end = _month_start(year, first + 3, now.tzinfo)
+        if start <= now and (not ended or end <= now):
+            return start, end
+    raise AssertionError("unreachable: a season starts every year")
+
+
+def _last_weekday(name: str, now: datetime) -> tuple[datetime, datetime]:
+    target = WEEKDAYS.index(name)
+    days_back = (now.weekday() - target) % 7 or 7
+    start = _midnight(now.date() - timedelta(days=days_back), now.tzinfo)
+    return start, start + timedelta(days=1)
+
+
+def _month_window(month: int, year: int | None, now: datetime) -> tuple[datetime, datetime]:
+    if year is None:
+        year = now.year if _month_start(now.year, month, now.tzinfo) <= now else now.year - 1
+    start = _month_start(year, month, now.tzinfo)
+    return start, _month_start(year, month + 1, now.tzinfo)
+
+
+def _parse_date(text: str, now: datetime) -> tuple[datetime, str] | None:
+    """A date phrase read by dateparser, as (datetime in now's zone, granularity: day/month/year)."""
+    import dateparser
+
+    text = text.strip()
+    if re.fullmatch(r"(19|20)\d\d", text):
+        return _midnight(date(int(text), 1, 1), now.tzinfo), "year"
+    settings = {
+        "RELATIVE_BASE": now.replace(tzinfo=None),
+        "PREFER_DATES_FROM": "past",
+        "PREFER_DAY_OF_MONTH": "first",
+        "RETURN_AS_TIMEZONE_AWARE": False,
+        "REQUIRE_PARTS": [],
+    }
+    parsed = dateparser.parse(text, languages=["en"], settings=settings)
+    if parsed is None:
+        return None
+    has_day = bool(re.search(r"\d{1,2}(st|nd|rd|th)?\b(?![-/.]?\d{4}$)|" + _WEEKDAY + r"|yesterday|today|\d{4}-\d\d-\d\d", text, re.I))
+    has_month = bool(re.search(_MONTH, text, re.I))
+    granularity = "day" if has_day or not has_month else "month"
+    if re.fullmatch(r"last\s+(week|month|year)", text, re.I):
+        unit = text.split()[-1].lower()
+        return _calendar_period(unit, now, 1)[0], unit
+    has_clock = re.search(r"\d:\d\d|\b\d{1,2}\s*(am|pm)\b", text, re.I)
+    if granularity == "day" and not has_clock:
+        parsed = datetime.combine(parsed.date(), time(0))
+    return parsed.replace(tzinfo=now.tzinfo), granularity
+
+
+def _period_end(start: datetime, granularity: str) -> datetime:
+    if granularity == "day":
+        return start + timedelta(days=1)
+    if granularity == "week":
+        return start + timedelta(weeks=1)
+    if granularity == "month":
+        return _month_start(start.year, start.month + 1, start.tzinfo)
+    return start.replace(year=start.year + 1)
+
+
+def _window_rules(now: datetime):
+    """(pattern, function(match) -> (start, end) | None), most specific first."""
+    tz = now.tzinfo
+
+    def today(m):
+        return _calendar_period("day", now, 0)
+
+    def yesterday(m):
+        return _calendar_period("day", now, 1)
+
+    def last_period(m):
+        return _calendar_period(m["unit"].lower(), now, 1)
+
+    def this_period(m):
+        start, end = _calendar_period(m["unit"].lower(), now, 0)
+        return start, min(end, now + timedelta(seconds=1))
+
+    def ago(m):
+        return _calendar_period(m["unit"].lower(), now, _number(m["n"]))
+
+    def rolling(m):
+        n = _number(m["n"]) if m["n"] else 1
+        return _rolling(m["unit"].lower(), n, now), now + timedelta(seconds=1)
+
+    def weekend(m):
+        saturday = now.date() - timedelta(days=(now.weekday() - 5) % 7 or 7)
+        start = _midnight(saturday, tz)
+        return start, start + timedelta(days=2)
+
+    def season(m):
+        return _season(m["season"].lower(), now, ended=(m["which"] or "").lower() == "last")
+
+    def recently(m):
+        return now - timedelta(days=RECENT_DAYS), now + timedelta(seconds=1)
+
+    def weekday(m):
+        return _last_weekday(m["weekday"].lower(), now)
+
+    def month(m):
+        return _month_window(_month_number(m["month"]), int(m["year"]) if m["year"] else None, now)
+
+    def year(m):
+        y = int(m["year"])
+        return _midnight(date(y, 1, 1), tz), _midnight(date(y + 1, 1, 1), tz)
+
+    def relation(m):
+        parsed = _parse_date(m["date"], now)
+        if parsed is None:
+            return None
+        start, granularity = parsed
+        word = m["rel"].lower()
+        if word == "since":
+            return start, None
+        if word == "after":
+            return _period_end(start, granularity), None
+        if word in ("before", "until", "till", "by"):
+            return None, _period_end(start, granularity) if word in ("until", "till", "by") else start
+        return start, _period_end(start, granularity)  # "on"
+
+    return [
+        (r"\b(?P<rel>since|after|before|until|till|on)\s+" + _DATEISH, relation),
+        (r"\b(?:in|over|during|within)\s+the\s+(?:last|past)\s+(?:" + _NUM + r"\s+)?" + _UNIT, rolling),
+        (r"\b(?:the\s+)?(?:last|past)\s+" + _NUM + r"\s+" + _UNIT, rolling),
+        (r"\bpast\s+" + _UNIT, rolling),
+        (r"\b" + _NUM + r"\s+" + _UNIT + r"\s+ago\b", ago),
+        (r"\bearlier\s+this\s+" + _UNIT, this_period),
+        (r"\bthis\s+(?P<unit>week|month|year)\b", this_period),
+        (r"\b(?:last|previous)\s+(?P<unit>week|month|year)\b", last_period),
+        (r"\blast\s+weekend\b", weekend),
+        (r"\b(?:over\s+|during\s+|in\s+)?(?:the\s+)?(?P<which>last|this)?\s*(?P<season>spring|summer|autumn|fall|winter)\b", season),
+        (r"\b(?:recently|lately)\b", recently),
+        (r"\byesterday\b", yesterday),
+        (r"\b(?:today|tonight|this\s+morning|this\s+afternoon|this\s+evening)\b", today),
+        (r"\b(?:on|last)\s+" + _WEEKDAY + r"\b", weekday),
+        (r"\b(?:in|during)\s+" + _MONTH + r"(?:\s+(?P<year>(?:19|20)\d\d))?\b", month),
+        (r"\b" + _MONTH + r"\s+(?P<year>(?:19|20)\d\d)\b", month),
+        (r"\b(?:in|during)\s+(?P<year>(?:19|20)\d\d)\b", year),
+    ]
+
+
+# Queries without any of these words skip the grammar entirely (and never import dateparser).
+_TIME_WORDS = re.compile(
+    r"\b(today|tonight|yesterday|ago|week|weekend|month|year|since|before|after|until|till|recently|lately|"
+    r"morning|afternoon|evening|spring|summer|autumn|fall|winter|past|last|this|on|in|during|"
+    + "|".join(WEEKDAYS) + r"|(19|20)\d\d)s?\b",
+    re.I,
+)
+
+
+def _find_window(query: str, now: datetime) -> tuple[TimeWindow, re.Match] | None:
+    if not _TIME_WORDS.search(query):
+        return None
+    for pattern, rule in _window_rules(now):
+        for m in re.finditer(pattern, query, re.I):
+            if not m.group(0).strip():
+                continue
+            try:
+                bounds = rule(m)
+            except (ValueError, OverflowError, KeyError):
+                bounds = None
+            if bounds is not None:
+                return TimeWindow(bounds[0], bounds[1], " ".join(m.group(0).split())), m
+    return None
+
+
+def _order(query: str) -> tuple[str | None, str | None]:
+    for pattern, order in ORDER_WORDS:
+        m = re.search(pattern, query, re.I)
+        if m:
+            return order, m.group(1).lower()
+    return None, None
+
+
+def parse_time_intent(query: str, now: datetime) -> TimeIntent:
+    """The time window and order a query asks for, and the query without its time phrase.
+    Never raises: an odd query is plain search."""
+    try:
+        found = _find_window(query, now)
+    except Exception:  # noqa: BLE001 - user text must never break a search; treat it as no time phrase
+        found = None
+    rest = query
+    window = None
+    if found:
+        window, m = found
+        rest = query[: m.start()] + " " + query[m.end() :]
+    order, word = _order(rest)
+    if window is not None and word == "last time":
+        order, word = None, None
+    return TimeIntent(window, order, word, " ".join(rest.split()))
+
+
+def parse_when(text: str, now: datetime, *, end_of_period: bool = False) -> datetime:
+    """A --since/--until/--now value: an ISO date or datetime, or a phrase ('yesterday',
+    'last week', '3 days ago', 'March 2026'). For a period, its start (or, with end_of_period,
+    its exclusive end, so --until yesterday includes all of yesterday)."""
+    raw = text.strip()
+    try:
+        parsed = datetime.fromisoformat(raw)
+    except ValueError:
+        parsed = None
+    if parsed is not None:
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=now.tzinfo)
+        is_day = re.fullmatch(r"\d{4}-\d\d-\d\d", raw) is not None
+        return parsed + timedelta(days=1) if (end_of_period and is_day) else parsed
+    for candidate in (raw, f"in {raw}", f"on {raw}"):
+        found = _find_window(candidate, now)
+        if found and found[1].group(0).strip().lower() == candidate.lower():
+            window = found[0]
+            if end_of_period:
+                return window.end or now
+            return window.start or now
+    try:
+        parsed_date = _parse_date(raw, now)
+    except (ValueError, OverflowError):
+        parsed_date = None
+    if parsed_date is not None:
+        start, granularity = parsed_date
+        has_clock = re.search(r"\d:\d\d|\b\d{1,2}\s*(am|pm)\b", raw, re.I)
+        if has_clock:
+            return start
+        return _period_end(start, granularity) if end_of_period else start
+    raise QueryError(f"cannot read {text!r} as a date or time", "use a date like 2026-03-01, or a phrase like 'last week' or '3 days ago'")
