@@ -117,6 +117,8 @@ class Indexer:
         files = list(iter_source_files(roots, self.warn))
         self.progress.files_found(len(files))
         known = self.store.sources()
+        self._stored, self._stored_by_path = self.store.stored_segments()
+        self._touched: list[SourceRecord] = []  # same content, new mtime
         group: list[tuple[SourceRecord, list]] = []
         planned = 0
         for path in files:
@@ -128,6 +130,7 @@ class Indexer:
                 self._encode_group(group)
                 group, planned = [], 0
         self._encode_group(group)
+        self.store.put_sources(self._touched)
         self._remove_missing(roots, {str(p) for p in files}, known)
         self.store.finish_writes()
         self.report.seconds = time.monotonic() - started
@@ -144,7 +147,7 @@ class Indexer:
                 return None
             digest = _file_hash(path)
             if known and known.hash == digest and self._streams_complete(known):
-                self.store.put_source(SourceRecord(**{**known.__dict__, "mtime": stat.st_mtime}))
+                self._touched.append(SourceRecord(**{**known.__dict__, "mtime": stat.st_mtime}))
                 self._unchanged(path)
                 return None
             streams = read_source(path, self.warn)
@@ -167,11 +170,13 @@ class Indexer:
             if job is not None:
                 jobs.append(job)
         live = {s.stream_id for s in streams}
-        gone = set(self.store.stream_ids_for_path(str(path))) - live
+        gone = set(self._stored_by_path.get(str(path), ())) - live
         if known:
             gone |= set(known.stream_ids) - live
         if gone:
             self.store.delete_streams_from(sorted(gone), 0)
+            for sid in gone:
+                self._stored.pop(sid, None)
         record = SourceRecord(
             path=str(path),
             size=stat.st_size,
@@ -185,7 +190,7 @@ class Indexer:
         return record, jobs
 
     def _streams_complete(self, known: SourceRecord) -> bool:
-        stored = sum(len(self.store.stored_hashes(sid)) for sid in known.stream_ids)
+        stored = sum(len(self._stored.get(sid, ())) for sid in known.stream_ids)
         return stored == known.segment_count
 
     def _unchanged(self, path: Path) -> None:
@@ -193,7 +198,7 @@ class Indexer:
         self.progress.file_done(str(path))
 
     def _plan_stream(self, stream, segments: list[Segment]):
-        stored = self.store.stored_hashes(stream.stream_id)
+        stored = self._stored.get(stream.stream_id, [])
         change = _first_change(stored, segments)
         if change == len(segments) and len(stored) == len(segments):
             self.report.segments_reused += len(segments)
@@ -202,9 +207,10 @@ class Indexer:
             self.store.delete_streams_from([stream.stream_id], change)
             self.report.segments_reused += change
             return None
-        snapshot = self.store.latest_snapshot(stream.stream_id, change - 1)
+        snapshot = self.store.latest_snapshot(stream.stream_id, change - 1) if change > 0 else None
         start, memory = (snapshot[0] + 1, snapshot[1]) if snapshot else (0, self.encoder.empty_memory(1)[0])
-        self.store.delete_streams_from([stream.stream_id], start)
+        if stored:  # snapshots exist only beside stored segments, so a new stream has nothing to delete
+            self.store.delete_streams_from([stream.stream_id], start)
         self.report.segments_reused += start
         return StreamJob(key=(stream, segments), texts=[s.text for s in segments[start:]], start=start, memory=memory)
 
@@ -226,8 +232,9 @@ class Indexer:
             self.store.add_segments(segment_rows)
             self.store.add_snapshots(snapshot_rows)
             self.progress.segments_done(len(segment_rows))
+            self.store.put_sources([pending[n].record for n in finished])
             for n in finished:
-                self._file_complete(pending[n].record)
+                self.progress.file_done(pending[n].record.path)
             segment_rows.clear(), snapshot_rows.clear(), finished.clear()
 
         for n, p in pending.items():  # files with nothing to encode (only removals) are complete now
@@ -248,10 +255,6 @@ class Indexer:
             if len(segment_rows) >= WRITE_ROWS:
                 flush()
         flush()
-
-    def _file_complete(self, record: SourceRecord) -> None:
-        self.store.put_source(record)
-        self.progress.file_done(record.path)
 
     def _remove_missing(self, roots: list[Path], seen: set[str], known: dict[str, SourceRecord]) -> None:
         """Sources under an indexed folder that the walk no longer yields (deleted or now ignored)."""

@@ -45,14 +45,16 @@ def _unit_line(unit: Unit) -> str:
 
 def _split_long(unit: Unit, budget: int) -> list[Unit]:
     """A unit above the budget is cut at word boundaries; each piece keeps the unit's place."""
-    words = unit.text.split(" ")
     pieces: list[Unit] = []
     current: list[str] = []
-    for word in words:
-        current.append(word)
-        if approx_tokens(" ".join(current)) >= budget:
+    used = 0
+    for word in unit.text.split(" "):
+        cost = approx_tokens(word) - 1  # approx_tokens adds 1 per call
+        if current and used + cost > budget:
             pieces.append(Unit(**{**unit.__dict__, "text": " ".join(current)}))
-            current = []
+            current, used = [], 0
+        current.append(word)
+        used += cost
     if current:
         pieces.append(Unit(**{**unit.__dict__, "text": " ".join(current)}))
     return pieces

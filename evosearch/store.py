@@ -181,20 +181,13 @@ class Store:
             for r in rows
         }
 
-    def put_source(self, record: SourceRecord) -> None:
-        row = {
-            **record.__dict__,
-            "model_id": self.model_id,
-            "schema_version": SCHEMA_VERSION,
-            "indexed_at": datetime.now(timezone.utc),
-        }
-        (
-            self._tables[SOURCES]
-            .merge_insert("path")
-            .when_matched_update_all()
-            .when_not_matched_insert_all()
-            .execute([row])
-        )
+    def put_sources(self, records: list[SourceRecord]) -> None:
+        """Upsert source rows, one merge for all (a merge costs ~40 ms whatever its size)."""
+        if not records:
+            return
+        now = datetime.now(timezone.utc)
+        rows = [{**r.__dict__, "model_id": self.model_id, "schema_version": SCHEMA_VERSION, "indexed_at": now} for r in records]
+        self._tables[SOURCES].merge_insert("path").when_matched_update_all().when_not_matched_insert_all().execute(rows)
 
     def delete_source(self, record: SourceRecord) -> None:
         """Vectors and snapshots first, then the row: a kill in between leaves a source row whose
@@ -205,22 +198,18 @@ class Store:
 
     # ---- segments and snapshots ------------------------------------------------------------
 
-    def stored_hashes(self, stream_id: str) -> list[tuple[int, str]]:
-        """(position, content_hash) of a stream's stored segments, in position order."""
-        rows = (
-            self._tables[SEGMENTS]
-            .search()
-            .where(f"stream_id = {sql_str(stream_id)}")
-            .select(["position", "content_hash"])
-            .limit(None)
-            .to_arrow()
-            .to_pylist()
-        )
-        return sorted((r["position"], r["content_hash"]) for r in rows)
-
-    def stream_ids_for_path(self, path: str) -> list[str]:
-        rows = self._tables[SEGMENTS].search().where(f"path = {sql_str(path)}").select(["stream_id"]).limit(None).to_arrow()
-        return sorted(set(rows.column("stream_id").to_pylist()))
+    def stored_segments(self) -> tuple[dict[str, list[tuple[int, str]]], dict[str, set[str]]]:
+        """In one scan: stream_id -> [(position, content_hash)] in position order, and path -> stream ids.
+        Indexing compares against these instead of querying per file (a query costs ~10 ms)."""
+        table = self._tables[SEGMENTS].search().select(["stream_id", "path", "position", "content_hash"]).limit(None).to_arrow()
+        by_stream: dict[str, list[tuple[int, str]]] = {}
+        by_path: dict[str, set[str]] = {}
+        for sid, path, pos, h in zip(*(table.column(c).to_pylist() for c in ("stream_id", "path", "position", "content_hash"))):
+            by_stream.setdefault(sid, []).append((pos, h))
+            by_path.setdefault(path, set()).add(sid)
+        for rows in by_stream.values():
+            rows.sort()
+        return by_stream, by_path
 
     def latest_snapshot(self, stream_id: str, at_most: int) -> tuple[int, np.ndarray] | None:
         """The memory after the latest snapshotted position <= at_most, or None."""

@@ -82,7 +82,7 @@ def test_a_shrunk_chat_drops_its_tail(tmp_path):
     assert index_dump(str(db)) == fresh_copy_dump(notes, tmp_path, "shrink")
 
 
-@pytest.mark.parametrize("crash_at", ["add_segments", "add_snapshots", "put_source"])
+@pytest.mark.parametrize("crash_at", ["add_segments", "add_snapshots", "put_sources"])
 @pytest.mark.parametrize("after_calls", [0, 1])
 def test_a_crash_mid_index_leaves_a_queryable_index_and_the_next_run_finishes(tmp_path, monkeypatch, crash_at, after_calls):
     from evosearch import indexer, store as store_module
