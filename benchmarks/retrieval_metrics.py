@@ -1,0 +1,86 @@
+"""Turn-level retrieval metrics for LoCoMo-style benchmarks (gold = evidence turn ids).
+
+A ranking is either a flat list of message ids (one per retrieved turn) or a list of lists
+(one per retrieved passage, each holding the ids of the messages it covers, in order). Recall@k
+looks at the first k *distinct* message ids in rank order: a passage that covers three messages
+spends three of the k, so packing several turns into one result earns no free recall.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+CATEGORY_NAMES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop"}
+KS = (5, 10)
+
+
+def first_k_distinct(ranked_message_ids: Sequence[str] | Sequence[Sequence[str]], k: int) -> list[str]:
+    """The first k distinct message ids, flattening passages in rank order."""
+    seen: list[str] = []
+    known: set[str] = set()
+    for item in ranked_message_ids:
+        ids = (item,) if isinstance(item, str) else item
+        for message_id in ids:
+            if message_id in known:
+                continue
+            if len(seen) == k:
+                return seen
+            known.add(message_id)
+            seen.append(message_id)
+    return seen
+
+
+def turn_recall_at_k(ranked_message_ids: list[list[str]] | list[str], gold: set[str], k: int) -> float:
+    """|gold ∩ first k distinct ids| / |gold|; a question with no gold is an error, not a zero."""
+    if not gold:
+        raise ValueError("no gold message ids: such a question should be skipped, not scored")
+    top = set(first_k_distinct(ranked_message_ids, k))
+    return len(set(gold) & top) / len(set(gold))
+
+
+def score_row(category: int, ranked_message_ids: list[list[str]] | list[str], gold: Iterable[str], ks: Sequence[int] = KS) -> dict:
+    """One scored question: `{"category", "r@5", "r@10"}`, ready for `summarise`."""
+    gold_set = set(gold)
+    row: dict = {"category": category}
+    for k in ks:
+        row[f"r@{k}"] = turn_recall_at_k(ranked_message_ids, gold_set, k)
+    return row
+
+
+def summarise(rows: Iterable[Mapping], ks: Sequence[int] = KS) -> dict:
+    """Mean recall overall and per category, as percentages.
+
+    Each row has `category` (1-4) and either `r@K` values (see `score_row`) or `ranked` (the
+    ranking) and `gold` (the evidence ids), from which they are computed. Returns
+    `{"overall": {"n", "r@5", "r@10"}, "multi-hop": {...}, "temporal": {...}, ...}`; a category
+    with no rows is left out.
+    """
+    groups: dict[str, list[Mapping]] = {"overall": []}
+    for row in rows:
+        if not all(f"r@{k}" in row for k in ks):
+            row = {**row, **score_row(row["category"], row["ranked"], row["gold"], ks)}
+        groups["overall"].append(row)
+        name = CATEGORY_NAMES.get(int(row["category"]), str(row["category"]))
+        groups.setdefault(name, []).append(row)
+    summary: dict = {}
+    for name in ["overall", *CATEGORY_NAMES.values(), *sorted(set(groups) - {"overall", *CATEGORY_NAMES.values()})]:
+        members = groups.get(name)
+        if not members:
+            continue
+        summary[name] = {"n": len(members)}
+        for k in ks:
+            summary[name][f"r@{k}"] = 100.0 * sum(r[f"r@{k}"] for r in members) / len(members)
+    return summary
+
+
+def format_table(results: Mapping[str, Mapping]) -> str:
+    """A markdown table: method, R@5, R@10, then R@10 per category; `results` maps method -> summary."""
+    categories = list(CATEGORY_NAMES.values())
+    header = ["method", "n", "R@5", "R@10", *(f"R@10 {c}" for c in categories)]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for method, summary in results.items():
+        overall = summary["overall"]
+        cells = [method, str(overall["n"]), f"{overall['r@5']:.1f}", f"{overall['r@10']:.1f}"]
+        cells += [f"{summary[c]['r@10']:.1f}" if c in summary else "-" for c in categories]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
