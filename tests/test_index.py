@@ -145,3 +145,16 @@ def test_permission_denied_is_one_warning(tmp_path):
     locked.chmod(0)
     report, warnings = run_index([notes], tmp_path / "db")
     assert report.skipped == 1 and "locked.md" in warnings[0]
+
+
+def test_an_object_store_uri_works_end_to_end(tmp_path):
+    """memory:// goes through LanceDB's object-store path, as s3:// or gs:// would (no local folder)."""
+    from evosearch.search import ask
+
+    notes = make_notes(tmp_path)
+    store, encoder = open_index("memory://evosearch-test", write=True)
+    report = index_paths([notes], store, encoder, print)
+    assert report.indexed == 4
+    assert ask(store, encoder, "SQLite")["results"][0]["path"].endswith("2026-11-02.md")
+    assert store.stats()["size_bytes"] is None
+    assert index_paths([notes], store, encoder, print).unchanged == 4
