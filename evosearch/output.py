@@ -50,10 +50,10 @@ def reports_errors(command):
             stderr.print(f"[red]error:[/] {escape(e.message)}")
             if e.hint:
                 stderr.print(f"  {escape(e.hint)}")
-            raise typer.Exit(1)
+            raise typer.Exit(1) from None
         except KeyboardInterrupt:
             stderr.print("[red]interrupted[/]; the index stays consistent, run the command again to finish")
-            raise typer.Exit(130)
+            raise typer.Exit(130) from None
 
     return wrapper
 
