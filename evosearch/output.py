@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.text import Text
 
 stdout = Console(highlight=False, soft_wrap=True)  # never hard-wrap: output is often piped or grepped
-stderr = Console(stderr=True, highlight=False)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)  # a message stays one line
 
 SNIPPET_CHARS = 320
 _STOP = set("a an and are as at be by did do does for from had has have how i in is it me my of on or our so that the this to was we were what when where which who why will with you your".split())

@@ -99,13 +99,17 @@ def index(
     from ..api import open_index
     from ..indexer import index_paths
 
-    store, encoder = open_index(db, write=True, rebuild=rebuild)
-    progress = _progress(quiet)
-    try:
-        report = index_paths(paths, store, encoder, warn, progress)
-    finally:
-        if hasattr(progress, "stop"):
-            progress.stop()
+    from ..config import default_db_uri
+    from ..lock import WriterLock
+
+    with WriterLock(db or default_db_uri(), "index"):
+        store, encoder = open_index(db, write=True, rebuild=rebuild)
+        progress = _progress(quiet)
+        try:
+            report = index_paths(paths, store, encoder, warn, progress)
+        finally:
+            if hasattr(progress, "stop"):
+                progress.stop()
     if not quiet:
         rate = report.segments_encoded / report.seconds if report.seconds else 0.0
         info(
