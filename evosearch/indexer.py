@@ -46,6 +46,7 @@ class IndexReport:
     unchanged: int = 0
     skipped: int = 0  # unreadable or unsupported; warned
     removed: int = 0  # gone from an indexed folder
+    renamed: int = 0  # moved or renamed with unchanged content: vectors re-used, nothing encoded
     segments_encoded: int = 0
     segments_reused: int = 0
     seconds: float = 0.0
@@ -119,6 +120,9 @@ class Indexer:
         known = self.store.sources()
         self._stored, self._stored_by_path = self.store.stored_segments()
         self._touched: list[SourceRecord] = []  # same content, new mtime
+        walked = {str(p) for p in files}
+        # Sources whose file vanished, by content hash: a new file with that hash is a rename.
+        self._vanished = {r.hash: r for p, r in known.items() if p not in walked and not Path(p).exists()}
         group: list[tuple[SourceRecord, list]] = []
         planned = 0
         for path in files:
@@ -131,7 +135,7 @@ class Indexer:
                 group, planned = [], 0
         self._encode_group(group)
         self.store.put_sources(self._touched)
-        self._remove_missing(roots, {str(p) for p in files}, known)
+        self._remove_missing(roots, walked, self.store.sources())
         self.store.finish_writes()
         self.report.seconds = time.monotonic() - started
         return self.report
@@ -151,6 +155,8 @@ class Indexer:
                 self._unchanged(path)
                 return None
             streams = read_source(path, self.warn)
+            if known is None and digest in self._vanished and self._move_if_same(path, stat, digest, streams):
+                return None
         except SourceError as e:
             self.warn(e.message + (f" — {e.hint}" if e.hint else ""))
             self.report.skipped += 1
@@ -188,6 +194,29 @@ class Indexer:
         )
         self.report.indexed += 1
         return record, jobs
+
+    def _move_if_same(self, path: Path, stat, digest: str, streams) -> bool:
+        """A renamed file whose segments are unchanged (same text and times) takes over the old
+        file's vectors and snapshots; True when it did. New rows first, then the new source row,
+        then the old source: a kill in between leaves rows the next run recognises as complete."""
+        old = self._vanished[digest]
+        moves = []
+        for stream in streams:
+            old_id = old.path + stream.stream_id[len(str(path)) :]
+            segments = segment_stream(stream)
+            if self._stored.get(old_id) != [(i, seg.content_hash) for i, seg in enumerate(segments)]:
+                return False  # e.g. the date in the file name changed: re-encode
+            moves.append((old_id, stream, len(segments)))
+        for old_id, stream, _ in moves:
+            self.store.copy_stream(old_id, stream.stream_id, str(path), stream.title)
+        self.store.put_sources(
+            [SourceRecord(str(path), stat.st_size, stat.st_mtime, digest, old.format, [m[1].stream_id for m in moves], sum(m[2] for m in moves))]
+        )
+        self.store.delete_source(old)
+        del self._vanished[digest]
+        self.report.renamed += 1
+        self.progress.file_done(str(path))
+        return True
 
     def _streams_complete(self, known: SourceRecord) -> bool:
         stored = sum(len(self._stored.get(sid, ())) for sid in known.stream_ids)

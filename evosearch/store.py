@@ -242,6 +242,19 @@ class Store:
         self._tables[SNAPSHOTS].delete(where)
         self._tables[SEGMENTS].delete(where)
 
+    def copy_stream(self, old_id: str, new_id: str, path: str, title: str) -> None:
+        """Copy a stream's segments and snapshots under a new stream id and path (a rename)."""
+        where = f"stream_id = {sql_str(old_id)}"
+        rows = self._tables[SEGMENTS].search().where(where).limit(None).to_arrow().to_pylist()
+        for r in rows:
+            r.update(id=f"{new_id}@{r['position']}", stream_id=new_id, path=path, title=title)
+        self.add_segments(rows)
+        snaps = self._tables[SNAPSHOTS].search().where(where).limit(None).to_arrow().to_pylist()
+        for r in snaps:
+            r["stream_id"] = new_id
+        if snaps:
+            self._tables[SNAPSHOTS].add(snaps)
+
     def add_segments(self, rows: list[dict]) -> None:
         if rows:
             self._tables[SEGMENTS].add(rows)

@@ -158,3 +158,17 @@ def test_an_object_store_uri_works_end_to_end(tmp_path):
     assert ask(store, encoder, "SQLite")["results"][0]["path"].endswith("2026-11-02.md")
     assert store.stats()["size_bytes"] is None
     assert index_paths([notes], store, encoder, print).unchanged == 4
+
+
+def test_a_renamed_file_reuses_its_vectors(tmp_path):
+    notes = make_notes(tmp_path)
+    db = tmp_path / "db"
+    run_index([notes], db)
+    (notes / "team.jsonl").rename(notes / "team-chat.jsonl")
+    (notes / "ideas.md").rename(notes / "garden-ideas.md")
+    (notes / "2026-11-09.md").rename(notes / "2026-11-10.md")  # the date in its name changes its segments
+    report, _ = run_index([notes], db)
+    assert (report.renamed, report.indexed, report.removed) == (2, 1, 1)
+    assert report.segments_encoded == len([k for k in index_dump(str(db)) if "2026-11-10.md" in k])
+    assert index_dump(str(db)) == fresh_copy_dump(notes, tmp_path, "rename")
+    assert set(open_index(str(db))[0].sources()) == {str(p) for p in notes.iterdir()}

@@ -114,7 +114,7 @@ def index(
         rate = report.segments_encoded / report.seconds if report.seconds else 0.0
         info(
             f"indexed {report.indexed} files ({report.segments_encoded} segments encoded, {report.segments_reused} reused, "
-            f"{rate:.0f} segments/s), {report.unchanged} unchanged, {report.skipped} skipped, {report.removed} removed "
+            f"{rate:.0f} segments/s), {report.unchanged} unchanged, {report.renamed} renamed, {report.skipped} skipped, {report.removed} removed "
             f"in {report.seconds:.1f}s → {store.uri}"
         )
     if not report.ok:
