@@ -10,6 +10,7 @@ and a run killed halfway (mismatch where the stored rows stop).
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import time
 from collections.abc import Callable
@@ -136,6 +137,7 @@ class Indexer:
         self._encode_group(group)
         self.store.put_sources(self._touched)
         self._remove_missing(roots, walked, self.store.sources())
+        self._remember_roots(roots)
         self.store.finish_writes()
         self.report.seconds = time.monotonic() - started
         return self.report
@@ -285,6 +287,13 @@ class Indexer:
                 flush()
         flush()
 
+    def _remember_roots(self, roots: list[Path]) -> None:
+        """Folders indexed so far: what `watch` watches by default."""
+        known = set(indexed_roots(self.store))
+        folders = known | {str(r) for r in roots if r.is_dir()}
+        if folders != known:
+            self.store.set_meta("roots", json.dumps(sorted(folders)))
+
     def _remove_missing(self, roots: list[Path], seen: set[str], known: dict[str, SourceRecord]) -> None:
         """Sources under an indexed folder that the walk no longer yields (deleted or now ignored)."""
         folders = [str(r) + os.sep for r in roots if r.is_dir()]
@@ -292,6 +301,10 @@ class Indexer:
             if path not in seen and any(path.startswith(f) for f in folders):
                 self.store.delete_source(record)
                 self.report.removed += 1
+
+
+def indexed_roots(store: Store) -> list[str]:
+    return json.loads(store.meta.get("roots", "[]"))
 
 
 def index_paths(

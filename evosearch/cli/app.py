@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import ask, forget, index, status
+from . import ask, forget, index, status, watch
 
 app = typer.Typer(
     name="evosearch",
@@ -18,6 +18,7 @@ app.command("index")(index.index)
 app.command("ask")(ask.ask)
 app.command("status")(status.status)
 app.command("forget")(forget.forget)
+app.command("watch")(watch.watch)
 
 
 def main() -> None:
