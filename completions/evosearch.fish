@@ -1,0 +1,1 @@
+complete --command evosearch --no-files --arguments "(env _EVOSEARCH_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) evosearch)" --condition "env _EVOSEARCH_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) evosearch"
