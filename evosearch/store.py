@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
@@ -120,7 +120,9 @@ class Store:
         if not creating and is_local_uri(uri) and not Path(uri.removeprefix("file://")).exists():
             raise StoreError(f"no index at {uri}", "run `evosearch index PATH` first, or pass --db")
         try:
-            db = lancedb.connect(uri)
+            # Readers check for new versions on every query, so a long-lived `ask` (the API, a
+            # server, the watch soak) sees what a concurrent writer has committed.
+            db = lancedb.connect(uri, read_consistency_interval=None if creating else timedelta(0))
             names = set(db.list_tables().tables)
         except Exception as e:  # lancedb raises plain OSError/ValueError/RuntimeError for bad URIs
             raise StoreError(f"cannot open the index at {uri}: {e}", "check --db / $EVOSEARCH_DB and credentials") from e
