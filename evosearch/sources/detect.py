@@ -31,6 +31,16 @@ _CHAT_FORMATS = (
 )
 
 
+# Chat exports that are one JSON document, tried in order on the parsed data:
+# (looks_like(data) -> bool, read(path, data, warn) -> list[Stream]). Add a format with one line.
+JSON_FORMATS: list[tuple[Callable[[object], bool], Callable]] = [
+    (is_chatgpt_export, read_chatgpt),
+]
+# Text formats that are not JSON, tried before falling back to notes:
+# (looks_like(path, text) -> bool, read(path, text, warn) -> list[Stream]).
+TEXT_FORMATS: list[tuple[Callable[[Path, str], bool], Callable]] = []
+
+
 def read_source(path: Path, warn: Callable[[str], None]) -> list[Stream]:
     """Streams of one file, whatever its format; SourceError (message starting with the path) when it cannot be read."""
     path = path.resolve()
@@ -76,6 +86,9 @@ def _read_by_content(path: Path, text: str, mtime: float, warn: Callable[[str], 
     """By content first, so a .txt holding JSON Lines is chat; the suffix only breaks ties."""
     suffix = path.suffix.lower()
     if suffix != ".json" and text.lstrip()[:1] not in ("[", "{"):
+        for looks_like, read in TEXT_FORMATS:
+            if looks_like(path, text):
+                return read(path, text, warn)
         if suffix in JSON_LINES_SUFFIXES:
             return read_jsonl_chat(path, text, warn)  # it says what is wrong with the lines
         return read_document(path, text, mtime)
@@ -83,8 +96,10 @@ def _read_by_content(path: Path, text: str, mtime: float, warn: Callable[[str], 
         data, error = json.loads(text), None
     except (ValueError, RecursionError) as e:
         data, error = None, e
-    if error is None and is_chatgpt_export(data):
-        return read_chatgpt(path, data, warn)
+    if error is None:
+        for looks_like, read in JSON_FORMATS:
+            if looks_like(data):
+                return read(path, data, warn)
     if suffix in JSON_LINES_SUFFIXES or _looks_like_jsonl_chat(text):
         return read_jsonl_chat(path, text, warn)
     if suffix != ".json":
