@@ -125,7 +125,8 @@ def _locator(row: dict) -> str:
     if ids:
         return ids[0] if len(ids) == 1 else f"{ids[0]}..{ids[-1]}"
     if row["line_start"] is not None:
-        return f"L{row['line_start']}-{row['line_end']}"
+        prefix = "p" if row["format"] == "pdf" else "L"  # PDFs keep page numbers in the line fields
+        return f"{prefix}{row['line_start']}-{row['line_end']}"
     return f"#{row['position']}"
 
 

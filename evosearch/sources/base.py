@@ -17,7 +17,7 @@ class Unit:
     time: datetime | None  # timezone-aware (UTC) when known
     speaker: str | None = None  # chat only
     message_id: str | None = None  # chat only: the id a person can look up
-    line_start: int | None = None  # documents only: 1-based, inclusive
+    line_start: int | None = None  # documents only: 1-based, inclusive (PDFs: page numbers)
     line_end: int | None = None
 
 

@@ -9,7 +9,9 @@ from pathlib import Path
 from ..errors import SourceError
 from .base import Stream
 from .chatgpt import is_chatgpt_export, read_chatgpt
+from .html import looks_like_html, read_html
 from .jsonl_chat import read_jsonl_chat
+from .pdf import PDF_MAGIC, read_pdf
 from .text import read_document
 
 MAX_FILE_BYTES = 256 * 2**20
@@ -44,15 +46,19 @@ TEXT_FORMATS: list[tuple[Callable[[Path, str], bool], Callable]] = []
 def read_source(path: Path, warn: Callable[[str], None]) -> list[Stream]:
     """Streams of one file, whatever its format; SourceError (message starting with the path) when it cannot be read."""
     path = path.resolve()
-    text, mtime = _read_text(path)
-    streams = [s for s in _read_by_content(path, text, mtime, warn) if s.units]
+    data, mtime = _read_bytes(path)
+    if data.startswith(PDF_MAGIC):  # binary by nature: recognised before the text checks
+        streams = read_pdf(path, data, mtime, warn)
+    else:
+        streams = _read_by_content(path, _decode(path, data), mtime, warn)
+    streams = [s for s in streams if s.units]
     if not streams:
         raise SourceError(f"{path}: no text found", "the file holds no paragraphs or messages to index")
     return streams
 
 
-def _read_text(path: Path) -> tuple[str, float]:
-    """The file decoded as UTF-8, and its modification time; every rejection is a SourceError."""
+def _read_bytes(path: Path) -> tuple[bytes, float]:
+    """The file's bytes and modification time; too big, unreadable and empty files are SourceErrors."""
     try:
         stat = path.stat()
         if stat.st_size > MAX_FILE_BYTES:
@@ -65,6 +71,11 @@ def _read_text(path: Path) -> tuple[str, float]:
         raise SourceError(f"{path}: cannot read ({e.strerror or e})", "check the file's permissions") from None
     if not data.strip():
         raise SourceError(f"{path}: empty file", "nothing to index; add text or remove it")
+    return data, stat.st_mtime
+
+
+def _decode(path: Path, data: bytes) -> str:
+    """The bytes as UTF-8 text; binary, UTF-16 and other encodings are SourceErrors."""
     if data.startswith(UTF16_BOMS):
         raise SourceError(f"{path}: not UTF-8 text (byte 0)", _UTF16_HINT)
     if b"\0" in data[:BINARY_SNIFF_BYTES]:
@@ -79,12 +90,14 @@ def _read_text(path: Path) -> tuple[str, float]:
         raise SourceError(f"{path}: not UTF-8 text (byte {bom + e.start})", _CONVERT_HINT) from None
     if not text.strip():
         raise SourceError(f"{path}: empty file", "nothing to index; add text or remove it")
-    return text, stat.st_mtime
+    return text
 
 
 def _read_by_content(path: Path, text: str, mtime: float, warn: Callable[[str], None]) -> list[Stream]:
     """By content first, so a .txt holding JSON Lines is chat; the suffix only breaks ties."""
     suffix = path.suffix.lower()
+    if looks_like_html(path, text):
+        return read_html(path, text, mtime)
     if suffix != ".json" and text.lstrip()[:1] not in ("[", "{"):
         for looks_like, read in TEXT_FORMATS:
             if looks_like(path, text):

@@ -1,0 +1,85 @@
+"""HTML pages: the visible text, one unit per block (paragraph, heading, list item, cell row)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from html.parser import HTMLParser
+from pathlib import Path
+
+from .base import Stream, Unit
+from .dates import parse_iso, to_utc
+
+_BLOCKS = {
+    "p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "br", "tr", "section", "article",
+    "blockquote", "pre", "header", "footer", "main", "aside", "dt", "dd", "table", "ul", "ol", "hr",
+}
+_INVISIBLE = {"script", "style", "noscript", "template", "svg", "head"}
+_DATE_META = {"date", "article:published_time", "dcterms.created", "dc.date", "pubdate", "og:published_time"}
+_HTML_START = re.compile(r"\s*(<!--.*?-->\s*)*<(!doctype\s+html|html)\b", re.I | re.S)
+
+
+def looks_like_html(path: Path, text: str) -> bool:
+    return path.suffix.lower() in (".html", ".htm", ".xhtml") or bool(_HTML_START.match(text[:2048]))
+
+
+class _Visible(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.blocks: list[tuple[int, int, str]] = []  # (first line, last line, text)
+        self._parts: list[str] = []
+        self._start_line = 1
+        self._hidden = 0
+        self._in_title = False
+        self.title = ""
+        self.date: datetime | None = None
+
+    def _flush(self):
+        text = " ".join("".join(self._parts).split())
+        if text:
+            self.blocks.append((self._start_line, self.getpos()[0], text))
+        self._parts = []
+        self._start_line = self.getpos()[0]
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "title":
+            self._in_title = True
+        if tag == "meta" and self.date is None:
+            key = (attrs.get("name") or attrs.get("property") or "").lower()
+            if key in _DATE_META and attrs.get("content"):
+                self.date = parse_iso(attrs["content"])
+        if tag == "time" and self.date is None and attrs.get("datetime"):
+            self.date = parse_iso(attrs["datetime"])
+        if tag in _INVISIBLE:
+            self._hidden += 1
+        elif tag in _BLOCKS:
+            self._flush()
+
+    def handle_endtag(self, tag):
+        if tag == "title":
+            self._in_title = False
+        if tag in _INVISIBLE:
+            self._hidden = max(0, self._hidden - 1)
+        elif tag in _BLOCKS:
+            self._flush()
+
+    def handle_data(self, data):
+        if self._in_title:
+            self.title += data
+        elif not self._hidden:
+            if not self._parts:
+                self._start_line = self.getpos()[0]
+            self._parts.append(data)
+
+
+def read_html(path: Path, text: str, mtime: float) -> list[Stream]:
+    """One stream in reading order; time from a date meta tag or <time datetime>, else the file's mtime."""
+    parser = _Visible()
+    parser.feed(text)
+    parser.close()
+    parser._flush()
+    when = parser.date or to_utc(datetime.fromtimestamp(mtime))
+    title = " ".join(parser.title.split()) or next((b[2] for b in parser.blocks), path.stem)
+    units = [Unit(t, when, line_start=a, line_end=max(a, b)) for a, b, t in parser.blocks]
+    return [Stream(str(path), str(path), "html", title, units)]

@@ -1,0 +1,54 @@
+"""PDF documents: the text layer, page by page (read with pypdf: pure Python, no system libraries).
+
+For PDFs a unit's line_start/line_end hold page numbers (1-based), which is what a person
+can follow back; `ask` shows them as p3-4.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from ..errors import SourceError
+from .base import Stream, Unit
+from .dates import to_utc
+
+PDF_MAGIC = b"%PDF-"
+_HINT = "if it is a scan, run OCR first (e.g. ocrmypdf); or add it to .evosearchignore"
+
+
+def read_pdf(path: Path, data: bytes, mtime: float, warn: Callable[[str], None]) -> list[Stream]:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise SourceError(f"{path}: encrypted PDF", "decrypt it first (qpdf --decrypt), or add it to .evosearchignore")
+        pages = list(reader.pages)
+        info = reader.metadata
+    except SourceError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as e:
+        raise SourceError(f"{path}: unreadable PDF ({type(e).__name__}: {str(e)[:80]})", "the file may be truncated; export it again") from None
+    created = None
+    try:
+        created = info.creation_date if info else None
+    except (ValueError, TypeError):  # a malformed date string in the metadata
+        created = None
+    when = to_utc(created) if created else to_utc(datetime.fromtimestamp(mtime))
+    units = []
+    for number, page in enumerate(pages, 1):
+        try:
+            text = page.extract_text() or ""
+        except Exception as e:  # noqa: BLE001 - pypdf raises many kinds on odd pages; one bad page must not lose the rest
+            warn(f"{path}: page {number}: no text layer could be read ({type(e).__name__}) — skipped")
+            continue
+        for paragraph in [p for p in text.replace("\r", "").split("\n\n") if p.strip()] or []:
+            units.append(Unit(" ".join(paragraph.split()), when, line_start=number, line_end=number))
+    if not units:
+        raise SourceError(f"{path}: PDF without a text layer", _HINT)
+    title = ((info.title if info else None) or "").strip() or path.stem
+    return [Stream(str(path), str(path), "pdf", title, units)]

@@ -1,0 +1,90 @@
+"""PDF and HTML documents, read through read_source (detection by content)."""
+
+from datetime import datetime, timezone
+
+import pytest
+
+from evosearch.errors import SourceError
+from evosearch.sources.detect import read_source
+
+
+def make_pdf(pages: list[str], title: str = "Shed plans", created: str = "D:20261012093000Z") -> bytes:
+    """A minimal valid PDF with one line of Helvetica text per page, written by hand."""
+    objects = ["<< /Type /Catalog /Pages 2 0 R >>"]
+    kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(len(pages)))
+    objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {len(pages)} >>")
+    objects.append("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+    for i, text in enumerate(pages):
+        content = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET"
+        objects.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents {5 + 2 * i} 0 R >>")
+        objects.append(f"<< /Length {len(content)} >>\nstream\n{content}\nendstream")
+    objects.append(f"<< /Title ({title}) /CreationDate ({created}) >>")
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for n, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += f"{n} 0 obj\n{body}\nendobj\n".encode("latin-1")
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    for off in offsets:
+        out += f"{off:010d} 00000 n \n".encode()
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R /Info {len(objects)} 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
+
+
+def test_pdf_pages_become_units_with_page_locators_and_the_creation_date(tmp_path):
+    path = tmp_path / "shed.pdf"
+    path.write_bytes(make_pdf(["The roof will be green sedum.", "Budget raised to 900 euros."]))
+    [stream] = read_source(path, print)
+    assert stream.format == "pdf" and stream.title == "Shed plans"
+    assert [(u.text, u.line_start) for u in stream.units] == [("The roof will be green sedum.", 1), ("Budget raised to 900 euros.", 2)]
+    assert stream.units[0].time == datetime(2026, 10, 12, 9, 30, tzinfo=timezone.utc)
+
+
+def test_truncated_and_textless_pdfs_are_one_line_errors(tmp_path):
+    data = make_pdf(["hello world"])
+    cut = tmp_path / "cut.pdf"
+    cut.write_bytes(data[: len(data) // 3])
+    with pytest.raises(SourceError) as e:
+        read_source(cut, print)
+    assert e.value.message.startswith(str(cut)) and "\n" not in e.value.message
+    blank = tmp_path / "scan.pdf"
+    blank.write_bytes(make_pdf([""]))
+    with pytest.raises(SourceError, match="text layer"):
+        read_source(blank, print)
+
+
+def test_a_pdf_is_detected_by_its_bytes_whatever_its_name(tmp_path):
+    path = tmp_path / "report.txt"
+    path.write_bytes(make_pdf(["Quarterly plan."]))
+    assert read_source(path, print)[0].format == "pdf"
+
+
+HTML = """<!DOCTYPE html>
+<html><head><title>Trip  notes</title><meta name="date" content="2026-10-30T08:00:00+01:00">
+<style>p { color: red }</style><script>var hidden = "do not index";</script></head>
+<body><h1>Lisbon</h1>
+<p>We moved the trip to
+26&nbsp;November.</p>
+<ul><li>Book flights</li><li>Ask Jo about the hotel</li></ul>
+</body></html>
+"""
+
+
+def test_html_visible_text_title_date_and_lines(tmp_path):
+    path = tmp_path / "trip.html"
+    path.write_text(HTML)
+    [stream] = read_source(path, print)
+    assert stream.format == "html" and stream.title == "Trip notes"
+    texts = [u.text for u in stream.units]
+    assert texts == ["Lisbon", "We moved the trip to 26\xa0November.", "Book flights", "Ask Jo about the hotel"] or texts == [
+        "Lisbon", "We moved the trip to 26 November.", "Book flights", "Ask Jo about the hotel"]
+    assert all("hidden" not in t and "color" not in t for t in texts)
+    assert stream.units[1].line_start == 5 and stream.units[1].line_end == 6
+    assert stream.units[0].time == datetime(2026, 10, 30, 7, 0, tzinfo=timezone.utc)
+
+
+def test_html_without_a_doctype_is_detected_by_content(tmp_path):
+    path = tmp_path / "saved-page.txt"
+    path.write_text("<html><body><p>Plain page</p></body></html>")
+    assert read_source(path, print)[0].format == "html"
