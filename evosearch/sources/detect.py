@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..errors import SourceError
 from .base import Stream
+from .archive import ZIP_MAGIC, read_zip
 from .chatgpt import is_chatgpt_export, read_chatgpt
 from .html import looks_like_html, read_html
 from .jsonl_chat import read_jsonl_chat
@@ -49,6 +50,8 @@ def read_source(path: Path, warn: Callable[[str], None]) -> list[Stream]:
     data, mtime = _read_bytes(path)
     if data.startswith(PDF_MAGIC):  # binary by nature: recognised before the text checks
         streams = read_pdf(path, data, mtime, warn)
+    elif data.startswith(ZIP_MAGIC):
+        streams = read_zip(path, data, MAX_FILE_BYTES, lambda member, text: _read_chat(member, text, warn), warn)
     else:
         streams = _read_by_content(path, _decode(path, data), mtime, warn)
     streams = [s for s in streams if s.units]
@@ -125,6 +128,24 @@ def _read_by_content(path: Path, text: str, mtime: float, warn: Callable[[str], 
     if error is not None:
         raise SourceError(f"{path}: invalid JSON ({type(error).__name__})", f"export it again, or {_IGNORE_HINT}")
     raise SourceError(f"{path}: JSON but not a known chat export", _CHAT_FORMATS)
+
+
+def _read_chat(path: Path, text: str, warn: Callable[[str], None]) -> list[Stream] | None:
+    """A chat export by content, or None: inside archives nothing else is indexed."""
+    if text.lstrip()[:1] in ("[", "{"):
+        try:
+            data = json.loads(text)
+        except (ValueError, RecursionError):
+            data = None
+        for looks_like, read in JSON_FORMATS:
+            if data is not None and looks_like(data):
+                return read(path, data, warn)
+    for looks_like, read in TEXT_FORMATS:
+        if looks_like(path, text):
+            return read(path, text, warn)
+    if _looks_like_jsonl_chat(text):
+        return read_jsonl_chat(path, text, warn)
+    return None
 
 
 def _looks_like_jsonl_chat(text: str) -> bool:
