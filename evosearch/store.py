@@ -107,6 +107,7 @@ class Store:
         self._db = db
         self._tables = tables
         self.meta = meta
+        self.dirty = False  # written since the last finish_writes()
 
     # ---- opening -------------------------------------------------------------------------
 
@@ -188,6 +189,7 @@ class Store:
         if not records:
             return
         now = datetime.now(timezone.utc)
+        self.dirty = True
         rows = [{**r.__dict__, "model_id": self.model_id, "schema_version": SCHEMA_VERSION, "indexed_at": now} for r in records]
         self._tables[SOURCES].merge_insert("path").when_matched_update_all().when_not_matched_insert_all().execute(rows)
 
@@ -197,6 +199,7 @@ class Store:
         if record.stream_ids:
             self.delete_streams_from(record.stream_ids, 0)
         self._tables[SOURCES].delete(f"path = {sql_str(record.path)}")
+        self.dirty = True
 
     # ---- segments and snapshots ------------------------------------------------------------
 
@@ -241,6 +244,7 @@ class Store:
         """Drop segments and snapshots at positions >= position. Snapshots go first so that a
         snapshot never outlives the segments it summarises."""
         where = f"{sql_in('stream_id', stream_ids)} AND position >= {int(position)}"
+        self.dirty = True
         self._tables[SNAPSHOTS].delete(where)
         self._tables[SEGMENTS].delete(where)
 
@@ -259,6 +263,7 @@ class Store:
 
     def add_segments(self, rows: list[dict]) -> None:
         if rows:
+            self.dirty = True
             self._tables[SEGMENTS].add(rows)
 
     def add_snapshots(self, rows: list[tuple[str, int, np.ndarray]]) -> None:
@@ -280,13 +285,18 @@ class Store:
     # ---- maintenance -----------------------------------------------------------------------
 
     def finish_writes(self) -> None:
-        """Compact small fragments and (re)build the full-text index over new rows."""
+        """After an index run that wrote: build the full-text index once, then let optimize()
+        compact small fragments and fold new rows into the existing indexes (incremental;
+        rebuilding the FTS index each time cost 2.5 s at 100k segments). Rows not yet in the
+        full-text index are still found: LanceDB searches them flat."""
         from lancedb.index import FTS
 
         segments = self._tables[SEGMENTS]
-        if segments.count_rows() == 0:
+        if not self.dirty or segments.count_rows() == 0:
             return
-        segments.create_index("text", config=FTS(stem=True, remove_stop_words=True), replace=True)
+        self.dirty = False
+        if not any(i.index_type == "FTS" for i in segments.list_indices()):
+            segments.create_index("text", config=FTS(stem=True, remove_stop_words=True), replace=True)
         for table in self._tables.values():
             table.optimize()
 
