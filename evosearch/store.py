@@ -22,6 +22,7 @@ from .config import is_local_uri
 from .errors import StoreError
 
 SCHEMA_VERSION = 1
+COMPACT_AFTER_SMALL_FRAGMENTS = 16
 SEGMENTS, SOURCES, SNAPSHOTS, META = "segments", "sources", "snapshots", "meta"
 
 warnings.filterwarnings("ignore", category=DeprecationWarning, module="lancedb")
@@ -298,7 +299,10 @@ class Store:
         if not any(i.index_type == "FTS" for i in segments.list_indices()):
             segments.create_index("text", config=FTS(stem=True, remove_stop_words=True), replace=True)
         for table in self._tables.values():
-            table.optimize()
+            # Compaction costs about a second at 100k rows: do it once small writes pile up,
+            # not after every appended message (a few unindexed rows are searched flat).
+            if table.stats()["fragment_stats"]["num_small_fragments"] >= COMPACT_AFTER_SMALL_FRAGMENTS:
+                table.optimize()
 
     # ---- search ------------------------------------------------------------------------------
 
