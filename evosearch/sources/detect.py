@@ -101,23 +101,22 @@ def _read_by_content(path: Path, text: str, mtime: float, warn: Callable[[str], 
     suffix = path.suffix.lower()
     if looks_like_html(path, text):
         return read_html(path, text, mtime)
-    if suffix != ".json" and text.lstrip()[:1] not in ("[", "{"):
+    data, error = None, None
+    if suffix == ".json" or text.lstrip()[:1] in ("[", "{"):
+        try:
+            data = json.loads(text)
+        except (ValueError, RecursionError) as e:
+            error = e
+        if error is None:
+            for looks_like, read in JSON_FORMATS:
+                if looks_like(data):
+                    return read(path, data, warn)
+    if error is not None or data is None:  # not JSON: a text chat format (iOS WhatsApp lines start with "[")
         for looks_like, read in TEXT_FORMATS:
             if looks_like(path, text):
                 return read(path, text, warn)
-        if suffix in JSON_LINES_SUFFIXES:
-            return read_jsonl_chat(path, text, warn)  # it says what is wrong with the lines
-        return read_document(path, text, mtime)
-    try:
-        data, error = json.loads(text), None
-    except (ValueError, RecursionError) as e:
-        data, error = None, e
-    if error is None:
-        for looks_like, read in JSON_FORMATS:
-            if looks_like(data):
-                return read(path, data, warn)
-    if suffix in JSON_LINES_SUFFIXES or _looks_like_jsonl_chat(text):
-        return read_jsonl_chat(path, text, warn)
+    if suffix in JSON_LINES_SUFFIXES or (error is not None and _looks_like_jsonl_chat(text)):
+        return read_jsonl_chat(path, text, warn)  # it says what is wrong with the lines
     if suffix != ".json":
         return read_document(path, text, mtime)
     if isinstance(error, json.JSONDecodeError):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pathspec
 
 # In folders only these are read; anything else (images, PDFs, binaries) is passed over quietly.
-SOURCE_SUFFIXES = frozenset({".md", ".markdown", ".txt", ".rst", ".org", ".jsonl", ".json", ".ndjson", ".html", ".htm", ".pdf", ".zip"})
+SOURCE_SUFFIXES = frozenset({".md", ".markdown", ".txt", ".rst", ".org", ".jsonl", ".json", ".ndjson", ".html", ".htm", ".pdf", ".zip", ".csv", ".tsv"})
 SKIPPED_DIR_NAMES = frozenset({".git", "node_modules", "__pycache__"})
 # Read in this order, so a pattern in .evosearchignore overrides one in .gitignore beside it.
 IGNORE_FILE_NAMES = (".gitignore", ".evosearchignore")
