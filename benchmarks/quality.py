@@ -1,0 +1,357 @@
+"""Does the memory help? LoCoMo and LongMemEval through the real product path, one run.
+
+    python benchmarks/quality.py [--locomo ../shared/bench/locomo10.json]
+        [--longmemeval ../shared/bench/longmemeval_s_dev100.json.gz] [--lme-questions 10] [--questions N]
+
+Both data sets are converted to JSON Lines chats, indexed by `evosearch.indexer` twice (the
+bundled memory, and the same weights with the queue emptied before every segment), and
+asked through `evosearch.search`. Printed side by side, turn-level Recall@5/@10 (first k
+distinct message ids in rank order) per category for:
+  BM25 and static MiniLM, each turn alone (benchmarks/baselines.py);
+  evosearch dense, memory off / memory on (vector search only);
+  evosearch hybrid, what `ask` does (dense + full text + time handling).
+For LongMemEval also session-level Recall@10 (a session counts when any of its passages is
+in the top 10). Indexing speed with memory is printed as a ratio to plain MiniLM encoding
+of the same segments, measured in this run. LongMemEval uses questions from the first half
+of the dev split only (the half that training never reads; see evosearch/train/recipes.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import baselines
+import locomo_to_jsonl
+from locomo_ask import plain_minilm_rate
+from retrieval_metrics import CATEGORY_NAMES, turn_recall_at_k
+
+LME_DEFAULT = (
+    Path(__file__).resolve().parents[2]
+    / "shared"
+    / "bench"
+    / "longmemeval_s_dev100.json.gz"
+)
+
+
+class MemoryOff:
+    """The same encoder with the queue emptied before every segment: what memory adds, isolated."""
+
+    def __init__(self, encoder):
+        self.inner = encoder
+        self.model_id = encoder.model_id + "-memory-off"
+        self.dim, self.memory_slots = encoder.dim, encoder.memory_slots
+
+    def empty_memory(self, n):
+        return self.inner.empty_memory(n)
+
+    def encode(self, texts, memory):
+        embedding, _ = self.inner.encode(texts, self.inner.empty_memory(len(texts)))
+        return embedding, memory
+
+    def encode_queries(self, texts):
+        return self.inner.encode_queries(texts)
+
+
+# ---- LongMemEval as chats --------------------------------------------------------------------
+
+
+def _lme_time(text: str) -> datetime:
+    return datetime.strptime(
+        text.split(" (")[0] + " " + text.split(") ")[-1], "%Y/%m/%d %H:%M"
+    ).replace(tzinfo=UTC)
+
+
+def write_longmemeval(
+    path: Path, count: int, out: Path
+) -> tuple[list[dict], dict[str, list[dict]]]:
+    """One folder per question, one JSONL chat per haystack session; returns (questions, turns per question)."""
+    from evosearch.train.recipes import BENCHMARK_QUESTIONS
+
+    items = [
+        i
+        for i in json.loads(gzip.decompress(path.read_bytes()))[:BENCHMARK_QUESTIONS]
+        if not i["question_id"].endswith("_abs")
+    ]
+    questions, conversations = [], {}
+    for item in items[:count]:
+        qid = item["question_id"]
+        folder = out / qid
+        folder.mkdir(parents=True)
+        turns, gold = [], []
+        for sid, date, session in zip(
+            item["haystack_session_ids"],
+            item["haystack_dates"],
+            item["haystack_sessions"],
+        ):
+            ts = _lme_time(date).isoformat()
+            lines = []
+            for n, turn in enumerate(session):
+                mid = f"{sid}:{n}"
+                lines.append(
+                    json.dumps(
+                        {
+                            "id": mid,
+                            "ts": ts,
+                            "speaker": turn["role"],
+                            "text": turn["content"],
+                        }
+                    )
+                )
+                turns.append(
+                    {"id": mid, "speaker": turn["role"], "text": turn["content"]}
+                )
+                if turn.get("has_answer"):
+                    gold.append(mid)
+            (folder / f"{sid}.jsonl").write_text("\n".join(lines) + "\n")
+        if not gold:
+            continue
+        conversations[qid] = turns
+        questions.append(
+            {
+                "sample_id": qid,
+                "question": item["question"],
+                "now": _lme_time(item["question_date"]).isoformat(),
+                "evidence": gold,
+                "sessions": item["answer_session_ids"],
+                "category": item["question_type"],
+            }
+        )
+    return questions, conversations
+
+
+# ---- running the product -----------------------------------------------------------------------
+
+
+def build_index(data_dir: Path, db: Path, encoder) -> tuple[object, float, int]:
+    from evosearch.indexer import index_paths
+    from evosearch.store import Store
+
+    store = Store.open(
+        str(db),
+        model_id=encoder.model_id,
+        dim=encoder.dim,
+        memory_shape=(encoder.memory_slots, encoder.dim),
+    )
+    report = index_paths(
+        [data_dir], store, encoder, lambda m: print("warning:", m, file=sys.stderr)
+    )
+    return store, report.seconds, report.segments_encoded
+
+
+def dense(
+    store, encoder, question: str, source: str, limit: int = 10
+) -> list[list[str]]:
+    from evosearch.search import _source_where
+
+    vector = encoder.encode_queries([question])[0]
+    rows = store.vector_search(vector, limit, _source_where(store, source))
+    return [list(r["message_ids"]) for r in rows]
+
+
+def hybrid(store, encoder, q: dict, source: str) -> list[list[str]]:
+    from evosearch.search import ask
+
+    answer = ask(
+        store,
+        encoder,
+        q["question"],
+        now=datetime.fromisoformat(q["now"]),
+        limit=10,
+        source=source,
+    )
+    return [r["message_ids"] for r in answer["results"]]
+
+
+# ---- scoring -------------------------------------------------------------------------------------
+
+
+def recall_rows(questions, rankings) -> list[tuple[object, float, float]]:
+    return [
+        (
+            q["category"],
+            turn_recall_at_k(r, set(q["evidence"]), 5),
+            turn_recall_at_k(r, set(q["evidence"]), 10),
+        )
+        for q, r in zip(questions, rankings)
+    ]
+
+
+def session_recall(questions, rankings) -> float:
+    """Share of gold sessions with a passage (or turn) in the top 10, averaged over questions."""
+    total = 0.0
+    for q, ranked in zip(questions, rankings):
+        top = {
+            m.rsplit(":", 1)[0]
+            for item in ranked[:10]
+            for m in ([item] if isinstance(item, str) else item)
+        }
+        total += len(set(q["sessions"]) & top) / len(q["sessions"])
+    return 100 * total / max(len(questions), 1)
+
+
+def table(title: str, rows: dict, categories: list, extra: dict | None = None) -> str:
+    names = [str(CATEGORY_NAMES.get(c, c))[:12] for c in categories]
+    head = (
+        f"{title:<30} {'R@5':>6} {'R@10':>6} "
+        + " ".join(f"{n:>12}" for n in names)
+        + (f" {'sess@10':>8}" if extra else "")
+    )
+    lines = [head, "-" * len(head)]
+    for name, scored in rows.items():
+        r5 = 100 * sum(s[1] for s in scored) / len(scored)
+        r10 = 100 * sum(s[2] for s in scored) / len(scored)
+        per = []
+        for c in categories:
+            vals = [s[2] for s in scored if s[0] == c]
+            per.append(
+                f"{100 * sum(vals) / len(vals):>12.1f}" if vals else f"{'-':>12}"
+            )
+        tail = f" {extra[name]:>8.1f}" if extra else ""
+        lines.append(f"{name:<30} {r5:>6.1f} {r10:>6.1f} " + " ".join(per) + tail)
+    n = len(next(iter(rows.values())))
+    return "\n".join(lines) + f"\n(category columns are R@10; {n} questions)"
+
+
+def evaluate(
+    label: str,
+    data_dir: Path,
+    questions: list[dict],
+    conversations,
+    tmp: Path,
+    encoder,
+    source_of,
+    with_speed: bool,
+):
+    off = MemoryOff(encoder)
+    store_on, seconds, segments = build_index(data_dir, tmp / f"{label}-on", encoder)
+    speed = None
+    if with_speed:
+        from evosearch.segment import segment_stream
+        from evosearch.sources.detect import read_source
+
+        texts = [
+            s.text
+            for f in sorted(data_dir.rglob("*.jsonl"))
+            for st in read_source(f, print)
+            for s in segment_stream(st)
+        ]
+        plain = plain_minilm_rate(texts, encoder)
+        speed = (segments / seconds, plain)
+    store_off, _, _ = build_index(data_dir, tmp / f"{label}-off", off)
+    rankings = {
+        "BM25 (turn alone)": baselines.bm25_rankings(conversations, questions),
+        "static MiniLM (turn alone)": baselines.minilm_rankings(
+            conversations, questions
+        ),
+        "evosearch dense, memory off": [
+            dense(store_off, off, q["question"], source_of(q)) for q in questions
+        ],
+        "evosearch dense, memory on": [
+            dense(store_on, encoder, q["question"], source_of(q)) for q in questions
+        ],
+        "evosearch hybrid (ask)": [
+            hybrid(store_on, encoder, q, source_of(q)) for q in questions
+        ],
+    }
+    return rankings, speed
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--locomo", type=Path, default=locomo_to_jsonl.DEFAULT_INPUT)
+    parser.add_argument("--longmemeval", type=Path, default=LME_DEFAULT)
+    parser.add_argument(
+        "--lme-questions", type=int, default=10, help="LongMemEval questions (0: skip)"
+    )
+    parser.add_argument(
+        "--questions",
+        type=int,
+        default=None,
+        help="only the first N LoCoMo questions (quick runs)",
+    )
+    args = parser.parse_args(argv)
+    import torch
+
+    from evosearch.encoder import load_encoder
+
+    torch.set_num_threads(os.cpu_count() or 2)
+    encoder = load_encoder("minilm")
+    print(f"encoder: {encoder.model_id}")
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        conversion = locomo_to_jsonl.load(args.locomo)
+        data_dir = tmp / "locomo"
+        locomo_to_jsonl.write(conversion, data_dir)
+        (data_dir / "questions.jsonl").rename(tmp / "questions.jsonl")
+        questions = [
+            json.loads(line)
+            for line in (tmp / "questions.jsonl").read_text().splitlines()
+        ][: args.questions]
+        conversations, _ = baselines.load_locomo(args.locomo)
+        rankings, speed = evaluate(
+            "locomo",
+            data_dir,
+            questions,
+            conversations,
+            tmp,
+            encoder,
+            lambda q: f"{q['sample_id']}.jsonl",
+            True,
+        )
+        print(
+            f"\nindexing LoCoMo with memory: {speed[0]:.1f} segments/s; plain MiniLM on the same segments: "
+            f"{speed[1]:.1f} segments/s (ratio {speed[0] / speed[1]:.2f}x)\n"
+        )
+        print(
+            table(
+                "LoCoMo",
+                {n: recall_rows(questions, r) for n, r in rankings.items()},
+                list(CATEGORY_NAMES),
+            )
+        )
+        if args.lme_questions:
+            lme_dir = tmp / "lme"
+            lme_questions, lme_turns = write_longmemeval(
+                args.longmemeval, args.lme_questions, lme_dir
+            )
+            lme_rankings, _ = evaluate(
+                "lme",
+                lme_dir,
+                lme_questions,
+                lme_turns,
+                tmp,
+                encoder,
+                lambda q: f"*/{q['sample_id']}/*",
+                False,
+            )
+            categories = sorted({q["category"] for q in lme_questions})
+            sessions = {
+                n: session_recall(lme_questions, r) for n, r in lme_rankings.items()
+            }
+            print()
+            print(
+                table(
+                    "LongMemEval_S dev (turn level)",
+                    {n: recall_rows(lme_questions, r) for n, r in lme_rankings.items()},
+                    categories,
+                    sessions,
+                )
+            )
+    print(f"\n({time.monotonic() - started:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..options import DbOption, QuietOption
+from ..output import info, reports_errors
+
+PLAIN_PROGRESS_EVERY_S = 10.0
+
+
+@reports_errors
+def train(
+    data: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help='Labeled JSON Lines: one {"segments": [...], "queries": [{"text", "evidence"}]} per line.',
+            show_default=False,
+        ),
+    ] = None,
+    self_supervised: Annotated[
+        bool,
+        typer.Option(
+            "--self-supervised",
+            help="Also learn from your own index: sentences held out of its segments become queries.",
+        ),
+    ] = False,
+    longmemeval: Annotated[
+        Path | None,
+        typer.Option(
+            "--longmemeval",
+            help="LongMemEval_S dev file: its filler sessions become training streams.",
+        ),
+    ] = None,
+    synthetic: Annotated[
+        int,
+        typer.Option(
+            "--synthetic",
+            min=0,
+            help="How many synthetic chats to write and learn from.",
+        ),
+    ] = 0,
+    sessions: Annotated[
+        int,
+        typer.Option(
+            "--sessions", min=1, help="How many LongMemEval filler sessions to use."
+        ),
+    ] = 800,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Where weights and checkpoints go. Default: <data dir>/model."
+        ),
+    ] = None,
+    steps: Annotated[
+        int, typer.Option("--steps", min=1, help="Optimiser steps.")
+    ] = 1500,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue from the checkpoint in --out.")
+    ] = False,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Seed for sampling and the held-out split.")
+    ] = 0,
+    db: DbOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Train the encoder's latent memory (MiniLM stays frozen) and write it where `index` and `ask` find it.
+
+    Sources of training data can be combined. The result is <out>/memory.safetensors and
+    <out>/config.json; an index built with other weights must then be rebuilt (`index --rebuild`)."""
+    import random
+
+    from ..config import home_dir
+    from ..errors import EvosearchError
+    from ..train.run import build_samples, run_training
+
+    rng = random.Random(seed)
+    samples = build_samples(
+        data or [], self_supervised, db, longmemeval, sessions, synthetic, rng
+    )
+    if not samples:
+        raise EvosearchError(
+            "no training data",
+            "pass a JSONL file, --self-supervised, --longmemeval PATH or --synthetic N",
+        )
+    out = out or Path(home_dir()) / "model"
+    report = run_training(
+        samples,
+        out,
+        steps=steps,
+        resume=resume,
+        seed=seed,
+        progress=None if quiet else _progress(),
+    )
+    if not quiet:
+        for name, figures in report["evaluation"].items():
+            if isinstance(figures, dict):
+                info(
+                    f"held-out {name:<11} R@1 {figures['r@1']:5.1f}  R@10 {figures['r@10']:5.1f}"
+                )
+        info(
+            f"wrote {report['weights']} ({report['evaluation']['queries']} held-out queries)"
+        )
+
+
+def _progress():
+    last = [0.0]
+
+    def show(
+        step: int, total: int, retrieval: float, memory: float, queries_per_s: float
+    ) -> None:
+        now = time.monotonic()
+        if now - last[0] >= PLAIN_PROGRESS_EVERY_S or step == total:
+            last[0] = now
+            print(
+                f"step {step}/{total}  retrieval loss {retrieval:.3f}  memory loss {memory:.3f}  {queries_per_s:.0f} queries/s",
+                file=sys.stderr,
+            )
+
+    return show

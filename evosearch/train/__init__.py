@@ -1,0 +1,1 @@
+"""Training the latent memory (`evosearch train`): samples, recipes, features, the loop."""

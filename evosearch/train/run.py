@@ -1,0 +1,120 @@
+"""`evosearch train` end to end: gather samples, compute base vectors, train, evaluate, write weights."""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import asdict, replace
+from pathlib import Path
+
+from .samples import Sample
+
+
+def build_samples(
+    files: list[Path],
+    self_supervised: bool,
+    db: str | None,
+    longmemeval: Path | None,
+    sessions: int,
+    synthetic: int,
+    rng: random.Random,
+) -> list[Sample]:
+    from .samples import load_samples
+
+    samples: list[Sample] = []
+    for path in files:
+        samples += load_samples(path)
+    if longmemeval is not None:
+        from ..errors import EvosearchError
+        from .recipes import longmemeval_filler
+
+        try:
+            samples += longmemeval_filler(longmemeval, sessions, rng)
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise EvosearchError(
+                f"{longmemeval}: not a readable LongMemEval file ({e})",
+                "pass longmemeval_s_dev100.json.gz",
+            ) from None
+    if synthetic:
+        from .synthetic import synthetic_samples
+
+        samples += synthetic_samples(synthetic, rng)
+    if self_supervised:
+        samples += index_samples(db, rng)
+    return [s for s in samples if s.segments]
+
+
+def index_samples(db: str | None, rng: random.Random) -> list[Sample]:
+    """Every indexed stream of 3+ segments, with sentences held out as queries."""
+    from ..config import default_db_uri
+    from ..store import Store
+    from .pseudo_queries import hold_out_sentences
+
+    store = Store.open(db or default_db_uri())
+    samples = []
+    for texts in store.stream_texts().values():
+        if len(texts) >= 3:
+            sample = hold_out_sentences(texts, rng)
+            if sample.queries:
+                samples.append(sample)
+    return samples
+
+
+def run_training(
+    samples: list[Sample],
+    out: Path,
+    *,
+    steps: int,
+    resume: bool,
+    seed: int,
+    progress=None,
+    encoder=None,
+) -> dict:
+    """Train the latent memory on `samples`; writes <out>/memory.safetensors and <out>/config.json."""
+    import torch
+    from safetensors.torch import save_file
+
+    from ..encoder import load_encoder
+    from ..encoder.memory import LatentMemory
+    from ..encoder.minilm import MEMORY_WEIGHTS, EncoderConfig
+    from .features import compute_features
+    from .loop import TrainConfig, Trainer
+
+    torch.manual_seed(seed)
+    encoder = encoder or load_encoder()  # only its memory-free pooled vectors are read
+    config = EncoderConfig(dim=encoder.dim, memory_slots=encoder.memory_slots)
+    features = compute_features(samples, encoder, out / "cache")
+    memory = LatentMemory(config.dim, config.memory_slots, config.latents_per_segment)
+    trainer = Trainer(
+        memory, features, samples, TrainConfig(steps=steps, seed=seed), out
+    )
+    if resume:
+        trainer.resume()
+    trainer.fit(progress)
+    evaluation = trainer.evaluate()
+    weights = out / MEMORY_WEIGHTS
+    save_file(
+        {k: v.detach().contiguous() for k, v in memory.state_dict().items()},
+        str(weights),
+    )
+    trained = replace(
+        config, memory_in_embedding=True, version=f"evo-1-{_digest(weights)}"
+    )
+    (out / "config.json").write_text(trained.to_json())
+    (out / "training.json").write_text(
+        json.dumps(
+            {
+                "train": asdict(trainer.config),
+                "samples": len(samples),
+                "evaluation": evaluation,
+            },
+            indent=1,
+        )
+    )
+    return {"weights": weights, "evaluation": evaluation}
+
+
+def _digest(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha1(path.read_bytes()).hexdigest()[:8]
