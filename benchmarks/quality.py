@@ -36,12 +36,7 @@ import locomo_to_jsonl
 from locomo_ask import plain_minilm_rate
 from retrieval_metrics import CATEGORY_NAMES, turn_recall_at_k
 
-LME_DEFAULT = (
-    Path(__file__).resolve().parents[2]
-    / "shared"
-    / "bench"
-    / "longmemeval_s_dev100.json.gz"
-)
+LME_DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "bench" / "longmemeval_s_dev100.json.gz"
 
 
 class MemoryOff:
@@ -67,22 +62,14 @@ class MemoryOff:
 
 
 def _lme_time(text: str) -> datetime:
-    return datetime.strptime(
-        text.split(" (")[0] + " " + text.split(") ")[-1], "%Y/%m/%d %H:%M"
-    ).replace(tzinfo=UTC)
+    return datetime.strptime(text.split(" (")[0] + " " + text.split(") ")[-1], "%Y/%m/%d %H:%M").replace(tzinfo=UTC)
 
 
-def write_longmemeval(
-    path: Path, count: int, out: Path
-) -> tuple[list[dict], dict[str, list[dict]]]:
+def write_longmemeval(path: Path, count: int, out: Path) -> tuple[list[dict], dict[str, list[dict]]]:
     """One folder per question, one JSONL chat per haystack session; returns (questions, turns per question)."""
     from evosearch.train.recipes import BENCHMARK_QUESTIONS
 
-    items = [
-        i
-        for i in json.loads(gzip.decompress(path.read_bytes()))[:BENCHMARK_QUESTIONS]
-        if not i["question_id"].endswith("_abs")
-    ]
+    items = [i for i in json.loads(gzip.decompress(path.read_bytes()))[:BENCHMARK_QUESTIONS] if not i["question_id"].endswith("_abs")]
     questions, conversations = [], {}
     for item in items[:count]:
         qid = item["question_id"]
@@ -108,9 +95,7 @@ def write_longmemeval(
                         }
                     )
                 )
-                turns.append(
-                    {"id": mid, "speaker": turn["role"], "text": turn["content"]}
-                )
+                turns.append({"id": mid, "speaker": turn["role"], "text": turn["content"]})
                 if turn.get("has_answer"):
                     gold.append(mid)
             (folder / f"{sid}.jsonl").write_text("\n".join(lines) + "\n")
@@ -143,15 +128,11 @@ def build_index(data_dir: Path, db: Path, encoder) -> tuple[object, float, int]:
         dim=encoder.dim,
         memory_shape=(encoder.memory_slots, encoder.dim),
     )
-    report = index_paths(
-        [data_dir], store, encoder, lambda m: print("warning:", m, file=sys.stderr)
-    )
+    report = index_paths([data_dir], store, encoder, lambda m: print("warning:", m, file=sys.stderr))
     return store, report.seconds, report.segments_encoded
 
 
-def dense(
-    store, encoder, question: str, source: str, limit: int = 10
-) -> list[list[str]]:
+def dense(store, encoder, question: str, source: str, limit: int = 10) -> list[list[str]]:
     from evosearch.search import _source_where
 
     vector = encoder.encode_queries([question])[0]
@@ -191,22 +172,14 @@ def session_recall(questions, rankings) -> float:
     """Share of gold sessions with a passage (or turn) in the top 10, averaged over questions."""
     total = 0.0
     for q, ranked in zip(questions, rankings):
-        top = {
-            m.rsplit(":", 1)[0]
-            for item in ranked[:10]
-            for m in ([item] if isinstance(item, str) else item)
-        }
+        top = {m.rsplit(":", 1)[0] for item in ranked[:10] for m in ([item] if isinstance(item, str) else item)}
         total += len(set(q["sessions"]) & top) / len(q["sessions"])
     return 100 * total / max(len(questions), 1)
 
 
 def table(title: str, rows: dict, categories: list, extra: dict | None = None) -> str:
     names = [str(CATEGORY_NAMES.get(c, c))[:12] for c in categories]
-    head = (
-        f"{title:<30} {'R@5':>6} {'R@10':>6} "
-        + " ".join(f"{n:>12}" for n in names)
-        + (f" {'sess@10':>8}" if extra else "")
-    )
+    head = f"{title:<30} {'R@5':>6} {'R@10':>6} " + " ".join(f"{n:>12}" for n in names) + (f" {'sess@10':>8}" if extra else "")
     lines = [head, "-" * len(head)]
     for name, scored in rows.items():
         r5 = 100 * sum(s[1] for s in scored) / len(scored)
@@ -214,9 +187,7 @@ def table(title: str, rows: dict, categories: list, extra: dict | None = None) -
         per = []
         for c in categories:
             vals = [s[2] for s in scored if s[0] == c]
-            per.append(
-                f"{100 * sum(vals) / len(vals):>12.1f}" if vals else f"{'-':>12}"
-            )
+            per.append(f"{100 * sum(vals) / len(vals):>12.1f}" if vals else f"{'-':>12}")
         tail = f" {extra[name]:>8.1f}" if extra else ""
         lines.append(f"{name:<30} {r5:>6.1f} {r10:>6.1f} " + " ".join(per) + tail)
     n = len(next(iter(rows.values())))
@@ -240,29 +211,16 @@ def evaluate(
         from evosearch.segment import segment_stream
         from evosearch.sources.detect import read_source
 
-        texts = [
-            s.text
-            for f in sorted(data_dir.rglob("*.jsonl"))
-            for st in read_source(f, print)
-            for s in segment_stream(st)
-        ]
+        texts = [s.text for f in sorted(data_dir.rglob("*.jsonl")) for st in read_source(f, print) for s in segment_stream(st)]
         plain = plain_minilm_rate(texts, encoder)
         speed = (segments / seconds, plain)
     store_off, _, _ = build_index(data_dir, tmp / f"{label}-off", off)
     rankings = {
         "BM25 (turn alone)": baselines.bm25_rankings(conversations, questions),
-        "static MiniLM (turn alone)": baselines.minilm_rankings(
-            conversations, questions
-        ),
-        "evosearch dense, memory off": [
-            dense(store_off, off, q["question"], source_of(q)) for q in questions
-        ],
-        "evosearch dense, memory on": [
-            dense(store_on, encoder, q["question"], source_of(q)) for q in questions
-        ],
-        "evosearch hybrid (ask)": [
-            hybrid(store_on, encoder, q, source_of(q)) for q in questions
-        ],
+        "static MiniLM (turn alone)": baselines.minilm_rankings(conversations, questions),
+        "evosearch dense, memory off": [dense(store_off, off, q["question"], source_of(q)) for q in questions],
+        "evosearch dense, memory on": [dense(store_on, encoder, q["question"], source_of(q)) for q in questions],
+        "evosearch hybrid (ask)": [hybrid(store_on, encoder, q, source_of(q)) for q in questions],
     }
     return rankings, speed
 
@@ -271,9 +229,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--locomo", type=Path, default=locomo_to_jsonl.DEFAULT_INPUT)
     parser.add_argument("--longmemeval", type=Path, default=LME_DEFAULT)
-    parser.add_argument(
-        "--lme-questions", type=int, default=10, help="LongMemEval questions (0: skip)"
-    )
+    parser.add_argument("--lme-questions", type=int, default=10, help="LongMemEval questions (0: skip)")
     parser.add_argument(
         "--questions",
         type=int,
@@ -295,10 +251,7 @@ def main(argv=None) -> int:
         data_dir = tmp / "locomo"
         locomo_to_jsonl.write(conversion, data_dir)
         (data_dir / "questions.jsonl").rename(tmp / "questions.jsonl")
-        questions = [
-            json.loads(line)
-            for line in (tmp / "questions.jsonl").read_text().splitlines()
-        ][: args.questions]
+        questions = [json.loads(line) for line in (tmp / "questions.jsonl").read_text().splitlines()][: args.questions]
         conversations, _ = baselines.load_locomo(args.locomo)
         rankings, speed = evaluate(
             "locomo",
@@ -323,9 +276,7 @@ def main(argv=None) -> int:
         )
         if args.lme_questions:
             lme_dir = tmp / "lme"
-            lme_questions, lme_turns = write_longmemeval(
-                args.longmemeval, args.lme_questions, lme_dir
-            )
+            lme_questions, lme_turns = write_longmemeval(args.longmemeval, args.lme_questions, lme_dir)
             lme_rankings, _ = evaluate(
                 "lme",
                 lme_dir,
@@ -337,9 +288,7 @@ def main(argv=None) -> int:
                 False,
             )
             categories = sorted({q["category"] for q in lme_questions})
-            sessions = {
-                n: session_recall(lme_questions, r) for n, r in lme_rankings.items()
-            }
+            sessions = {n: session_recall(lme_questions, r) for n, r in lme_rankings.items()}
             print()
             print(
                 table(

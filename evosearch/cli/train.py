@@ -46,25 +46,15 @@ def train(
     ] = 0,
     sessions: Annotated[
         int,
-        typer.Option(
-            "--sessions", min=1, help="How many LongMemEval filler sessions to use."
-        ),
+        typer.Option("--sessions", min=1, help="How many LongMemEval filler sessions to use."),
     ] = 800,
     out: Annotated[
         Path | None,
-        typer.Option(
-            "--out", help="Where weights and checkpoints go. Default: <data dir>/model."
-        ),
+        typer.Option("--out", help="Where weights and checkpoints go. Default: <data dir>/model."),
     ] = None,
-    steps: Annotated[
-        int, typer.Option("--steps", min=1, help="Optimiser steps.")
-    ] = 1500,
-    resume: Annotated[
-        bool, typer.Option("--resume", help="Continue from the checkpoint in --out.")
-    ] = False,
-    seed: Annotated[
-        int, typer.Option("--seed", help="Seed for sampling and the held-out split.")
-    ] = 0,
+    steps: Annotated[int, typer.Option("--steps", min=1, help="Optimiser steps.")] = 1500,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue from the checkpoint in --out.")] = False,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for sampling and the held-out split.")] = 0,
     db: DbOption = None,
     quiet: QuietOption = False,
 ) -> None:
@@ -79,9 +69,7 @@ def train(
     from ..train.run import build_samples, run_training
 
     rng = random.Random(seed)
-    samples = build_samples(
-        data or [], self_supervised, db, longmemeval, sessions, synthetic, rng
-    )
+    samples = build_samples(data or [], self_supervised, db, longmemeval, sessions, synthetic, rng)
     if not samples:
         raise EvosearchError(
             "no training data",
@@ -99,25 +87,19 @@ def train(
     if not quiet:
         for name, figures in report["evaluation"].items():
             if isinstance(figures, dict):
-                info(
-                    f"held-out {name:<11} R@1 {figures['r@1']:5.1f}  R@10 {figures['r@10']:5.1f}"
-                )
-        info(
-            f"wrote {report['weights']} ({report['evaluation']['queries']} held-out queries)"
-        )
+                info(f"held-out {name:<11} R@1 {figures['r@1']:5.1f}  R@10 {figures['r@10']:5.1f}")
+        info(f"wrote {report['weights']} ({report['evaluation']['queries']} held-out queries)")
 
 
 def _progress():
     last = [0.0]
 
-    def show(
-        step: int, total: int, retrieval: float, memory: float, queries_per_s: float
-    ) -> None:
+    def show(step: int, total: int, retrieval: float, queries_per_s: float) -> None:
         now = time.monotonic()
         if now - last[0] >= PLAIN_PROGRESS_EVERY_S or step == total:
             last[0] = now
             print(
-                f"step {step}/{total}  retrieval loss {retrieval:.3f}  memory loss {memory:.3f}  {queries_per_s:.0f} queries/s",
+                f"step {step}/{total}  retrieval loss {retrieval:.3f}  {queries_per_s:.0f} queries/s",
                 file=sys.stderr,
             )
 

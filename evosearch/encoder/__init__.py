@@ -13,9 +13,7 @@ import numpy as np
 
 
 class Encoder(Protocol):
-    model_id: (
-        str  # stored in the index; a different id means the vectors are incomparable
-    )
+    model_id: str  # stored in the index; a different id means the vectors are incomparable
     dim: int  # embedding width D
     memory_slots: int  # queue length Q; memory arrays are (N, Q, D)
 
@@ -23,9 +21,7 @@ class Encoder(Protocol):
         """(n, Q, D) zeros: the memory before a stream's first segment."""
         ...
 
-    def encode(
-        self, texts: list[str], memory: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def encode(self, texts: list[str], memory: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Embed texts[i] under memory[i]. Returns ((N, D) unit vectors, (N, Q, D) memory after each)."""
         ...
 

@@ -30,13 +30,8 @@ class BertConfig:
     @classmethod
     def from_json(cls, path: Path) -> "BertConfig":
         raw = json.loads(path.read_text())
-        if (
-            raw.get("hidden_act", "gelu") != "gelu"
-            or raw.get("position_embedding_type", "absolute") != "absolute"
-        ):
-            raise ValueError(
-                f"{path}: only absolute positions and exact GELU are supported"
-            )
+        if raw.get("hidden_act", "gelu") != "gelu" or raw.get("position_embedding_type", "absolute") != "absolute":
+            raise ValueError(f"{path}: only absolute positions and exact GELU are supported")
         return cls(**{k: raw[k] for k in cls.__dataclass_fields__ if k in raw})
 
 
@@ -44,19 +39,13 @@ class Embeddings(nn.Module):
     def __init__(self, c: BertConfig):
         super().__init__()
         self.word_embeddings = nn.Embedding(c.vocab_size, c.hidden_size)
-        self.position_embeddings = nn.Embedding(
-            c.max_position_embeddings, c.hidden_size
-        )
+        self.position_embeddings = nn.Embedding(c.max_position_embeddings, c.hidden_size)
         self.token_type_embeddings = nn.Embedding(c.type_vocab_size, c.hidden_size)
         self.LayerNorm = nn.LayerNorm(c.hidden_size, eps=c.layer_norm_eps)
 
     def forward(self, input_ids):  # (B, T)
         positions = torch.arange(input_ids.shape[1], device=input_ids.device)  # (T,)
-        x = (
-            self.word_embeddings(input_ids)
-            + self.position_embeddings(positions)
-            + self.token_type_embeddings.weight[0]
-        )  # (B, T, D)
+        x = self.word_embeddings(input_ids) + self.position_embeddings(positions) + self.token_type_embeddings.weight[0]  # (B, T, D)
         return self.LayerNorm(x)
 
 
@@ -70,9 +59,7 @@ class SelfAttention(nn.Module):
 
     def forward(self, x, bias):  # x: (B, T, D); bias: (B, 1, 1, T) additive
         B, T, D = x.shape
-        split = lambda t: t.view(B, T, self.heads, D // self.heads).transpose(
-            1, 2
-        )  # (B, H, T, D/H)  # noqa: E731
+        split = lambda t: t.view(B, T, self.heads, D // self.heads).transpose(1, 2)  # (B, H, T, D/H)  # noqa: E731
         out = F.scaled_dot_product_attention(
             split(self.query(x)),
             split(self.key(x)),
@@ -97,9 +84,7 @@ class DenseNorm(nn.Module):
 class Attention(nn.Module):
     def __init__(self, c: BertConfig):
         super().__init__()
-        setattr(
-            self, "self", SelfAttention(c)
-        )  # the checkpoint names it attention.self
+        setattr(self, "self", SelfAttention(c))  # the checkpoint names it attention.self
         self.output = DenseNorm(c.hidden_size, c.hidden_size, c.layer_norm_eps)
 
     def forward(self, x, bias):
@@ -145,9 +130,7 @@ class Bert(nn.Module):
     def forward(self, input_ids, attention_mask):
         x = self.embeddings(input_ids)  # (B, T, D)
         keep = attention_mask[:, None, None, :].bool()  # (B, 1, 1, T)
-        bias = torch.zeros(keep.shape, dtype=x.dtype, device=x.device).masked_fill(
-            ~keep, torch.finfo(x.dtype).min
-        )
+        bias = torch.zeros(keep.shape, dtype=x.dtype, device=x.device).masked_fill(~keep, torch.finfo(x.dtype).min)
         for layer in self.encoder.layer:
             x = layer(x, bias)
         return x

@@ -18,9 +18,7 @@ MEMORY_WEIGHT = 0.25
 
 
 def _word_vector(word: str, dim: int) -> np.ndarray:
-    seed = int.from_bytes(
-        hashlib.blake2b(word.encode(), digest_size=8).digest(), "little"
-    )
+    seed = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
     return np.random.default_rng(seed).standard_normal(dim).astype(np.float32)
 
 
@@ -47,28 +45,16 @@ class HashingEncoder:
 
     def pooled(self, texts: list[str]) -> np.ndarray:
         """The memory-free vectors, as `train` reads them from the base model."""
-        return (
-            np.stack([self._bag(t) for t in texts])
-            if texts
-            else np.zeros((0, self.dim), np.float32)
-        )
+        return np.stack([self._bag(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
 
     def empty_memory(self, n: int) -> np.ndarray:
         return np.zeros((n, self.memory_slots, self.dim), dtype=np.float32)
 
-    def encode(
-        self, texts: list[str], memory: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        own = (
-            np.stack([self._bag(t) for t in texts])
-            if texts
-            else np.zeros((0, self.dim), np.float32)
-        )  # (N, D)
+    def encode(self, texts: list[str], memory: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        own = np.stack([self._bag(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)  # (N, D)
         context = memory.mean(axis=1)  # (N, D)
         embeddings = _unit(own + MEMORY_WEIGHT * context)
-        new_memory = np.concatenate(
-            [memory[:, 1:], own[:, None, :]], axis=1
-        )  # (N, Q, D): oldest out, newest in
+        new_memory = np.concatenate([memory[:, 1:], own[:, None, :]], axis=1)  # (N, Q, D): oldest out, newest in
         return embeddings.astype(np.float32), new_memory.astype(np.float32)
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:

@@ -29,21 +29,15 @@ MODEL_DIR = Path(__file__).resolve().parents[2] / "model"
 class EncoderConfig:
     base: str = "all-MiniLM-L6-v2"
     dim: int = 384  # hidden width of MiniLM, and the embedding width
-    memory_slots: int = (
-        32  # Q: latents in the queue; queue + segment must fit 512 positions
-    )
+    memory_slots: int = 32  # Q: latents in the queue; queue + segment must fit 512 positions
     latents_per_segment: int = 1  # L: latents pushed after each segment
     max_tokens: int = 256  # segment truncation, specials included
-    memory_in_embedding: bool = (
-        False  # read the queue when embedding; needs trained weights
-    )
+    memory_in_embedding: bool = False  # read the queue when embedding; needs trained weights
     version: str = "evo-0"
 
     @property
     def model_id(self) -> str:
-        return f"{self.base}+{self.version}" + (
-            "" if self.memory_in_embedding else "-static"
-        )
+        return f"{self.base}+{self.version}" + ("" if self.memory_in_embedding else "-static")
 
     @classmethod
     def load(cls, path: Path) -> "EncoderConfig":
@@ -101,9 +95,7 @@ def _memory_module():
             super().__init__()
             self.bert = bert
             self.config = config
-            self.memory = LatentMemory(
-                config.dim, config.memory_slots, config.latents_per_segment
-            )
+            self.memory = LatentMemory(config.dim, config.memory_slots, config.latents_per_segment)
 
         def pool(self, input_ids, attention_mask):
             hidden = self.bert(input_ids, attention_mask)  # (B, T, D)
@@ -163,9 +155,7 @@ class MiniLMEncoder:
 
     def _tokens(self, texts: list[str]):
         batch = self.tokenizer.encode_batch(texts)
-        ids = self._torch.tensor(
-            [e.ids for e in batch], dtype=self._torch.long, device=self.device
-        )
+        ids = self._torch.tensor([e.ids for e in batch], dtype=self._torch.long, device=self.device)
         mask = self._torch.tensor(
             [e.attention_mask for e in batch],
             dtype=self._torch.long,
@@ -185,14 +175,10 @@ class MiniLMEncoder:
     def empty_memory(self, n: int) -> np.ndarray:
         return np.zeros((n, self.memory_slots, self.dim), dtype=np.float32)
 
-    def encode(
-        self, texts: list[str], memory: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def encode(self, texts: list[str], memory: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         ids, mask = self._tokens(texts)
         with self._torch.inference_mode():
-            mem = self._torch.from_numpy(
-                np.ascontiguousarray(memory, dtype=np.float32)
-            ).to(self.device)
+            mem = self._torch.from_numpy(np.ascontiguousarray(memory, dtype=np.float32)).to(self.device)
             embedding, new_memory = self.module(ids, mask, mem)
         return embedding.float().cpu().numpy(), new_memory.float().cpu().numpy()
 
@@ -211,15 +197,9 @@ def model_dir() -> Path:
     from ..config import home_dir
 
     trained = Path(home_dir()) / "model"
-    return (
-        trained
-        if (trained / MEMORY_WEIGHTS).exists() and (trained / "config.json").exists()
-        else MODEL_DIR
-    )
+    return trained if (trained / MEMORY_WEIGHTS).exists() and (trained / "config.json").exists() else MODEL_DIR
 
 
 def load_minilm_encoder() -> MiniLMEncoder:
     folder = model_dir()
-    return MiniLMEncoder(
-        EncoderConfig.load(folder / "config.json"), weights=folder / MEMORY_WEIGHTS
-    )
+    return MiniLMEncoder(EncoderConfig.load(folder / "config.json"), weights=folder / MEMORY_WEIGHTS)

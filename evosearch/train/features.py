@@ -32,15 +32,9 @@ def _fingerprint(samples: list[Sample], model_id: str) -> str:
     return h.hexdigest()[:16]
 
 
-def compute_features(
-    samples: list[Sample], encoder, cache_dir: Path | None, progress=None
-) -> Features:
+def compute_features(samples: list[Sample], encoder, cache_dir: Path | None, progress=None) -> Features:
     """Pooled base vectors of every text, read from `cache_dir` when the same samples were seen before."""
-    cache = (
-        cache_dir / f"features-{_fingerprint(samples, encoder.model_id)}.npz"
-        if cache_dir
-        else None
-    )
+    cache = cache_dir / f"features-{_fingerprint(samples, encoder.model_id)}.npz" if cache_dir else None
     if cache is not None and cache.exists():
         flat = np.load(cache)
         seg_all, query_all = flat["segments"], flat["queries"]
@@ -54,9 +48,7 @@ def compute_features(
             chunks.append(encoder.pooled(texts[i : i + step]))
             if progress:
                 progress(min(i + step, len(texts)), len(texts))
-        flat_all = (
-            np.concatenate(chunks) if chunks else np.zeros((0, encoder.dim), np.float32)
-        )
+        flat_all = np.concatenate(chunks) if chunks else np.zeros((0, encoder.dim), np.float32)
         seg_all, query_all = flat_all[: len(seg_texts)], flat_all[len(seg_texts) :]
         if cache is not None:
             cache.parent.mkdir(parents=True, exist_ok=True)

@@ -5,16 +5,15 @@ holds at least one query's evidence. The memory at the window's start is rebuilt
 gradients from up to `burn_in` segments before it (so early segments see real memory), then
 the window runs with gradients, one position at a time, all streams side by side.
 
-Loss, per query whose evidence lies in its window:
+Loss, per query whose evidence lies in its window (no separate memory loss: the queue holds
+each segment's own base direction, so it cannot forget what a segment said; only how it is
+read is learned):
 - retrieval: InfoNCE at temperature `temperature`, the evidence segment against every other
   segment of its own window, weighted by log(1 + negatives) as in EvoEmbedding. Only
   in-stream negatives: with other streams' segments as negatives, the memory learns a
   shortcut (push a stream's topic into every segment of it), which separates streams and
   blurs the segments within one, and a search runs within one person's streams (measured:
   held-out Recall@10 fell from 70.6 to 59.0 with in-batch negatives);
-- memory: each latent written must pick out the segment that wrote it among the window's
-  segments (InfoNCE again). A queue that forgets what it holds cannot do this, so the
-  latents stay informative even where no query asks about them yet.
 """
 
 from __future__ import annotations
@@ -36,21 +35,16 @@ class TrainConfig:
     steps: int = 1500
     streams: int = 32  # samples per step
     window: int = 32  # segments with gradients
-    burn_in: int = (
-        32  # segments run without gradients to build the memory before a window
-    )
+    burn_in: int = 32  # segments run without gradients to build the memory before a window
     lr: float = 1e-3
     weight_decay: float = 0.01
     temperature: float = 0.05
-    memory_loss: float = 0.1
     held_out: float = 0.1  # share of samples kept for the final evaluation
     seed: int = 0
     checkpoint_every: int = 250
 
 
-def split(
-    samples: list[Sample], share: float, seed: int
-) -> tuple[list[int], list[int]]:
+def split(samples: list[Sample], share: float, seed: int) -> tuple[list[int], list[int]]:
     order = list(range(len(samples)))
     random.Random(seed).shuffle(order)
     cut = max(1, int(len(order) * share)) if len(order) > 1 else 0
@@ -88,9 +82,7 @@ class Trainer:
         self.out_dir, self.log = out_dir, log
         self.train_ids, self.eval_ids = split(samples, config.held_out, config.seed)
         self.train_ids = [i for i in self.train_ids if samples[i].queries]
-        self.optimizer = torch.optim.AdamW(
-            memory.parameters(), lr=config.lr, weight_decay=config.weight_decay
-        )
+        self.optimizer = torch.optim.AdamW(memory.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         self.step = 0
         self.rng = random.Random(config.seed)
 
@@ -112,9 +104,7 @@ class Trainer:
             },
             self.out_dir / f"{name}.state.pt",
         )
-        (self.out_dir / f"{name}.json").write_text(
-            json.dumps({"step": self.step, "train": asdict(self.config)}, indent=1)
-        )
+        (self.out_dir / f"{name}.json").write_text(json.dumps({"step": self.step, "train": asdict(self.config)}, indent=1))
         return path
 
     def resume(self, name: str = "checkpoint") -> bool:
@@ -163,17 +153,10 @@ class Trainer:
         longest = max((len(b) for b in burn), default=0)
         with torch.no_grad():
             for t in range(longest):
-                rows = [
-                    b for b, seq in enumerate(burn) if t >= longest - len(seq)
-                ]  # right-aligned
+                rows = [b for b, seq in enumerate(burn) if t >= longest - len(seq)]  # right-aligned
                 if not rows:
                     continue
-                pooled = torch.stack(
-                    [
-                        torch.from_numpy(burn[b][t - (longest - len(burn[b]))])
-                        for b in rows
-                    ]
-                )
+                pooled = torch.stack([torch.from_numpy(burn[b][t - (longest - len(burn[b]))]) for b in rows])
                 _, new = self.memory(pooled, memory[rows])
                 memory[rows] = new
         return memory
@@ -182,64 +165,46 @@ class Trainer:
         torch, c = self.torch, self.config
         F = torch.nn.functional
         b_size, width, dim = window.shape
-        embeddings, latents = [], []
+        embeddings = []
         for t in range(width):
             emb, new = self.memory(window[:, t], memory)
             keep = valid[:, t].view(-1, 1, 1)
             memory = torch.where(keep, new, memory)
             embeddings.append(emb)
-            latents.append(new[:, -self.memory.latents :].mean(1))
         emb = torch.stack(embeddings, 1)  # (B, W, D)
         flat = emb.reshape(-1, dim)
         flat_valid = valid.reshape(-1)
         q = F.normalize(queries, dim=-1)
         logits = (q @ flat.T) / c.temperature  # (Nq, B*W)
         rows = torch.tensor([b for b, _ in targets])
-        same_stream = (torch.arange(b_size * width) // width)[None, :] == rows[
-            :, None
-        ]  # (Nq, B*W)
+        same_stream = (torch.arange(b_size * width) // width)[None, :] == rows[:, None]  # (Nq, B*W)
         logits = logits.masked_fill(~(flat_valid[None, :] & same_stream), -1e4)
         target = torch.tensor([b * width + t for b, t in targets])
         negatives = valid.sum(1)[rows].float() - 1  # per query: the rest of its window
-        per_query = F.cross_entropy(logits, target, reduction="none") * torch.log(
-            negatives + 1
-        )
+        per_query = F.cross_entropy(logits, target, reduction="none") * torch.log(negatives + 1)
         retrieval = per_query.mean()
-        # memory: latent written at t must find segment t (its own stream's window)
-        lat = F.normalize(torch.stack(latents, 1), dim=-1)  # (B, W, D)
-        base = F.normalize(window, dim=-1)
-        sim = lat @ base.transpose(1, 2) / c.temperature  # (B, W, W)
-        sim = sim.masked_fill(~valid[:, None, :], -1e4)
-        own = torch.arange(width).expand(b_size, width)
-        mem = F.cross_entropy(sim[valid], own[valid])
-        return retrieval + c.memory_loss * mem, retrieval.item(), mem.item()
+        return retrieval, retrieval.item()
 
     def train_step(self):
         window, valid, burn, queries, targets = self._batch()
         memory = self._burn_in(burn)
         self.memory.train()
-        total, retrieval, mem = self.loss(window, valid, memory, queries, targets)
+        total, retrieval = self.loss(window, valid, memory, queries, targets)
         self.optimizer.zero_grad()
         total.backward()
         self.torch.nn.utils.clip_grad_norm_(self.memory.parameters(), 1.0)
         self.optimizer.step()
         self.step += 1
-        return retrieval, mem, len(targets)
+        return retrieval, len(targets)
 
     def fit(self, progress=None) -> None:
         c = self.config
         started, seen = time.monotonic(), 0
         while self.step < c.steps:
-            retrieval, mem, n = self.train_step()
+            retrieval, n = self.train_step()
             seen += n
             if progress:
-                progress(
-                    self.step,
-                    c.steps,
-                    retrieval,
-                    mem,
-                    seen / max(time.monotonic() - started, 1e-9),
-                )
+                progress(self.step, c.steps, retrieval, seen / max(time.monotonic() - started, 1e-9))
             if self.step % c.checkpoint_every == 0 or self.step == c.steps:
                 self.save()
 
@@ -252,9 +217,7 @@ class Trainer:
         self.memory.eval()
         with torch.no_grad():
             for t in range(len(seg)):
-                emb, new = self.memory(
-                    seg[t : t + 1], memory if use_memory else torch.zeros_like(memory)
-                )
+                emb, new = self.memory(seg[t : t + 1], memory if use_memory else torch.zeros_like(memory))
                 memory = new
                 out.append(emb[0])
         return torch.stack(out).numpy()
@@ -268,24 +231,18 @@ class Trainer:
         for i in ids:
             if not self.samples[i].queries:
                 continue
-            base = self.features.segments[i] / np.linalg.norm(
-                self.features.segments[i], axis=1, keepdims=True
-            )
+            base = self.features.segments[i] / np.linalg.norm(self.features.segments[i], axis=1, keepdims=True)
             variants = {
                 "static": base,
                 "memory off": self.embed_stream(i, False),
                 "memory on": self.embed_stream(i, True),
             }
-            qv = self.features.queries[i] / np.linalg.norm(
-                self.features.queries[i], axis=1, keepdims=True
-            )
+            qv = self.features.queries[i] / np.linalg.norm(self.features.queries[i], axis=1, keepdims=True)
             for name, emb in variants.items():
                 order = np.argsort(-(qv @ emb.T), axis=1)
                 for q, query in enumerate(self.samples[i].queries):
                     hits[name][0] += order[q, 0] in query.evidence
-                    hits[name][1] += bool(
-                        set(order[q, :k].tolist()) & set(query.evidence)
-                    )
+                    hits[name][1] += bool(set(order[q, :k].tolist()) & set(query.evidence))
             total += len(self.samples[i].queries)
         return {
             name: {

@@ -30,9 +30,7 @@ def _candidates(text: str) -> list[str]:
     return [s for s in sentences if MIN_WORDS <= len(s.split()) <= MAX_WORDS]
 
 
-def hold_out_sentences(
-    segments: list[str], rng: random.Random, share: float = HOLD_OUT_SHARE
-) -> Sample:
+def hold_out_sentences(segments: list[str], rng: random.Random, share: float = HOLD_OUT_SHARE) -> Sample:
     """A sample whose queries are sentences cut from some of `segments` (which are rewritten without them)."""
     texts = list(segments)
     queries = []

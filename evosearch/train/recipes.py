@@ -29,11 +29,7 @@ def segment_texts_with_owners(
     turns: list[tuple[str, str]],
 ) -> tuple[list[str], dict[int, int]]:
     """Chat turns (speaker, text) segmented as `index` would; also which segment holds each turn."""
-    units = [
-        Unit(text=text, time=None, speaker=speaker, message_id=str(i))
-        for i, (speaker, text) in enumerate(turns)
-        if text.strip()
-    ]
+    units = [Unit(text=text, time=None, speaker=speaker, message_id=str(i)) for i, (speaker, text) in enumerate(turns) if text.strip()]
     segments = segment_stream(Stream("s", "s", "train", "s", units))
     owner = {int(m): n for n, s in enumerate(segments) for m in s.message_ids}
     return [s.text for s in segments], owner
@@ -45,22 +41,12 @@ def _segments(turns: list[tuple[str, str]]) -> list[str]:
 
 def longmemeval_filler(path: Path, sessions: int, rng: random.Random) -> list[Sample]:
     items = json.loads(gzip.decompress(path.read_bytes()))
-    held_back = {
-        sid
-        for item in items[:BENCHMARK_QUESTIONS]
-        for sid in item["haystack_session_ids"]
-    }
+    held_back = {sid for item in items[:BENCHMARK_QUESTIONS] for sid in item["haystack_session_ids"]}
     answers = {sid for item in items for sid in item["answer_session_ids"]}
     pool: dict[str, list] = {}
     for item in items[BENCHMARK_QUESTIONS:]:
-        for sid, session in zip(
-            item["haystack_session_ids"], item["haystack_sessions"]
-        ):
-            if (
-                sid in held_back
-                or sid in answers
-                or any(turn.get("has_answer") for turn in session)
-            ):
+        for sid, session in zip(item["haystack_session_ids"], item["haystack_sessions"]):
+            if sid in held_back or sid in answers or any(turn.get("has_answer") for turn in session):
                 continue
             pool.setdefault(sid, session)
     chosen = rng.sample(sorted(pool), min(sessions, len(pool)))

@@ -85,9 +85,7 @@ def run_training(
     config = EncoderConfig(dim=encoder.dim, memory_slots=encoder.memory_slots)
     features = compute_features(samples, encoder, out / "cache")
     memory = LatentMemory(config.dim, config.memory_slots, config.latents_per_segment)
-    trainer = Trainer(
-        memory, features, samples, TrainConfig(steps=steps, seed=seed), out
-    )
+    trainer = Trainer(memory, features, samples, TrainConfig(steps=steps, seed=seed), out)
     if resume:
         trainer.resume()
     trainer.fit(progress)
@@ -97,9 +95,7 @@ def run_training(
         {k: v.detach().contiguous() for k, v in memory.state_dict().items()},
         str(weights),
     )
-    trained = replace(
-        config, memory_in_embedding=True, version=f"evo-1-{_digest(weights)}"
-    )
+    trained = replace(config, memory_in_embedding=True, version=f"evo-1-{_digest(weights)}")
     (out / "config.json").write_text(trained.to_json())
     (out / "training.json").write_text(
         json.dumps(

@@ -31,9 +31,7 @@ class Sample:
         return json.dumps(
             {
                 "segments": [{"text": t} for t in self.segments],
-                "queries": [
-                    {"text": q.text, "evidence": q.evidence} for q in self.queries
-                ],
+                "queries": [{"text": q.text, "evidence": q.evidence} for q in self.queries],
             }
         )
 
@@ -44,36 +42,22 @@ def _segment_text(raw: object) -> str:
     if not isinstance(raw, dict) or not isinstance(raw.get("text"), str):
         raise ValueError('a segment must be a string or an object with "text"')  # noqa: TRY004 (the loader reports ValueErrors)
     speaker = raw.get("speaker")
-    return (
-        f"{speaker}: {raw['text']}"
-        if isinstance(speaker, str) and speaker
-        else raw["text"]
-    )
+    return f"{speaker}: {raw['text']}" if isinstance(speaker, str) and speaker else raw["text"]
 
 
 def parse_sample(line: str) -> Sample:
     """One JSONL line as a Sample; ValueError saying what is wrong."""
     record = json.loads(line)
-    if (
-        not isinstance(record, dict)
-        or not isinstance(record.get("segments"), list)
-        or not record["segments"]
-    ):
+    if not isinstance(record, dict) or not isinstance(record.get("segments"), list) or not record["segments"]:
         raise ValueError('expected an object with a non-empty "segments" list')
     segments = [_segment_text(s) for s in record["segments"]]
     queries = []
     for raw in record.get("queries") or []:
         evidence = raw.get("evidence") if isinstance(raw, dict) else None
-        if (
-            not isinstance(raw.get("text") if isinstance(raw, dict) else None, str)
-            or not isinstance(evidence, list)
-            or not evidence
-        ):
+        if not isinstance(raw.get("text") if isinstance(raw, dict) else None, str) or not isinstance(evidence, list) or not evidence:
             raise ValueError('each query needs "text" and a non-empty "evidence" list')
         if not all(isinstance(i, int) and 0 <= i < len(segments) for i in evidence):
-            raise ValueError(
-                f"evidence {evidence} points outside the {len(segments)} segments"
-            )
+            raise ValueError(f"evidence {evidence} points outside the {len(segments)} segments")
         queries.append(Query(raw["text"], sorted(set(evidence))))
     return Sample(segments, queries)
 
@@ -83,9 +67,7 @@ def load_samples(path: Path) -> list[Sample]:
     try:
         lines = path.read_text(encoding="utf-8").split("\n")
     except (OSError, UnicodeDecodeError) as e:
-        raise EvosearchError(
-            f"{path}: cannot read training data ({e})", "pass a UTF-8 JSON Lines file"
-        ) from None
+        raise EvosearchError(f"{path}: cannot read training data ({e})", "pass a UTF-8 JSON Lines file") from None
     samples = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():

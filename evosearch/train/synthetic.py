@@ -187,9 +187,7 @@ def _pronoun(relation: str, rng: random.Random) -> str:
     return SHE.get(relation) or rng.choice(("She", "He"))
 
 
-def _story(
-    teller: str, rng: random.Random
-) -> tuple[list[str], int, str, tuple[list[str], str] | None]:
+def _story(teller: str, rng: random.Random) -> tuple[list[str], int, str, tuple[list[str], str] | None]:
     """(lines, index of the answer line, question, (later lines, later question) or None).
 
     Lines starting with "*" are said by the friend."""
@@ -267,15 +265,11 @@ def _story(
     return lines, 3, f"What was decided for {teller}'s {project}?", changed
 
 
-def synthetic_chat(
-    rng: random.Random, sessions: int = 6, stories_per_session: int = 2
-) -> Sample:
+def synthetic_chat(rng: random.Random, sessions: int = 6, stories_per_session: int = 2) -> Sample:
     a, b = rng.sample(NAMES, 2)
     turns: list[tuple[str, str]] = []
     questions: list[tuple[str, int]] = []  # (question, turn index of the answer)
-    pending: list[
-        tuple[str, str, tuple[list[str], str]]
-    ] = []  # changed facts, told in a later session
+    pending: list[tuple[str, str, tuple[list[str], str]]] = []  # changed facts, told in a later session
     for _ in range(sessions):
         for _ in range(rng.randrange(2, 6)):
             turns.append((rng.choice((a, b)), rng.choice(SMALL_TALK)))
@@ -292,14 +286,10 @@ def synthetic_chat(
             friend = b if teller == a else a
             lines, answer, question, changed = _story(teller, rng)
             for n, line in enumerate(lines):
-                if (
-                    n == answer - 1 and rng.random() < 0.6
-                ):  # the answer often comes a few turns later
+                if n == answer - 1 and rng.random() < 0.6:  # the answer often comes a few turns later
                     for _ in range(rng.randrange(1, 4)):
                         turns.append((rng.choice((a, b)), rng.choice(SMALL_TALK)))
-                speaker, text = (
-                    (friend, line[1:]) if line.startswith("*") else (teller, line)
-                )
+                speaker, text = (friend, line[1:]) if line.startswith("*") else (teller, line)
                 turns.append((speaker, text))
                 if n == answer:
                     answer_turn = len(turns) - 1
