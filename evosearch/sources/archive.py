@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..errors import SourceError
 from .base import Stream
+from .slack import read_slack_zip
 
 ZIP_MAGIC = b"PK\x03\x04"
 CHAT_MEMBER_SUFFIXES = (".json", ".jsonl", ".ndjson", ".txt", ".csv")
@@ -32,6 +33,9 @@ def read_zip(
         members = [m for m in archive.infolist() if not m.is_dir() and not m.filename.startswith("__MACOSX/")]
     except (zipfile.BadZipFile, ValueError, OSError) as e:
         raise SourceError(f"{path}: unreadable zip ({e})", "the download may be incomplete; export it again") from None
+    slack = read_slack_zip(path, archive, warn)
+    if slack is not None:
+        return slack
     streams: list[Stream] = []
     for member in members:
         if not member.filename.lower().endswith(CHAT_MEMBER_SUFFIXES):
@@ -57,6 +61,6 @@ def read_zip(
     if not streams:
         raise SourceError(
             f"{path}: no chat export found inside the zip",
-            "evosearch reads ChatGPT, Claude and WhatsApp export zips; add other zips to .evosearchignore",
+            "evosearch reads ChatGPT, Claude, WhatsApp and Slack export zips; add other zips to .evosearchignore",
         )
     return streams

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 
 # Epoch values above this are milliseconds: as seconds they would lie past the year 5000.
@@ -20,7 +20,7 @@ _SUBTITLE_SEPARATORS = (" — ", " – ", " - ", ": ", " | ")
 
 def to_utc(moment: datetime) -> datetime:
     """Aware times are converted; naive ones are read as local time first."""
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
 def from_epoch(seconds: float) -> datetime:
@@ -30,7 +30,7 @@ def from_epoch(seconds: float) -> datetime:
             raise ValueError(f"not a time: {seconds!r}")
         if abs(seconds) > EPOCH_MILLISECONDS_ABOVE:
             seconds = seconds / 1000
-        return datetime.fromtimestamp(seconds, tz=timezone.utc)
+        return datetime.fromtimestamp(seconds, tz=UTC)
     except (OverflowError, OSError) as e:
         raise ValueError(f"time out of range: {seconds!r}") from e
 

@@ -7,13 +7,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import SourceError
-from .base import Stream
 from .archive import ZIP_MAGIC, read_zip
+from .base import Stream
 from .chatgpt import is_chatgpt_export, read_chatgpt
+from .claude import is_claude_export, read_claude
+from .csv_chat import looks_like_csv_chat, read_csv_chat
+from .discord import is_discord_export, read_discord
 from .html import looks_like_html, read_html
 from .jsonl_chat import read_jsonl_chat
 from .pdf import PDF_MAGIC, read_pdf
+from .slack import is_slack_day, read_slack_day
+from .telegram import is_telegram_export, read_telegram
 from .text import read_document
+from .whatsapp import looks_like_whatsapp, read_whatsapp
 
 MAX_FILE_BYTES = 256 * 2**20
 # Binary files show a NUL byte early; text (UTF-8) never holds one.
@@ -29,8 +35,8 @@ _IGNORE_HINT = "add it to .evosearchignore to silence this"
 _CONVERT_HINT = "convert it with iconv -t UTF-8, or add it to .evosearchignore"
 _UTF16_HINT = "it is UTF-16; convert it with iconv -f UTF-16 -t UTF-8, or add it to .evosearchignore"
 _CHAT_FORMATS = (
-    'supported chat exports: ChatGPT conversations.json, and JSON Lines with one {"ts", "speaker", "text"} '
-    'message per line; see the README section "Chat formats"'
+    "supported chat exports: ChatGPT and Claude conversations.json, Telegram result.json, DiscordChatExporter JSON, "
+    'Slack day files, and JSON Lines with one {"ts", "speaker", "text"} message per line; see the README sections "Sources" and "Chat formats"'
 )
 
 
@@ -38,10 +44,17 @@ _CHAT_FORMATS = (
 # (looks_like(data) -> bool, read(path, data, warn) -> list[Stream]). Add a format with one line.
 JSON_FORMATS: list[tuple[Callable[[object], bool], Callable]] = [
     (is_chatgpt_export, read_chatgpt),
+    (is_claude_export, read_claude),
+    (is_discord_export, read_discord),
+    (is_telegram_export, read_telegram),
+    (is_slack_day, read_slack_day),
 ]
 # Text formats that are not JSON, tried before falling back to notes:
 # (looks_like(path, text) -> bool, read(path, text, warn) -> list[Stream]).
-TEXT_FORMATS: list[tuple[Callable[[Path, str], bool], Callable]] = []
+TEXT_FORMATS: list[tuple[Callable[[Path, str], bool], Callable]] = [
+    (looks_like_whatsapp, read_whatsapp),
+    (looks_like_csv_chat, read_csv_chat),
+]
 
 
 def read_source(path: Path, warn: Callable[[str], None]) -> list[Stream]:

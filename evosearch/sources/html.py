@@ -16,7 +16,7 @@ _BLOCKS = {
 }
 _INVISIBLE = {"script", "style", "noscript", "template", "svg", "head"}
 _DATE_META = {"date", "article:published_time", "dcterms.created", "dc.date", "pubdate", "og:published_time"}
-_HTML_START = re.compile(r"\s*(<!--.*?-->\s*)*<(!doctype\s+html|html)\b", re.I | re.S)
+_HTML_START = re.compile(r"\s*(<!--.*?-->\s*)*<(!doctype\s+html|html)\b", re.IGNORECASE | re.DOTALL)
 
 
 def looks_like_html(path: Path, text: str) -> bool:

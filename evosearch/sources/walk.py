@@ -11,6 +11,10 @@ import pathspec
 # In folders only these are read; anything else (images, PDFs, binaries) is passed over quietly.
 SOURCE_SUFFIXES = frozenset({".md", ".markdown", ".txt", ".rst", ".org", ".jsonl", ".json", ".ndjson", ".html", ".htm", ".pdf", ".zip", ".csv", ".tsv"})
 SKIPPED_DIR_NAMES = frozenset({".git", "node_modules", "__pycache__"})
+# Beside channels.json, a Slack export's top-level JSON files describe the workspace; messages live in channel folders.
+SLACK_METADATA_FILES = frozenset(
+    {"users.json", "channels.json", "groups.json", "dms.json", "mpims.json", "integration_logs.json", "canvases.json", "huddles.json"}
+)
 # Read in this order, so a pattern in .evosearchignore overrides one in .gitignore beside it.
 IGNORE_FILE_NAMES = (".gitignore", ".evosearchignore")
 
@@ -59,9 +63,12 @@ def _walk(folder: Path, rules: _IgnoreRules, warn: Callable[[str], None]) -> Ite
         warn(f"{folder}: cannot be read ({e.strerror or e}) — check the path and permissions")
         return
     rules = rules + _ignore_rules_in(folder, entries, warn)
+    slack_export = any(e.name == "channels.json" for e in entries)
     for entry in entries:
         if entry.name.startswith(".") or entry.name in SKIPPED_DIR_NAMES:
             continue
+        if slack_export and entry.name in SLACK_METADATA_FILES:
+            continue  # names and channel lists, read by the day files' reader; no messages
         path = folder / entry.name
         try:
             is_dir = entry.is_dir(follow_symlinks=False)
