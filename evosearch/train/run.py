@@ -89,7 +89,9 @@ def run_training(
     if resume:
         trainer.resume()
     trainer.fit(progress)
-    evaluation = trainer.evaluate()
+    if trainer.best[1]:
+        trainer.resume("best")  # early stopping: the held-out best, not the last step
+    evaluation = trainer.evaluate() | {"best_step": trainer.best[1] or trainer.step}
     weights = out / MEMORY_WEIGHTS
     save_file(
         {k: v.detach().contiguous() for k, v in memory.state_dict().items()},
