@@ -1,14 +1,14 @@
 """The Python API: open an index for writing or searching with the matching encoder.
 
-    from evosearch.api import open_index
-    store, encoder = open_index()
-    answer = evosearch.search.ask(store, encoder, "what did I decide last week")
+from evosearch.api import open_index
+store, encoder = open_index()
+answer = evosearch.search.ask(store, encoder, "what did I decide last week")
 """
 
 from __future__ import annotations
 
 from .config import default_db_uri
-from .encoder import Encoder, load_encoder
+from .encoder import Encoder, load_encoder, load_query_encoder
 from .errors import StoreError
 from .store import Store
 
@@ -23,7 +23,7 @@ def open_index(db: str | None = None, *, write: bool = False, rebuild: bool = Fa
         store = Store.open(uri, model_id=encoder.model_id, dim=encoder.dim, memory_shape=(encoder.memory_slots, encoder.dim))
         return store, encoder
     store = Store.open(uri)
-    encoder = load_encoder()
+    encoder = load_query_encoder()  # searching only embeds queries
     if store.model_id != encoder.model_id:
         raise StoreError(
             f"the index at {uri} was built with encoder {store.model_id}, but the current one is {encoder.model_id}",

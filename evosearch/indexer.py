@@ -212,7 +212,11 @@ class Indexer:
         for old_id, stream, _ in moves:
             self.store.copy_stream(old_id, stream.stream_id, str(path), stream.title)
         self.store.put_sources(
-            [SourceRecord(str(path), stat.st_size, stat.st_mtime, digest, old.format, [m[1].stream_id for m in moves], sum(m[2] for m in moves))]
+            [
+                SourceRecord(
+                    str(path), stat.st_size, stat.st_mtime, digest, old.format, [m[1].stream_id for m in moves], sum(m[2] for m in moves)
+                )
+            ]
         )
         self.store.delete_source(old)
         del self._vanished[digest]

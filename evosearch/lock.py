@@ -58,8 +58,7 @@ class WriterLock:
                     raise LockedError(
                         f"the index at {self.uri} is being written by `evosearch {holder.get('command', '?')}` "
                         f"(pid {holder.get('pid')} on {holder.get('host')})",
-                        "wait for it or stop it; `ask` and `status` work meanwhile. If no such process exists, "
-                        f"delete {self.path}",
+                        f"wait for it or stop it; `ask` and `status` work meanwhile. If no such process exists, delete {self.path}",
                     ) from None
                 self.path.unlink(missing_ok=True)  # stale: its owner died without cleaning up
                 continue

@@ -22,7 +22,8 @@ SinceOption = Annotated[
     Optional[str], typer.Option("--since", help="Only passages from this time on: a date (2026-03-01) or a phrase ('last week').")
 ]
 UntilOption = Annotated[
-    Optional[str], typer.Option("--until", help="Only passages before the end of this date or phrase ('yesterday' includes all of yesterday).")
+    Optional[str],
+    typer.Option("--until", help="Only passages before the end of this date or phrase ('yesterday' includes all of yesterday)."),
 ]
 NowOption = Annotated[
     Optional[str],

@@ -19,7 +19,9 @@ stdout = Console(highlight=False, soft_wrap=True)  # never hard-wrap: output is 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)  # a message stays one line
 
 SNIPPET_CHARS = 320
-_STOP = set("a an and are as at be by did do does for from had has have how i in is it me my of on or our so that the this to was we were what when where which who why will with you your".split())
+_STOP = set(
+    "a an and are as at be by did do does for from had has have how i in is it me my of on or our so that the this to was we were what when where which who why will with you your".split()
+)
 
 
 def warn(message: str) -> None:

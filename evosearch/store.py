@@ -277,9 +277,7 @@ class Store:
 
     def add_snapshots(self, rows: list[tuple[str, int, np.ndarray]]) -> None:
         if rows:
-            self._tables[SNAPSHOTS].add(
-                [{"stream_id": s, "position": p, "memory": m.astype(np.float32).tobytes()} for s, p, m in rows]
-            )
+            self._tables[SNAPSHOTS].add([{"stream_id": s, "position": p, "memory": m.astype(np.float32).tobytes()} for s, p, m in rows])
 
     def set_meta(self, key: str, value: str) -> None:
         self.meta[key] = value
@@ -315,8 +313,19 @@ class Store:
     # ---- search ------------------------------------------------------------------------------
 
     RESULT_COLUMNS = [
-        "id", "stream_id", "path", "position", "title", "format", "text", "time", "time_end",
-        "speaker", "message_ids", "line_start", "line_end",
+        "id",
+        "stream_id",
+        "path",
+        "position",
+        "title",
+        "format",
+        "text",
+        "time",
+        "time_end",
+        "speaker",
+        "message_ids",
+        "line_start",
+        "line_end",
     ]
 
     def vector_search(self, vector: np.ndarray, limit: int, where: str | None) -> list[dict]:

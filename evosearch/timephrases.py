@@ -45,10 +45,17 @@ _WEEKDAY = r"(?P<weekday>monday|tuesday|wednesday|thursday|friday|saturday|sunda
 # What may start the date after "since/before/after/until/on": a cheap guard so that
 # "since we moved" never reaches the date parser.
 _DATEISH = (
-    r"(?P<date>(?:\d{1,4}[-/.]\d{1,2}(?:[-/.]\d{1,4})?|\d{1,2}(?:st|nd|rd|th)?\s+" + _MONTH.replace("?P<month>", "?:")
-    + r"|" + _MONTH.replace("?P<month>", "?:") + r"\s+\d{1,2}(?:st|nd|rd|th)?|"
-    + r"(?:last\s+)?" + _WEEKDAY.replace("?P<weekday>", "?:") + r"|yesterday|today|last\s+(?:week|month|year)"
-    + r"|" + _MONTH.replace("?P<month>", "?:") + r"|(?:19|20)\d\d)(?:,?\s+(?:19|20)\d\d)?)"
+    r"(?P<date>(?:\d{1,4}[-/.]\d{1,2}(?:[-/.]\d{1,4})?|\d{1,2}(?:st|nd|rd|th)?\s+"
+    + _MONTH.replace("?P<month>", "?:")
+    + r"|"
+    + _MONTH.replace("?P<month>", "?:")
+    + r"\s+\d{1,2}(?:st|nd|rd|th)?|"
+    + r"(?:last\s+)?"
+    + _WEEKDAY.replace("?P<weekday>", "?:")
+    + r"|yesterday|today|last\s+(?:week|month|year)"
+    + r"|"
+    + _MONTH.replace("?P<month>", "?:")
+    + r"|(?:19|20)\d\d)(?:,?\s+(?:19|20)\d\d)?)"
 )
 
 ORDER_WORDS = [
@@ -251,8 +258,7 @@ def _window_rules(now: datetime):
 # Queries without any of these words skip the grammar entirely (and never import dateparser).
 _TIME_WORDS = re.compile(
     r"\b(today|tonight|yesterday|ago|week|weekend|month|year|since|before|after|until|till|recently|lately|"
-    r"morning|afternoon|evening|spring|summer|autumn|fall|winter|past|last|this|on|in|during|"
-    + "|".join(WEEKDAYS) + r"|(19|20)\d\d)s?\b",
+    r"morning|afternoon|evening|spring|summer|autumn|fall|winter|past|last|this|on|in|during|" + "|".join(WEEKDAYS) + r"|(19|20)\d\d)s?\b",
     re.I,
 )
 

@@ -17,7 +17,7 @@ TEXTS = ["We moved the launch to Thursday.", "Ana: it broke again\nBen: roll it 
 
 
 def test_embeddings_equal_static_minilm_mean_pooling(minilm):
-    """Until trained memory weights exist, the memory path is inert: static MiniLM exactly."""
+    """With an empty queue (a stream's first segment), the memory adds nothing: static MiniLM exactly."""
     import torch
     from transformers import AutoModel, AutoTokenizer
 
@@ -47,3 +47,23 @@ def test_one_batched_pass_equals_segment_by_segment(minilm):
             emb, memory = minilm.encode([text], memory)
             np.testing.assert_allclose(batched[(i, pos)][0], emb[0], atol=1e-5)
             np.testing.assert_allclose(batched[(i, pos)][1], memory[0], atol=1e-5)
+
+
+def test_numpy_query_path_equals_the_torch_encoder(minilm):
+    """`ask` embeds queries in numpy (no torch import); it must match to float precision."""
+    from evosearch.encoder.query_numpy import NumpyQueryEncoder
+
+    queries = ["what did we decide about the launch last week", "x", "Ana: roll it back?"]
+    fast = NumpyQueryEncoder()
+    assert fast.model_id == minilm.model_id and fast.dim == minilm.dim
+    np.testing.assert_allclose(fast.encode_queries(queries), minilm.encode_queries(queries), atol=1e-5)
+
+
+def test_bundled_memory_makes_a_segment_depend_on_what_came_before(minilm):
+    if not minilm.config.memory_in_embedding:
+        pytest.skip("the bundled model has the memory switched off")
+    _, after_a = minilm.encode(["Ana: my sister Maya adopted a puppy"], minilm.empty_memory(1))
+    _, after_b = minilm.encode(["Ben: the quarterly report is due Friday"], minilm.empty_memory(1))
+    one, _ = minilm.encode(["Ana: she named him Biscuit"], after_a)
+    two, _ = minilm.encode(["Ana: she named him Biscuit"], after_b)
+    assert not np.allclose(one, two, atol=1e-4)

@@ -37,7 +37,9 @@ def _read_queries(path: Path) -> list[tuple[str, str | None]]:
                 item = jsonlib.loads(line)
                 queries.append((str(item["query"]), item.get("now")))
             except (ValueError, KeyError, TypeError) as e:
-                raise QueryError(f"{path}:{n}: not a query object ({e})", 'write {"query": "...", "now": "2026-11-20"} or a plain line') from e
+                raise QueryError(
+                    f"{path}:{n}: not a query object ({e})", 'write {"query": "...", "now": "2026-11-20"} or a plain line'
+                ) from e
         else:
             queries.append((line, None))
     return queries

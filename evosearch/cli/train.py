@@ -76,6 +76,9 @@ def train(
             "pass a JSONL file, --self-supervised, --longmemeval PATH or --synthetic N",
         )
     out = out or Path(home_dir()) / "model"
+    if not quiet:
+        segments, queries = sum(len(s.segments) for s in samples), sum(len(s.queries) for s in samples)
+        info(f"{len(samples)} streams, {segments} segments, {queries} queries; MiniLM reads each once, then only the memory trains")
     report = run_training(
         samples,
         out,
@@ -83,12 +86,25 @@ def train(
         resume=resume,
         seed=seed,
         progress=None if quiet else _progress(),
+        feature_progress=None if quiet else _feature_progress(),
     )
     if not quiet:
         for name, figures in report["evaluation"].items():
             if isinstance(figures, dict):
                 info(f"held-out {name:<11} R@1 {figures['r@1']:5.1f}  R@10 {figures['r@10']:5.1f}")
-        info(f"wrote {report['weights']} ({report['evaluation']['queries']} held-out queries)")
+        info(f"kept the weights of step {report['evaluation']['best_step']} (best held-out R@10); wrote {report['weights']}")
+
+
+def _feature_progress():
+    last = [0.0]
+
+    def show(done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - last[0] >= PLAIN_PROGRESS_EVERY_S or done == total:
+            last[0] = now
+            print(f"base vectors {done}/{total}", file=sys.stderr)
+
+    return show
 
 
 def _progress():

@@ -28,11 +28,15 @@ def _logger(log: Path | None):
 
 @reports_errors
 def watch(
-    paths: Annotated[Optional[list[Path]], typer.Argument(help="Folders to watch. Default: every folder indexed so far.", show_default=False)] = None,
+    paths: Annotated[
+        Optional[list[Path]], typer.Argument(help="Folders to watch. Default: every folder indexed so far.", show_default=False)
+    ] = None,
     db: DbOption = None,
     quiet: QuietOption = False,
     log: Annotated[Optional[Path], typer.Option("--log", help="Append what happens to FILE (for a background service).")] = None,
-    print_service: Annotated[bool, typer.Option("--print-service", help="Print a systemd user unit and a launchd agent that run `watch`, then exit.")] = False,
+    print_service: Annotated[
+        bool, typer.Option("--print-service", help="Print a systemd user unit and a launchd agent that run `watch`, then exit.")
+    ] = False,
 ) -> None:
     """Keep the index current as files change (Ctrl-C or SIGTERM to stop).
 

@@ -51,3 +51,14 @@ def load_encoder(name: str | None = None) -> Encoder:
         f"unknown encoder {name!r} in ${ENCODER_ENV}",
         "use 'minilm' (default) or 'hashing'",
     )
+
+
+def load_query_encoder(name: str | None = None):
+    """What `ask` needs (model_id, dim, encode_queries), as cheaply as possible: for MiniLM a numpy
+    forward pass, so answering a question never imports torch."""
+    name = name or os.environ.get(ENCODER_ENV, "minilm")
+    if name == "minilm":
+        from .query_numpy import NumpyQueryEncoder
+
+        return NumpyQueryEncoder()
+    return load_encoder(name)

@@ -11,8 +11,31 @@ from .base import Stream, Unit
 from .dates import parse_iso, to_utc
 
 _BLOCKS = {
-    "p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "br", "tr", "section", "article",
-    "blockquote", "pre", "header", "footer", "main", "aside", "dt", "dd", "table", "ul", "ol", "hr",
+    "p",
+    "div",
+    "li",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "br",
+    "tr",
+    "section",
+    "article",
+    "blockquote",
+    "pre",
+    "header",
+    "footer",
+    "main",
+    "aside",
+    "dt",
+    "dd",
+    "table",
+    "ul",
+    "ol",
+    "hr",
 }
 _INVISIBLE = {"script", "style", "noscript", "template", "svg", "head"}
 _DATE_META = {"date", "article:published_time", "dcterms.created", "dc.date", "pubdate", "og:published_time"}

@@ -16,8 +16,7 @@ FORMAT = "jsonl-chat"
 MAX_LINE_WARNINGS = 5
 
 CHAT_FORMATS_HINT = (
-    'each line must be a JSON object with "text" (and "ts", "speaker", "id", "conversation"); '
-    'see the README section "Chat formats"'
+    'each line must be a JSON object with "text" (and "ts", "speaker", "id", "conversation"); see the README section "Chat formats"'
 )
 
 
@@ -45,9 +44,7 @@ def read_jsonl_chat(path: Path, text: str, warn: Callable[[str], None]) -> list[
 
     if problems and (not by_conversation or len(problems) * 2 > lines_seen):
         number, what = problems[0]
-        raise SourceError(
-            f"{path}: {len(problems)} of {lines_seen} lines are not chat messages (line {number}: {what})", CHAT_FORMATS_HINT
-        )
+        raise SourceError(f"{path}: {len(problems)} of {lines_seen} lines are not chat messages (line {number}: {what})", CHAT_FORMATS_HINT)
     if not by_conversation:
         raise SourceError(f"{path}: no text found", "every message in the file has empty text")
     for number, what in problems[:MAX_LINE_WARNINGS]:

@@ -32,7 +32,9 @@ def read_pdf(path: Path, data: bytes, mtime: float, warn: Callable[[str], None])
     except SourceError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as e:
-        raise SourceError(f"{path}: unreadable PDF ({type(e).__name__}: {str(e)[:80]})", "the file may be truncated; export it again") from None
+        raise SourceError(
+            f"{path}: unreadable PDF ({type(e).__name__}: {str(e)[:80]})", "the file may be truncated; export it again"
+        ) from None
     created = None
     try:
         created = info.creation_date if info else None

@@ -212,10 +212,7 @@ def _paragraph_units(
 
 
 def _units_for_block(block: list[tuple[int, str]], time: datetime) -> list[Unit]:
-    return [
-        Unit(text=_join(piece), time=time, line_start=piece[0][0], line_end=piece[-1][0])
-        for piece in _split_long_block(block)
-    ]
+    return [Unit(text=_join(piece), time=time, line_start=piece[0][0], line_end=piece[-1][0]) for piece in _split_long_block(block)]
 
 
 def _join(pieces: list[tuple[int, str]]) -> str:

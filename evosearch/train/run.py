@@ -69,6 +69,7 @@ def run_training(
     seed: int,
     progress=None,
     encoder=None,
+    feature_progress=None,
 ) -> dict:
     """Train the latent memory on `samples`; writes <out>/memory.safetensors and <out>/config.json."""
     import torch
@@ -83,7 +84,7 @@ def run_training(
     torch.manual_seed(seed)
     encoder = encoder or load_encoder()  # only its memory-free pooled vectors are read
     config = EncoderConfig(dim=encoder.dim, memory_slots=encoder.memory_slots)
-    features = compute_features(samples, encoder, out / "cache")
+    features = compute_features(samples, encoder, out / "cache", feature_progress)
     memory = LatentMemory(config.dim, config.memory_slots, config.latents_per_segment)
     trainer = Trainer(memory, features, samples, TrainConfig(steps=steps, seed=seed), out)
     if resume:
