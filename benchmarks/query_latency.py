@@ -69,15 +69,17 @@ def main(argv=None) -> int:
     parser.add_argument("--segments", default="10000,100000")
     parser.add_argument("--queries", type=int, default=50)
     args = parser.parse_args(argv)
-    from evosearch.encoder import load_encoder
+    from evosearch.encoder import load_encoder, load_query_encoder
     from evosearch.search import ask
 
-    encoder = load_encoder()
+    encoder = load_query_encoder()  # what `ask` uses
+    writer = load_encoder("hashing")  # only its model id and width matter for filling the index
+    writer.model_id, writer.dim = encoder.model_id, encoder.dim
     texts = real_texts(20_000)
     print(f"{len(texts)} real paragraphs; encoder {encoder.model_id}")
     for n in (int(x) for x in args.segments.split(",")):
         with tempfile.TemporaryDirectory() as tmp:
-            store = build(str(Path(tmp) / "db"), encoder, n, texts)
+            store = build(str(Path(tmp) / "db"), writer, n, texts)
             now = datetime(2026, 3, 20, tzinfo=timezone.utc)
             queries = [QUERIES[i % len(QUERIES)] for i in range(args.queries)]
             ask(store, encoder, "warm up", now=now)

@@ -84,9 +84,9 @@ def run_training(
     torch.manual_seed(seed)
     encoder = encoder or load_encoder()  # only its memory-free pooled vectors are read
     config = EncoderConfig(dim=encoder.dim, memory_slots=encoder.memory_slots)
-    features = compute_features(samples, encoder, out / "cache", feature_progress)
+    features = compute_features(samples, encoder, out / "checkpoints", feature_progress)
     memory = LatentMemory(config.dim, config.memory_slots, config.latents_per_segment)
-    trainer = Trainer(memory, features, samples, TrainConfig(steps=steps, seed=seed), out)
+    trainer = Trainer(memory, features, samples, TrainConfig(steps=steps, seed=seed), out / "checkpoints")
     if resume:
         trainer.resume()
     trainer.fit(progress)
