@@ -75,6 +75,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--docs", type=Path, default=default_docs())
     parser.add_argument("--files", type=int, default=150)
+    parser.add_argument("--model", type=Path, default=Path(__file__).resolve().parents[1] / "model" / "evo-1", help="memory weights to test")
     args = parser.parse_args(argv)
     if args.docs is None or not args.docs.exists():
         parser.error("no documentation folder found; pass --docs DIR (rst or md files with headed sections)")
@@ -84,6 +85,7 @@ def main(argv=None) -> int:
     from evosearch.search import ask
 
     torch.set_num_threads(os.cpu_count() or 2)
+    os.environ["EVOSEARCH_MODEL"] = str(args.model)
     encoder = load_encoder("minilm")
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)

@@ -9,7 +9,7 @@ asked through `evosearch.search`. Printed side by side, turn-level Recall@5/@10 
 distinct message ids in rank order) per category for:
   BM25 and static MiniLM, each turn alone (benchmarks/baselines.py);
   evosearch dense, memory off / memory on (vector search only);
-  evosearch hybrid, what `ask` does (dense + full text + time handling).
+  evosearch hybrid, what `ask` does (dense + full text + time handling), memory off / on.
 For LongMemEval also session-level Recall@10 (a session counts when any of its passages is
 in the top 10). Indexing speed with memory is printed as a ratio to plain MiniLM encoding
 of the same segments, measured in this run. LongMemEval uses questions from the first half
@@ -220,7 +220,8 @@ def evaluate(
         "static MiniLM (turn alone)": baselines.minilm_rankings(conversations, questions),
         "evosearch dense, memory off": [dense(store_off, off, q["question"], source_of(q)) for q in questions],
         "evosearch dense, memory on": [dense(store_on, encoder, q["question"], source_of(q)) for q in questions],
-        "evosearch hybrid (ask)": [hybrid(store_on, encoder, q, source_of(q)) for q in questions],
+        "evosearch hybrid, memory off": [hybrid(store_off, off, q, source_of(q)) for q in questions],
+        "evosearch hybrid, memory on": [hybrid(store_on, encoder, q, source_of(q)) for q in questions],
     }
     return rankings, speed
 
@@ -242,6 +243,7 @@ def main(argv=None) -> int:
     from evosearch.encoder import load_encoder
 
     torch.set_num_threads(os.cpu_count() or 2)
+    os.environ["EVOSEARCH_MODEL"] = str(args.model)
     encoder = load_encoder("minilm")
     print(f"encoder: {encoder.model_id}")
     started = time.monotonic()

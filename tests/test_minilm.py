@@ -59,9 +59,16 @@ def test_numpy_query_path_equals_the_torch_encoder(minilm):
     np.testing.assert_allclose(fast.encode_queries(queries), minilm.encode_queries(queries), atol=1e-5)
 
 
-def test_bundled_memory_makes_a_segment_depend_on_what_came_before(minilm):
-    if not minilm.config.memory_in_embedding:
-        pytest.skip("the bundled model has the memory switched off")
+def test_trained_memory_makes_a_segment_depend_on_what_came_before():
+    from evosearch.encoder.minilm import MEMORY_WEIGHTS, MODEL_DIR, EncoderConfig, MiniLMEncoder
+
+    folder = MODEL_DIR / "evo-1"
+    config = EncoderConfig.load(folder / "config.json")
+    assert config.memory_in_embedding
+    minilm = MiniLMEncoder(config, weights=folder / MEMORY_WEIGHTS)
+    first, _ = minilm.encode(["Ana: she named him Biscuit"], minilm.empty_memory(1))
+    static, _ = MiniLMEncoder(EncoderConfig()).encode(["Ana: she named him Biscuit"], minilm.empty_memory(1))
+    np.testing.assert_allclose(first, static, atol=1e-5)  # an empty queue adds nothing
     _, after_a = minilm.encode(["Ana: my sister Maya adopted a puppy"], minilm.empty_memory(1))
     _, after_b = minilm.encode(["Ben: the quarterly report is due Friday"], minilm.empty_memory(1))
     one, _ = minilm.encode(["Ana: she named him Biscuit"], after_a)
