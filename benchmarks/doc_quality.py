@@ -35,9 +35,11 @@ MIN_QUERY_WORDS = 4
 def default_docs() -> Path | None:
     try:
         import awscli
-    except ImportError:
-        return None
-    return Path(awscli.__file__).parent / "examples"
+
+        return Path(awscli.__file__).parent / "examples"
+    except ImportError:  # not in this venv: the base Python's site-packages often has it
+        found = sorted(Path(sys.base_prefix).glob("lib/python3*/site-packages/awscli/examples"))
+        return found[0] if found else None
 
 
 def write_corpus(source: Path, limit: int, out: Path) -> list[dict]:
