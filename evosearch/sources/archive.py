@@ -1,8 +1,9 @@
-"""Export archives (.zip): ChatGPT, Claude and WhatsApp hand out zips; read the chat files inside.
+"""Export archives (.zip): ChatGPT, Claude, WhatsApp and Slack hand out zips; read the chat files inside.
 
 Only members that a chat reader recognises are indexed (a ChatGPT zip's chat.html duplicates
 its conversations.json; images and metadata files are not messages). Streams keep the zip as
 their source path and carry the member name in their stream id: "<zip>!<member>#<conversation>".
+A Slack export zip is read whole instead, one stream per channel across its day files: "<zip>#<channel>".
 """
 
 from __future__ import annotations
