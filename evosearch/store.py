@@ -23,6 +23,11 @@ from .errors import StoreError
 
 SCHEMA_VERSION = 1
 COMPACT_AFTER_SMALL_FRAGMENTS = 16
+# From this many segments on, vectors get an approximate index (IVF_HNSW_SQ, cosine): on 30,760
+# real MiniLM segment vectors it returned 99.1% of the exact top 10 and 98.1% of the top 50,
+# in 2.6 ms instead of 47 ms, after a 6.4 s build (benchmarks/ann_recall.py). Below it, the
+# exact scan is fast enough and nothing needs building.
+ANN_MIN_SEGMENTS = 20_000
 SEGMENTS, SOURCES, SNAPSHOTS, META = "segments", "sources", "snapshots", "meta"
 
 warnings.filterwarnings("ignore", category=DeprecationWarning, module="lancedb")
@@ -296,14 +301,17 @@ class Store:
         compact small fragments and fold new rows into the existing indexes (incremental;
         rebuilding the FTS index each time cost 2.5 s at 100k segments). Rows not yet in the
         full-text index are still found: LanceDB searches them flat."""
-        from lancedb.index import FTS
+        from lancedb.index import FTS, HnswSq
 
         segments = self._tables[SEGMENTS]
         if not self.dirty or segments.count_rows() == 0:
             return
         self.dirty = False
-        if not any(i.index_type == "FTS" for i in segments.list_indices()):
+        indexed_columns = {c for i in segments.list_indices() for c in i.columns}
+        if "text" not in indexed_columns:
             segments.create_index("text", config=FTS(stem=True, remove_stop_words=True), replace=True)
+        if "vector" not in indexed_columns and segments.count_rows() >= ANN_MIN_SEGMENTS:
+            segments.create_index("vector", config=HnswSq(distance_type="cosine"))
         for table in self._tables.values():
             # Compaction costs about a second at 100k rows: do it once small writes pile up,
             # not after every appended message (a few unindexed rows are searched flat).
