@@ -231,6 +231,7 @@ def main(argv=None) -> int:
     parser.add_argument("--locomo", type=Path, default=locomo_to_jsonl.DEFAULT_INPUT)
     parser.add_argument("--longmemeval", type=Path, default=LME_DEFAULT)
     parser.add_argument("--lme-questions", type=int, default=10, help="LongMemEval questions (0: skip)")
+    parser.add_argument("--model", type=Path, default=Path(__file__).resolve().parents[1] / "model" / "evo-1", help="memory weights to test")
     parser.add_argument(
         "--questions",
         type=int,
