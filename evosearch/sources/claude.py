@@ -1,14 +1,17 @@
-"""Claude.ai data exports (`conversations.json`): one stream per conversation.
+"""Claude.ai data exports (`conversations.json`): one stream per conversation, messages in time order.
 
 A conversation has `uuid`, `name`, `created_at` and `chat_messages[]`; a message has `uuid`,
-`sender` ("human" or "assistant"), `created_at`, and its text in `content[]` blocks of type
-"text" (tool calls and results are skipped) or, in older exports, in `text`. Attachments'
-`extracted_content` is part of the message, after the file name.
+`sender` ("human" or "assistant"), `created_at`, its text in `content[]` blocks of type "text"
+(tool calls, tool results and thinking are not chat) or, in older exports, in `text`.
+Attachments' `extracted_content` is part of the message, after the file name in brackets;
+uploaded `files[]` carry only a name and no text, so they are left out.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 from ..errors import SourceError
@@ -16,79 +19,149 @@ from .base import Stream, Unit
 from .dates import parse_iso
 
 FORMAT = "claude"
-_HINT = 'expected conversations.json from a Claude data export; see the README section "Sources"'
+_HINT = 'expected conversations.json from a Claude data export; see the README section "Chat formats"'
 
 
 class _Malformed(ValueError):
-    pass
+    """A conversation or message that does not have the export's shape; its text says what is wrong."""
 
 
 def is_claude_export(data: object) -> bool:
-    items = [data] if isinstance(data, dict) else data
-    return isinstance(items, list) and any(isinstance(c, dict) and isinstance(c.get("chat_messages"), list) for c in items)
+    """A list of conversations (or one conversation) each carrying a `chat_messages` list."""
+    if isinstance(data, dict):
+        return isinstance(data.get("chat_messages"), list)
+    return isinstance(data, list) and any(isinstance(c, dict) and isinstance(c.get("chat_messages"), list) for c in data)
 
 
 def read_claude(path: Path, data: object, warn: Callable[[str], None]) -> list[Stream]:
+    """`data` is the parsed JSON; malformed conversations and messages are warned about and skipped."""
     conversations = [data] if isinstance(data, dict) else data
     if not isinstance(conversations, list):
         raise SourceError(f"{path}: not a Claude export (expected a list of conversations)", _HINT)
-    streams, well_formed = [], 0
+    if not conversations:
+        raise SourceError(f"{path}: no conversations in the export", _HINT)
+    streams: list[Stream] = []
+    well_formed = 0
     for position, conversation in enumerate(conversations, start=1):
+        where = f"{path}: conversation {position}{_title_note(conversation)}"
         try:
-            stream = _conversation(path, position, conversation)
+            stream = _read_conversation(path, position, conversation, where, warn)
         except _Malformed as e:
-            warn(f"{path}: conversation {position}: {e} — skipped")
+            warn(f"{where}: {e} — skipped")
             continue
         well_formed += 1
-        if stream.units:
+        if stream.units:  # a conversation with no text (only tool calls, or none yet) has nothing to find
             streams.append(stream)
     if not well_formed:
         raise SourceError(f"{path}: none of its {len(conversations)} conversations could be read", _HINT)
+    if not streams:
+        raise SourceError(f"{path}: no messages with text in its {len(conversations)} conversations", _HINT)
     return streams
 
 
-def _conversation(path: Path, position: int, conversation: object) -> Stream:
-    if not isinstance(conversation, dict) or not isinstance(conversation.get("chat_messages"), list):
+def _title_note(conversation: object) -> str:
+    name = conversation.get("name") if isinstance(conversation, dict) else None
+    return f" ({name!r})" if isinstance(name, str) and name else ""
+
+
+def _read_conversation(path: Path, position: int, conversation: object, where: str, warn: Callable[[str], None]) -> Stream:
+    if not isinstance(conversation, dict):
+        raise _Malformed("not a JSON object")
+    messages = conversation.get("chat_messages")
+    if not isinstance(messages, list):
         raise _Malformed('no "chat_messages" list')
-    started = parse_iso(conversation["created_at"]) if isinstance(conversation.get("created_at"), str) else None
-    units = []
-    for n, message in enumerate(conversation["chat_messages"], start=1):
-        if not isinstance(message, dict):
+    started = _iso_or_none(conversation.get("created_at"))
+    units: list[Unit] = []
+    malformed: list[str] = []
+    for number, message in enumerate(messages, start=1):
+        try:
+            unit = _message_unit(message, number)
+        except _Malformed as e:
+            malformed.append(f"message {number}: {e}")
             continue
-        text = _text(message)
-        if not text:
-            continue
-        created = message.get("created_at")
-        time = (parse_iso(created) if isinstance(created, str) else None) or started
-        sender = message.get("sender") if isinstance(message.get("sender"), str) else None
-        message_id = message.get("uuid") if isinstance(message.get("uuid"), str) else f"message {n}"
-        units.append((time, n, Unit(text=text, time=time, speaker=sender, message_id=message_id)))
-    if all(t is not None for t, _, _ in units):
-        units.sort(key=lambda x: (x[0], x[1]))
-    key = conversation.get("uuid") if isinstance(conversation.get("uuid"), str) else position
+        if unit is not None:
+            units.append(unit)
+    if malformed:
+        warn(f"{where}: {len(malformed)} malformed message{'' if len(malformed) == 1 else 's'} skipped ({malformed[0]})")
+    key = conversation.get("uuid")
     name = conversation.get("name")
     return Stream(
-        stream_id=f"{path}#{key}",
+        stream_id=f"{path}#{key if isinstance(key, str) and key else position}",
         path=str(path),
         format=FORMAT,
-        title=name if isinstance(name, str) and name.strip() else f"{Path(str(path).split('!')[0]).stem} #{position}",
-        units=[u for _, _, u in units],
+        title=name.strip() if isinstance(name, str) and name.strip() else f"{_export_name(path)} #{position}",
+        units=_dated(_in_time_order(units), started),
     )
 
 
-def _text(message: dict) -> str:
-    parts = []
-    blocks = message.get("content")
-    if isinstance(blocks, list):
-        parts = [b["text"].strip() for b in blocks if isinstance(b, dict) and b.get("type") == "text" and isinstance(b.get("text"), str)]
-    if not any(parts) and isinstance(message.get("text"), str):
-        parts = [message["text"].strip()]
-    for attachment in message.get("attachments") or []:
-        if (
-            isinstance(attachment, dict)
-            and isinstance(attachment.get("extracted_content"), str)
-            and attachment["extracted_content"].strip()
-        ):
-            name = attachment.get("file_name") if isinstance(attachment.get("file_name"), str) else "attachment"
-            parts.append(f"[{name}]\n{attachment['extracted_content'].strip()}")
-    return "\n\n".join(p for p in parts if p)
+def _message_unit(message: object, number: int) -> Unit | None:
+    """The unit for one message, or None when it holds no text."""
+    if not isinstance(message, dict):
+        raise _Malformed("not a JSON object")
+    blocks, text = message.get("content"), message.get("text")
+    if not isinstance(blocks, list) and not isinstance(text, str):
+        raise _Malformed('neither "content" blocks nor "text"')
+    parts = _text_blocks(blocks) or ([text.strip()] if isinstance(text, str) and text.strip() else [])
+    parts += _attachment_texts(message.get("attachments"))
+    if not parts:
+        return None
+    sender = message.get("sender")
+    uuid = message.get("uuid")
+    return Unit(
+        text="\n\n".join(parts),
+        time=_iso_or_none(message.get("created_at")),
+        speaker=sender if isinstance(sender, str) and sender else None,
+        message_id=uuid if isinstance(uuid, str) and uuid else f"message {number}",
+    )
+
+
+def _text_blocks(blocks: object) -> list[str]:
+    if not isinstance(blocks, list):
+        return []
+    texts = []
+    for block in blocks:
+        if isinstance(block, dict) and block.get("type") == "text":
+            text = block.get("text")
+            if isinstance(text, str) and text.strip():
+                texts.append(text.strip())
+    return texts
+
+
+def _attachment_texts(attachments: object) -> list[str]:
+    """Pasted or uploaded documents whose text Claude extracted: searchable under their file name."""
+    if not isinstance(attachments, list):
+        return []
+    texts = []
+    for attachment in attachments:
+        content = attachment.get("extracted_content") if isinstance(attachment, dict) else None
+        if isinstance(content, str) and content.strip():
+            name = attachment.get("file_name")
+            texts.append(f"[{name if isinstance(name, str) and name else 'attachment'}]\n{content.strip()}")
+    return texts
+
+
+def _in_time_order(units: list[Unit]) -> list[Unit]:
+    """Stable sort by time; an undated message stays right after the message before it."""
+    keys, previous = [], None
+    for unit in units:
+        previous = unit.time or previous
+        keys.append(previous.timestamp() if previous else float("-inf"))
+    return [units[i] for i in sorted(range(len(units)), key=keys.__getitem__)]
+
+
+def _dated(units: list[Unit], started: datetime | None) -> list[Unit]:
+    """Undated messages take the time of the message before them (the conversation's start for the first)."""
+    dated, previous = [], started
+    for unit in units:
+        previous = unit.time or previous
+        dated.append(unit if unit.time or previous is None else replace(unit, time=previous))
+    return dated
+
+
+def _iso_or_none(value: object) -> datetime | None:
+    return parse_iso(value) if isinstance(value, str) else None
+
+
+def _export_name(path: Path) -> str:
+    """The file's stem; inside a zip ("<zip>!<member>") the member's."""
+    return Path(path.name.rsplit("!", 1)[-1]).stem or path.stem
