@@ -19,7 +19,7 @@ from .base import Stream, Unit
 from .dates import parse_iso
 
 FORMAT = "claude"
-_HINT = 'expected conversations.json from a Claude data export; see the README section "Chat formats"'
+_HINT = 'expected conversations.json from a Claude data export; see the README section "Sources"'
 
 
 class _Malformed(ValueError):

@@ -23,7 +23,7 @@ FORMAT = "discord"
 KEPT_TYPES = ("Default", "Reply")
 # How many messages are looked at to tell the export from other JSON with "channel" and "messages".
 SNIFF_MESSAGES = 20
-_HINT = 'expected a DiscordChatExporter export in JSON format; see the README section "Chat formats"'
+_HINT = 'expected a DiscordChatExporter export in JSON format; see the README section "Sources"'
 
 
 class _Malformed(ValueError):

@@ -24,7 +24,7 @@ FORMAT = "telegram"
 SNIFF_MESSAGES = 20
 # Chat types whose export has no "name".
 UNNAMED_CHAT_TITLES = {"saved_messages": "Saved Messages"}
-_HINT = 'expected result.json from Telegram Desktop (Export chat history, format JSON); see the README section "Chat formats"'
+_HINT = 'expected result.json from Telegram Desktop (Export chat history, format JSON); see the README section "Sources"'
 
 
 class _Malformed(ValueError):
