@@ -304,13 +304,16 @@ class Store:
         from lancedb.index import FTS, HnswSq
 
         segments = self._tables[SEGMENTS]
-        if not self.dirty or segments.count_rows() == 0:
+        if not self.dirty:
+            return
+        rows = segments.count_rows()
+        if rows == 0:
             return
         self.dirty = False
         indexed_columns = {c for i in segments.list_indices() for c in i.columns}
         if "text" not in indexed_columns:
             segments.create_index("text", config=FTS(stem=True, remove_stop_words=True), replace=True)
-        if "vector" not in indexed_columns and segments.count_rows() >= ANN_MIN_SEGMENTS:
+        if "vector" not in indexed_columns and rows >= ANN_MIN_SEGMENTS:
             segments.create_index("vector", config=HnswSq(distance_type="cosine"))
         for table in self._tables.values():
             # Compaction costs about a second at 100k rows: do it once small writes pile up,

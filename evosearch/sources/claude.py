@@ -17,6 +17,7 @@ from pathlib import Path
 from ..errors import SourceError
 from .base import Stream, Unit
 from .dates import parse_iso
+from .messages import in_time_order, read_messages
 
 FORMAT = "claude"
 _HINT = 'expected conversations.json from a Claude data export; see the README section "Sources"'
@@ -71,18 +72,7 @@ def _read_conversation(path: Path, position: int, conversation: object, where: s
     if not isinstance(messages, list):
         raise _Malformed('no "chat_messages" list')
     started = _iso_or_none(conversation.get("created_at"))
-    units: list[Unit] = []
-    malformed: list[str] = []
-    for number, message in enumerate(messages, start=1):
-        try:
-            unit = _message_unit(message, number)
-        except _Malformed as e:
-            malformed.append(f"message {number}: {e}")
-            continue
-        if unit is not None:
-            units.append(unit)
-    if malformed:
-        warn(f"{where}: {len(malformed)} malformed message{'' if len(malformed) == 1 else 's'} skipped ({malformed[0]})")
+    units = read_messages(messages, _message_unit, _Malformed, where, warn)
     key = conversation.get("uuid")
     name = conversation.get("name")
     return Stream(
@@ -90,7 +80,7 @@ def _read_conversation(path: Path, position: int, conversation: object, where: s
         path=str(path),
         format=FORMAT,
         title=name.strip() if isinstance(name, str) and name.strip() else f"{_export_name(path)} #{position}",
-        units=_dated(_in_time_order(units), started),
+        units=_dated(in_time_order(units), started),
     )
 
 
@@ -138,15 +128,6 @@ def _attachment_texts(attachments: object) -> list[str]:
             name = attachment.get("file_name")
             texts.append(f"[{name if isinstance(name, str) and name else 'attachment'}]\n{content.strip()}")
     return texts
-
-
-def _in_time_order(units: list[Unit]) -> list[Unit]:
-    """Stable sort by time; an undated message stays right after the message before it."""
-    keys, previous = [], None
-    for unit in units:
-        previous = unit.time or previous
-        keys.append(previous.timestamp() if previous else float("-inf"))
-    return [units[i] for i in sorted(range(len(units)), key=keys.__getitem__)]
 
 
 def _dated(units: list[Unit], started: datetime | None) -> list[Unit]:

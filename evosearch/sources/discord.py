@@ -17,6 +17,7 @@ from pathlib import Path
 from ..errors import SourceError
 from .base import Stream, Unit
 from .dates import parse_iso
+from .messages import in_time_order, read_messages
 
 FORMAT = "discord"
 # A tuple, not a set: `type` may be any JSON value, and lists cannot be looked up in a set.
@@ -48,18 +49,7 @@ def read_discord(path: Path, data: object, warn: Callable[[str], None]) -> list[
         raise SourceError(f"{path}: not a DiscordChatExporter export (expected a channel and its messages)", _HINT)
     if not messages:
         raise SourceError(f"{path}: no messages in the channel export", _HINT)
-    units: list[Unit] = []
-    malformed: list[str] = []
-    for number, message in enumerate(messages, start=1):
-        try:
-            unit = _message_unit(message, number)
-        except _Malformed as e:
-            malformed.append(f"message {number}: {e}")
-            continue
-        if unit is not None:
-            units.append(unit)
-    if malformed:
-        warn(f"{path}: {len(malformed)} malformed message{'' if len(malformed) == 1 else 's'} skipped ({malformed[0]})")
+    units = read_messages(messages, _message_unit, _Malformed, path, warn)
     if not units:
         count = f"{len(messages)} message" + ("" if len(messages) == 1 else "s")
         raise SourceError(f"{path}: no text messages among its {count} (only joins, pins, empty or malformed ones)", _HINT)
@@ -72,7 +62,7 @@ def read_discord(path: Path, data: object, warn: Callable[[str], None]) -> list[
             path=str(path),
             format=FORMAT,
             title=_title(path, channel, guild),
-            units=_in_time_order(units),
+            units=in_time_order(units),
         )
     ]
 
@@ -135,15 +125,6 @@ def _attachment_labels(attachments: object) -> list[str]:
         return []
     names = (a.get("fileName") for a in attachments if isinstance(a, dict))
     return [f"[attachment: {name.strip()}]" for name in names if isinstance(name, str) and name.strip()]
-
-
-def _in_time_order(units: list[Unit]) -> list[Unit]:
-    """Stable sort by time; an undated message stays right after the message before it."""
-    keys, previous = [], None
-    for unit in units:
-        previous = unit.time or previous
-        keys.append(previous.timestamp() if previous else float("-inf"))
-    return [units[i] for i in sorted(range(len(units)), key=keys.__getitem__)]
 
 
 def _export_name(path: Path) -> str:

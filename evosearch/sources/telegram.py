@@ -18,6 +18,7 @@ from pathlib import Path
 from ..errors import SourceError
 from .base import Stream, Unit
 from .dates import from_epoch, parse_iso
+from .messages import in_time_order, read_messages
 
 FORMAT = "telegram"
 # How many messages of a single-chat file are looked at to tell it from other JSON with "messages".
@@ -93,18 +94,7 @@ def _read_chat(path: Path, position: int, chat: object, where: str, warn: Callab
     messages = chat.get("messages")
     if not isinstance(messages, list):
         raise _Malformed('no "messages" list')
-    units: list[Unit] = []
-    malformed: list[str] = []
-    for number, message in enumerate(messages, start=1):
-        try:
-            unit = _message_unit(message, number)
-        except _Malformed as e:
-            malformed.append(f"message {number}: {e}")
-            continue
-        if unit is not None:
-            units.append(unit)
-    if malformed:
-        warn(f"{where}: {len(malformed)} malformed message{'' if len(malformed) == 1 else 's'} skipped ({malformed[0]})")
+    units = read_messages(messages, _message_unit, _Malformed, where, warn)
     chat_id = chat.get("id")
     has_id = isinstance(chat_id, (int, str)) and not isinstance(chat_id, bool) and chat_id != ""
     return Stream(
@@ -112,7 +102,7 @@ def _read_chat(path: Path, position: int, chat: object, where: str, warn: Callab
         path=str(path),
         format=FORMAT,
         title=_title(path, position, chat, chat_id if has_id else None),
-        units=_in_time_order(units),
+        units=in_time_order(units),
     )
 
 
@@ -187,15 +177,6 @@ def _speaker(message: dict) -> str | None:
         if isinstance(value, str) and value.strip():
             return value.strip()
     return None
-
-
-def _in_time_order(units: list[Unit]) -> list[Unit]:
-    """Stable sort by time; an undated message stays right after the message before it."""
-    keys, previous = [], None
-    for unit in units:
-        previous = unit.time or previous
-        keys.append(previous.timestamp() if previous else float("-inf"))
-    return [units[i] for i in sorted(range(len(units)), key=keys.__getitem__)]
 
 
 def _count(n: int, noun: str) -> str:
