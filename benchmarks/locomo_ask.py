@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import locomo_to_jsonl  # noqa: E402
-from retrieval_metrics import CATEGORY_NAMES, turn_recall_at_k  # noqa: E402
+from retrieval_metrics import CATEGORY_NAMES, table, turn_recall_at_k  # noqa: E402
 
 
 def plain_minilm_rate(texts: list[str], encoder) -> float:
@@ -76,21 +76,6 @@ def run_evosearch(data_dir: Path, db: Path, questions: list[dict]):
         "ask_ms": query_s * 1000,
     }
     return rankings, stats
-
-
-def table(rows: dict[str, list[tuple[int, float, float]]]) -> str:
-    cats = list(CATEGORY_NAMES)
-    head = f"{'method':<34} {'R@5':>6} {'R@10':>6} " + " ".join(f"{CATEGORY_NAMES[c][:11]:>11}" for c in cats)
-    lines = [head, "-" * len(head)]
-    for name, scored in rows.items():
-        r5 = 100 * sum(s[1] for s in scored) / len(scored)
-        r10 = 100 * sum(s[2] for s in scored) / len(scored)
-        per = []
-        for c in cats:
-            vals = [s[2] for s in scored if s[0] == c]
-            per.append(f"{100 * sum(vals) / len(vals):>11.1f}" if vals else f"{'-':>11}")
-        lines.append(f"{name:<34} {r5:>6.1f} {r10:>6.1f} " + " ".join(per))
-    return "\n".join(lines) + f"\n(R@10 per category; {len(next(iter(rows.values())))} questions)"
 
 
 def score(questions, rankings, flatten_passages: bool):
@@ -144,7 +129,7 @@ def main(argv=None) -> int:
     )
     if rows:
         print(f"ask: {stats['ask_ms']:.0f} ms per question (in-process, warm)")
-        print(table(rows))
+        print(table("method", rows, list(CATEGORY_NAMES)))
     if args.json:
         args.json.write_text(json.dumps({"stats": stats, "rows": rows}, indent=1))
     return 0

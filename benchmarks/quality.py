@@ -34,7 +34,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import baselines
 import locomo_to_jsonl
 from locomo_ask import plain_minilm_rate
-from retrieval_metrics import CATEGORY_NAMES, turn_recall_at_k
+from retrieval_metrics import CATEGORY_NAMES, table, turn_recall_at_k
 
 LME_DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "bench" / "longmemeval_s_dev100.json.gz"
 
@@ -175,23 +175,6 @@ def session_recall(questions, rankings) -> float:
         top = {m.rsplit(":", 1)[0] for item in ranked[:10] for m in ([item] if isinstance(item, str) else item)}
         total += len(set(q["sessions"]) & top) / len(q["sessions"])
     return 100 * total / max(len(questions), 1)
-
-
-def table(title: str, rows: dict, categories: list, extra: dict | None = None) -> str:
-    names = [str(CATEGORY_NAMES.get(c, c))[:12] for c in categories]
-    head = f"{title:<30} {'R@5':>6} {'R@10':>6} " + " ".join(f"{n:>12}" for n in names) + (f" {'sess@10':>8}" if extra else "")
-    lines = [head, "-" * len(head)]
-    for name, scored in rows.items():
-        r5 = 100 * sum(s[1] for s in scored) / len(scored)
-        r10 = 100 * sum(s[2] for s in scored) / len(scored)
-        per = []
-        for c in categories:
-            vals = [s[2] for s in scored if s[0] == c]
-            per.append(f"{100 * sum(vals) / len(vals):>12.1f}" if vals else f"{'-':>12}")
-        tail = f" {extra[name]:>8.1f}" if extra else ""
-        lines.append(f"{name:<30} {r5:>6.1f} {r10:>6.1f} " + " ".join(per) + tail)
-    n = len(next(iter(rows.values())))
-    return "\n".join(lines) + f"\n(category columns are R@10; {n} questions)"
 
 
 def evaluate(

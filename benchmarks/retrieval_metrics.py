@@ -84,3 +84,22 @@ def format_table(results: Mapping[str, Mapping]) -> str:
         cells += [f"{summary[c]['r@10']:.1f}" if c in summary else "-" for c in categories]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def table(title: str, rows: dict, categories: list, extra: dict | None = None) -> str:
+    """rows: name -> [(category, r@5, r@10)] per question; printed as overall R@5/R@10 and R@10 per category
+    (plus an `extra` column, e.g. session-level recall, when given)."""
+    names = [str(CATEGORY_NAMES.get(c, c))[:12] for c in categories]
+    head = f"{title:<30} {'R@5':>6} {'R@10':>6} " + " ".join(f"{n:>12}" for n in names) + (f" {'sess@10':>8}" if extra else "")
+    lines = [head, "-" * len(head)]
+    for name, scored in rows.items():
+        r5 = 100 * sum(s[1] for s in scored) / len(scored)
+        r10 = 100 * sum(s[2] for s in scored) / len(scored)
+        per = []
+        for c in categories:
+            vals = [s[2] for s in scored if s[0] == c]
+            per.append(f"{100 * sum(vals) / len(vals):>12.1f}" if vals else f"{'-':>12}")
+        tail = f" {extra[name]:>8.1f}" if extra else ""
+        lines.append(f"{name:<30} {r5:>6.1f} {r10:>6.1f} " + " ".join(per) + tail)
+    n = len(next(iter(rows.values())))
+    return "\n".join(lines) + f"\n(category columns are R@10; {n} questions)"

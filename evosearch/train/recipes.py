@@ -35,10 +35,6 @@ def segment_texts_with_owners(
     return [s.text for s in segments], owner
 
 
-def _segments(turns: list[tuple[str, str]]) -> list[str]:
-    return segment_texts_with_owners(turns)[0]
-
-
 def longmemeval_filler(path: Path, sessions: int, rng: random.Random) -> list[Sample]:
     items = json.loads(gzip.decompress(path.read_bytes()))
     held_back = {sid for item in items[:BENCHMARK_QUESTIONS] for sid in item["haystack_session_ids"]}
@@ -52,7 +48,7 @@ def longmemeval_filler(path: Path, sessions: int, rng: random.Random) -> list[Sa
     chosen = rng.sample(sorted(pool), min(sessions, len(pool)))
     samples = []
     for sid in chosen:
-        segments = _segments([(turn["role"], turn["content"]) for turn in pool[sid]])
+        segments, _ = segment_texts_with_owners([(turn["role"], turn["content"]) for turn in pool[sid]])
         sample = hold_out_sentences(segments, rng)
         if sample.queries and len(segments) >= 3:
             samples.append(sample)
