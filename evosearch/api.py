@@ -11,10 +11,12 @@ from .config import default_db_uri
 from .encoder import Encoder, load_encoder, load_query_encoder
 from .errors import StoreError
 from .store import Store
+from .store_reader import StoreReader, open_for_search
 
 
-def open_index(db: str | None = None, *, write: bool = False, rebuild: bool = False) -> tuple[Store, Encoder]:
-    """(store, encoder) for the index at db (default: the user's). write=True creates it if missing."""
+def open_index(db: str | None = None, *, write: bool = False, rebuild: bool = False) -> tuple[Store | StoreReader, Encoder]:
+    """(store, encoder) for the index at db (default: the user's). write=True creates it if missing;
+    without it the store is a read-only view for searching."""
     uri = db or default_db_uri()
     if rebuild:
         Store.drop(uri)
@@ -22,7 +24,7 @@ def open_index(db: str | None = None, *, write: bool = False, rebuild: bool = Fa
         encoder = load_encoder()
         store = Store.open(uri, model_id=encoder.model_id, dim=encoder.dim, memory_shape=(encoder.memory_slots, encoder.dim))
         return store, encoder
-    store = Store.open(uri)
+    store = open_for_search(uri)
     encoder = load_query_encoder()  # searching only embeds queries
     if store.model_id != encoder.model_id:
         raise StoreError(

@@ -25,6 +25,7 @@ from .timephrases import TimeWindow, parse_time_intent
 RRF_K = 60  # reciprocal rank fusion constant (Cormack et al., 2009)
 MIN_CANDIDATES = 50  # per retriever; more candidates, better fusion, slower
 ORDER_BONUS = 0.5  # recency bonus for "latest"/"first", as a share of the best fused score
+RANKING_COLUMNS = ["time"]  # what ranking reads of each candidate (the time, for "latest"/"first")
 WINDOW_BOOST = 1.0  # added to passages inside the query's time window: more than any fused score (<= 2/61)
 
 
@@ -65,12 +66,12 @@ def _where(*clauses: str | list[str] | None) -> str | None:
     return " AND ".join(f"({c})" for c in flat) or None
 
 
-def _fuse(dense: list[dict], text: list[dict]) -> dict[str, dict]:
-    """id -> row with rrf score and the ranks it was built from."""
-    fused: dict[str, dict] = {}
+def _fuse(dense: list[dict], text: list[dict]) -> dict[int, dict]:
+    """row id -> row with rrf score and the ranks it was built from."""
+    fused: dict[int, dict] = {}
     for kind, rows in (("dense", dense), ("text", text)):
         for rank, row in enumerate(rows, 1):
-            entry = fused.setdefault(row["id"], {**row, "explain": {}})
+            entry = fused.setdefault(row["_rowid"], {**row, "explain": {}})
             entry["explain"][f"{kind}_rank"] = rank
             if kind == "dense":
                 entry["explain"]["dense_similarity"] = round(row["similarity"], 4)
@@ -82,8 +83,14 @@ def _fuse(dense: list[dict], text: list[dict]) -> dict[str, dict]:
     return fused
 
 
-def _retrieve(store: Store, vector, text: str, pool: int, where: str | None) -> dict[str, dict]:
-    return _fuse(store.vector_search(vector, pool, where), store.text_search(_fts_text(text), pool, where))
+def _retrieve(store: Store, vector, text: str, pool: int, where: str | None) -> dict[int, dict]:
+    """Candidates carry only their row id, score and time: ranking needs nothing more, and
+    reading every candidate's text cost more than both searches; the results' rows are read
+    once ranked (see ask). The two searches run one after the other: on two cores, running the
+    full-text search on a thread while the query is embedded measured slower (p50 32 vs 28 ms)."""
+    return _fuse(
+        store.vector_search(vector, pool, where, RANKING_COLUMNS), store.text_search(_fts_text(text), pool, where, RANKING_COLUMNS)
+    )
 
 
 def _fts_text(text: str) -> str:
@@ -171,23 +178,27 @@ def ask(
     intent = parse_time_intent(query, now)
     text = intent.rest.strip() or query
     base = _where(_time_where(since, until), _source_where(store, source) if source else None)
-    vector = encoder.encode_queries([text])[0]
     pool = max(MIN_CANDIDATES, 5 * limit)
-
+    store.refresh()
+    vector = encoder.encode_queries([text])[0]
     candidates = _retrieve(store, vector, text, pool, base)
-    for row in candidates.values():
-        row["score"] = row["rrf"]
-    ranked = sorted(candidates.values(), key=lambda r: -r["score"])
+    inside = None
     if intent.window is not None:
         window_where = _where(base, _time_where(intent.window.start, intent.window.end))
         inside = _retrieve(store, vector, text, pool, window_where)
+    for row in candidates.values():
+        row["score"] = row["rrf"]
+    ranked = sorted(candidates.values(), key=lambda r: -r["score"])
+    if inside is not None:
         for row in inside.values():
             row["score"] = row["rrf"] + WINDOW_BOOST
             row["explain"]["window_boost"] = WINDOW_BOOST
-        ranked = sorted(inside.values(), key=lambda r: -r["score"]) + [r for r in ranked if r["id"] not in inside]
+        ranked = sorted(inside.values(), key=lambda r: -r["score"]) + [r for r in ranked if r["_rowid"] not in inside]
     if intent.order:
         ranked = _apply_order(ranked, intent.order, limit)
-    results = [_result(i, row) for i, row in enumerate(ranked[:limit], 1)]
+    top = ranked[:limit]
+    stored = store.rows([row["_rowid"] for row in top])
+    results = [_result(i, {**stored[row["_rowid"]], **row}) for i, row in enumerate((r for r in top if r["_rowid"] in stored), 1)]
     return {
         "query": query,
         "search_text": text,

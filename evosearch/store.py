@@ -339,30 +339,38 @@ class Store:
         "line_end",
     ]
 
-    def vector_search(self, vector: np.ndarray, limit: int, where: str | None) -> list[dict]:
+    def refresh(self) -> None:
+        """LanceDB already checks for a newer version on every query (read_consistency_interval=0)."""
+
+    def vector_search(self, vector: np.ndarray, limit: int, where: str | None, columns: list[str] | None = None) -> list[dict]:
+        """The nearest segments by cosine, each with its `_rowid`, `similarity` and the columns asked for."""
         q = self._tables[SEGMENTS].search(vector.astype(np.float32), vector_column_name="vector").distance_type("cosine")
         if where:
             q = q.where(where, prefilter=True)
-        rows = q.select([*self.RESULT_COLUMNS, "_distance"]).limit(limit).to_arrow().to_pylist()
-        for r in rows:
-            r["similarity"] = 1.0 - r.pop("_distance")
-        return rows
+        q = q.select([*(columns or self.RESULT_COLUMNS), "_distance"]).with_row_id(True).limit(limit)
+        return search_rows(q.to_arrow(), "vector")
 
-    def text_search(self, text: str, limit: int, where: str | None) -> list[dict]:
+    def text_search(self, text: str, limit: int, where: str | None, columns: list[str] | None = None) -> list[dict]:
+        """The best BM25 matches, each with its `_rowid`, `bm25` and the columns asked for."""
         if not text.strip():
             return []
         q = self._tables[SEGMENTS].search(text, query_type="fts", fts_columns="text")
         if where:
             q = q.where(where, prefilter=True)
         try:
-            rows = q.select([*self.RESULT_COLUMNS, "_score"]).limit(limit).to_arrow().to_pylist()
+            table = q.select([*(columns or self.RESULT_COLUMNS), "_score"]).with_row_id(True).limit(limit).to_arrow()
         except Exception as e:  # no FTS index yet (an index run was killed before finish_writes)
             if "index" in str(e).lower():
                 return []
             raise
-        for r in rows:
-            r["bm25"] = r.pop("_score")
-        return rows
+        return search_rows(table, "text")
+
+    def rows(self, rowids: list[int]) -> dict[int, dict]:
+        """Row id -> full result row, for row ids from a search of the same version."""
+        if not rowids:
+            return {}
+        table = self._tables[SEGMENTS].take_row_ids(rowids).with_row_id().select(self.RESULT_COLUMNS).to_arrow()
+        return {r["_rowid"]: r for r in table.to_pylist()}
 
     # ---- status -------------------------------------------------------------------------------
 
@@ -386,6 +394,17 @@ class Store:
             "last_time": max(ends).isoformat() if ends else None,
             "size_bytes": _dir_size(self.uri),
         }
+
+
+def search_rows(table, kind: str) -> list[dict]:
+    """Search hits as dicts: "vector" hits get a cosine `similarity`, "text" hits their `bm25` score."""
+    rows = table.to_pylist()
+    for r in rows:
+        if kind == "vector":
+            r["similarity"] = 1.0 - r.pop("_distance")
+        else:
+            r["bm25"] = r.pop("_score")
+    return rows
 
 
 def _dir_size(uri: str) -> int | None:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from evosearch.api import open_index
+from evosearch.store import Store
 
 
 def write_chat(path: Path, messages: list[tuple[str, str, str, str]], conversation: str = "team") -> None:
@@ -35,6 +35,5 @@ def make_notes(root: Path) -> Path:
 
 def index_dump(db: str) -> dict[str, tuple[str, tuple]]:
     """id -> (content_hash, rounded vector): what must be equal between two ways of building an index."""
-    store, _ = open_index(db)
-    rows = store.table("segments").to_arrow().to_pylist()
+    rows = Store.open(db).table("segments").to_arrow().to_pylist()
     return {r["id"]: (r["content_hash"], tuple(np.round(r["vector"], 4))) for r in rows}
