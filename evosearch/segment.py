@@ -43,21 +43,52 @@ def _unit_line(unit: Unit) -> str:
     return f"{unit.speaker}: {unit.text}" if unit.speaker else unit.text
 
 
-def _split_long(unit: Unit, budget: int) -> list[Unit]:
+def _costs(texts: list[str], is_chat: bool) -> list[int]:
+    """Token cost of each text. Chats keep the word count: a 96-token budget against a 256-token
+    window leaves room for any undercount. Documents count real word pieces: 200 against 256 does not."""
+    if is_chat:
+        return [approx_tokens(t) for t in texts]
+    from .encoder.wordpieces import count_wordpieces
+
+    return count_wordpieces(texts)
+
+
+_WORD_AND_SPACE = re.compile(r"\S+\s*")
+
+
+def _words(text: str, budget: int, is_chat: bool) -> tuple[list[str], list[int]]:
+    """The text's words (each with the whitespace after it) and their costs; a word alone over
+    the budget (a hash, a minified line) is cut into character runs that fit."""
+    words, costs = [], []
+    raw = _WORD_AND_SPACE.findall(text)
+    for word, cost in zip(raw, _costs(raw, is_chat)):
+        if is_chat:
+            cost -= 1  # approx_tokens adds 1 per call
+        if cost <= budget:
+            words.append(word)
+            costs.append(cost)
+            continue
+        step = max(1, len(word) * budget // (2 * cost))  # half the budget's share of characters: fits even if pieces bunch up
+        runs = [word[i : i + step] for i in range(0, len(word), step)]
+        words.extend(runs)
+        costs.extend(c - 1 if is_chat else c for c in _costs(runs, is_chat))
+    return words, costs
+
+
+def _split_long(unit: Unit, budget: int, is_chat: bool) -> list[Unit]:
     """A unit above the budget is cut at word boundaries; each piece keeps the unit's place."""
-    pieces: list[Unit] = []
+    pieces: list[str] = []
     current: list[str] = []
     used = 0
-    for word in unit.text.split(" "):
-        cost = approx_tokens(word) - 1  # approx_tokens adds 1 per call
+    for word, cost in zip(*_words(unit.text, budget, is_chat)):
         if current and used + cost > budget:
-            pieces.append(Unit(**{**unit.__dict__, "text": " ".join(current)}))
+            pieces.append("".join(current))
             current, used = [], 0
         current.append(word)
         used += cost
     if current:
-        pieces.append(Unit(**{**unit.__dict__, "text": " ".join(current)}))
-    return pieces
+        pieces.append("".join(current))
+    return [Unit(**{**unit.__dict__, "text": text.strip()}) for text in pieces if text.strip()]
 
 
 def _make_segment(units: list[Unit], is_chat: bool) -> Segment:
@@ -87,9 +118,10 @@ def segment_stream(stream: Stream) -> list[Segment]:
     segments: list[Segment] = []
     current: list[Unit] = []
     used = 0
-    for unit in stream.units:
-        for piece in _split_long(unit, budget) if approx_tokens(unit.text) > budget else [unit]:
-            cost = approx_tokens(_unit_line(piece))
+    units = stream.units
+    for unit, unit_cost in zip(units, _costs([u.text for u in units], is_chat)):
+        pieces = _split_long(unit, budget, is_chat) if unit_cost > budget else [unit]
+        for piece, cost in zip(pieces, _costs([_unit_line(p) for p in pieces], is_chat)):
             date_changes = not is_chat and current and current[-1].time != piece.time
             if current and (used + cost > budget or len(current) >= max_units or date_changes):
                 segments.append(_make_segment(current, is_chat))

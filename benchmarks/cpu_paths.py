@@ -1,0 +1,111 @@
+"""Faster CPU paths for MiniLM, against the torch fp32 path `index` uses, in one run.
+
+    pip install onnx onnxruntime   # not dependencies of evosearch: this script measures whether they should be
+    python benchmarks/cpu_paths.py [--segments 1536]
+
+Each path encodes the same real paragraphs (from /usr/share/doc), length-sorted in batches of
+64 as `index` does, and prints segments/s as a ratio to torch fp32 plus its faithfulness: the
+cosine between each segment's vector and the fp32 one, and how many of each segment's 10
+nearest neighbours (among the others) stay the same.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from query_latency import real_texts  # noqa: E402
+
+
+def unit(x: np.ndarray) -> np.ndarray:
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def neighbour_overlap(reference: np.ndarray, other: np.ndarray, k: int = 10) -> float:
+    def top(v):
+        sims = v @ v.T
+        np.fill_diagonal(sims, -np.inf)
+        return np.argsort(-sims, axis=1)[:, :k]
+
+    a, b = top(reference), top(other)
+    return float(np.mean([len(set(x) & set(y)) / k for x, y in zip(a, b)]))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--segments", type=int, default=1536)
+    args = parser.parse_args(argv)
+    import torch
+
+    from evosearch.encoder.minilm import EncoderConfig, MiniLMEncoder, model_dir
+
+    encoder = MiniLMEncoder(EncoderConfig.load(model_dir() / "config.json"), device="cpu")
+    texts = sorted(real_texts(args.segments * 2)[: args.segments], key=len)
+    batches = [encoder._tokens(texts[i : i + 64]) for i in range(0, len(texts), 64)]
+
+    class Pooled(torch.nn.Module):
+        def __init__(self, module):
+            super().__init__()
+            self.module = module
+
+        def forward(self, ids, mask):
+            return self.module.pool(ids, mask)
+
+    def timed(run) -> tuple[np.ndarray, float]:
+        run(batches[:2])
+        start = time.perf_counter()
+        out = run(batches)
+        return unit(out), len(texts) / (time.perf_counter() - start)
+
+    def torch_path(module):
+        def run(bs):
+            with torch.inference_mode():
+                return np.concatenate([module(ids, mask).numpy() for ids, mask in bs])
+
+        return run
+
+    pooled = Pooled(encoder.module).eval()
+    paths = {"torch fp32 (index today)": torch_path(pooled)}
+    paths["torch dynamic int8 (per tensor)"] = torch_path(
+        torch.ao.quantization.quantize_dynamic(pooled, {torch.nn.Linear}, dtype=torch.qint8)
+    )
+    try:
+        import onnxruntime as ort
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+    except ImportError:
+        print("onnxruntime not installed: ONNX rows skipped (pip install onnx onnxruntime)")
+    else:
+        tmp = Path(tempfile.mkdtemp())
+        ids, mask = batches[0]
+        axes = {"ids": {0: "b", 1: "t"}, "mask": {0: "b", 1: "t"}, "pooled": {0: "b"}}
+        torch.onnx.export(
+            pooled, (ids, mask), tmp / "fp32.onnx", input_names=["ids", "mask"], output_names=["pooled"], dynamic_axes=axes, dynamo=False
+        )
+        quantize_dynamic(tmp / "fp32.onnx", tmp / "int8.onnx", weight_type=QuantType.QInt8, per_channel=True)
+        for name, file in (
+            ("onnxruntime fp32, all graph optimisations", "fp32.onnx"),
+            ("onnxruntime int8 (dynamic, per channel)", "int8.onnx"),
+        ):
+            options = ort.SessionOptions()
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+            options.intra_op_num_threads = torch.get_num_threads()
+            session = ort.InferenceSession(str(tmp / file), options, providers=["CPUExecutionProvider"])
+            paths[name] = lambda bs, s=session: np.concatenate([s.run(None, {"ids": i.numpy(), "mask": m.numpy()})[0] for i, m in bs])
+    reference, base_speed = timed(paths.pop("torch fp32 (index today)"))
+    print(f"{len(texts)} real paragraphs, {torch.get_num_threads()} threads; torch fp32: {base_speed:.1f} segments/s")
+    print(f"{'path':<45} {'speed':>7} {'cos mean':>9} {'cos min':>8} {'top-10 kept':>12}")
+    for name, run in paths.items():
+        vectors, speed = timed(run)
+        cos = (vectors * reference).sum(1)
+        print(f"{name:<45} {speed / base_speed:>6.2f}x {cos.mean():>9.4f} {cos.min():>8.4f} {neighbour_overlap(reference, vectors):>12.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
