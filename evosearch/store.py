@@ -28,6 +28,7 @@ COMPACT_AFTER_SMALL_FRAGMENTS = 16
 # in 2.6 ms instead of 47 ms, after a 6.4 s build (benchmarks/ann_recall.py). Below it, the
 # exact scan is fast enough and nothing needs building.
 ANN_MIN_SEGMENTS = 20_000
+ANN_REBUILD_GROWTH = 4  # the vector index is rebuilt when the index has grown 4x since it was built
 SEGMENTS, SOURCES, SNAPSHOTS, META = "segments", "sources", "snapshots", "meta"
 
 warnings.filterwarnings("ignore", category=DeprecationWarning, module="lancedb")
@@ -313,8 +314,12 @@ class Store:
         indexed_columns = {c for i in segments.list_indices() for c in i.columns}
         if "text" not in indexed_columns:
             segments.create_index("text", config=FTS(stem=True, remove_stop_words=True), replace=True)
-        if "vector" not in indexed_columns and rows >= ANN_MIN_SEGMENTS:
-            segments.create_index("vector", config=HnswSq(distance_type="cosine"))
+        built_at = int(self.meta.get("vector_index_rows", 0))
+        if rows >= ANN_MIN_SEGMENTS and ("vector" not in indexed_columns or rows >= ANN_REBUILD_GROWTH * built_at):
+            # Its partitions are learned from the rows there at build time; rows added later are
+            # folded into those partitions, which fit less well as the corpus outgrows them.
+            segments.create_index("vector", config=HnswSq(distance_type="cosine"), replace=True)
+            self.set_meta("vector_index_rows", str(rows))
         for table in self._tables.values():
             # Compaction costs about a second at 100k rows: do it once small writes pile up,
             # not after every appended message (a few unindexed rows are searched flat).

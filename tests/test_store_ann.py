@@ -49,3 +49,28 @@ def test_a_large_index_gets_a_vector_index_and_still_finds_exact_neighbours(tmp_
     store.add_segments(_rows(vectors[:1] * -1, start=2000))  # not yet in the vector index
     store.finish_writes()
     assert store.vector_search(-vectors[0], 1, None)[0]["id"] == "s@2000"
+
+
+def test_the_vector_index_is_rebuilt_once_the_corpus_outgrows_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(store_module, "ANN_MIN_SEGMENTS", 300)
+    rng = np.random.default_rng(1)
+    vectors = rng.standard_normal((1400, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    store = Store.open(str(tmp_path / "db"), model_id="m", dim=16, memory_shape=(2, 16))
+
+    def vector_index():
+        return [i for i in store.table(SEGMENTS).list_indices() if "vector" in i.columns]
+
+    store.add_segments(_rows(vectors[:300]))
+    store.finish_writes()
+    first = vector_index()
+    assert first and store.meta["vector_index_rows"] == "300"
+    store.add_segments(_rows(vectors[300:1100], start=300))  # 3.7x: folded into the existing index
+    store.finish_writes()
+    assert store.meta["vector_index_rows"] == "300"
+    store.add_segments(_rows(vectors[1100:], start=1100))  # 4.7x: rebuilt over all rows
+    store.finish_writes()
+    assert store.meta["vector_index_rows"] == "1400"
+    assert Store.open(str(tmp_path / "db")).meta["vector_index_rows"] == "1400"
+    for i in (5, 700, 1399):
+        assert store.vector_search(vectors[i], 1, None)[0]["id"] == f"s@{i}"
