@@ -8,9 +8,24 @@ pytestmark = pytest.mark.model
 
 @pytest.fixture(scope="module")
 def minilm():
+    """torch fp32 throughout: the reference the exactness tests hold the encoder to."""
+    from evosearch.encoder.minilm import EncoderConfig, MiniLMEncoder, model_dir
+
+    return MiniLMEncoder(EncoderConfig.load(model_dir() / "config.json"), int8=False)
+
+
+@pytest.fixture(scope="module")
+def minilm_int8(tmp_path_factory):
+    """What `index` uses on CPU (its ONNX model cached in a data dir of this module's own)."""
     from evosearch.encoder import load_encoder
 
-    return load_encoder("minilm")
+    home = tmp_path_factory.mktemp("int8-home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("EVOSEARCH_HOME", str(home))
+        encoder = load_encoder("minilm")
+        encoder.encode(TEXTS[:1], encoder.empty_memory(1))  # builds and caches the int8 model under home
+    encoder.home = home
+    return encoder
 
 
 TEXTS = ["We moved the launch to Thursday.", "Ana: it broke again\nBen: roll it back", "The shed roof will be green."]
@@ -47,6 +62,39 @@ def test_one_batched_pass_equals_segment_by_segment(minilm):
             emb, memory = minilm.encode([text], memory)
             np.testing.assert_allclose(batched[(i, pos)][0], emb[0], atol=1e-5)
             np.testing.assert_allclose(batched[(i, pos)][1], memory[0], atol=1e-5)
+
+
+def test_index_encodes_with_int8_on_cpu_close_to_fp32(minilm, minilm_int8):
+    texts = [*TEXTS, "arn:aws:iam::123456789012:role/deploy", "Ben: ok, Thursday then", "the vendor was dropped in March"]
+    assert minilm_int8.int8 and not minilm.int8
+    assert minilm_int8.model_id == minilm.model_id  # one index may hold both: vectors are comparable
+    fp32, _ = minilm.encode(texts, minilm.empty_memory(len(texts)))
+    int8, memory = minilm_int8.encode(texts, minilm_int8.empty_memory(len(texts)))
+    cosines = (fp32 * int8).sum(1)
+    assert cosines.min() > 0.97 and cosines.max() < 1 - 1e-6, cosines  # close, and really int8
+    np.testing.assert_allclose(np.linalg.norm(int8, axis=1), 1.0, atol=1e-5)
+    assert memory.shape == (len(texts), minilm.memory_slots, minilm.dim)
+    alone = np.concatenate([minilm_int8.encode([t], minilm_int8.empty_memory(1))[0] for t in texts])
+    # activation scales are per call, so a vector depends a little on its batch (measured: cosine 0.987-0.993)
+    assert (alone * int8).sum(1).min() > 0.98
+    np.testing.assert_allclose(minilm_int8.encode_queries(texts), minilm.encode_queries(texts), atol=1e-5)  # queries stay fp32
+
+
+def test_the_int8_model_is_built_once_and_a_damaged_cache_is_rebuilt(minilm_int8, monkeypatch):
+    from evosearch.encoder import load_encoder
+
+    monkeypatch.setenv("EVOSEARCH_HOME", str(minilm_int8.home))
+    (cached,) = (minilm_int8.home / "cache").glob("minilm-int8-*.onnx")
+    built = cached.stat().st_mtime_ns
+    expected, _ = minilm_int8.encode(TEXTS, minilm_int8.empty_memory(3))
+    again = load_encoder("minilm")
+    np.testing.assert_allclose(again.encode(TEXTS, again.empty_memory(3))[0], expected, atol=1e-6)
+    assert cached.stat().st_mtime_ns == built  # reused, not rebuilt
+    cached.write_bytes(b"not an onnx model")
+    damaged = load_encoder("minilm")
+    np.testing.assert_allclose(damaged.encode(TEXTS, damaged.empty_memory(3))[0], expected, atol=1e-6)
+    assert cached.stat().st_size > 1_000_000
+    assert [p.name for p in (minilm_int8.home / "cache").iterdir()] == [cached.name]  # no temporary files left
 
 
 def test_numpy_query_path_equals_the_torch_encoder(minilm):

@@ -104,7 +104,10 @@ def _memory_module():
 
         def forward(self, input_ids, attention_mask, memory):
             # input_ids, attention_mask: (B, T); memory: (B, Q, D)
-            pooled = self.pool(input_ids, attention_mask)
+            return self.embed(self.pool(input_ids, attention_mask), memory)
+
+        def embed(self, pooled, memory):
+            # pooled: (B, D) mean-pooled MiniLM; memory: (B, Q, D)
             if not self.config.memory_in_embedding:
                 return torch.nn.functional.normalize(pooled, dim=-1), memory
             return self.memory(pooled, memory)
@@ -134,7 +137,10 @@ class MiniLMEncoder:
         config: EncoderConfig,
         device: str | None = None,
         weights: Path | None = None,
+        int8: bool | None = None,
     ):
+        """int8: segments pooled by ONNX Runtime with int8 weights (encoder/int8.py); default on
+        CPU, where it is twice as fast. Queries, `pooled()` (training) and CUDA stay fp32."""
         import torch
         from tokenizers import Tokenizer
 
@@ -152,6 +158,8 @@ class MiniLMEncoder:
             load_memory_weights(module, weights or model_dir() / MEMORY_WEIGHTS)
         self.module = module.to(self.device).eval()
         self._torch = torch
+        self.int8 = self.device == "cpu" if int8 is None else int8
+        self._int8_pooler = None
 
     def _tokens(self, texts: list[str]):
         batch = self.tokenizer.encode_batch(texts)
@@ -175,16 +183,29 @@ class MiniLMEncoder:
     def empty_memory(self, n: int) -> np.ndarray:
         return np.zeros((n, self.memory_slots, self.dim), dtype=np.float32)
 
+    def _pool(self, ids, mask):
+        if not self.int8:
+            return self.module.pool(ids, mask)
+        if self._int8_pooler is None:
+            from .int8 import Int8Pooler
+
+            self._int8_pooler = Int8Pooler(self.module, (ids[:1], mask[:1]), base_model_dir(), self._torch.get_num_threads())
+        return self._torch.from_numpy(self._int8_pooler(ids.numpy(), mask.numpy()))
+
     def encode(self, texts: list[str], memory: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self._encode(texts, memory, self._pool)
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """fp32, as `ask` embeds them (query_numpy.py)."""
+        embedding, _ = self._encode(texts, self.empty_memory(len(texts)), self.module.pool)
+        return embedding
+
+    def _encode(self, texts: list[str], memory: np.ndarray, pool) -> tuple[np.ndarray, np.ndarray]:
         ids, mask = self._tokens(texts)
         with self._torch.inference_mode():
             mem = self._torch.from_numpy(np.ascontiguousarray(memory, dtype=np.float32)).to(self.device)
-            embedding, new_memory = self.module(ids, mask, mem)
+            embedding, new_memory = self.module.embed(pool(ids, mask), mem)
         return embedding.float().cpu().numpy(), new_memory.float().cpu().numpy()
-
-    def encode_queries(self, texts: list[str]) -> np.ndarray:
-        embedding, _ = self.encode(texts, self.empty_memory(len(texts)))
-        return embedding
 
 
 MODEL_ENV = "EVOSEARCH_MODEL"
