@@ -1,29 +1,48 @@
 """MiniLM's pooled vectors through ONNX Runtime with int8 weights: how `index` encodes on CPU.
 
-Measured in one run on this project's 2-core CPU (benchmarks/locomo_ask.py, LoCoMo through
-the product path): 131 segments/s against 61 for plain torch fp32 MiniLM on the same segments
-(2.16x), `ask` Recall@10 59.5 against 59.8 with fp32 vectors. benchmarks/cpu_paths.py compares
-the other paths tried: ONNX Runtime fp32 (0.99-1.04x: torch is already at the hardware's fp32
+Every matrix product is int8 (weights per output channel, activations per call) except the six
+feed-forward output products, whose GELU inputs lose the most when cut to 8 bits (_fp32_nodes).
+Measured in one run on this project's 2-core CPU (benchmarks/quality.py, LoCoMo through the
+product path): 152 segments/s against 100 for plain torch fp32 MiniLM on the same segments
+(1.51x); dense Recall@10 49.7 and `ask` Recall@10 59.9, against 49.1 and 59.8 with fp32 vectors
+(with every product int8: 2.09x, but dense 47.7 and `ask` 59.3). benchmarks/cpu_paths.py
+compares the paths tried: ONNX Runtime fp32 (0.99x: torch is already at the hardware's fp32
 speed), torch dynamic int8 (per-tensor weight scales: neighbours drift, top-10 overlap 0.71).
-Weights are quantised per output channel; activations per call (dynamic), so a vector depends a
-little on the batch it was encoded in (cosine 0.987-0.993 between a segment alone and in a batch,
-about as far as int8 is from fp32); the Recall figure above is measured with that batching.
+Activations are quantised per call, so a vector depends a little on the batch it was encoded in
+(cosine about 0.99 between a segment alone and in a batch); the Recall figures above include it.
 
 The quantised model is built once from the installed base weights (export, then quantise: a
-few seconds) and cached in <data dir>/cache, keyed by the weights and library versions.
+few seconds) and cached in <data dir>/cache, keyed by the weights, library versions and RECIPE.
 Queries stay fp32 (numpy, query_numpy.py); CUDA stays torch fp32.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
+import re
 import warnings
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import EvosearchError
+
+
+RECIPE = "int8-per-channel-ffn-out-fp32"  # part of the cache key: a new recipe builds a new model
+
+
+def _fp32_nodes(model_file: Path) -> list[str]:
+    """The feed-forward output products (GELU activations in, wide range): kept fp32.
+
+    Quantising their inputs to 8 bits per call is where int8 MiniLM loses the most: on 1,536 real
+    paragraphs (benchmarks/cpu_paths.py) top-10 neighbours kept 0.86 with every product int8, 0.90
+    with these six in fp32, at 1.49x instead of 1.88x torch fp32's speed."""
+    import onnx
+
+    graph = onnx.load(str(model_file), load_external_data=False).graph
+    return [n.name for n in graph.node if n.op_type == "MatMul" and re.search(r"layer\.\d+/output/dense/", n.name)]
 
 
 def _cache_file(base: Path) -> Path:
@@ -34,7 +53,8 @@ def _cache_file(base: Path) -> Path:
 
     weights = base / "model.safetensors"
     stat = weights.stat()
-    key = hashlib.sha1(f"{weights}:{stat.st_size}:{stat.st_mtime_ns}:{onnxruntime.__version__}:{torch.__version__}".encode()).hexdigest()
+    recipe = f"{weights}:{stat.st_size}:{stat.st_mtime_ns}:{onnxruntime.__version__}:{torch.__version__}:{RECIPE}"
+    key = hashlib.sha1(recipe.encode()).hexdigest()
     return Path(home_dir()) / "cache" / f"minilm-int8-{key[:16]}.onnx"
 
 
@@ -59,7 +79,11 @@ def _build(module, tokens, out: Path) -> None:
         with warnings.catch_warnings():  # the TorchScript exporter announces its own deprecation
             warnings.simplefilter("ignore")
             torch.onnx.export(Pooled(), tokens, fp32, input_names=["ids", "mask"], output_names=["pooled"], dynamic_axes=axes, dynamo=False)
-        quantize_dynamic(fp32, partial, weight_type=QuantType.QInt8, per_channel=True)
+        logging.disable(logging.WARNING)  # it advises pre-processing on the root logger: noise in `index`
+        try:
+            quantize_dynamic(fp32, partial, weight_type=QuantType.QInt8, per_channel=True, nodes_to_exclude=_fp32_nodes(fp32))
+        finally:
+            logging.disable(logging.NOTSET)
         os.replace(partial, out)  # whole or absent: a killed build leaves no half-written model
     finally:
         for f in (fp32, partial):
