@@ -76,7 +76,7 @@ def main(argv=None) -> int:
     budget = fused_train * BUDGET_S
     print(
         f"2-hour CPU budget: {budget:,.0f} training segment passes = {budget / EVO1_SEGMENT_PASSES:.1%} of the "
-        f"{EVO1_SEGMENT_PASSES:,} evo-1's late-fusion training consumed (on cached vectors)"
+        f"{EVO1_SEGMENT_PASSES:,} segment passes evo-1's late-fusion training consumed (on cached vectors)"
     )
     return 0
 

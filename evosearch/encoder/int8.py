@@ -38,7 +38,7 @@ def _fp32_nodes(model_file: Path) -> list[str]:
 
     Quantising their inputs to 8 bits per call is where int8 MiniLM loses the most: on 1,536 real
     paragraphs (benchmarks/cpu_paths.py) top-10 neighbours kept 0.86 with every product int8, 0.90
-    with these six in fp32, at 1.49x instead of 1.88x torch fp32's speed."""
+    with these six in fp32, at 1.30x instead of 1.72x torch fp32's speed (one run)."""
     import onnx
 
     graph = onnx.load(str(model_file), load_external_data=False).graph
