@@ -42,20 +42,12 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     import torch
 
-    from evosearch.encoder.int8 import _fp32_nodes
+    from evosearch.encoder.int8 import export_pooled, open_session, quantize
     from evosearch.encoder.minilm import EncoderConfig, MiniLMEncoder, model_dir
 
     encoder = MiniLMEncoder(EncoderConfig.load(model_dir() / "config.json"), device="cpu", int8=False)
     texts = sorted(real_texts(args.segments * 2)[: args.segments], key=len)
     batches = [encoder._tokens(texts[i : i + 64]) for i in range(0, len(texts), 64)]
-
-    class Pooled(torch.nn.Module):
-        def __init__(self, module):
-            super().__init__()
-            self.module = module
-
-        def forward(self, ids, mask):
-            return self.module.pool(ids, mask)
 
     def timed(run) -> tuple[np.ndarray, float]:
         run(batches[:2])
@@ -66,41 +58,25 @@ def main(argv=None) -> int:
     def torch_path(module):
         def run(bs):
             with torch.inference_mode():
-                return np.concatenate([module(ids, mask).numpy() for ids, mask in bs])
+                return np.concatenate([module.pool(ids, mask).numpy() for ids, mask in bs])
 
         return run
 
-    pooled = Pooled(encoder.module).eval()
-    paths = {"torch fp32": torch_path(pooled)}
+    paths = {"torch fp32": torch_path(encoder.module)}
     paths["torch dynamic int8 (per tensor)"] = torch_path(
-        torch.ao.quantization.quantize_dynamic(pooled, {torch.nn.Linear}, dtype=torch.qint8)
+        torch.ao.quantization.quantize_dynamic(encoder.module, {torch.nn.Linear}, dtype=torch.qint8)
     )
-    try:
-        import onnxruntime as ort
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-    except ImportError:
-        print("onnxruntime not installed: ONNX rows skipped (pip install onnx onnxruntime)")
-    else:
-        tmp = Path(tempfile.mkdtemp())
-        ids, mask = batches[0]
-        axes = {"ids": {0: "b", 1: "t"}, "mask": {0: "b", 1: "t"}, "pooled": {0: "b"}}
-        torch.onnx.export(
-            pooled, (ids, mask), tmp / "fp32.onnx", input_names=["ids", "mask"], output_names=["pooled"], dynamic_axes=axes, dynamo=False
-        )
-        quantize_dynamic(tmp / "fp32.onnx", tmp / "int8.onnx", weight_type=QuantType.QInt8, per_channel=True)
-        quantize_dynamic(
-            tmp / "fp32.onnx", tmp / "mixed.onnx", weight_type=QuantType.QInt8, per_channel=True, nodes_to_exclude=_fp32_nodes(tmp / "fp32.onnx")
-        )
-        for name, file in (
-            ("onnxruntime fp32, all graph optimisations", "fp32.onnx"),
-            ("onnxruntime int8 (dynamic, per channel)", "int8.onnx"),
-            ("same, FFN outputs fp32 (what index uses)", "mixed.onnx"),
-        ):
-            options = ort.SessionOptions()
-            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-            options.intra_op_num_threads = torch.get_num_threads()
-            session = ort.InferenceSession(str(tmp / file), options, providers=["CPUExecutionProvider"])
-            paths[name] = lambda bs, s=session: np.concatenate([s.run(None, {"ids": i.numpy(), "mask": m.numpy()})[0] for i, m in bs])
+    tmp = Path(tempfile.mkdtemp())
+    export_pooled(encoder.module, batches[0], tmp / "fp32.onnx")
+    quantize(tmp / "fp32.onnx", tmp / "int8.onnx", ffn_outputs_fp32=False)
+    quantize(tmp / "fp32.onnx", tmp / "mixed.onnx")
+    for name, file in (
+        ("onnxruntime fp32, all graph optimisations", "fp32.onnx"),
+        ("onnxruntime int8 (dynamic, per channel)", "int8.onnx"),
+        ("same, FFN outputs fp32 (what index uses)", "mixed.onnx"),
+    ):
+        session = open_session(tmp / file, torch.get_num_threads())
+        paths[name] = lambda bs, s=session: np.concatenate([s.run(None, {"ids": i.numpy(), "mask": m.numpy()})[0] for i, m in bs])
     reference, base_speed = timed(paths.pop("torch fp32"))
     print(f"{len(texts)} real paragraphs, {torch.get_num_threads()} threads; torch fp32: {base_speed:.1f} segments/s")
     print(f"{'path':<45} {'speed':>7} {'cos mean':>9} {'cos min':>8} {'top-10 kept':>12}")

@@ -53,15 +53,14 @@ def _cache_file(base: Path) -> Path:
 
     weights = base / "model.safetensors"
     stat = weights.stat()
-    recipe = f"{weights}:{stat.st_size}:{stat.st_mtime_ns}:{onnxruntime.__version__}:{torch.__version__}:{RECIPE}"
-    key = hashlib.sha1(recipe.encode()).hexdigest()
+    material = f"{weights}:{stat.st_size}:{stat.st_mtime_ns}:{onnxruntime.__version__}:{torch.__version__}:{RECIPE}"
+    key = hashlib.sha1(material.encode()).hexdigest()
     return Path(home_dir()) / "cache" / f"minilm-int8-{key[:16]}.onnx"
 
 
-def _build(module, tokens, out: Path) -> None:
-    """Export the pooling pass (ids, mask) -> (B, D) to ONNX, quantise its weights to int8."""
+def export_pooled(module, tokens, out: Path) -> None:
+    """Export module.pool, (ids, mask) -> (B, D) mean-pooled vectors, to an fp32 ONNX file."""
     import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
 
     class Pooled(torch.nn.Module):
         def __init__(self):
@@ -71,19 +70,41 @@ def _build(module, tokens, out: Path) -> None:
         def forward(self, ids, mask):
             return self.module.pool(ids, mask)
 
+    axes = {"ids": {0: "batch", 1: "tokens"}, "mask": {0: "batch", 1: "tokens"}, "pooled": {0: "batch"}}
+    with warnings.catch_warnings():  # the TorchScript exporter announces its own deprecation
+        warnings.simplefilter("ignore")
+        torch.onnx.export(Pooled(), tokens, out, input_names=["ids", "mask"], output_names=["pooled"], dynamic_axes=axes, dynamo=False)
+
+
+def quantize(fp32: Path, out: Path, ffn_outputs_fp32: bool = True) -> None:
+    """int8 weights per output channel, activations per call; the shipped recipe keeps _fp32_nodes."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    keep = _fp32_nodes(fp32) if ffn_outputs_fp32 else []
+    logging.disable(logging.WARNING)  # it advises pre-processing on the root logger: noise in `index`
+    try:
+        quantize_dynamic(fp32, out, weight_type=QuantType.QInt8, per_channel=True, nodes_to_exclude=keep)
+    finally:
+        logging.disable(logging.NOTSET)
+
+
+def open_session(path: Path, threads: int):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.intra_op_num_threads = threads
+    options.log_severity_level = 3  # warnings about the exporter's names are noise here
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def _build(module, tokens, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     fp32 = out.with_suffix(f".fp32.{os.getpid()}.onnx")
     partial = out.with_suffix(f".{os.getpid()}.partial")
     try:
-        axes = {"ids": {0: "batch", 1: "tokens"}, "mask": {0: "batch", 1: "tokens"}, "pooled": {0: "batch"}}
-        with warnings.catch_warnings():  # the TorchScript exporter announces its own deprecation
-            warnings.simplefilter("ignore")
-            torch.onnx.export(Pooled(), tokens, fp32, input_names=["ids", "mask"], output_names=["pooled"], dynamic_axes=axes, dynamo=False)
-        logging.disable(logging.WARNING)  # it advises pre-processing on the root logger: noise in `index`
-        try:
-            quantize_dynamic(fp32, partial, weight_type=QuantType.QInt8, per_channel=True, nodes_to_exclude=_fp32_nodes(fp32))
-        finally:
-            logging.disable(logging.NOTSET)
+        export_pooled(module, tokens, fp32)
+        quantize(fp32, partial)
         os.replace(partial, out)  # whole or absent: a killed build leaves no half-written model
     finally:
         for f in (fp32, partial):
@@ -94,18 +115,12 @@ class Int8Pooler:
     """(ids, mask) int64 arrays -> (B, D) float32 mean-pooled MiniLM vectors, int8 weights."""
 
     def __init__(self, module, tokens, base: Path, threads: int):
-        import onnxruntime as ort
-
         path = _cache_file(base)
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.intra_op_num_threads = threads
-        options.log_severity_level = 3  # warnings about the exporter's names are noise here
         for attempt in (1, 2):
             if not path.exists():
                 _build(module, tokens, path)
             try:
-                self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+                self.session = open_session(path, threads)
                 return
             except Exception as e:  # a cache file damaged on disk: rebuild it once
                 path.unlink(missing_ok=True)
