@@ -47,7 +47,7 @@ def main(argv=None) -> int:
 
     encoder = MiniLMEncoder(EncoderConfig.load(model_dir() / "config.json"), device="cpu", int8=False)
     texts = sorted(real_texts(args.segments * 2)[: args.segments], key=len)
-    batches = [encoder._tokens(texts[i : i + 64]) for i in range(0, len(texts), 64)]
+    batches = [encoder.padded(encoder.tokenize(texts[i : i + 64])) for i in range(0, len(texts), 64)]
 
     def timed(run) -> tuple[np.ndarray, float]:
         run(batches[:2])

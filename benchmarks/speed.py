@@ -5,8 +5,8 @@
 1. Indexing. A corpus of real text: documentation files from /usr/share/doc (--docs of them)
    and LoCoMo conversations as chats (../shared/bench). `evosearch index` runs end to end in
    this process with its stages timed (reading + segmenting, tokenising, encoding, writing);
-   then plain MiniLM (mean pooling, batch 64, no memory, no writes) encodes the same segment
-   texts. Both as segments/s and tokens/s, and their ratio.
+   then plain MiniLM (sentence-transformers style: sorted by length, batch 64, mean pooling; no
+   memory, no writes) encodes the same segment texts. Both as segments/s and tokens/s, and their ratio.
 2. Peak RSS: `evosearch index` and `evosearch ask` as separate processes (/usr/bin/time %M).
 3. Cold `ask`: a new `evosearch ask` process, 5 runs, median.
 4. Warm `ask` at 10k and 100k segments: benchmarks/query_latency.py.
@@ -87,8 +87,8 @@ def index_in_process(corpus: Path, db: Path) -> dict:
     clock = StageClock()
     clock.wrap(indexer, "read_source", "reading + segmenting")
     clock.wrap(indexer, "segment_stream", "reading + segmenting")
-    clock.wrap(encoder, "_tokens", "tokenising")
-    clock.wrap(encoder.module, "forward", "encoding")
+    clock.wrap(encoder, "tokenize", "tokenising")
+    clock.wrap(encoder, "_pool", "encoding")
     for name in ("add_segments", "add_snapshots", "put_sources", "finish_writes", "delete_streams_from"):
         clock.wrap(Store, name, "writing")
     store = Store.open(str(db), model_id=encoder.model_id, dim=encoder.dim, memory_shape=(encoder.memory_slots, encoder.dim))

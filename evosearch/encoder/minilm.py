@@ -81,6 +81,26 @@ def _load_bert(base: Path):
 
 MEMORY_WEIGHTS = "memory.safetensors"
 
+# Segments go through MiniLM in calls of at most this many tokens (rows x longest row), rows
+# grouped by length. On this project's 2-core CPU, 32 segments split this way pooled 1.9-3.4x
+# faster than as one padded call (ONNX Runtime int8, short to 256-token texts), and the runtime's
+# arena stays small: attention over a (32, 256) call no longer fits the caches. CUDA keeps whole
+# batches (not measured on a GPU: none was available).
+CALL_TOKENS_CPU = 512
+CALL_TOKENS_CUDA = 32 * 256
+
+
+def _length_groups(lengths: list[int], budget: int) -> list[list[int]]:
+    """Row indices sorted by length, cut into groups whose padded size (rows x longest) fits budget;
+    a row longer than budget goes alone."""
+    groups: list[list[int]] = []
+    for row in sorted(range(len(lengths)), key=lengths.__getitem__):
+        if groups and (len(groups[-1]) + 1) * lengths[row] <= budget:
+            groups[-1].append(row)
+        else:
+            groups.append([row])
+    return groups
+
 
 def _memory_module():
     import torch
@@ -152,7 +172,7 @@ class MiniLMEncoder:
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.tokenizer = Tokenizer.from_file(str(base / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=config.max_tokens)
-        self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        self.tokenizer.no_padding()  # tokenizer.json pads to 128; padded() pads each call to its longest row
         module = _memory_module()(_load_bert(base), config)
         if config.memory_in_embedding:
             load_memory_weights(module, weights or model_dir() / MEMORY_WEIGHTS)
@@ -160,24 +180,36 @@ class MiniLMEncoder:
         self._torch = torch
         self.int8 = self.device == "cpu" if int8 is None else int8
         self._int8_pooler = None
+        self.call_tokens = CALL_TOKENS_CPU if self.device == "cpu" else CALL_TOKENS_CUDA
 
-    def _tokens(self, texts: list[str]):
-        batch = self.tokenizer.encode_batch(texts)
-        ids = self._torch.tensor([e.ids for e in batch], dtype=self._torch.long, device=self.device)
-        mask = self._torch.tensor(
-            [e.attention_mask for e in batch],
-            dtype=self._torch.long,
-            device=self.device,
-        )
-        return ids, mask
+    def tokenize(self, texts: list[str]) -> list:
+        """Unpadded encodings (truncated to max_tokens)."""
+        return self.tokenizer.encode_batch(texts)
 
-    def pooled(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+    def padded(self, encodings: list):
+        """(ids, mask), each (B, T) int64 on the device, T the longest row."""
+        width = max(len(e.ids) for e in encodings)
+        ids = np.zeros((len(encodings), width), dtype=np.int64)
+        mask = np.zeros_like(ids)
+        for row, e in enumerate(encodings):
+            ids[row, : len(e.ids)] = e.ids
+            mask[row, : len(e.ids)] = 1
+        return self._torch.from_numpy(ids).to(self.device), self._torch.from_numpy(mask).to(self.device)
+
+    def _pooled_by_length(self, encodings: list, pool):
+        """(B, D) mean-pooled vectors in input order, pooled in length groups (_length_groups)."""
+        out = self._torch.empty((len(encodings), self.dim), device=self.device)
+        for rows in _length_groups([len(e.ids) for e in encodings], self.call_tokens):
+            out[rows] = pool(*self.padded([encodings[r] for r in rows])).to(out.dtype)
+        return out
+
+    def pooled(self, texts: list[str], batch_size: int = 256) -> np.ndarray:
         """(N, D) raw mean-pooled base vectors: what the memory module reads (training caches these)."""
         out = []
         with self._torch.inference_mode():
             for i in range(0, len(texts), batch_size):
-                ids, mask = self._tokens(texts[i : i + batch_size])
-                out.append(self.module.pool(ids, mask).float().cpu().numpy())
+                encodings = self.tokenize(texts[i : i + batch_size])
+                out.append(self._pooled_by_length(encodings, self.module.pool).float().cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, self.dim), dtype=np.float32)
 
     def empty_memory(self, n: int) -> np.ndarray:
@@ -201,10 +233,10 @@ class MiniLMEncoder:
         return embedding
 
     def _encode(self, texts: list[str], memory: np.ndarray, pool) -> tuple[np.ndarray, np.ndarray]:
-        ids, mask = self._tokens(texts)
+        encodings = self.tokenize(texts)
         with self._torch.inference_mode():
             mem = self._torch.from_numpy(np.ascontiguousarray(memory, dtype=np.float32)).to(self.device)
-            embedding, new_memory = self.module.embed(pool(ids, mask), mem)
+            embedding, new_memory = self.module.embed(self._pooled_by_length(encodings, pool), mem)
         return embedding.float().cpu().numpy(), new_memory.float().cpu().numpy()
 
 
