@@ -380,25 +380,31 @@ class Store:
     # ---- status -------------------------------------------------------------------------------
 
     def stats(self) -> dict:
-        seg = self._tables[SEGMENTS]
-        times = seg.search().select(["time", "time_end", "stream_id"]).limit(None).to_arrow()
-        starts = [t for t in times.column("time").to_pylist() if t]
-        ends = [t for t in times.column("time_end").to_pylist() if t]
-        sources = self._tables[SOURCES].to_arrow()
-        formats: dict[str, int] = {}
-        for f in sources.column("format").to_pylist():
-            formats[f] = formats.get(f, 0) + 1
-        return {
-            "db": self.uri,
-            "model": self.model_id,
-            "sources": sources.num_rows,
-            "formats": formats,
-            "segments": times.num_rows,
-            "streams": len(set(times.column("stream_id").to_pylist())),
-            "first_time": min(starts).isoformat() if starts else None,
-            "last_time": max(ends).isoformat() if ends else None,
-            "size_bytes": _dir_size(self.uri),
-        }
+        times = self._tables[SEGMENTS].search().select(list(STATS_COLUMNS)).limit(None).to_arrow()
+        return index_stats(self.uri, self.model_id, times, self._tables[SOURCES].to_arrow())
+
+
+STATS_COLUMNS = ("time", "time_end", "stream_id")
+
+
+def index_stats(uri: str, model_id: str, segments, sources) -> dict:
+    """What `status` shows, from the segments' STATS_COLUMNS and the sources table (Arrow tables)."""
+    starts = [t for t in segments.column("time").to_pylist() if t]
+    ends = [t for t in segments.column("time_end").to_pylist() if t]
+    formats: dict[str, int] = {}
+    for f in sources.column("format").to_pylist():
+        formats[f] = formats.get(f, 0) + 1
+    return {
+        "db": uri,
+        "model": model_id,
+        "sources": sources.num_rows,
+        "formats": formats,
+        "segments": segments.num_rows,
+        "streams": len(set(segments.column("stream_id").to_pylist())),
+        "first_time": min(starts).isoformat() if starts else None,
+        "last_time": max(ends).isoformat() if ends else None,
+        "size_bytes": _dir_size(uri),
+    }
 
 
 def search_rows(table, kind: str) -> list[dict]:

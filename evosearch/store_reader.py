@@ -3,8 +3,8 @@
 `ask` only reads: two searches over the segments table and a look at the sources. LanceDB
 tables are Lance datasets at `<uri>/<table>.lance`, and reading them through `lance` returns
 the same rows (same engine, same indexes, same default probes), while a cold process saves
-the 1.4 s that `import lancedb` costs (1.0 s of it LanceDB's namespace REST client). Writes,
-status and maintenance stay in store.py.
+the 1.4 s that `import lancedb` costs (1.0 s of it LanceDB's namespace REST client). `status`
+reads through it too; writes and maintenance stay in store.py.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 
 from .config import is_local_uri
 from .errors import StoreError
-from .store import META, SCHEMA_VERSION, SEGMENTS, SOURCES, SourceRecord, Store, search_rows
+from .store import META, SCHEMA_VERSION, SEGMENTS, SOURCES, STATS_COLUMNS, SourceRecord, Store, index_stats, search_rows
 
 
 def open_for_search(uri: str) -> StoreReader | Store:
@@ -72,15 +72,21 @@ class StoreReader:
         if latest != dataset.version:
             self._datasets[SEGMENTS] = dataset.checkout_version(latest)
 
+    def _sources(self):
+        return lance.dataset(_table_uri(self.uri, SOURCES))  # the newest version, like the searches after refresh()
+
     def sources(self) -> dict[str, SourceRecord]:
-        sources = lance.dataset(_table_uri(self.uri, SOURCES))  # the newest version, like the searches after refresh()
-        rows = sources.to_table(columns=["path", "size", "mtime", "hash", "format", "stream_ids", "segment_count"])
+        rows = self._sources().to_table(columns=["path", "size", "mtime", "hash", "format", "stream_ids", "segment_count"])
         return {
             r["path"]: SourceRecord(
                 r["path"], r["size"], r["mtime"], r["hash"], r["format"], list(r["stream_ids"] or []), r["segment_count"]
             )
             for r in rows.to_pylist()
         }
+
+    def stats(self) -> dict:
+        segments = self._datasets[SEGMENTS].to_table(columns=list(STATS_COLUMNS))
+        return index_stats(self.uri, self.model_id, segments, self._sources().to_table(columns=["format"]))
 
     def vector_search(self, vector: np.ndarray, limit: int, where: str | None, columns: list[str] | None = None) -> list[dict]:
         """The nearest segments by cosine, each with its `_rowid`, `similarity` and the columns asked for."""

@@ -76,3 +76,19 @@ def test_ask_in_a_fresh_process_never_imports_lancedb_or_torch(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert json.loads(out.strip().splitlines()[-1]) == [10, []]
+
+
+def test_status_reads_through_lance_with_the_same_figures_and_no_lancedb(tmp_path):
+    store, _ = _index(make_notes(tmp_path), tmp_path / "db")
+    stats = open_for_search(str(tmp_path / "db")).stats()
+    assert stats == store.stats()
+    assert stats["segments"] > 0 and stats["sources"] > 0 and stats["first_time"]
+    code = (
+        "import json, sys\n"
+        "from typer.testing import CliRunner\n"
+        "from evosearch.cli.app import app\n"
+        f"out = CliRunner().invoke(app, ['status', '--json', '--db', {str(tmp_path / 'db')!r}]).stdout\n"
+        "print(json.dumps([json.loads(out)['segments'], 'lancedb' in sys.modules]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert json.loads(out.strip().splitlines()[-1]) == [stats["segments"], False]

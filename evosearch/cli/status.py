@@ -26,9 +26,9 @@ def status(
 ) -> None:
     """Show what is indexed: sources, segments, streams, time span, model, index location and size."""
     from ..config import default_db_uri
-    from ..store import Store
+    from ..store_reader import open_for_search
 
-    store = Store.open(db or default_db_uri())
+    store = open_for_search(db or default_db_uri())
     stats = store.stats()
     if sources:
         stats["source_list"] = [
