@@ -122,3 +122,12 @@ def test_trained_memory_makes_a_segment_depend_on_what_came_before():
     one, _ = minilm.encode(["Ana: she named him Biscuit"], after_a)
     two, _ = minilm.encode(["Ana: she named him Biscuit"], after_b)
     assert not np.allclose(one, two, atol=1e-4)
+
+
+def test_vectors_do_not_depend_on_how_a_batch_is_cut_into_calls(minilm, monkeypatch):
+    texts = [*TEXTS, "a much longer segment about the quarterly vendor review and who signs it off " * 6, "ok"]
+    whole, _ = minilm.encode(texts, minilm.empty_memory(len(texts)))
+    monkeypatch.setattr(minilm, "call_tokens", 8)  # every row its own call, in length order
+    alone, _ = minilm.encode(texts, minilm.empty_memory(len(texts)))
+    np.testing.assert_allclose(alone, whole, atol=1e-5)
+    assert not np.allclose(whole[0], whole[1])  # rows differ, so a mix-up of rows would show
