@@ -133,6 +133,7 @@ class Indexer:
                 planned += sum(len(job.texts) for job in planned_file[1])
             if planned >= GROUP_SEGMENTS:
                 self._encode_group(group)
+                self.store.index_vectors()  # small steps: a build never covers the whole of a large first run
                 group, planned = [], 0
         self._encode_group(group)
         self.store.put_sources(self._touched)

@@ -1,0 +1,139 @@
+"""Memory of the index's store side as it grows, against one vector-index build over all rows.
+
+    python benchmarks/store_memory.py [--segments 300000] [--queries 20]
+
+Rows (real paragraphs from /usr/share/doc, random unit 384-d vectors: the store's work does not
+depend on what the vectors mean) go through evosearch.store.Store as `index` writes them:
+512-row writes, Store.index_vectors() after every 4,096 rows, finish_writes() at the end.
+Prints the resident memory (RSS) after each step that built or extended the vector index, the
+peak, and the index's parts. Then, in the same run:
+  search: through the lance reader (what `ask` uses), a stored row plus a little noise as the
+  query: how often that row comes back first (every part of the index is searched), latency;
+  baseline: a new process opens the same table and builds one IVF_HNSW_SQ index over all rows
+  (what finish_writes did before the index was kept in parts), and reports its RSS increase.
+The encoder's memory comes on top of the first figure (benchmarks/speed.py measures `index`
+end to end).
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from query_latency import real_texts  # noqa: E402
+
+DIM = 384
+
+
+def rss_mb() -> tuple[int, int]:
+    """(current, peak) resident memory of this process in MB."""
+    found = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(("VmRSS", "VmHWM")):
+            key, value = line.split(":")
+            found[key] = int(value.split()[0]) // 1024
+    return found["VmRSS"], found["VmHWM"]
+
+
+def rows(start: int, count: int, texts: list[str], rng) -> list[dict]:
+    vectors = rng.standard_normal((count, DIM)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    first = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    out = []
+    for n, v in enumerate(vectors, start):
+        t = first + timedelta(minutes=7 * n)
+        out.append({
+            "id": f"s{n // 50}@{n % 50}", "stream_id": f"s{n // 50}", "path": f"/docs/f{n // 50}.md", "position": n % 50,
+            "title": "doc", "format": "markdown", "text": texts[n % len(texts)], "vector": v, "time": t, "time_end": t,
+            "speaker": None, "message_ids": [], "line_start": 1, "line_end": 2, "content_hash": str(n),
+        })
+    return out
+
+
+BASELINE = """
+import sys, lancedb
+from lancedb.index import HnswSq
+def rss():
+    return int(next(l for l in open('/proc/self/status') if l.startswith('VmRSS')).split()[1]) // 1024
+def peak():
+    return int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1]) // 1024
+table = lancedb.connect(sys.argv[1]).open_table('segments')
+before = rss()
+table.create_index('vector', config=HnswSq(distance_type='cosine'), replace=True)
+print(before, peak())
+"""
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--segments", type=int, default=300_000)
+    parser.add_argument("--queries", type=int, default=20)
+    args = parser.parse_args(argv)
+    from evosearch import store as store_module
+    from evosearch.indexer import GROUP_SEGMENTS, WRITE_ROWS
+    from evosearch.store import SEGMENTS, Store
+    from evosearch.store_reader import open_for_search
+
+    texts = real_texts(20_000)
+    rng = np.random.default_rng(0)
+    print(
+        f"{args.segments} segments; vector index from {store_module.ANN_MIN_SEGMENTS}, rebuilt up to "
+        f"{store_module.ANN_REBUILD_MAX_SEGMENTS}, then parts of new rows every {store_module.ANN_DELTA_SEGMENTS}"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        uri = str(Path(tmp) / "db")
+        store = Store.open(uri, model_id="m", dim=DIM, memory_shape=(32, DIM))
+        print(f"opened: RSS {rss_mb()[0]} MB")
+        started = time.perf_counter()
+        written = 0
+        while written < args.segments:
+            for lo in range(written, min(args.segments, written + GROUP_SEGMENTS), WRITE_ROWS):
+                store.add_segments(rows(lo, min(WRITE_ROWS, args.segments - lo), texts, rng))
+            written = min(args.segments, written + GROUP_SEGMENTS)
+            before = dict(store.meta)
+            step = time.perf_counter()
+            store.index_vectors()
+            if dict(store.meta) != before:
+                now, peak = rss_mb()
+                meta = store.meta
+                print(
+                    f"  at {written:>7} rows: vector index {'built' if meta['vector_index_rows'] != before.get('vector_index_rows') else 'extended'}"
+                    f" ({time.perf_counter() - step:.1f} s), newest part {meta['vector_newest_part_rows']} rows; RSS {now} MB, peak so far {peak} MB"
+                )
+        store.finish_writes()
+        now, peak = rss_mb()
+        print(f"finish_writes: RSS {now} MB; peak over the whole build {peak} MB ({time.perf_counter() - started:.0f} s)")
+
+        reader = open_for_search(uri)
+        dataset = reader._datasets[SEGMENTS]
+        stats = dataset.stats.index_stats(next(i.name for i in store.table(SEGMENTS).list_indices() if "vector" in i.columns))
+        print(f"vector index: {stats['num_indices']} parts, {stats['num_indexed_rows']} rows indexed, {stats['num_unindexed_rows']} not")
+        picks = np.linspace(0, dataset.count_rows() - 1, args.queries).astype(int)  # across every part
+        probes = dataset.take(picks.tolist(), columns=["id", "vector"]).to_pylist()
+        found, latencies = 0, []
+        for row in probes:
+            query = np.asarray(row["vector"], dtype=np.float32) + rng.standard_normal(DIM).astype(np.float32) * 0.01
+            t = time.perf_counter()
+            top = reader.vector_search(query, 10, None, columns=["id"])
+            latencies.append(time.perf_counter() - t)
+            found += top[0]["id"] == row["id"]
+        print(
+            f"search (lance reader): the noisy row first in {found} of {args.queries}; "
+            f"p50 {1000 * np.median(latencies):.0f} ms, p95 {1000 * np.percentile(latencies, 95):.0f} ms"
+        )
+        out = subprocess.run([sys.executable, "-c", BASELINE, uri], capture_output=True, text=True, check=True).stdout.split()
+        before, peak = int(out[-2]), int(out[-1])
+        print(f"baseline, one build over all {args.segments} rows (new process): RSS {before} -> peak {peak} MB (+{peak - before} MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
