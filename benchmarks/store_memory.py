@@ -4,7 +4,7 @@
 
 Rows (real paragraphs from /usr/share/doc, random unit 384-d vectors: the store's work does not
 depend on what the vectors mean) go through evosearch.store.Store as `index` writes them:
-512-row writes, Store.index_vectors() after every 4,096 rows, finish_writes() at the end.
+512-row writes, each followed by Store.index_vectors(), finish_writes() at the end.
 Prints the resident memory (RSS) after each step that built or extended the vector index, the
 peak, and the index's parts. Then, in the same run:
   search: through the lance reader (what `ask` uses), a stored row plus a little noise as the
@@ -78,7 +78,7 @@ def main(argv=None) -> int:
     parser.add_argument("--queries", type=int, default=20)
     args = parser.parse_args(argv)
     from evosearch import store as store_module
-    from evosearch.indexer import GROUP_SEGMENTS, WRITE_ROWS
+    from evosearch.indexer import WRITE_ROWS
     from evosearch.store import SEGMENTS, Store
     from evosearch.store_reader import open_for_search
 
@@ -95,9 +95,8 @@ def main(argv=None) -> int:
         started = time.perf_counter()
         written = 0
         while written < args.segments:
-            for lo in range(written, min(args.segments, written + GROUP_SEGMENTS), WRITE_ROWS):
-                store.add_segments(rows(lo, min(WRITE_ROWS, args.segments - lo), texts, rng))
-            written = min(args.segments, written + GROUP_SEGMENTS)
+            store.add_segments(rows(written, min(WRITE_ROWS, args.segments - written), texts, rng))
+            written = min(args.segments, written + WRITE_ROWS)
             before = dict(store.meta)
             step = time.perf_counter()
             store.index_vectors()

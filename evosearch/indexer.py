@@ -133,7 +133,6 @@ class Indexer:
                 planned += sum(len(job.texts) for job in planned_file[1])
             if planned >= GROUP_SEGMENTS:
                 self._encode_group(group)
-                self.store.index_vectors()  # small steps: a build never covers the whole of a large first run
                 group, planned = [], 0
         self._encode_group(group)
         self.store.put_sources(self._touched)
@@ -272,6 +271,7 @@ class Indexer:
             for n in finished:
                 self.progress.file_done(pending[n].record.path)
             segment_rows.clear(), snapshot_rows.clear(), finished.clear()
+            self.store.index_vectors()  # in steps as rows arrive: no build covers a whole large first run
 
         for n, p in pending.items():  # files with nothing to encode (only removals) are complete now
             if p.open_jobs == 0:

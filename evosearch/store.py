@@ -330,8 +330,8 @@ class Store:
 
     def index_vectors(self) -> None:
         """Keep the approximate vector index in step with the rows, in memory bounded by the
-        constants above whatever the index size. `index` calls it between groups of files, so
-        a first run over a large corpus builds early and small, then adds deltas."""
+        constants above whatever the index size. `index` calls it after every write, so a first
+        run over a large corpus (or one huge chat export) builds early and small, then adds parts."""
         from lancedb.index import HnswSq
 
         segments = self._tables[SEGMENTS]

@@ -2,6 +2,7 @@
 
 import os
 import shutil
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -172,3 +173,42 @@ def test_a_renamed_file_reuses_its_vectors(tmp_path):
     assert report.segments_encoded == len([k for k in index_dump(str(db)) if "2026-11-10.md" in k])
     assert index_dump(str(db)) == fresh_copy_dump(notes, tmp_path, "rename")
     assert set(open_index(str(db))[0].sources()) == {str(p) for p in notes.iterdir()}
+
+
+def test_one_huge_chat_gets_its_vector_index_in_bounded_steps_while_it_is_indexed(tmp_path, monkeypatch):
+    """The vector index is built as soon as the rows pass the threshold and extended in parts
+    as they keep coming: no build ever covers the whole run (memory grows with the rows a build
+    covers), and every segment is in the index at the end."""
+    from evosearch import indexer as indexer_module
+    from evosearch import store as store_module
+    from evosearch.store import SEGMENTS
+
+    monkeypatch.setattr(store_module, "ANN_MIN_SEGMENTS", 200)
+    monkeypatch.setattr(store_module, "ANN_REBUILD_MAX_SEGMENTS", 400)
+    monkeypatch.setattr(store_module, "ANN_DELTA_SEGMENTS", 150)
+    monkeypatch.setattr(indexer_module, "WRITE_ROWS", 50)
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    start = datetime(2020, 1, 1, tzinfo=timezone.utc)
+    topics = ["the launch moves", "vendor Acme", "SQLite over Postgres", "the shed roof", "train tickets", "the budget"]
+    messages = [
+        (f"m{i}", (start + timedelta(hours=i)).isoformat(), "Ana" if i % 2 else "Ben", f"message {i} about {topics[i % 6]} and {topics[i % 5]}")
+        for i in range(4000)
+    ]
+    write_chat(notes / "years.jsonl", messages)
+    store, encoder = open_index(str(tmp_path / "db"), write=True)
+    covered = []
+    real_create = store.table(SEGMENTS).create_index
+
+    def spy(column, **kwargs):
+        if column == "vector":
+            covered.append(store.table(SEGMENTS).count_rows())
+        return real_create(column, **kwargs)
+
+    monkeypatch.setattr(store.table(SEGMENTS), "create_index", spy)
+    index_paths([notes], store, encoder, print)
+    rows = store.table(SEGMENTS).count_rows()
+    assert rows > 800  # one file, several times the rebuild limit
+    assert covered and max(covered) <= 400, covered  # built at 200-250 rows, maybe rebuilt once, never over all
+    stats = store.table(SEGMENTS).index_stats(next(i.name for i in store.table(SEGMENTS).list_indices() if "vector" in i.columns))
+    assert stats.num_indices > 1 and stats.num_indexed_rows + stats.num_unindexed_rows == rows
