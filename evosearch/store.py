@@ -347,13 +347,16 @@ class Store:
             segments.create_index("vector", config=HnswSq(distance_type="cosine"), replace=True)
             self.set_meta("vector_index_rows", str(rows))
             self.set_meta("vector_indexed_rows", str(rows))
-            self.set_meta("vector_newest_part_rows", str(rows))
         elif rows > ANN_REBUILD_MAX_SEGMENTS and rows - covered >= ANN_DELTA_SEGMENTS:
-            newest = int(self.meta.get("vector_newest_part_rows", built_at))
-            merge = newest + rows - covered <= ANN_REBUILD_MAX_SEGMENTS
-            names = [i.name for i in segments.list_indices() if "vector" in i.columns]
-            segments.to_lance().optimize.optimize_indices(index_names=names, num_indices_to_merge=int(merge))
-            self.set_meta("vector_newest_part_rows", str(newest + rows - covered if merge else rows - covered))
+            dataset = segments.to_lance()
+            parts = vector_index_parts(dataset)  # including any small ones LanceDB's optimize() added
+            waiting = rows - sum(parts)
+            merge = 0  # the newest parts that fit in one build with the waiting rows
+            while merge < len(parts) and sum(parts[len(parts) - merge - 1 :]) + waiting <= ANN_REBUILD_MAX_SEGMENTS:
+                merge += 1
+            names = [i.name for i in dataset.describe_indices() if i.field_names == ["vector"]]
+            dataset.optimize.optimize_indices(index_names=names, num_indices_to_merge=merge)
+            segments.checkout_latest()  # the table's view would otherwise lag until its next write
             self.set_meta("vector_indexed_rows", str(rows))
 
     # ---- search ------------------------------------------------------------------------------
@@ -415,6 +418,14 @@ class Store:
 
 
 STATS_COLUMNS = ("time", "time_end", "stream_id")
+
+
+def vector_index_parts(dataset) -> list[int]:
+    """Rows in each part of the vector index of a lance dataset, oldest part first."""
+    parts = [p for i in dataset.describe_indices() if i.field_names == ["vector"] for p in i.segments]
+    parts.sort(key=lambda p: p.dataset_version_at_last_update)
+    rows = {f.fragment_id: f.count_rows() for f in dataset.get_fragments()}
+    return [sum(rows.get(f, 0) for f in part.fragment_ids) for part in parts]
 
 
 def index_stats(uri: str, model_id: str, segments, sources) -> dict:

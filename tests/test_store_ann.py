@@ -103,9 +103,10 @@ def test_past_the_rebuild_limit_new_rows_are_indexed_in_bounded_parts(tmp_path, 
     meta = {k: int(v) for k, v in store.meta.items() if k.startswith("vector_")}
     assert built == [300], "past the limit nothing is rebuilt over all rows"
     # 400 rows: 100 wait (< 200). 700: 400 wait, newest part 300 + 400 > 500: a new part of 400.
-    # 850: 150 wait. 900: 200 wait, 400 + 200 > 500: a new part. 1100: 200 wait, 200 + 200 <= 500:
-    # merged into it (400). 1500: 400 wait, 400 + 400 > 500: a new part of 400.
-    assert meta == {"vector_index_rows": 300, "vector_indexed_rows": 1500, "vector_newest_part_rows": 400}
+    # 850: 150 wait. 900: 200 wait, 400 + 200 > 500: a new part. 1100: 200 wait, 200 + 200 <= 500
+    # (400 + 200 + 200 > 500): merged with the newest part only. 1500: 400 + 400 > 500: a new part.
+    assert meta == {"vector_index_rows": 300, "vector_indexed_rows": 1500}
+    assert store_module.vector_index_parts(store.table(SEGMENTS).to_lance()) == [300, 400, 400, 400]
     reopened = Store.open(str(tmp_path / "db"))
     stats = reopened.table(SEGMENTS).index_stats(next(i.name for i in reopened.table(SEGMENTS).list_indices() if "vector" in i.columns))
     assert (stats.num_indices, stats.num_indexed_rows, stats.num_unindexed_rows) == (4, 1500, 0)  # 300 | 400 | 200+200 | 400
