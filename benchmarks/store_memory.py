@@ -58,6 +58,17 @@ def rows(start: int, count: int, texts: list[str], rng) -> list[dict]:
     return out
 
 
+def self_search(reader, probes) -> str:
+    """Each probe is a stored row plus a little noise: how often that row comes back first."""
+    found, latencies = 0, []
+    for row_id, query in probes:
+        started = time.perf_counter()
+        top = reader.vector_search(query, 10, None, columns=["id"])
+        latencies.append(time.perf_counter() - started)
+        found += top[0]["id"] == row_id
+    return f"the noisy row first in {found} of {len(probes)}; p50 {1000 * np.median(latencies):.0f} ms, p95 {1000 * np.percentile(latencies, 95):.0f} ms"
+
+
 BASELINE = """
 import sys, lancedb
 from lancedb.index import HnswSq
@@ -107,7 +118,12 @@ def main(argv=None) -> int:
                     f"  at {written:>7} rows: vector index {'built' if meta['vector_index_rows'] != before.get('vector_index_rows') else 'extended'}"
                     f" ({time.perf_counter() - step:.1f} s), parts {store_module.vector_index_parts(store.table(SEGMENTS).to_lance())}; RSS {now} MB, peak so far {peak} MB"
                 )
+        steps = []
+        trim = store_module.return_freed_memory  # called after each heavy step: note RSS there
+        store_module.return_freed_memory = lambda: steps.append(rss_mb()[1]) or trim()
         store.finish_writes()
+        store_module.return_freed_memory = trim
+        print(f"finish_writes: peak after each heavy step (full-text index, compactions) {steps} MB")
         now, peak = rss_mb()
         print(f"finish_writes: RSS {now} MB; peak over the whole build {peak} MB ({time.perf_counter() - started:.0f} s)")
 
@@ -116,21 +132,15 @@ def main(argv=None) -> int:
         parts = store_module.vector_index_parts(dataset)
         print(f"vector index: {len(parts)} parts of {parts} rows; {dataset.count_rows() - sum(parts)} rows searched exactly")
         picks = np.linspace(0, dataset.count_rows() - 1, args.queries).astype(int)  # across every part
-        probes = dataset.take(picks.tolist(), columns=["id", "vector"]).to_pylist()
-        found, latencies = 0, []
-        for row in probes:
-            query = np.asarray(row["vector"], dtype=np.float32) + rng.standard_normal(DIM).astype(np.float32) * 0.01
-            t = time.perf_counter()
-            top = reader.vector_search(query, 10, None, columns=["id"])
-            latencies.append(time.perf_counter() - t)
-            found += top[0]["id"] == row["id"]
-        print(
-            f"search (lance reader): the noisy row first in {found} of {args.queries}; "
-            f"p50 {1000 * np.median(latencies):.0f} ms, p95 {1000 * np.percentile(latencies, 95):.0f} ms"
-        )
+        probes = [
+            (row["id"], np.asarray(row["vector"], dtype=np.float32) + rng.standard_normal(DIM).astype(np.float32) * 0.01)
+            for row in dataset.take(picks.tolist(), columns=["id", "vector"]).to_pylist()
+        ]
+        print("search, in parts: " + self_search(open_for_search(uri), probes))
         out = subprocess.run([sys.executable, "-c", BASELINE, uri], capture_output=True, text=True, check=True).stdout.split()
         before, peak = int(out[-2]), int(out[-1])
         print(f"baseline, one build over all {args.segments} rows (new process): RSS {before} -> peak {peak} MB (+{peak - before} MB)")
+        print("search, one index: " + self_search(open_for_search(uri), probes))
     return 0
 
 

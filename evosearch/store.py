@@ -11,6 +11,8 @@ comparing segment hashes position by position (see indexer.py), never a broken t
 
 from __future__ import annotations
 
+import ctypes
+import os
 import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -39,6 +41,9 @@ ANN_DELTA_SEGMENTS = 40_000
 SEGMENTS, SOURCES, SNAPSHOTS, META = "segments", "sources", "snapshots", "meta"
 
 warnings.filterwarnings("ignore", category=DeprecationWarning, module="lancedb")
+# lance 14 warns on stderr (on every `index` that compacts) that index statistics will stop
+# including the centroids; nothing here reads them: take the new behaviour and no warning.
+os.environ.setdefault("LANCE_INCLUDE_VECTOR_CENTROIDS", "false")
 
 
 def sql_str(value: str) -> str:
@@ -321,12 +326,14 @@ class Store:
         indexed_columns = {c for i in segments.list_indices() for c in i.columns}
         if "text" not in indexed_columns:
             segments.create_index("text", config=FTS(stem=True, remove_stop_words=True), replace=True)
+            return_freed_memory()
         self.index_vectors()
         for table in self._tables.values():
             # Compaction costs about a second at 100k rows: do it once small writes pile up,
             # not after every appended message (a few unindexed rows are searched flat).
             if table.stats()["fragment_stats"]["num_small_fragments"] >= COMPACT_AFTER_SMALL_FRAGMENTS:
                 table.optimize()
+                return_freed_memory()
 
     def index_vectors(self) -> None:
         """Keep the approximate vector index in step with the rows, in memory bounded by the
@@ -345,6 +352,7 @@ class Store:
             # Its partitions are learned from the rows there at build time; rows added later are
             # folded into those partitions, which fit less well as the corpus outgrows them.
             segments.create_index("vector", config=HnswSq(distance_type="cosine"), replace=True)
+            return_freed_memory()
             self.set_meta("vector_index_rows", str(rows))
             self.set_meta("vector_indexed_rows", str(rows))
         elif rows > ANN_REBUILD_MAX_SEGMENTS and rows - covered >= ANN_DELTA_SEGMENTS:
@@ -357,6 +365,7 @@ class Store:
             names = [i.name for i in dataset.describe_indices() if i.field_names == ["vector"]]
             dataset.optimize.optimize_indices(index_names=names, num_indices_to_merge=merge)
             segments.checkout_latest()  # the table's view would otherwise lag until its next write
+            return_freed_memory()
             self.set_meta("vector_indexed_rows", str(rows))
 
     # ---- search ------------------------------------------------------------------------------
@@ -418,6 +427,16 @@ class Store:
 
 
 STATS_COLUMNS = ("time", "time_end", "stream_id")
+
+
+def return_freed_memory() -> None:
+    """Give the heap that LanceDB's index builders freed back to the system. glibc keeps it
+    (their threads allocate from many arenas): after a 100k-row vector index build, RSS stays
+    213 MB above where it started, 71 MB after this. Not glibc (macOS, musl): nothing to do."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def vector_index_parts(dataset) -> list[int]:
