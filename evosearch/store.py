@@ -31,11 +31,11 @@ COMPACT_AFTER_SMALL_FRAGMENTS = 16
 # exact scan is fast enough and nothing needs building.
 ANN_MIN_SEGMENTS = 20_000
 ANN_REBUILD_GROWTH = 4  # the vector index is rebuilt when the index has grown 4x since it was built
-# Building it holds about 3.3 KB per row it covers (LanceDB 0.40: +334 MB at 100k rows, +990 MB
-# at 300k). So it is rebuilt only up to ANN_REBUILD_MAX_SEGMENTS rows. Past that, rows added
-# since are indexed once ANN_DELTA_SEGMENTS of them wait (searched exactly until then): merged
-# into the newest part of the index while that stays within ANN_REBUILD_MAX_SEGMENTS, else as a
-# new part. No build covers more rows than that; a 1M-segment index has about 9 parts.
+# Building it holds about 3.3 KB per row it covers (LanceDB 0.40: +334 MB at 100k rows, +907 MB
+# at 300k, benchmarks/store_memory.py). So it is rebuilt only up to ANN_REBUILD_MAX_SEGMENTS rows.
+# Past that, rows added since are indexed once ANN_DELTA_SEGMENTS of them wait (searched exactly
+# until then), together with the newest parts of the index that fit the same limit, else as a
+# new part. No build covers more rows than the limit; a 1M-segment index has about 9 parts.
 ANN_REBUILD_MAX_SEGMENTS = 120_000
 ANN_DELTA_SEGMENTS = 40_000
 SEGMENTS, SOURCES, SNAPSHOTS, META = "segments", "sources", "snapshots", "meta"
