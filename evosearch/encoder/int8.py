@@ -3,9 +3,10 @@
 Every matrix product is int8 (weights per output channel, activations per call) except the six
 feed-forward output products, whose GELU inputs lose the most when cut to 8 bits (_fp32_nodes).
 Measured in one run on this project's 2-core CPU (benchmarks/quality.py, LoCoMo through the
-product path): 152 segments/s against 100 for plain torch fp32 MiniLM on the same segments
-(1.51x); dense Recall@10 49.7 and `ask` Recall@10 59.9, against 49.1 and 59.8 with fp32 vectors
-(with every product int8: 2.09x, but dense 47.7 and `ask` 59.3). benchmarks/cpu_paths.py
+product path, one padded call per batch as then): 152 segments/s against 100 for plain torch fp32
+MiniLM on the same segments (1.51x); dense Recall@10 49.7 and `ask` Recall@10 59.9, against 49.1
+and 59.8 with fp32 vectors (with every product int8: 2.09x, but dense 47.7 and `ask` 59.3). With
+length-grouped calls (minilm.py): dense 49.0, `ask` 60.3. benchmarks/cpu_paths.py
 compares the paths tried: ONNX Runtime fp32 (0.99x: torch is already at the hardware's fp32
 speed), torch dynamic int8 (per-tensor weight scales: neighbours drift, top-10 overlap 0.71).
 Activations are quantised per call, so a vector depends a little on the batch it was encoded in
