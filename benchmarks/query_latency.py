@@ -43,23 +43,30 @@ def real_texts(limit: int) -> list[str]:
     return texts
 
 
+def synthetic_rows(start: int, count: int, texts: list[str], rng, dim: int) -> list[dict]:
+    """Segment rows start..start+count-1: real paragraph texts, random unit vectors, a time every
+    7 minutes, 50 segments per stream."""
+    vectors = rng.standard_normal((count, dim)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    first = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    rows = []
+    for i, v in enumerate(vectors, start):
+        t = first + timedelta(minutes=7 * i)
+        rows.append({
+            "id": f"s{i // 50}@{i % 50}", "stream_id": f"s{i // 50}", "path": f"/docs/f{i // 50}.md", "position": i % 50,
+            "title": "doc", "format": "markdown", "text": texts[i % len(texts)], "vector": v,
+            "time": t, "time_end": t, "speaker": None, "message_ids": [], "line_start": 1, "line_end": 2, "content_hash": str(i),
+        })
+    return rows
+
+
 def build(uri: str, encoder, n: int, texts: list[str]):
     from evosearch.store import Store
 
     store = Store.open(uri, model_id=encoder.model_id, dim=encoder.dim, memory_shape=(encoder.memory_slots, encoder.dim))
     rng = np.random.default_rng(0)
-    start = datetime(2025, 1, 1, tzinfo=timezone.utc)
     for lo in range(0, n, 10_000):
-        rows = []
-        for i in range(lo, min(n, lo + 10_000)):
-            v = rng.standard_normal(encoder.dim).astype(np.float32)
-            t = start + timedelta(minutes=7 * i)
-            rows.append({
-                "id": f"s{i // 50}@{i % 50}", "stream_id": f"s{i // 50}", "path": f"/docs/f{i // 50}.md", "position": i % 50,
-                "title": "doc", "format": "markdown", "text": texts[i % len(texts)], "vector": v / np.linalg.norm(v),
-                "time": t, "time_end": t, "speaker": None, "message_ids": [], "line_start": 1, "line_end": 2, "content_hash": str(i),
-            })
-        store.add_segments(rows)
+        store.add_segments(synthetic_rows(lo, min(n, lo + 10_000) - lo, texts, rng, encoder.dim))
     store.finish_writes()
     return store
 

@@ -22,13 +22,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from query_latency import real_texts  # noqa: E402
+from query_latency import real_texts, synthetic_rows  # noqa: E402
 
 DIM = 384
 
@@ -43,21 +42,6 @@ def rss_mb() -> tuple[int, int]:
     return found["VmRSS"], found["VmHWM"]
 
 
-def rows(start: int, count: int, texts: list[str], rng) -> list[dict]:
-    vectors = rng.standard_normal((count, DIM)).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    first = datetime(2025, 1, 1, tzinfo=timezone.utc)
-    out = []
-    for n, v in enumerate(vectors, start):
-        t = first + timedelta(minutes=7 * n)
-        out.append({
-            "id": f"s{n // 50}@{n % 50}", "stream_id": f"s{n // 50}", "path": f"/docs/f{n // 50}.md", "position": n % 50,
-            "title": "doc", "format": "markdown", "text": texts[n % len(texts)], "vector": v, "time": t, "time_end": t,
-            "speaker": None, "message_ids": [], "line_start": 1, "line_end": 2, "content_hash": str(n),
-        })
-    return out
-
-
 def self_search(reader, probes) -> str:
     """Each probe is a stored row plus a little noise: how often that row comes back first."""
     found, latencies = 0, []
@@ -70,16 +54,15 @@ def self_search(reader, probes) -> str:
 
 
 BASELINE = """
-import sys, lancedb
+import sys
+sys.path.insert(0, sys.argv[2])
+import lancedb
 from lancedb.index import HnswSq
-def rss():
-    return int(next(l for l in open('/proc/self/status') if l.startswith('VmRSS')).split()[1]) // 1024
-def peak():
-    return int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1]) // 1024
+from store_memory import rss_mb
 table = lancedb.connect(sys.argv[1]).open_table('segments')
-before = rss()
+before = rss_mb()[0]
 table.create_index('vector', config=HnswSq(distance_type='cosine'), replace=True)
-print(before, peak())
+print(before, rss_mb()[1])
 """
 
 
@@ -106,7 +89,7 @@ def main(argv=None) -> int:
         started = time.perf_counter()
         written = 0
         while written < args.segments:
-            store.add_segments(rows(written, min(WRITE_ROWS, args.segments - written), texts, rng))
+            store.add_segments(synthetic_rows(written, min(WRITE_ROWS, args.segments - written), texts, rng, DIM))
             written = min(args.segments, written + WRITE_ROWS)
             before = dict(store.meta)
             step = time.perf_counter()
@@ -137,7 +120,7 @@ def main(argv=None) -> int:
             for row in dataset.take(picks.tolist(), columns=["id", "vector"]).to_pylist()
         ]
         print("search, in parts: " + self_search(open_for_search(uri), probes))
-        out = subprocess.run([sys.executable, "-c", BASELINE, uri], capture_output=True, text=True, check=True).stdout.split()
+        out = subprocess.run([sys.executable, "-c", BASELINE, uri, str(Path(__file__).parent)], capture_output=True, text=True, check=True).stdout.split()
         before, peak = int(out[-2]), int(out[-1])
         print(f"baseline, one build over all {args.segments} rows (new process): RSS {before} -> peak {peak} MB (+{peak - before} MB)")
         print("search, one index: " + self_search(open_for_search(uri), probes))
