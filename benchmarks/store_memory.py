@@ -7,10 +7,14 @@ depend on what the vectors mean) go through evosearch.store.Store as `index` wri
 512-row writes, each followed by Store.index_vectors(), finish_writes() at the end.
 Prints the resident memory (RSS) after each step that built or extended the vector index, the
 peak, and the index's parts. Then, in the same run:
+  later writes: what `watch` does (small writes, finish_writes after each, until they are folded
+  into the indexes) and a later `index` run adding 10,000 rows; the peak of each;
   search: through the lance reader (what `ask` uses), a stored row plus a little noise as the
   query: how often that row comes back first (every part of the index is searched), latency;
-  baseline: a new process opens the same table and builds one IVF_HNSW_SQ index over all rows
-  (what finish_writes did before the index was kept in parts), and reports its RSS increase.
+  baselines, each in a new process on a copy of the table as it was before finish_writes:
+  LanceDB's optimize() (what finish_writes ran before: compaction of every small fragment, the
+  indexes remapped onto them), and one IVF_HNSW_SQ build over all rows (what it did before the
+  index was kept in parts); the RSS increase of each.
 The encoder's memory comes on top of the first figure (benchmarks/speed.py measures `index`
 end to end).
 """
@@ -18,6 +22,7 @@ end to end).
 from __future__ import annotations
 
 import argparse
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -33,13 +38,17 @@ DIM = 384
 
 
 def rss_mb() -> tuple[int, int]:
-    """(current, peak) resident memory of this process in MB."""
+    """(current, peak) resident memory of this process in MB (peak since start or reset_peak)."""
     found = {}
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith(("VmRSS", "VmHWM")):
             key, value = line.split(":")
             found[key] = int(value.split()[0]) // 1024
     return found["VmRSS"], found["VmHWM"]
+
+
+def reset_peak() -> None:
+    Path("/proc/self/clear_refs").write_text("5")  # Linux: the peak (VmHWM) restarts from now
 
 
 def self_search(reader, probes) -> str:
@@ -61,9 +70,36 @@ from lancedb.index import HnswSq
 from store_memory import rss_mb
 table = lancedb.connect(sys.argv[1]).open_table('segments')
 before = rss_mb()[0]
-table.create_index('vector', config=HnswSq(distance_type='cosine'), replace=True)
+if sys.argv[3] == 'build':
+    table.create_index('vector', config=HnswSq(distance_type='cosine'), replace=True)
+else:
+    table.optimize()
 print(before, rss_mb()[1])
 """
+
+
+def baseline(uri: str, step: str) -> str:
+    out = subprocess.run([sys.executable, "-c", BASELINE, uri, str(Path(__file__).parent), step], capture_output=True, text=True, check=True).stdout.split()
+    before, peak = int(out[-2]), int(out[-1])
+    return f"RSS {before} -> peak {peak} MB (+{peak - before} MB)"
+
+
+def later_writes(store, texts, rng, label: str, writes: int, rows: int, finish_each: bool) -> None:
+    """Writes as `watch` (a few rows, finish_writes after each) or a later `index` run (finish_writes
+    at the end) make them; the peak."""
+    from evosearch.store import SEGMENTS, unindexed_fragments
+
+    reset_peak()
+    start, started = store.table(SEGMENTS).count_rows(), time.perf_counter()
+    for n in range(writes):
+        store.add_segments(synthetic_rows(start + n * rows, rows, texts, rng, DIM))
+        store.index_vectors()
+        if finish_each:
+            store.finish_writes()
+    store.finish_writes()
+    now, peak = rss_mb()
+    waiting = len(unindexed_fragments(store.table(SEGMENTS).to_lance()))
+    print(f"{label}: {writes} writes of {rows} rows ({time.perf_counter() - started:.1f} s), {waiting} fragments left to index; RSS {now} MB, peak {peak} MB")
 
 
 def main(argv=None) -> int:
@@ -101,6 +137,7 @@ def main(argv=None) -> int:
                     f"  at {written:>7} rows: vector index {'built' if meta['vector_index_rows'] != before.get('vector_index_rows') else 'extended'}"
                     f" ({time.perf_counter() - step:.1f} s), parts {store_module.vector_index_parts(store.table(SEGMENTS).to_lance())}; RSS {now} MB, peak so far {peak} MB"
                 )
+        shutil.copytree(uri, Path(tmp) / "before_finish")
         steps = []
         trim = store_module.return_freed_memory  # called after each heavy step: note RSS there
         store_module.return_freed_memory = lambda: steps.append(rss_mb()[1]) or trim()
@@ -110,20 +147,23 @@ def main(argv=None) -> int:
         now, peak = rss_mb()
         print(f"finish_writes: RSS {now} MB; peak over the whole build {peak} MB ({time.perf_counter() - started:.0f} s)")
 
+        later_writes(store, texts, rng, "watch, appended messages", store_module.COMPACT_AFTER_SMALL_FRAGMENTS, 4, True)
+        later_writes(store, texts, rng, "a later index run", 10_000 // WRITE_ROWS, WRITE_ROWS, False)
+
         reader = open_for_search(uri)
         dataset = reader._datasets[SEGMENTS]
         parts = store_module.vector_index_parts(dataset)
         print(f"vector index: {len(parts)} parts of {parts} rows; {dataset.count_rows() - sum(parts)} rows searched exactly")
-        picks = np.linspace(0, dataset.count_rows() - 1, args.queries).astype(int)  # across every part
+        picks = np.linspace(0, args.segments - 1, args.queries).astype(int)  # across every part, in both tables
         probes = [
             (row["id"], np.asarray(row["vector"], dtype=np.float32) + rng.standard_normal(DIM).astype(np.float32) * 0.01)
             for row in dataset.take(picks.tolist(), columns=["id", "vector"]).to_pylist()
         ]
         print("search, in parts: " + self_search(open_for_search(uri), probes))
-        out = subprocess.run([sys.executable, "-c", BASELINE, uri, str(Path(__file__).parent)], capture_output=True, text=True, check=True).stdout.split()
-        before, peak = int(out[-2]), int(out[-1])
-        print(f"baseline, one build over all {args.segments} rows (new process): RSS {before} -> peak {peak} MB (+{peak - before} MB)")
-        print("search, one index: " + self_search(open_for_search(uri), probes))
+        before_finish = str(Path(tmp) / "before_finish")
+        print(f"baseline, LanceDB optimize() instead of finish_writes' maintenance (new process): {baseline(before_finish, 'optimize')}")
+        print(f"baseline, one build over all {args.segments} rows (new process): {baseline(before_finish, 'build')}")
+        print("search, one index: " + self_search(open_for_search(before_finish), probes))
     return 0
 
 

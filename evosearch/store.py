@@ -310,27 +310,21 @@ class Store:
     # ---- maintenance -----------------------------------------------------------------------
 
     def finish_writes(self) -> None:
-        """After an index run that wrote: build the full-text index once, then let optimize()
-        compact small fragments and fold new rows into the existing indexes (incremental;
-        rebuilding the FTS index each time cost 2.5 s at 100k segments). Rows not yet in the
-        full-text index are still found: LanceDB searches them flat."""
-        from lancedb.index import FTS
-
+        """After a run that wrote: bring the indexes up to date (update_indexes) at the end of a
+        first run, or once small writes pile up (watch, appended messages; until then their rows
+        are searched flat), and keep the vector index in step (index_vectors)."""
         segments = self._tables[SEGMENTS]
         if not self.dirty:
             return
-        rows = segments.count_rows()
-        if rows == 0:
+        if segments.count_rows() == 0:
             return
         self.dirty = False
-        indexed_columns = {c for i in segments.list_indices() for c in i.columns}
-        if "text" not in indexed_columns:
-            segments.create_index("text", config=FTS(stem=True, remove_stop_words=True), replace=True)
-            return_freed_memory()
         self.index_vectors()
-        for table in self._tables.values():
-            # Compaction costs about a second at 100k rows: do it once small writes pile up,
-            # not after every appended message (a few unindexed rows are searched flat).
+        has_text = any("text" in i.columns for i in segments.list_indices())
+        if not has_text or len(unindexed_fragments(segments.to_lance())) >= COMPACT_AFTER_SMALL_FRAGMENTS:
+            self.update_indexes(build_text=not has_text)
+        for name in (SNAPSHOTS, SOURCES, META):  # no index on these: compaction is a plain copy
+            table = self._tables[name]
             if table.stats()["fragment_stats"]["num_small_fragments"] >= COMPACT_AFTER_SMALL_FRAGMENTS:
                 table.optimize()
                 return_freed_memory()
@@ -339,8 +333,6 @@ class Store:
         """Keep the approximate vector index in step with the rows, in memory bounded by the
         constants above whatever the index size. `index` calls it after every write, so a first
         run over a large corpus (or one huge chat export) builds early and small, then adds parts."""
-        from lancedb.index import HnswSq
-
         segments = self._tables[SEGMENTS]
         rows = segments.count_rows()
         if rows < ANN_MIN_SEGMENTS:
@@ -351,22 +343,45 @@ class Store:
         if not has_index or (rows >= ANN_REBUILD_GROWTH * built_at and rows <= ANN_REBUILD_MAX_SEGMENTS):
             # Its partitions are learned from the rows there at build time; rows added later are
             # folded into those partitions, which fit less well as the corpus outgrows them.
+            self.update_indexes(rebuild_vectors=True)
+            self.set_meta("vector_index_rows", str(rows))
+        elif rows > ANN_REBUILD_MAX_SEGMENTS and rows - covered >= ANN_DELTA_SEGMENTS:
+            self.update_indexes()
+
+    def update_indexes(self, *, rebuild_vectors: bool = False, build_text: bool = False) -> None:
+        """Compact the fragments no index covers, then add their rows to the indexes: the vector
+        index rebuilt over all rows, or extended (a new part, or merged with the newest parts, see
+        parts_to_merge); the full-text index built, or extended (lance keeps it in one part).
+        No fragment an index covers is rewritten: remapping the indexes onto rewritten fragments is
+        what made LanceDB's optimize() grow with the corpus (+360 MB at 160k rows, store_memory.py)."""
+        from lancedb.index import FTS, HnswSq
+
+        segments = self._tables[SEGMENTS]
+        compact_unindexed(segments.to_lance())
+        segments.checkout_latest()
+        if rebuild_vectors:
             segments.create_index("vector", config=HnswSq(distance_type="cosine"), replace=True)
             return_freed_memory()
-            self.set_meta("vector_index_rows", str(rows))
-            self.set_meta("vector_indexed_rows", str(rows))
-        elif rows > ANN_REBUILD_MAX_SEGMENTS and rows - covered >= ANN_DELTA_SEGMENTS:
-            dataset = segments.to_lance()
-            parts = vector_index_parts(dataset)  # including any small ones LanceDB's optimize() added
-            waiting = rows - sum(parts)
-            merge = 0  # the newest parts that fit in one build with the waiting rows
-            while merge < len(parts) and sum(parts[len(parts) - merge - 1 :]) + waiting <= ANN_REBUILD_MAX_SEGMENTS:
-                merge += 1
-            names = [i.name for i in dataset.describe_indices() if i.field_names == ["vector"]]
-            dataset.optimize.optimize_indices(index_names=names, num_indices_to_merge=merge)
-            segments.checkout_latest()  # the table's view would otherwise lag until its next write
+        if build_text:  # once, at the end of a first run: not rebuilt as rows arrive
+            segments.create_index("text", config=FTS(stem=True, remove_stop_words=True), replace=True)
             return_freed_memory()
-            self.set_meta("vector_indexed_rows", str(rows))
+        dataset = segments.to_lance()
+        indexes = dataset.describe_indices()
+        vector = [i.name for i in indexes if i.field_names == ["vector"]]
+        text = [i.name for i in indexes if i.field_names == ["text"]]
+        parts = vector_index_parts(dataset) if vector else []
+        waiting = dataset.count_rows() - sum(parts)
+        if vector and not rebuild_vectors and waiting > 0:
+            merge = parts_to_merge(parts, waiting, ANN_REBUILD_MAX_SEGMENTS)
+            dataset.optimize.optimize_indices(index_names=vector, num_indices_to_merge=merge)
+            return_freed_memory()
+        if text and not build_text:
+            dataset.optimize.optimize_indices(index_names=text)
+            return_freed_memory()
+        dataset.cleanup_old_versions(older_than=timedelta(days=7))  # as LanceDB's optimize() did
+        segments.checkout_latest()  # the table's view would otherwise lag until its next write
+        if vector:
+            self.set_meta("vector_indexed_rows", str(segments.count_rows()))
 
     # ---- search ------------------------------------------------------------------------------
 
@@ -445,6 +460,38 @@ def vector_index_parts(dataset) -> list[int]:
     parts.sort(key=lambda p: p.dataset_version_at_last_update)
     rows = {f.fragment_id: f.count_rows() for f in dataset.get_fragments()}
     return [sum(rows.get(f, 0) for f in part.fragment_ids) for part in parts]
+
+
+def unindexed_fragments(dataset) -> list[int]:
+    """Ids of the fragments of a lance dataset that no index covers (rows written since the
+    indexes were last built or extended)."""
+    covered = {f for i in dataset.describe_indices() for part in i.segments for f in part.fragment_ids}
+    return [f.fragment_id for f in dataset.get_fragments() if f.fragment_id not in covered]
+
+
+def compact_unindexed(dataset) -> None:
+    """Merge the fragments no index covers into large ones, leaving every indexed fragment as
+    it is: nothing to remap, so memory follows the rows compacted, not the corpus."""
+    waiting = set(unindexed_fragments(dataset))
+    if len(waiting) > 1:
+        indexed = [f.fragment_id for f in dataset.get_fragments() if f.fragment_id not in waiting]
+        dataset.optimize.compact_files(excluded_fragment_ids=indexed)
+        return_freed_memory()
+
+
+def parts_to_merge(parts: list[int], waiting: int, limit: int) -> int:
+    """How many of the newest vector-index parts (row counts, oldest first) to rebuild together
+    with the waiting rows: each while it holds at most twice the rows gathered so far and the
+    total stays within limit. So a few new rows make a small new part instead of rebuilding a
+    large one, small parts merge as they pile up (their count grows with the log of the rows),
+    and no build covers more than limit rows."""
+    gathered, merge = waiting, 0
+    for part in reversed(parts):
+        if part > 2 * gathered or gathered + part > limit:
+            break
+        gathered += part
+        merge += 1
+    return merge
 
 
 def index_stats(uri: str, model_id: str, segments, sources) -> dict:

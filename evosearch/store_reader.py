@@ -19,11 +19,8 @@ from .errors import StoreError
 from .store import META, SCHEMA_VERSION, SEGMENTS, SOURCES, STATS_COLUMNS, SourceRecord, Store, index_stats, search_rows
 
 
-def open_for_search(uri: str) -> StoreReader | Store:
-    """A read-only view of the index at uri. `memory://` lives inside LanceDB's process-wide
-    object store, which `lance` cannot see: it is read through LanceDB."""
-    if uri.startswith("memory://"):
-        return Store.open(uri)
+def open_for_search(uri: str) -> StoreReader:
+    """A read-only view of the index at uri."""
     return StoreReader.open(uri)
 
 

@@ -149,11 +149,12 @@ def test_permission_denied_is_one_warning(tmp_path):
 
 
 def test_an_object_store_uri_works_end_to_end(tmp_path):
-    """memory:// goes through LanceDB's object-store path, as s3:// or gs:// would (no local folder)."""
+    """file-object-store:// goes through the object-store path of LanceDB and lance, as s3:// or
+    gs:// would (no local folder as far as evosearch can tell)."""
     from evosearch.search import ask
 
     notes = make_notes(tmp_path)
-    store, encoder = open_index("memory://evosearch-test", write=True)
+    store, encoder = open_index(f"file-object-store://{tmp_path}/db", write=True)
     report = index_paths([notes], store, encoder, print)
     assert report.indexed == 4
     assert ask(store, encoder, "SQLite")["results"][0]["path"].endswith("2026-11-02.md")

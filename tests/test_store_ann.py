@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from evosearch import store as store_module
 from evosearch.store import SEGMENTS, Store
@@ -112,3 +113,99 @@ def test_past_the_rebuild_limit_new_rows_are_indexed_in_bounded_parts(tmp_path, 
     assert (stats.num_indices, stats.num_indexed_rows, stats.num_unindexed_rows) == (4, 1500, 0)  # 300 | 400 | 200+200 | 400
     for i in (0, 350, 720, 899, 1050, 1499):
         assert reopened.vector_search(vectors[i], 1, None)[0]["id"] == f"s@{i}"
+
+
+def _indexed_store(tmp_path, monkeypatch, rows=400):
+    """A store past the vector-index threshold, both indexes built, one 400-row fragment."""
+    monkeypatch.setattr(store_module, "ANN_MIN_SEGMENTS", 300)
+    rng = np.random.default_rng(3)
+    vectors = rng.standard_normal((rows + 200, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    store = Store.open(str(tmp_path / "db"), model_id="m", dim=16, memory_shape=(2, 16))
+    store.add_segments(_rows(vectors[:rows]))
+    store.finish_writes()
+    return store, vectors
+
+
+def _unindexed_rows(store) -> dict[str, int]:
+    table = store.table(SEGMENTS)
+    return {i.columns[0]: table.index_stats(i.name).num_unindexed_rows for i in table.list_indices()}
+
+
+def _data_files(dataset) -> dict[int, list[str]]:
+    return {f.fragment_id: [d.path for d in f.metadata.files] for f in dataset.get_fragments()}
+
+
+def test_small_writes_are_folded_into_the_indexes_without_rewriting_indexed_fragments(tmp_path, monkeypatch):
+    """Appended messages (watch) write tiny fragments. Once COMPACT_AFTER_SMALL_FRAGMENTS of them
+    wait, they are compacted into one and added to both indexes; the fragments the indexes
+    already cover are left exactly as they were (rewriting them means remapping the indexes,
+    whose memory grows with the corpus)."""
+    store, vectors = _indexed_store(tmp_path, monkeypatch)
+    assert _unindexed_rows(store) == {"text": 0, "vector": 0}
+    before = _data_files(store.table(SEGMENTS).to_lance())
+    assert store_module.unindexed_fragments(store.table(SEGMENTS).to_lance()) == []
+    at = 400
+    for write in range(store_module.COMPACT_AFTER_SMALL_FRAGMENTS):
+        assert len(store_module.unindexed_fragments(store.table(SEGMENTS).to_lance())) == write
+        store.add_segments(_rows(vectors[at : at + 5], start=at))
+        at += 5
+        store.finish_writes()
+    dataset = store.table(SEGMENTS).to_lance()
+    after = _data_files(dataset)
+    assert {f: after[f] for f in before} == before, "an indexed fragment was rewritten"
+    assert len(after) == len(before) + 1 and dataset.count_rows() == at  # the 16 small writes, now one fragment
+    assert _unindexed_rows(store) == {"text": 0, "vector": 0}
+    assert store_module.unindexed_fragments(dataset) == []
+    for i in (0, 399, 400, at - 1):
+        assert store.vector_search(vectors[i], 1, None)[0]["id"] == f"s@{i}"
+        assert store.text_search(f"paragraph {i}", 1, None)[0]["id"] == f"s@{i}"
+
+
+def test_a_kill_between_compaction_and_the_index_update_loses_nothing(tmp_path, monkeypatch):
+    from lance.dataset import DatasetOptimizer
+
+    store, vectors = _indexed_store(tmp_path, monkeypatch)
+    real_optimize = DatasetOptimizer.optimize_indices
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt("killed")
+
+    monkeypatch.setattr(DatasetOptimizer, "optimize_indices", killed)
+    at = 400
+    with pytest.raises(KeyboardInterrupt):
+        for _ in range(store_module.COMPACT_AFTER_SMALL_FRAGMENTS):
+            store.add_segments(_rows(vectors[at : at + 5], start=at))
+            at += 5
+            store.finish_writes()
+    monkeypatch.setattr(DatasetOptimizer, "optimize_indices", real_optimize)
+    reopened = Store.open(str(tmp_path / "db"), model_id="m", dim=16, memory_shape=(2, 16))
+    assert reopened.table(SEGMENTS).count_rows() == at
+    assert len(store_module.unindexed_fragments(reopened.table(SEGMENTS).to_lance())) == 1  # compacted, not indexed
+    for i in (0, 420, at - 1):  # rows no index covers are searched flat
+        assert reopened.vector_search(vectors[i], 1, None)[0]["id"] == f"s@{i}"
+        assert reopened.text_search(f"paragraph {i}", 1, None)[0]["id"] == f"s@{i}"
+    for _ in range(store_module.COMPACT_AFTER_SMALL_FRAGMENTS - 1):  # later writes fold them in
+        reopened.add_segments(_rows(vectors[at : at + 5], start=at))
+        at += 5
+        reopened.finish_writes()
+    assert _unindexed_rows(reopened) == {"text": 0, "vector": 0}
+    assert reopened.vector_search(vectors[420], 1, None)[0]["id"] == "s@420"
+
+
+def test_vector_index_parts_stay_few_and_bounded_under_many_small_folds():
+    """parts_to_merge, applied fold after fold: no part over the limit, and the number of parts
+    grows like the log of the rows (a few new rows never rebuild a large part)."""
+    limit, parts, rebuilt = 120_000, [20_000], []
+    for fold in range(3_000):
+        waiting = 16 if fold % 100 else 4_000
+        merge = store_module.parts_to_merge(parts, waiting, limit)
+        rebuilt.append(waiting + sum(parts[len(parts) - merge :]))
+        parts = parts[: len(parts) - merge] + [rebuilt[-1]]
+        assert max(parts) <= limit
+        assert len(parts) <= 4 + 2 * np.log2(sum(parts) / 16)
+    assert sum(parts) == 20_000 + 2_970 * 16 + 30 * 4_000
+    assert np.mean(rebuilt) < 0.05 * limit  # rows rebuilt per fold, on average
+    assert store_module.parts_to_merge([120_000], 40_000, limit) == 0  # would pass the limit
+    assert store_module.parts_to_merge([80_000, 300], 16, limit) == 0  # 300 > 2 x 16: a new part
+    assert store_module.parts_to_merge([80_000, 30], 16, limit) == 1
