@@ -131,3 +131,16 @@ def test_vectors_do_not_depend_on_how_a_batch_is_cut_into_calls(minilm, monkeypa
     alone, _ = minilm.encode(texts, minilm.empty_memory(len(texts)))
     np.testing.assert_allclose(alone, whole, atol=1e-5)
     assert not np.allclose(whole[0], whole[1])  # rows differ, so a mix-up of rows would show
+
+
+def test_the_quantizer_is_quieted_without_silencing_anyone_else():
+    """onnxruntime's quantizer logs advice on the root logger while `index` builds its int8 model:
+    those records are dropped, a record from anywhere else at the same time is kept."""
+    import logging
+
+    from evosearch.encoder import int8
+
+    quiet = int8._FromOnnxRuntime()
+    ours = logging.LogRecord("root", logging.WARNING, "/x/evosearch/indexer.py", 1, "kept", None, None)
+    theirs = logging.LogRecord("root", logging.WARNING, "/x/site-packages/onnxruntime/quantization/quantize.py", 1, "advice", None, None)
+    assert quiet.filter(ours) and not quiet.filter(theirs)

@@ -82,11 +82,20 @@ def quantize(fp32: Path, out: Path, ffn_outputs_fp32: bool = True) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     keep = _fp32_nodes(fp32) if ffn_outputs_fp32 else []
-    logging.disable(logging.WARNING)  # it advises pre-processing on the root logger: noise in `index`
+    root = logging.getLogger()  # it advises pre-processing on the root logger: noise in `index`
+    quiet = _FromOnnxRuntime()
+    root.addFilter(quiet)
     try:
         quantize_dynamic(fp32, out, weight_type=QuantType.QInt8, per_channel=True, nodes_to_exclude=keep)
     finally:
-        logging.disable(logging.NOTSET)
+        root.removeFilter(quiet)
+
+
+class _FromOnnxRuntime(logging.Filter):
+    """Drops the records onnxruntime logs on the root logger; everyone else's still go through."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return f"{os.sep}onnxruntime{os.sep}" not in record.pathname
 
 
 def open_session(path: Path, threads: int):
