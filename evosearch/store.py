@@ -24,7 +24,11 @@ from .config import is_local_uri
 from .errors import StoreError
 
 SCHEMA_VERSION = 1
+# Rows no index covers yet are searched flat; once they lie in this many fragments (small writes:
+# watch, appended messages) they are compacted and added to the indexes (Store.update_indexes).
+# The tables without an index are compacted at the same count of small fragments.
 COMPACT_AFTER_SMALL_FRAGMENTS = 16
+REWRITE_DELETED_SHARE = 0.1  # an indexed fragment is rewritten once this share of its rows is deleted
 # From this many segments on, vectors get an approximate index (IVF_HNSW_SQ, cosine): on 30,760
 # real MiniLM segment vectors it returned 99.1% of the exact top 10 and 98.1% of the top 50,
 # in 2.6 ms instead of 47 ms, after a 6.4 s build (benchmarks/ann_recall.py). Below it, the
@@ -358,6 +362,7 @@ class Store:
 
         segments = self._tables[SEGMENTS]
         compact_unindexed(segments.to_lance())
+        rewrite_a_stale_fragment(segments.to_lance())
         segments.checkout_latest()
         if rebuild_vectors:
             segments.create_index("vector", config=HnswSq(distance_type="cosine"), replace=True)
@@ -476,6 +481,19 @@ def compact_unindexed(dataset) -> None:
     if len(waiting) > 1:
         indexed = [f.fragment_id for f in dataset.get_fragments() if f.fragment_id not in waiting]
         dataset.optimize.compact_files(excluded_fragment_ids=indexed)
+        return_freed_memory()
+
+
+def rewrite_a_stale_fragment(dataset) -> None:
+    """Rewrite without its deleted rows (edited and removed files leave them behind) the first
+    indexed fragment where they reach REWRITE_DELETED_SHARE. That remaps the vector-index part
+    covering it, which costs about what rebuilding that part does (bounded by the part limit:
+    +394 MB for a 61k-row fragment in an 82k-row part, one probe): one fragment per update."""
+    fragments = dataset.get_fragments()
+    stale = [f.fragment_id for f in fragments if f.count_rows() <= (1 - REWRITE_DELETED_SHARE) * f.physical_rows]
+    if stale:
+        others = [f.fragment_id for f in fragments if f.fragment_id != stale[0]]
+        dataset.optimize.compact_files(excluded_fragment_ids=others, materialize_deletions_threshold=REWRITE_DELETED_SHARE)
         return_freed_memory()
 
 

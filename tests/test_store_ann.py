@@ -209,3 +209,28 @@ def test_vector_index_parts_stay_few_and_bounded_under_many_small_folds():
     assert store_module.parts_to_merge([120_000], 40_000, limit) == 0  # would pass the limit
     assert store_module.parts_to_merge([80_000, 300], 16, limit) == 0  # 300 > 2 x 16: a new part
     assert store_module.parts_to_merge([80_000, 30], 16, limit) == 1
+
+
+def test_an_indexed_fragment_is_rewritten_once_a_tenth_of_its_rows_are_deleted(tmp_path, monkeypatch):
+    """Edited and removed files leave deleted rows in fragments the indexes cover; the next index
+    update rewrites such a fragment without them (its index part remapped), and only that one."""
+    store, vectors = _indexed_store(tmp_path, monkeypatch)
+    at = 400
+    for _ in range(store_module.COMPACT_AFTER_SMALL_FRAGMENTS):  # a second indexed fragment
+        store.add_segments(_rows(vectors[at : at + 5], start=at))
+        at += 5
+        store.finish_writes()
+    first, second = store.table(SEGMENTS).to_lance().get_fragments()
+    store.table(SEGMENTS).delete(f"id IN ({', '.join(repr(f's@{i}') for i in range(0, 400, 8))})")  # 50 of 400
+    store.dirty = True
+    store.update_indexes()
+    dataset = store.table(SEGMENTS).to_lance()
+    fragments = {f.fragment_id: (f.count_rows(), f.physical_rows) for f in dataset.get_fragments()}
+    assert first.fragment_id not in fragments and (350, 350) in fragments.values(), fragments
+    assert _data_files(dataset)[second.fragment_id] == [d.path for d in second.metadata.files]  # untouched
+    assert store_module.unindexed_fragments(dataset) == []
+    assert _unindexed_rows(store) == {"text": 0, "vector": 0}
+    for i in (1, 399, at - 1):
+        assert store.vector_search(vectors[i], 1, None)[0]["id"] == f"s@{i}"
+        assert store.text_search(f"paragraph {i}", 1, None)[0]["id"] == f"s@{i}"
+    assert store.text_search("paragraph 8", 1, None)[0]["id"] != "s@8"  # deleted rows stay deleted
