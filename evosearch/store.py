@@ -361,8 +361,9 @@ class Store:
         from lancedb.index import FTS, HnswSq
 
         segments = self._tables[SEGMENTS]
-        compact_unindexed(segments.to_lance())
-        rewrite_a_stale_fragment(segments.to_lance())
+        dataset = segments.to_lance()
+        compact_unindexed(dataset)
+        rewrite_a_stale_fragment(dataset)  # on the version compact_unindexed committed
         segments.checkout_latest()
         if rebuild_vectors:
             segments.create_index("vector", config=HnswSq(distance_type="cosine"), replace=True)
