@@ -20,6 +20,11 @@ from pathlib import Path
 import numpy as np
 
 
+def recall(approx: list[list], exact: list[list], k: int) -> float:
+    """Mean share (%) of each exact top k that the approximate search returned in its top k."""
+    return 100 * statistics.mean(len(set(a[:k]) & set(e[:k])) / k for a, e in zip(approx, exact))
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("features", type=Path)
@@ -48,9 +53,9 @@ def main(argv=None) -> int:
         table.create_index(metric="cosine", vector_column_name="vector", index_type=args.index)
         build = time.perf_counter() - started
         approx = [search(q, 50) for q in queries]
-    recall = {k: 100 * statistics.mean(len(set(a[0][:k]) & set(e[0][:k])) / k for a, e in zip(approx, exact)) for k in (10, 50)}
+    ids = [a[0] for a in approx], [e[0] for e in exact]
     print(f"{len(segments)} real segment vectors, {len(queries)} real queries; {args.index} built in {build:.1f} s")
-    print(f"recall@10 {recall[10]:.1f}%, recall@50 {recall[50]:.1f}%")
+    print(f"recall@10 {recall(*ids, 10):.1f}%, recall@50 {recall(*ids, 50):.1f}%")
     print(f"p50 latency: flat {statistics.median(e[1] for e in exact):.1f} ms, index {statistics.median(a[1] for a in approx):.1f} ms")
     return 0
 

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
+from ann_recall import recall  # noqa: E402
 from locomo_to_jsonl import DEFAULT_INPUT as LOCOMO  # noqa: E402
 from quality import LME_DEFAULT  # noqa: E402
 
@@ -59,9 +60,9 @@ def main(argv=None) -> int:
 
     approx = [search(v, True) for v in vectors]
     exact = [search(v, False) for v in vectors]
-    recall = {k: 100 * statistics.mean(len(set(a[:k]) & set(e[:k])) / k for (a, _), (e, _) in zip(approx, exact)) for k in (10, 50)}
+    ids = [a for a, _ in approx], [e for e, _ in exact]
     print(f"{rows} segments; vector index in {len(parts)} parts of {parts} rows, {rows - sum(parts)} rows scanned exactly")
-    print(f"{len(vectors)} real questions (LongMemEval, LoCoMo): recall@10 {recall[10]:.1f}%, recall@50 {recall[50]:.1f}% against the exact scan")
+    print(f"{len(vectors)} real questions (LongMemEval, LoCoMo): recall@10 {recall(*ids, 10):.1f}%, recall@50 {recall(*ids, 50):.1f}% against the exact scan")
     print(f"p50 latency: index {statistics.median(t for _, t in approx):.1f} ms, exact scan {statistics.median(t for _, t in exact):.1f} ms")
     return 0
 
