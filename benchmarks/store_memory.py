@@ -106,12 +106,15 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--segments", type=int, default=300_000)
     parser.add_argument("--queries", type=int, default=20)
+    parser.add_argument("--no-baselines", action="store_true", help="skip the two baselines in new processes")
     args = parser.parse_args(argv)
     from evosearch import store as store_module
+    from evosearch.heap import limit_malloc_arenas
     from evosearch.indexer import WRITE_ROWS
     from evosearch.store import SEGMENTS, Store
     from evosearch.store_reader import open_for_search
 
+    limit_malloc_arenas()  # as `index` does (evosearch/api.py)
     texts = real_texts(20_000)
     rng = np.random.default_rng(0)
     print(
@@ -160,6 +163,8 @@ def main(argv=None) -> int:
             for row in dataset.take(picks.tolist(), columns=["id", "vector"]).to_pylist()
         ]
         print("search, in parts: " + self_search(open_for_search(uri), probes))
+        if args.no_baselines:
+            return 0
         before_finish = str(Path(tmp) / "before_finish")
         print(f"baseline, LanceDB optimize() instead of finish_writes' maintenance (new process): {baseline(before_finish, 'optimize')}")
         print(f"baseline, one build over all {args.segments} rows (new process): {baseline(before_finish, 'build')}")

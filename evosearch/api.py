@@ -10,6 +10,7 @@ from __future__ import annotations
 from .config import default_db_uri
 from .encoder import Encoder, load_encoder, load_query_encoder
 from .errors import StoreError
+from .heap import limit_malloc_arenas
 from .store import Store
 from .store_reader import StoreReader, open_for_search
 
@@ -21,6 +22,7 @@ def open_index(db: str | None = None, *, write: bool = False, rebuild: bool = Fa
     if rebuild:
         Store.drop(uri)
     if write or rebuild:
+        limit_malloc_arenas()  # before the encoder's and LanceDB's threads start
         encoder = load_encoder()
         store = Store.open(uri, model_id=encoder.model_id, dim=encoder.dim, memory_shape=(encoder.memory_slots, encoder.dim))
         return store, encoder

@@ -11,7 +11,6 @@ comparing segment hashes position by position (see indexer.py), never a broken t
 
 from __future__ import annotations
 
-import ctypes
 import os
 import warnings
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ import numpy as np
 
 from .config import is_local_uri
 from .errors import StoreError
+from .heap import return_freed_memory
 
 SCHEMA_VERSION = 1
 # Rows no index covers yet are searched flat; once they lie in this many fragments (small writes:
@@ -449,16 +449,6 @@ class Store:
 
 
 STATS_COLUMNS = ("time", "time_end", "stream_id")
-
-
-def return_freed_memory() -> None:
-    """Give the heap that LanceDB's index builders freed back to the system. glibc keeps it
-    (their threads allocate from many arenas): after a 100k-row vector index build, RSS stays
-    213 MB above where it started, 71 MB after this. Not glibc (macOS, musl): nothing to do."""
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
 
 
 def vector_index_parts(dataset) -> list[int]:
