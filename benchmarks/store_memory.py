@@ -1,10 +1,12 @@
 """Memory of the index's store side as it grows, against one vector-index build over all rows.
 
-    python benchmarks/store_memory.py [--segments 300000] [--queries 20]
+    python benchmarks/store_memory.py [--segments 300000] [--queries 20] [--no-baselines]
 
 Rows (real paragraphs from /usr/share/doc, random unit 384-d vectors: the store's work does not
 depend on what the vectors mean) go through evosearch.store.Store as `index` writes them:
-512-row writes, each followed by Store.index_vectors(), finish_writes() at the end.
+512-row writes, each followed by Store.index_vectors(), finish_writes() at the end; malloc arenas
+limited as `index` limits them (evosearch/heap.py; MALLOC_ARENA_MAX=16 in the environment gives
+glibc's default on 2 cores).
 Prints the resident memory (RSS) after each step that built or extended the vector index, the
 peak, and the index's parts. Then, in the same run:
   later writes: what `watch` does (small writes, finish_writes after each, until they are folded
