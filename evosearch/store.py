@@ -141,6 +141,8 @@ class Store:
         import lancedb
 
         creating = model_id is not None
+        if uri.startswith("memory://"):  # lance, which maintains and reads the index, cannot see it
+            raise StoreError(f"an index cannot live at {uri}", "use a folder or an object-store URI (s3://, gs://, az://)")
         if not creating and is_local_uri(uri) and not Path(uri.removeprefix("file://")).exists():
             raise StoreError(f"no index at {uri}", "run `evosearch index PATH` first, or pass --db")
         try:

@@ -213,3 +213,10 @@ def test_one_huge_chat_gets_its_vector_index_in_bounded_steps_while_it_is_indexe
     assert covered and max(covered) <= 400, covered  # built at 200-250 rows, maybe rebuilt once, never over all
     stats = store.table(SEGMENTS).index_stats(next(i.name for i in store.table(SEGMENTS).list_indices() if "vector" in i.columns))
     assert stats.num_indices > 1 and stats.num_indexed_rows + stats.num_unindexed_rows == rows
+
+
+def test_an_in_memory_uri_is_refused_with_a_clear_message():
+    from evosearch.errors import StoreError
+
+    with pytest.raises(StoreError, match="cannot live at memory://"):
+        open_index("memory://evosearch-test", write=True)
