@@ -24,6 +24,7 @@ end to end).
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -81,7 +82,12 @@ print(before, rss_mb()[1])
 
 
 def baseline(uri: str, step: str) -> str:
-    out = subprocess.run([sys.executable, "-c", BASELINE, uri, str(Path(__file__).parent), step], capture_output=True, text=True, check=True).stdout.split()
+    from evosearch.heap import WRITER_ARENAS
+
+    env = {"MALLOC_ARENA_MAX": str(WRITER_ARENAS), **os.environ}  # the same malloc arenas as this process
+    out = subprocess.run(
+        [sys.executable, "-c", BASELINE, uri, str(Path(__file__).parent), step], env=env, capture_output=True, text=True, check=True
+    ).stdout.split()
     before, peak = int(out[-2]), int(out[-1])
     return f"RSS {before} -> peak {peak} MB (+{peak - before} MB)"
 
@@ -142,7 +148,8 @@ def main(argv=None) -> int:
                     f"  at {written:>7} rows: vector index {'built' if meta['vector_index_rows'] != before.get('vector_index_rows') else 'extended'}"
                     f" ({time.perf_counter() - step:.1f} s), parts {store_module.vector_index_parts(store.table(SEGMENTS).to_lance())}; RSS {now} MB, peak so far {peak} MB"
                 )
-        shutil.copytree(uri, Path(tmp) / "before_finish")
+        if not args.no_baselines:
+            shutil.copytree(uri, Path(tmp) / "before_finish")
         steps = []
         trim = store_module.return_freed_memory  # called after each heavy step: note RSS there
         store_module.return_freed_memory = lambda: steps.append(rss_mb()[1]) or trim()
