@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -23,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from ann_recall import recall  # noqa: E402
+from ann_recall import report  # noqa: E402
 from locomo_to_jsonl import DEFAULT_INPUT as LOCOMO  # noqa: E402
 from quality import LME_DEFAULT  # noqa: E402
 
@@ -60,10 +59,8 @@ def main(argv=None) -> int:
 
     approx = [search(v, True) for v in vectors]
     exact = [search(v, False) for v in vectors]
-    ids = [a for a, _ in approx], [e for e, _ in exact]
     print(f"{rows} segments; vector index in {len(parts)} parts of {parts} rows, {rows - sum(parts)} rows scanned exactly")
-    print(f"{len(vectors)} real questions (LongMemEval, LoCoMo): recall@10 {recall(*ids, 10):.1f}%, recall@50 {recall(*ids, 50):.1f}% against the exact scan")
-    print(f"p50 latency: index {statistics.median(t for _, t in approx):.1f} ms, exact scan {statistics.median(t for _, t in exact):.1f} ms")
+    print(f"{len(vectors)} real questions (LongMemEval, LoCoMo), the index against the exact scan: {report(approx, exact)}")
     return 0
 
 
