@@ -43,6 +43,12 @@ ANN_REBUILD_GROWTH = 4  # the vector index is rebuilt when the index has grown 4
 ANN_REBUILD_MAX_SEGMENTS = 120_000
 ANN_DELTA_SEGMENTS = 40_000
 SEGMENTS, SOURCES, SNAPSHOTS, META = "segments", "sources", "snapshots", "meta"
+# LanceDB keeps what it reads of every table version (manifests, fragment lists, deletion files)
+# in a metadata cache of 1 GiB by default. A run commits three versions per 512-row write, each
+# listing more fragments than the last, so that cache grew with the square of the run: 228 MB
+# after 279,367 segments, ~3 GB at 1M (benchmarks/writer_memory.py). Only the newest versions are
+# read again; capped, the same run holds 31 MB and takes as long.
+METADATA_CACHE_BYTES = 64 << 20
 
 warnings.filterwarnings("ignore", category=DeprecationWarning, module="lancedb")
 # lance 14 warns on stderr (on every `index` that compacts) that index statistics will stop
@@ -125,9 +131,10 @@ class SourceRecord:
 class Store:
     """A LanceDB database at a local path or an object-store URI (s3://, gs://, az://)."""
 
-    def __init__(self, uri: str, db, tables: dict, meta: dict[str, str]):
+    def __init__(self, uri: str, db, tables: dict, meta: dict[str, str], session):
         self.uri = uri
         self._db = db
+        self.session = session  # LanceDB's caches: size_bytes says what they hold
         self._tables = tables
         self.meta = meta
         self.dirty = False  # written since the last finish_writes()
@@ -148,7 +155,8 @@ class Store:
         try:
             # Readers check for new versions on every query, so a long-lived `ask` (the API, a
             # server, the watch soak) sees what a concurrent writer has committed.
-            db = lancedb.connect(uri, read_consistency_interval=None if creating else timedelta(0))
+            session = lancedb.Session(metadata_cache_size_bytes=METADATA_CACHE_BYTES)
+            db = lancedb.connect(uri, read_consistency_interval=None if creating else timedelta(0), session=session)
             names = set(db.list_tables().tables)
         except Exception as e:  # lancedb raises plain OSError/ValueError/RuntimeError for bad URIs
             raise StoreError(f"cannot open the index at {uri}: {e}", "check --db / $EVOSEARCH_DB and credentials") from e
@@ -180,7 +188,7 @@ class Store:
                     "schema_version": str(SCHEMA_VERSION),
                 }
                 tables[META].add([{"key": k, "value": v} for k, v in meta.items()])
-        return cls(uri, db, tables, meta)
+        return cls(uri, db, tables, meta, session)
 
     @staticmethod
     def drop(uri: str) -> None:

@@ -16,7 +16,7 @@ import numpy as np
 
 from .config import is_local_uri
 from .errors import StoreError
-from .store import META, SCHEMA_VERSION, SEGMENTS, SOURCES, STATS_COLUMNS, SourceRecord, Store, index_stats, search_rows
+from .store import META, METADATA_CACHE_BYTES, SCHEMA_VERSION, SEGMENTS, SOURCES, STATS_COLUMNS, SourceRecord, Store, index_stats, search_rows
 
 
 def open_for_search(uri: str) -> StoreReader:
@@ -44,7 +44,8 @@ class StoreReader:
         datasets = {}
         for name in (SEGMENTS, META):
             try:
-                datasets[name] = lance.dataset(_table_uri(uri, name))
+                # capped as the writer's: a long-lived reader checks out every version a writer commits
+                datasets[name] = lance.dataset(_table_uri(uri, name), metadata_cache_size_bytes=METADATA_CACHE_BYTES)
             except Exception as e:  # lance raises ValueError/OSError for missing or unreadable datasets
                 if "not found" in str(e).lower():
                     raise StoreError(f"no index at {uri}", "run `evosearch index PATH` first, or pass --db") from e
