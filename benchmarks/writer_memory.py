@@ -27,14 +27,14 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from store_memory import rss_mb  # noqa: E402
 
 DIM, SLOTS = 384, 32
 
 
 class ShapedEncoder:
-    """MiniLM's shapes, no model: random unit vectors; the memory queue shifts as the real one does."""
+    """MiniLM's shapes, no model: random unit vectors; the memory queue shifts as the real one does.
+    Not the tests' HashingEncoder: it caches a vector per word seen, memory that would grow with the folder."""
 
     model_id = "writer-memory-benchmark"
     dim, memory_slots = DIM, SLOTS
