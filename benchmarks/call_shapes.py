@@ -32,9 +32,11 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     import torch
 
-    from evosearch.encoder.minilm import CALL_TOKENS_CPU, EncoderConfig, MiniLMEncoder, _length_groups, model_dir
+    from evosearch.encoder.int8_encoder import Int8Encoder
+    from evosearch.encoder.minilm import CALL_TOKENS_CPU, EncoderConfig, MiniLMEncoder, _length_groups, model_dir, pad_rows
 
     encoder = MiniLMEncoder(EncoderConfig.load(model_dir() / "config.json"), device="cpu")
+    int8 = Int8Encoder(model_dir())
     texts = real_texts(args.segments * 2)
     random.Random(0).shuffle(texts)
     encodings = encoder.tokenize(texts[: args.segments])
@@ -49,7 +51,10 @@ def main(argv=None) -> int:
         return lambda batch: _length_groups([len(e.ids) for e in batch], budget)
 
     shapes = {"one padded call": one_call, **{f"length groups, {b} tokens": grouped(int(b)) for b in args.budgets.split(",")}}
-    pools = {"ONNX Runtime int8 (index on CPU)": encoder._pool, "torch fp32": encoder.module.pool}
+    def torch_fp32(ids, mask):
+        return encoder.module.pool(torch.from_numpy(ids), torch.from_numpy(mask))
+
+    pools = {"ONNX Runtime int8 (index on CPU)": int8._pool, "torch fp32": torch_fp32}
     for pool_name, pool in pools.items():
         print(pool_name)
         baseline = None
@@ -57,11 +62,11 @@ def main(argv=None) -> int:
             calls = [[[batch[r] for r in rows] for rows in shape(batch)] for batch in batches]
             padded = sum(len(group) * max(len(e.ids) for e in group) for groups in calls for group in groups)
             with torch.inference_mode():
-                pool(*encoder.padded(calls[0][0]))  # warm up (and build the int8 model once)
+                pool(*pad_rows(calls[0][0]))  # warm up (and build the int8 model once)
                 started = time.perf_counter()
                 for groups in calls:
                     for group in groups:
-                        pool(*encoder.padded(group))
+                        pool(*pad_rows(group))
                 rate = len(encodings) / (time.perf_counter() - started)
             baseline = baseline or rate
             print(f"  {name:28s} {rate:7.1f} segments/s  {rate / baseline:5.2f}x  padding {100 * (1 - real / padded):4.1f}% of tokens")

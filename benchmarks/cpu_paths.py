@@ -45,7 +45,7 @@ def main(argv=None) -> int:
     from evosearch.encoder.int8 import export_pooled, open_session, quantize
     from evosearch.encoder.minilm import EncoderConfig, MiniLMEncoder, model_dir
 
-    encoder = MiniLMEncoder(EncoderConfig.load(model_dir() / "config.json"), device="cpu", int8=False)
+    encoder = MiniLMEncoder(EncoderConfig.load(model_dir() / "config.json"), device="cpu")
     texts = sorted(real_texts(args.segments * 2)[: args.segments], key=len)
     batches = [encoder.padded(encoder.tokenize(texts[i : i + 64])) for i in range(0, len(texts), 64)]
 

@@ -195,7 +195,7 @@ def evaluate(
         from evosearch.sources.detect import read_source
 
         texts = [s.text for f in sorted(data_dir.rglob("*.jsonl")) for st in read_source(f, print) for s in segment_stream(st)]
-        plain = plain_minilm_rate(texts, encoder)
+        plain = plain_minilm_rate(texts)
         speed = (segments / seconds, plain)
     store_off, _, _ = build_index(data_dir, tmp / f"{label}-off", off)
     rankings = {

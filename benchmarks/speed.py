@@ -98,7 +98,7 @@ def index_in_process(corpus: Path, db: Path) -> dict:
 
     texts = [s.text for f in sorted(corpus.rglob("*")) if f.is_file() for st in read_source(f, lambda m: None) for s in segment_stream(st)]
     tokens = sum(len(e.ids) for e in encoder.tokenizer.encode_batch(texts))
-    plain = plain_minilm_rate(texts, encoder)
+    plain = plain_minilm_rate(texts)
     return {"report": report, "stages": dict(clock.seconds), "segments": len(texts), "tokens": tokens, "plain": plain}
 
 

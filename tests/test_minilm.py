@@ -11,12 +11,12 @@ def minilm():
     """torch fp32 throughout: the reference the exactness tests hold the encoder to."""
     from evosearch.encoder.minilm import EncoderConfig, MiniLMEncoder, model_dir
 
-    return MiniLMEncoder(EncoderConfig.load(model_dir() / "config.json"), int8=False)
+    return MiniLMEncoder(EncoderConfig.load(model_dir() / "config.json"), device="cpu")
 
 
 @pytest.fixture(scope="module")
 def minilm_int8(tmp_path_factory):
-    """What `index` uses on CPU (its ONNX model cached in a data dir of this module's own)."""
+    """What `index` uses on CPU (its ONNX model cached in a data dir of this module's own; no torch)."""
     from evosearch.encoder import load_encoder
 
     home = tmp_path_factory.mktemp("int8-home")
@@ -66,7 +66,9 @@ def test_one_batched_pass_equals_segment_by_segment(minilm):
 
 def test_index_encodes_with_int8_on_cpu_close_to_fp32(minilm, minilm_int8):
     texts = [*TEXTS, "arn:aws:iam::123456789012:role/deploy", "Ben: ok, Thursday then", "the vendor was dropped in March"]
-    assert minilm_int8.int8 and not minilm.int8
+    from evosearch.encoder.int8_encoder import Int8Encoder
+
+    assert isinstance(minilm_int8, Int8Encoder)
     assert minilm_int8.model_id == minilm.model_id  # one index may hold both: vectors are comparable
     fp32, _ = minilm.encode(texts, minilm.empty_memory(len(texts)))
     int8, memory = minilm_int8.encode(texts, minilm_int8.empty_memory(len(texts)))
@@ -95,6 +97,57 @@ def test_the_int8_model_is_built_once_and_a_damaged_cache_is_rebuilt(minilm_int8
     np.testing.assert_allclose(damaged.encode(TEXTS, damaged.empty_memory(3))[0], expected, atol=1e-6)
     assert cached.stat().st_size > 1_000_000
     assert [p.name for p in (minilm_int8.home / "cache").iterdir()] == [cached.name]  # no temporary files left
+
+
+def test_index_on_a_cpu_never_imports_torch(minilm_int8, tmp_path):
+    """`index` in a new process, real model: torch (190 MB, 1.3 s) is not imported, the segments
+    are stored; with its int8 model missing, it is built in a child process, torch-free still."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "notes.md").write_text("We moved the launch to Thursday.\n\nThe shed roof will be green.\n")
+    code = (
+        "import sys\n"
+        "from evosearch.cli.app import app\n"
+        "try:\n    app(sys.argv[1:])\nexcept SystemExit as e:\n    status = e.code\n"
+        "print('EXIT', status, 'IMPORTED', sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'onnxruntime', 'lancedb'}))\n"
+    )
+    for home in (minilm_int8.home, tmp_path / "fresh-home"):
+        env = {**os.environ, "EVOSEARCH_HOME": str(home), "EVOSEARCH_ENCODER": "minilm"}
+        command = [sys.executable, "-c", code, "index", str(tmp_path / "notes.md"), "--db", str(home / "db")]
+        done = subprocess.run(command, env=env, capture_output=True, text=True)
+        assert "EXIT 0 IMPORTED ['lancedb', 'onnxruntime']" in done.stdout, done.stdout + done.stderr[-2000:]
+        assert "(1 segments encoded" in done.stderr
+    assert list((tmp_path / "fresh-home" / "cache").glob("minilm-int8-*.onnx"))
+
+
+def test_the_numpy_memory_equals_the_torch_memory_with_trained_weights():
+    """Int8Encoder reads the latent memory in numpy; with trained weights (gate and scores non-zero)
+    it must give what LatentMemory gives, slots empty, partly filled and full."""
+    import torch
+    from safetensors.torch import load_file
+
+    from evosearch.encoder.memory import LatentMemory
+    from evosearch.encoder.memory_numpy import NumpyMemory
+    from evosearch.encoder.minilm import MEMORY_WEIGHTS, MODEL_DIR, EncoderConfig
+
+    folder = MODEL_DIR / "evo-1"
+    config = EncoderConfig.load(folder / "config.json")
+    reference = LatentMemory(config.dim, config.memory_slots)
+    reference.load_state_dict(load_file(str(folder / MEMORY_WEIGHTS)))
+    assert float(reference.gate.detach().abs()) > 0.01  # trained: the read changes embeddings
+    rng = np.random.default_rng(0)
+    pooled = rng.standard_normal((4, config.dim)).astype(np.float32)
+    memory = rng.standard_normal((4, config.memory_slots, config.dim)).astype(np.float32)
+    memory[0] = 0  # a stream's first segment
+    memory[1, :-3] = 0  # three earlier segments
+    with torch.no_grad():
+        expected = [t.numpy() for t in reference(torch.from_numpy(pooled), torch.from_numpy(memory))]
+    got = NumpyMemory(folder / MEMORY_WEIGHTS)(pooled, memory)
+    for e, g in zip(expected, got):
+        np.testing.assert_allclose(g, e, atol=1e-5)
+    assert not np.allclose(got[0][1], pooled[1] / np.linalg.norm(pooled[1]), atol=1e-3)  # the read mattered
 
 
 def test_numpy_query_path_equals_the_torch_encoder(minilm):

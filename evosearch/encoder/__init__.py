@@ -62,3 +62,14 @@ def load_query_encoder(name: str | None = None):
 
         return NumpyQueryEncoder()
     return load_encoder(name)
+
+
+def load_training_encoder(name: str | None = None):
+    """What `train` reads pooled vectors from: for MiniLM the torch fp32 model (index's CPU
+    encoder is int8 and has no torch; training needs torch anyway)."""
+    name = name or os.environ.get(ENCODER_ENV, "minilm")
+    if name == "minilm":
+        from .minilm import load_torch_encoder
+
+        return load_torch_encoder()
+    return load_encoder(name)

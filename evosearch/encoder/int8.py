@@ -14,6 +14,8 @@ Activations are quantised per call, so a vector depends a little on the batch it
 
 The quantised model is built once from the installed base weights (export, then quantise: a
 few seconds) and cached in <data dir>/cache, keyed by the weights, library versions and RECIPE.
+The build runs in a child process (`python -m evosearch.encoder.int8 OUT`): it needs torch, and
+torch once imported holds 190 MB for the life of the process that imported it, here `index`.
 Queries stay fp32 (numpy, query_numpy.py); CUDA stays torch fp32.
 """
 
@@ -23,7 +25,10 @@ import hashlib
 import logging
 import os
 import re
+import subprocess
+import sys
 import warnings
+from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
@@ -47,14 +52,11 @@ def _fp32_nodes(model_file: Path) -> list[str]:
 
 
 def _cache_file(base: Path) -> Path:
-    import onnxruntime
-    import torch
-
     from ..config import home_dir
 
     weights = base / "model.safetensors"
     stat = weights.stat()
-    material = f"{weights}:{stat.st_size}:{stat.st_mtime_ns}:{onnxruntime.__version__}:{torch.__version__}:{RECIPE}"
+    material = f"{weights}:{stat.st_size}:{stat.st_mtime_ns}:{version('onnxruntime')}:{version('torch')}:{RECIPE}"
     key = hashlib.sha1(material.encode()).hexdigest()
     return Path(home_dir()) / "cache" / f"minilm-int8-{key[:16]}.onnx"
 
@@ -121,23 +123,41 @@ def _build(module, tokens, out: Path) -> None:
             f.unlink(missing_ok=True)
 
 
-class Int8Pooler:
-    """(ids, mask) int64 arrays -> (B, D) float32 mean-pooled MiniLM vectors, int8 weights."""
+def _build_in_child(out: Path) -> None:
+    package_root = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)}
+    done = subprocess.run([sys.executable, "-m", __name__, str(out)], env=env, capture_output=True, text=True)
+    if done.returncode:
+        last = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
+        raise EvosearchError(f"cannot build the int8 encoder at {out}: {last}", "check the install (README, Set up); report this if it persists")
 
-    def __init__(self, module, tokens, base: Path, threads: int):
-        path = _cache_file(base)
-        for attempt in (1, 2):
-            if not path.exists():
-                _build(module, tokens, path)
-            try:
-                self.session = open_session(path, threads)
-                return
-            except Exception as e:  # a cache file damaged on disk: rebuild it once
-                path.unlink(missing_ok=True)
-                if attempt == 2:
-                    raise EvosearchError(
-                        f"cannot load the int8 encoder built at {path}: {e}", "report this; delete the file to rebuild it"
-                    ) from e
 
-    def __call__(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        return self.session.run(None, {"ids": ids, "mask": mask})[0]
+def load_session(base: Path, threads: int = 0):
+    """An ONNX Runtime session of the cached int8 model, built first if missing or damaged.
+    threads 0: ONNX Runtime's default, one per physical core."""
+    path = _cache_file(base)
+    for attempt in (1, 2):
+        if not path.exists():
+            _build_in_child(path)
+        try:
+            return open_session(path, threads)
+        except Exception as e:  # a cache file damaged on disk: rebuild it once
+            path.unlink(missing_ok=True)
+            if attempt == 2:
+                raise EvosearchError(f"cannot load the int8 encoder built at {path}: {e}", "report this; delete the file to rebuild it") from e
+
+
+def main(argv: list[str]) -> int:
+    """Build the int8 model into argv[0] (load_session runs this in a child process)."""
+    import torch
+
+    from .minilm import EncoderConfig, _load_bert, _memory_module, base_model_dir
+
+    module = _memory_module()(_load_bert(base_model_dir()), EncoderConfig()).eval()
+    tokens = torch.ones((1, 8), dtype=torch.int64)
+    _build(module, (tokens, tokens), Path(argv[0]))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

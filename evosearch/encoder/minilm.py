@@ -90,6 +90,27 @@ CALL_TOKENS_CPU = 512
 CALL_TOKENS_CUDA = 32 * 256
 
 
+def load_tokenizer(max_tokens: int):
+    """MiniLM's tokenizer, truncating to max_tokens, unpadded (callers pad each call to its longest row)."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(base_model_dir() / "tokenizer.json"))
+    tokenizer.enable_truncation(max_length=max_tokens)
+    tokenizer.no_padding()  # tokenizer.json pads to 128
+    return tokenizer
+
+
+def pad_rows(encodings: list) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, mask), each (B, T) int64, T the longest row."""
+    width = max(len(e.ids) for e in encodings)
+    ids = np.zeros((len(encodings), width), dtype=np.int64)
+    mask = np.zeros_like(ids)
+    for row, e in enumerate(encodings):
+        ids[row, : len(e.ids)] = e.ids
+        mask[row, : len(e.ids)] = 1
+    return ids, mask
+
+
 def _length_groups(lengths: list[int], budget: int) -> list[list[int]]:
     """Row indices sorted by length, cut into groups whose padded size (rows x longest) fits budget;
     a row longer than budget goes alone."""
@@ -150,36 +171,24 @@ def load_memory_weights(module, path: Path) -> None:
 
 
 class MiniLMEncoder:
-    """numpy-facing wrapper: tokenises, batches onto the device, returns float32 arrays."""
+    """The encoder in torch fp32: on a CUDA GPU for `index`, and wherever torch is the point
+    (training reads pooled(); the exactness tests hold the other paths to it). On a CPU `index`
+    uses Int8Encoder (int8_encoder.py), which never imports torch."""
 
-    def __init__(
-        self,
-        config: EncoderConfig,
-        device: str | None = None,
-        weights: Path | None = None,
-        int8: bool | None = None,
-    ):
-        """int8: segments pooled by ONNX Runtime with int8 weights (encoder/int8.py); default on
-        CPU, where it is 1.5x as fast at the same Recall. Queries, `pooled()` (training) and CUDA stay fp32."""
+    def __init__(self, config: EncoderConfig, device: str | None = None, weights: Path | None = None):
         import torch
-        from tokenizers import Tokenizer
 
-        base = base_model_dir()
         self.config = config
         self.model_id = config.model_id
         self.dim = config.dim
         self.memory_slots = config.memory_slots
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        self.tokenizer = Tokenizer.from_file(str(base / "tokenizer.json"))
-        self.tokenizer.enable_truncation(max_length=config.max_tokens)
-        self.tokenizer.no_padding()  # tokenizer.json pads to 128; padded() pads each call to its longest row
-        module = _memory_module()(_load_bert(base), config)
+        self.tokenizer = load_tokenizer(config.max_tokens)
+        module = _memory_module()(_load_bert(base_model_dir()), config)
         if config.memory_in_embedding:
             load_memory_weights(module, weights or model_dir() / MEMORY_WEIGHTS)
         self.module = module.to(self.device).eval()
         self._torch = torch
-        self.int8 = self.device == "cpu" if int8 is None else int8
-        self._int8_pooler = None
         self.call_tokens = CALL_TOKENS_CPU if self.device == "cpu" else CALL_TOKENS_CUDA
 
     def tokenize(self, texts: list[str]) -> list:
@@ -188,19 +197,13 @@ class MiniLMEncoder:
 
     def padded(self, encodings: list):
         """(ids, mask), each (B, T) int64 on the device, T the longest row."""
-        width = max(len(e.ids) for e in encodings)
-        ids = np.zeros((len(encodings), width), dtype=np.int64)
-        mask = np.zeros_like(ids)
-        for row, e in enumerate(encodings):
-            ids[row, : len(e.ids)] = e.ids
-            mask[row, : len(e.ids)] = 1
-        return self._torch.from_numpy(ids).to(self.device), self._torch.from_numpy(mask).to(self.device)
+        return tuple(self._torch.from_numpy(a).to(self.device) for a in pad_rows(encodings))
 
-    def _pooled_by_length(self, encodings: list, pool):
+    def _pooled_by_length(self, encodings: list):
         """(B, D) mean-pooled vectors in input order, pooled in length groups (_length_groups)."""
         out = self._torch.empty((len(encodings), self.dim), device=self.device)
         for rows in _length_groups([len(e.ids) for e in encodings], self.call_tokens):
-            out[rows] = pool(*self.padded([encodings[r] for r in rows])).to(out.dtype)
+            out[rows] = self.module.pool(*self.padded([encodings[r] for r in rows])).to(out.dtype)
         return out
 
     def pooled(self, texts: list[str], batch_size: int = 256) -> np.ndarray:
@@ -208,36 +211,22 @@ class MiniLMEncoder:
         out = []
         with self._torch.inference_mode():
             for i in range(0, len(texts), batch_size):
-                encodings = self.tokenize(texts[i : i + batch_size])
-                out.append(self._pooled_by_length(encodings, self.module.pool).float().cpu().numpy())
+                out.append(self._pooled_by_length(self.tokenize(texts[i : i + batch_size])).float().cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, self.dim), dtype=np.float32)
 
     def empty_memory(self, n: int) -> np.ndarray:
         return np.zeros((n, self.memory_slots, self.dim), dtype=np.float32)
 
-    def _pool(self, ids, mask):
-        if not self.int8:
-            return self.module.pool(ids, mask)
-        if self._int8_pooler is None:
-            from .int8 import Int8Pooler
-
-            self._int8_pooler = Int8Pooler(self.module, (ids[:1], mask[:1]), base_model_dir(), self._torch.get_num_threads())
-        return self._torch.from_numpy(self._int8_pooler(ids.numpy(), mask.numpy()))
-
     def encode(self, texts: list[str], memory: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return self._encode(texts, memory, self._pool)
-
-    def encode_queries(self, texts: list[str]) -> np.ndarray:
-        """fp32, as `ask` embeds them (query_numpy.py)."""
-        embedding, _ = self._encode(texts, self.empty_memory(len(texts)), self.module.pool)
-        return embedding
-
-    def _encode(self, texts: list[str], memory: np.ndarray, pool) -> tuple[np.ndarray, np.ndarray]:
         encodings = self.tokenize(texts)
         with self._torch.inference_mode():
             mem = self._torch.from_numpy(np.ascontiguousarray(memory, dtype=np.float32)).to(self.device)
-            embedding, new_memory = self.module.embed(self._pooled_by_length(encodings, pool), mem)
+            embedding, new_memory = self.module.embed(self._pooled_by_length(encodings), mem)
         return embedding.float().cpu().numpy(), new_memory.float().cpu().numpy()
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        embedding, _ = self.encode(texts, self.empty_memory(len(texts)))
+        return embedding
 
 
 MODEL_ENV = "EVOSEARCH_MODEL"
@@ -253,6 +242,27 @@ def model_dir() -> Path:
     return trained if (trained / MEMORY_WEIGHTS).exists() and (trained / "config.json").exists() else MODEL_DIR
 
 
-def load_minilm_encoder() -> MiniLMEncoder:
+def _nvidia_driver_loaded() -> bool:
+    """Whether a CUDA GPU may be here, known without importing torch (1.3 s, 190 MB)."""
+    return Path("/proc/driver/nvidia/version").exists()
+
+
+def load_minilm_encoder():
+    """`index`'s encoder: torch fp32 on a CUDA GPU; otherwise MiniLM int8 through ONNX Runtime with
+    the memory in numpy (int8_encoder.py): 1.3x as fast on a CPU at the same Recall, and the
+    process never imports torch."""
     folder = model_dir()
-    return MiniLMEncoder(EncoderConfig.load(folder / "config.json"), weights=folder / MEMORY_WEIGHTS)
+    if _nvidia_driver_loaded():
+        import torch
+
+        if torch.cuda.is_available():
+            return MiniLMEncoder(EncoderConfig.load(folder / "config.json"), device="cuda", weights=folder / MEMORY_WEIGHTS)
+    from .int8_encoder import Int8Encoder
+
+    return Int8Encoder(folder)
+
+
+def load_torch_encoder(device: str | None = None) -> MiniLMEncoder:
+    """The model in torch fp32 (training, benchmarks' baselines)."""
+    folder = model_dir()
+    return MiniLMEncoder(EncoderConfig.load(folder / "config.json"), device=device, weights=folder / MEMORY_WEIGHTS)

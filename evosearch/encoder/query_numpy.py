@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .minilm import EncoderConfig, base_model_dir, model_dir
+from .minilm import EncoderConfig, base_model_dir, load_tokenizer, model_dir
 
 
-def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:
+def layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:
     mean = x.mean(-1, keepdims=True)
     var = ((x - mean) ** 2).mean(-1, keepdims=True)
     return (x - mean) / np.sqrt(var + eps) * weight + bias
@@ -41,7 +41,6 @@ class NumpyQueryEncoder:
 
     def __init__(self, folder: Path | None = None):
         from safetensors.numpy import load_file
-        from tokenizers import Tokenizer
 
         folder = folder or model_dir()
         config = EncoderConfig.load(folder / "config.json")
@@ -55,9 +54,7 @@ class NumpyQueryEncoder:
             k: np.ascontiguousarray(v.T if v.ndim == 2 and not k.startswith("embeddings.") else v, dtype=np.float32)
             for k, v in load_file(str(base / "model.safetensors")).items()
         }
-        self.tokenizer = Tokenizer.from_file(str(base / "tokenizer.json"))
-        self.tokenizer.enable_truncation(max_length=config.max_tokens)
-        self.tokenizer.no_padding()  # tokenizer.json pads to 128; one query at a time needs none
+        self.tokenizer = load_tokenizer(config.max_tokens)  # one query at a time: no padding
 
     def _linear(self, x: np.ndarray, name: str) -> np.ndarray:
         return x @ self.w[f"{name}.weight"] + self.w[f"{name}.bias"]
@@ -65,7 +62,7 @@ class NumpyQueryEncoder:
     def _embed_one(self, ids: list[int]) -> np.ndarray:
         w, T = self.w, len(ids)
         x = w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:T]
-        x = _layer_norm(
+        x = layer_norm(
             x + w["embeddings.token_type_embeddings.weight"][0], w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], self.eps
         )
         D = x.shape[-1]
@@ -79,9 +76,9 @@ class NumpyQueryEncoder:
             scores = np.exp(scores - scores.max(-1, keepdims=True))
             attended = (scores / scores.sum(-1, keepdims=True)) @ v  # (H, T, h)
             attended = attended.transpose(1, 0, 2).reshape(T, D)
-            x = _layer_norm(self._linear(attended, f"{p}.attention.output.dense") + x, *self._ln(f"{p}.attention.output.LayerNorm"))
+            x = layer_norm(self._linear(attended, f"{p}.attention.output.dense") + x, *self._ln(f"{p}.attention.output.LayerNorm"))
             inner = _gelu(self._linear(x, f"{p}.intermediate.dense"))
-            x = _layer_norm(self._linear(inner, f"{p}.output.dense") + x, *self._ln(f"{p}.output.LayerNorm"))
+            x = layer_norm(self._linear(inner, f"{p}.output.dense") + x, *self._ln(f"{p}.output.LayerNorm"))
         pooled = x.mean(0)
         return pooled / max(float(np.linalg.norm(pooled)), 1e-12)
 

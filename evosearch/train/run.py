@@ -75,14 +75,14 @@ def run_training(
     import torch
     from safetensors.torch import save_file
 
-    from ..encoder import load_encoder
+    from ..encoder import load_training_encoder
     from ..encoder.memory import LatentMemory
     from ..encoder.minilm import MEMORY_WEIGHTS, EncoderConfig
     from .features import compute_features
     from .loop import TrainConfig, Trainer
 
     torch.manual_seed(seed)
-    encoder = encoder or load_encoder()  # only its memory-free pooled vectors are read
+    encoder = encoder or load_training_encoder()  # only its memory-free pooled vectors are read
     config = EncoderConfig(dim=encoder.dim, memory_slots=encoder.memory_slots)
     features = compute_features(samples, encoder, out / "checkpoints", feature_progress)
     memory = LatentMemory(config.dim, config.memory_slots, config.latents_per_segment)
