@@ -24,3 +24,7 @@ app.command("train")(train.train)
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()
