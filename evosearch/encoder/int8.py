@@ -31,8 +31,6 @@ import warnings
 from importlib.metadata import version
 from pathlib import Path
 
-import numpy as np
-
 from ..errors import EvosearchError
 
 
