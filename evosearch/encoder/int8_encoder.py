@@ -53,7 +53,7 @@ class Int8Encoder:
         pooled = self._pooled(texts)
         memory = np.asarray(memory, dtype=np.float32)
         if self.memory is None:  # memory carried, not read (minilm.py's module docstring)
-            return unit(pooled).astype(np.float32), memory
+            return unit(pooled), memory  # float32 in, float32 out
         return self.memory(pooled, memory)
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:

@@ -256,7 +256,7 @@ def load_minilm_encoder():
         import torch
 
         if torch.cuda.is_available():
-            return MiniLMEncoder(EncoderConfig.load(folder / "config.json"), device="cuda", weights=folder / MEMORY_WEIGHTS)
+            return load_torch_encoder("cuda")
     from .int8_encoder import Int8Encoder
 
     return Int8Encoder(folder)
