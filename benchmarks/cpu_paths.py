@@ -42,7 +42,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     import torch
 
-    from evosearch.encoder.int8 import export_pooled, open_session, quantize
+    from evosearch.encoder.onnx_models import export_pooled, open_session, quantize
     from evosearch.encoder.minilm import EncoderConfig, MiniLMEncoder, model_dir
 
     encoder = MiniLMEncoder(EncoderConfig.load(model_dir() / "config.json"), device="cpu")

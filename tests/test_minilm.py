@@ -96,12 +96,19 @@ def test_the_int8_model_is_built_once_and_a_damaged_cache_is_rebuilt(minilm_int8
     damaged = load_encoder("minilm")
     np.testing.assert_allclose(damaged.encode(TEXTS, damaged.empty_memory(3))[0], expected, atol=1e-6)
     assert cached.stat().st_size > 1_000_000
-    assert [p.name for p in (minilm_int8.home / "cache").iterdir()] == [cached.name]  # no temporary files left
+    (fp32,) = (minilm_int8.home / "cache").glob("minilm-fp32-*.onnx")  # queries' model, kept from the export
+    assert sorted(p.name for p in (minilm_int8.home / "cache").iterdir()) == sorted([cached.name, fp32.name])  # no temporary files left
+    fp32.unlink()  # a cache from before queries went through ONNX Runtime: the fp32 model is added
+    int8_built = cached.stat().st_mtime_ns
+    upgraded = load_encoder("minilm")
+    upgraded.encode(TEXTS[:1], upgraded.empty_memory(1))
+    assert fp32.exists() and cached.stat().st_mtime_ns == int8_built
 
 
-def test_index_on_a_cpu_never_imports_torch(minilm_int8, tmp_path):
+def test_index_and_ask_on_a_cpu_never_import_torch(minilm_int8, tmp_path):
     """`index` in a new process, real model: torch (190 MB, 1.3 s) is not imported, the segments
-    are stored; with its int8 model missing, it is built in a child process, torch-free still."""
+    are stored; with its ONNX models missing, they are built in a child process, torch-free still.
+    `ask` after it embeds the query in ONNX Runtime and reads the index without lancedb."""
     import os
     import subprocess
     import sys
@@ -119,7 +126,36 @@ def test_index_on_a_cpu_never_imports_torch(minilm_int8, tmp_path):
         done = subprocess.run(command, env=env, capture_output=True, text=True)
         assert "EXIT 0 IMPORTED ['lancedb', 'onnxruntime']" in done.stdout, done.stdout + done.stderr[-2000:]
         assert "(1 segments encoded" in done.stderr
+        command = [sys.executable, "-c", code, "ask", "when is the launch", "--db", str(home / "db")]
+        done = subprocess.run(command, env=env, capture_output=True, text=True)
+        assert "EXIT 0 IMPORTED ['onnxruntime']" in done.stdout and "Thursday" in done.stdout, done.stdout + done.stderr[-2000:]
     assert list((tmp_path / "fresh-home" / "cache").glob("minilm-int8-*.onnx"))
+    assert list((tmp_path / "fresh-home" / "cache").glob("minilm-fp32-*.onnx"))
+
+
+def test_ask_embeds_queries_in_onnx_runtime_once_index_has_built_its_model(minilm, minilm_int8, tmp_path, monkeypatch):
+    """Before any `index` the fp32 ONNX model is missing and queries go through numpy (ask never
+    waits for a build); after it, through ONNX Runtime. Both equal torch fp32. A damaged model file
+    is deleted (the next `index` builds it again) and numpy answers meanwhile."""
+    from evosearch.encoder import load_query_encoder
+    from evosearch.encoder.query_numpy import NumpyQueryEncoder
+    from evosearch.encoder.query_onnx import OnnxQueryEncoder
+
+    queries = ["what did we decide about the launch last week", "x", "Ana: roll it back?"]
+    expected = minilm.encode_queries(queries)
+    monkeypatch.setenv("EVOSEARCH_HOME", str(minilm_int8.home))
+    fast = load_query_encoder("minilm")
+    assert isinstance(fast, OnnxQueryEncoder) and (fast.model_id, fast.dim) == (minilm.model_id, minilm.dim)
+    np.testing.assert_allclose(fast.encode_queries(queries), expected, atol=1e-5)
+    (model,) = (minilm_int8.home / "cache").glob("minilm-fp32-*.onnx")
+    monkeypatch.setenv("EVOSEARCH_HOME", str(tmp_path))
+    assert isinstance(load_query_encoder("minilm"), NumpyQueryEncoder)
+    damaged = tmp_path / "cache" / model.name
+    damaged.parent.mkdir()
+    damaged.write_bytes(b"not an onnx model")
+    slow = load_query_encoder("minilm")
+    assert isinstance(slow, NumpyQueryEncoder) and not damaged.exists()
+    np.testing.assert_allclose(slow.encode_queries(queries), expected, atol=1e-5)
 
 
 def test_the_numpy_memory_equals_the_torch_memory_with_trained_weights():
@@ -191,9 +227,9 @@ def test_the_quantizer_is_quieted_without_silencing_anyone_else():
     those records are dropped, a record from anywhere else at the same time is kept."""
     import logging
 
-    from evosearch.encoder import int8
+    from evosearch.encoder import onnx_models
 
-    quiet = int8._FromOnnxRuntime()
+    quiet = onnx_models._FromOnnxRuntime()
     ours = logging.LogRecord("root", logging.WARNING, "/x/evosearch/indexer.py", 1, "kept", None, None)
     theirs = logging.LogRecord("root", logging.WARNING, "/x/site-packages/onnxruntime/quantization/quantize.py", 1, "advice", None, None)
     assert quiet.filter(ours) and not quiet.filter(theirs)

@@ -54,13 +54,13 @@ def load_encoder(name: str | None = None) -> Encoder:
 
 
 def load_query_encoder(name: str | None = None):
-    """What `ask` needs (model_id, dim, encode_queries), as cheaply as possible: for MiniLM a numpy
-    forward pass, so answering a question never imports torch."""
+    """What `ask` needs (model_id, dim, encode_queries), as cheaply as possible: for MiniLM fp32 in
+    ONNX Runtime (numpy before the first `index`), so answering a question never imports torch."""
     name = name or os.environ.get(ENCODER_ENV, "minilm")
     if name == "minilm":
-        from .query_numpy import NumpyQueryEncoder
+        from .query_onnx import load_minilm_query_encoder
 
-        return NumpyQueryEncoder()
+        return load_minilm_query_encoder()
     return load_encoder(name)
 
 

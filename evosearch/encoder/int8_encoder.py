@@ -1,8 +1,8 @@
-"""The encoder `index` uses on a CPU: MiniLM int8 through ONNX Runtime (int8.py), the memory in numpy.
+"""The encoder `index` uses on a CPU: MiniLM int8 through ONNX Runtime (onnx_models.py), the memory in numpy.
 
 No torch in the process: importing it holds 190 MB and 1.3 s, and the torch fp32 model another
 106 MB, neither used by this path once the int8 model is cached (its build runs in a child
-process). Queries are embedded fp32 by the numpy query encoder, as `ask` embeds them.
+process). Queries are embedded fp32, as `ask` embeds them (query_onnx.py).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ class Int8Encoder:
     def _pool(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """(B, T) ids and mask -> (B, D) mean-pooled MiniLM, int8."""
         if self._session is None:
-            from .int8 import load_session
+            from .onnx_models import load_session
 
             self._session = load_session(base_model_dir())
         return self._session.run(None, {"ids": ids, "mask": mask})[0]
@@ -58,7 +58,7 @@ class Int8Encoder:
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         if self._queries is None:
-            from .query_numpy import NumpyQueryEncoder
+            from .query_onnx import load_minilm_query_encoder
 
-            self._queries = NumpyQueryEncoder(self.folder)
+            self._queries = load_minilm_query_encoder(self.folder)
         return self._queries.encode_queries(texts)

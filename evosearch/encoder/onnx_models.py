@@ -1,0 +1,184 @@
+"""MiniLM as ONNX models for ONNX Runtime: int8 for `index` on a CPU, fp32 for `ask`'s queries.
+
+int8 (what `index` encodes with on a CPU): every matrix product is int8 (weights per output
+channel, activations per call) except the six feed-forward output products, whose GELU inputs lose
+the most when cut to 8 bits (_fp32_nodes). Measured in one run on this project's 2-core CPU
+(benchmarks/quality.py, LoCoMo through the product path, one padded call per batch as then): 152
+segments/s against 100 for plain torch fp32 MiniLM on the same segments (1.51x); dense Recall@10
+49.7 and `ask` Recall@10 59.9, against 49.1 and 59.8 with fp32 vectors (with every product int8:
+2.09x, but dense 47.7 and `ask` 59.3). With length-grouped calls (minilm.py): dense 49.0, `ask`
+60.3. benchmarks/cpu_paths.py compares the paths tried: ONNX Runtime fp32 (0.99x: torch is already
+at the hardware's fp32 speed), torch dynamic int8 (per-tensor weight scales: neighbours drift,
+top-10 overlap 0.71). Activations are quantised per call, so a vector depends a little on the batch
+it was encoded in (cosine about 0.99 between a segment alone and in a batch); the Recall figures
+above include it.
+
+fp32 (queries, query_onnx.py): the export the int8 model is quantised from, kept. One query of a
+dozen tokens takes 2.7 ms in it against 14.5 ms in numpy (query_numpy.py), equal to 1e-6.
+
+Both are built once from the installed base weights (export, then quantise) and cached in
+<data dir>/cache, keyed by the weights, library versions and, for int8, RECIPE. The build runs in a
+child process (`python -m evosearch.encoder.onnx_models INT8 FP32`): it needs torch, and torch once
+imported holds 190 MB for the life of the process that imported it, here `index`. `index` builds
+what is missing; `ask` never builds, it uses numpy until the fp32 model is there. CUDA stays torch
+fp32.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import subprocess
+import sys
+import warnings
+from importlib.metadata import version
+from pathlib import Path
+
+from ..errors import EvosearchError
+
+
+RECIPE = "int8-per-channel-ffn-out-fp32"  # part of the cache key: a new recipe builds a new model
+
+
+def _fp32_nodes(model_file: Path) -> list[str]:
+    """The feed-forward output products (GELU activations in, wide range): kept fp32.
+
+    Quantising their inputs to 8 bits per call is where int8 MiniLM loses the most: on 1,536 real
+    paragraphs (benchmarks/cpu_paths.py) top-10 neighbours kept 0.86 with every product int8, 0.90
+    with these six in fp32, at 1.30x instead of 1.72x torch fp32's speed (one run)."""
+    import onnx
+
+    graph = onnx.load(str(model_file), load_external_data=False).graph
+    return [n.name for n in graph.node if n.op_type == "MatMul" and re.search(r"layer\.\d+/output/dense/", n.name)]
+
+
+def cache_files(base: Path) -> tuple[Path, Path]:
+    """(int8 model, fp32 model) for the base weights in base, in <data dir>/cache."""
+    from ..config import home_dir
+
+    weights = base / "model.safetensors"
+    stat = weights.stat()
+    material = f"{weights}:{stat.st_size}:{stat.st_mtime_ns}:{version('onnxruntime')}:{version('torch')}"
+    int8, fp32 = (hashlib.sha1(m.encode()).hexdigest()[:16] for m in (f"{material}:{RECIPE}", material))
+    cache = Path(home_dir()) / "cache"
+    return cache / f"minilm-int8-{int8}.onnx", cache / f"minilm-fp32-{fp32}.onnx"
+
+
+def export_pooled(module, tokens, out: Path) -> None:
+    """Export module.pool, (ids, mask) -> (B, D) mean-pooled vectors, to an fp32 ONNX file."""
+    import torch
+
+    class Pooled(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.module = module
+
+        def forward(self, ids, mask):
+            return self.module.pool(ids, mask)
+
+    axes = {"ids": {0: "batch", 1: "tokens"}, "mask": {0: "batch", 1: "tokens"}, "pooled": {0: "batch"}}
+    with warnings.catch_warnings():  # the TorchScript exporter announces its own deprecation
+        warnings.simplefilter("ignore")
+        torch.onnx.export(Pooled(), tokens, out, input_names=["ids", "mask"], output_names=["pooled"], dynamic_axes=axes, dynamo=False)
+
+
+def quantize(fp32: Path, out: Path, ffn_outputs_fp32: bool = True) -> None:
+    """int8 weights per output channel, activations per call; the shipped recipe keeps _fp32_nodes."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    keep = _fp32_nodes(fp32) if ffn_outputs_fp32 else []
+    root = logging.getLogger()  # it advises pre-processing on the root logger: noise in `index`
+    quiet = _FromOnnxRuntime()
+    root.addFilter(quiet)
+    try:
+        quantize_dynamic(fp32, out, weight_type=QuantType.QInt8, per_channel=True, nodes_to_exclude=keep)
+    finally:
+        root.removeFilter(quiet)
+
+
+class _FromOnnxRuntime(logging.Filter):
+    """Drops the records onnxruntime logs on the root logger; everyone else's still go through."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return f"{os.sep}onnxruntime{os.sep}" not in record.pathname
+
+
+def open_session(path: Path, threads: int):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.intra_op_num_threads = threads
+    options.log_severity_level = 3  # warnings about the exporter's names are noise here
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def _build(module, tokens, int8: Path, fp32: Path) -> None:
+    """Export fp32, then quantise it to int8 unless int8 is there already. Each file appears whole
+    or not at all: a killed build leaves no half-written model."""
+    fp32.parent.mkdir(parents=True, exist_ok=True)
+    partial = fp32.with_suffix(f".{os.getpid()}.partial")
+    try:
+        export_pooled(module, tokens, partial)
+        os.replace(partial, fp32)
+        if not int8.exists():
+            quantize(fp32, partial)
+            os.replace(partial, int8)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _build_in_child(int8: Path, fp32: Path) -> None:
+    package_root = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)}
+    done = subprocess.run([sys.executable, "-m", __name__, str(int8), str(fp32)], env=env, capture_output=True, text=True)
+    if done.returncode:
+        last = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
+        raise EvosearchError(f"cannot build the ONNX encoder at {int8}: {last}", "check the install (README, Set up); report this if it persists")
+
+
+def load_session(base: Path, threads: int = 0):
+    """An ONNX Runtime session of the cached int8 model; both models are built first if either is
+    missing, and the int8 one rebuilt if damaged. threads 0: ONNX Runtime's default, one per physical core."""
+    int8, fp32 = cache_files(base)
+    for attempt in (1, 2):
+        if not (int8.exists() and fp32.exists()):
+            _build_in_child(int8, fp32)
+        try:
+            return open_session(int8, threads)
+        except Exception as e:  # a cache file damaged on disk: rebuild it once
+            int8.unlink(missing_ok=True)
+            if attempt == 2:
+                raise EvosearchError(f"cannot load the int8 encoder built at {int8}: {e}", "report this; delete the file to rebuild it") from e
+
+
+def load_query_session(base: Path):
+    """A one-thread session of the cached fp32 model, or None when it is not built (or damaged: then
+    it is deleted, and the next `index` builds it again). One thread: a query is a dozen tokens, and
+    `ask` may run beside a busy `index`."""
+    fp32 = cache_files(base)[1]
+    if not fp32.exists():
+        return None
+    try:
+        return open_session(fp32, threads=1)
+    except Exception:
+        fp32.unlink(missing_ok=True)
+        return None
+
+
+def main(argv: list[str]) -> int:
+    """Build the int8 model into argv[0] and the fp32 one into argv[1] (load_session runs this in a child process)."""
+    import torch
+
+    from .minilm import EncoderConfig, _load_bert, _memory_module, base_model_dir
+
+    module = _memory_module()(_load_bert(base_model_dir()), EncoderConfig()).eval()
+    tokens = torch.ones((1, 8), dtype=torch.int64)
+    _build(module, (tokens, tokens), Path(argv[0]), Path(argv[1]))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
