@@ -83,7 +83,7 @@ def main(argv=None) -> int:
     writer = load_encoder("hashing")  # only its model id and width matter for filling the index
     writer.model_id, writer.dim = encoder.model_id, encoder.dim
     texts = real_texts(20_000)
-    print(f"{len(texts)} real paragraphs; encoder {encoder.model_id}")
+    print(f"{len(texts)} real paragraphs; encoder {encoder.model_id}, queries through {type(encoder).__name__}")
     for n in (int(x) for x in args.segments.split(",")):
         with tempfile.TemporaryDirectory() as tmp:
             writer_store = build(str(Path(tmp) / "db"), writer, n, texts)
