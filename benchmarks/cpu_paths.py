@@ -62,7 +62,14 @@ def main(argv=None) -> int:
 
         return run
 
-    paths = {"torch fp32": torch_path(encoder.module)}
+    def torch_bf16(module):
+        def run(bs):
+            with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
+                return np.concatenate([module.pool(ids, mask).float().numpy() for ids, mask in bs])
+
+        return run
+
+    paths = {"torch fp32": torch_path(encoder.module), "torch bf16 (autocast)": torch_bf16(encoder.module)}
     paths["torch dynamic int8 (per tensor)"] = torch_path(
         torch.ao.quantization.quantize_dynamic(encoder.module, {torch.nn.Linear}, dtype=torch.qint8)
     )

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 
-# numpy's OpenBLAS with one thread: `ask` embeds a query in a few dozen tiny products, where a
-# second BLAS thread gains nothing on an idle CPU (query encoding 16.6-17.9 ms against 17.7-18.3)
-# and, with `index` or `watch` busy on the other cores, turns 23 ms into 114 (threads waiting on
-# each other). Set before numpy loads; MiniLM on a CPU runs in ONNX Runtime's own threads.
+# numpy's OpenBLAS with one thread: numpy's products here are tiny (the memory read in `index`, and
+# a query in `ask` before the first `index` has cached the ONNX model), where a second BLAS thread
+# gains nothing on an idle CPU (query encoding 16.6-17.9 ms against 17.7-18.3) and, with `index`
+# or `watch` busy on the other cores, turns 23 ms into 114 (threads waiting on each other). Set
+# before numpy loads; MiniLM on a CPU runs in ONNX Runtime's own threads.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import typer  # noqa: E402
