@@ -13,8 +13,8 @@ top-10 overlap 0.71). Activations are quantised per call, so a vector depends a 
 it was encoded in (cosine about 0.99 between a segment alone and in a batch); the Recall figures
 above include it.
 
-fp32 (queries, query_onnx.py): the export the int8 model is quantised from, kept. One query of a
-dozen tokens takes 2.7 ms in it against 14.5 ms in numpy (query_numpy.py), equal to 1e-6.
+fp32 (queries, query_onnx.py): the export the int8 model is quantised from, kept. A query takes
+3.6 ms in it against 14.2 ms in numpy (query_numpy.py; benchmarks/query_paths.py).
 
 Both are built once from the installed base weights (export, then quantise) and cached in
 <data dir>/cache, keyed by the weights, library versions and, for int8, RECIPE. The build runs in a

@@ -2,7 +2,7 @@
 the fp32 ONNX model (query_onnx.py, 5x faster), and without importing torch.
 
 Queries are embedded without memory (see memory.py), which is MiniLM, mean pooling and
-unit length, nothing else: a forward pass over a dozen tokens, 14.5 ms in numpy here.
+unit length, nothing else: a forward pass over a dozen tokens, 14.2 ms in numpy here (benchmarks/query_paths.py).
 Importing torch costs about 1.3 s of every cold `evosearch ask`; this path costs about 0.15 s
 (numpy and the tokenizer). Tests check it equals the torch encoder.
 """
