@@ -25,6 +25,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from store_memory import status_mb  # noqa: E402
+
 FIELDS = ("segments", "rss", "anon", "file", "caches", "heap_used", "heap_free")
 
 
@@ -43,16 +46,6 @@ def heap_mb() -> tuple[float, float]:
     return (info.uordblks + info.hblkhd) / 2**20, info.fordblks / 2**20
 
 
-def rss_parts_mb() -> dict[str, int]:
-    wanted = {"VmRSS": "rss", "RssAnon": "anon", "RssFile": "file", "VmHWM": "peak"}
-    parts = {}
-    for line in Path("/proc/self/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        if key in wanted:
-            parts[wanted[key]] = int(value.split()[0]) // 1024
-    return parts
-
-
 def child(folder: str, db: str, every: int, cache_mb: int | None) -> None:
     from evosearch import store as store_module
     from evosearch.cli.app import main
@@ -66,9 +59,9 @@ def child(folder: str, db: str, every: int, cache_mb: int | None) -> None:
         add_segments(self, rows)
         before, written[0] = written[0], written[0] + len(rows)
         if written[0] // every > before // every:
-            parts, (used, free) = rss_parts_mb(), heap_mb()
+            (rss, anon, file), (used, free) = status_mb("VmRSS", "RssAnon", "RssFile"), heap_mb()
             caches = self.session.size_bytes / 2**20
-            print(f"ROW {written[0]} {parts['rss']} {parts['anon']} {parts['file']} {caches:.1f} {used:.1f} {free:.1f}", flush=True)
+            print(f"ROW {written[0]} {rss} {anon} {file} {caches:.1f} {used:.1f} {free:.1f}", flush=True)
 
     store_module.Store.add_segments = logging_add_segments
     sys.argv = ["evosearch", "index", folder, "--db", db, "--quiet"]
@@ -77,7 +70,7 @@ def child(folder: str, db: str, every: int, cache_mb: int | None) -> None:
     except SystemExit as e:
         if e.code:
             raise
-    print(f"RESULT {written[0]} {rss_parts_mb()['peak']} {time.monotonic() - started:.1f}", flush=True)
+    print(f"RESULT {written[0]} {status_mb('VmHWM')[0]} {time.monotonic() - started:.1f}", flush=True)
 
 
 def slope_per_1000(points: list[tuple[float, float]]) -> float | None:

@@ -40,14 +40,19 @@ from query_latency import real_texts, synthetic_rows  # noqa: E402
 DIM = 384
 
 
-def rss_mb() -> tuple[int, int]:
-    """(current, peak) resident memory of this process in MB (peak since start or reset_peak)."""
+def status_mb(*keys: str) -> tuple[int, ...]:
+    """Fields of /proc/self/status given in kB (VmRSS, VmHWM, RssAnon, RssFile, ...), in MB, in the order asked."""
     found = {}
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(("VmRSS", "VmHWM")):
-            key, value = line.split(":")
+        key, _, value = line.partition(":")
+        if key in keys:
             found[key] = int(value.split()[0]) // 1024
-    return found["VmRSS"], found["VmHWM"]
+    return tuple(found[key] for key in keys)
+
+
+def rss_mb() -> tuple[int, int]:
+    """(current, peak) resident memory of this process in MB (peak since start or reset_peak)."""
+    return status_mb("VmRSS", "VmHWM")
 
 
 def reset_peak() -> None:

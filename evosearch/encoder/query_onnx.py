@@ -2,7 +2,7 @@
 
 Queries are embedded without memory (see memory.py): MiniLM, mean pooling, unit length. The fp32
 model is cached by the first `index` on this machine (onnx_models.py); until then, or where it
-cannot load, queries go through numpy (query_numpy.py), which gives the same vectors 5x slower.
+cannot load, queries go through numpy (query_numpy.py), which gives the same vectors about 4x slower.
 benchmarks/query_paths.py compares the two (8 queries x 40 rounds on this project's 2-core CPU):
 p50 3.6 ms here against 14.2 ms in numpy, vectors equal to 1.1e-7; importing onnxruntime (36 ms)
 and opening the session (167 ms) against loading numpy's weights (149 ms).
