@@ -140,20 +140,51 @@ class Store:
         self._tables = tables
         self.meta = meta
         self.dirty = False  # written since the last finish_writes()
+        self.writer_lock = None  # a WriterLock while this store may write (Store.open(write=True))
 
     # ---- opening -------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, uri: str, *, model_id: str | None = None, dim: int | None = None, memory_shape=None) -> "Store":
+    def open(
+        cls,
+        uri: str,
+        *,
+        model_id: str | None = None,
+        dim: int | None = None,
+        memory_shape=None,
+        write: bool = False,
+        rebuild: bool = False,
+        command: str = "api",
+    ) -> "Store":
         """Open the index. With model_id/dim given (indexing), create it if missing and refuse a
-        different model; without (searching), it must exist."""
-        import lancedb
+        different model; without (searching), it must exist. Opening to write (model_id given,
+        write=True or rebuild=True) takes the index's writer lock first, or raises LockedError naming
+        the holder; the store keeps it until close() (or until the process ends). `command` names
+        this writer in another writer's refusal. rebuild=True drops every table under that lock."""
+        from .lock import WriterLock
 
         creating = model_id is not None
         if uri.startswith("memory://"):  # lance, which maintains and reads the index, cannot see it
             raise StoreError(f"an index cannot live at {uri}", "use a folder or an object-store URI (s3://, gs://, az://)")
         if not creating and is_local_uri(uri) and not Path(uri.removeprefix("file://")).exists():
             raise StoreError(f"no index at {uri}", "run `evosearch index PATH` first, or pass --db")
+        lock = WriterLock(uri, command).acquire() if (creating or write or rebuild) else None
+        try:
+            store = cls._open_locked(uri, model_id, dim, memory_shape, rebuild)
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
+        store.writer_lock = lock
+        return store
+
+    @classmethod
+    def _open_locked(cls, uri: str, model_id, dim, memory_shape, rebuild: bool) -> "Store":
+        import lancedb
+
+        creating = model_id is not None
+        if rebuild:
+            cls._drop_tables(uri)
         try:
             # Readers check for new versions on every query, so a long-lived `ask` (the API, a
             # server, the watch soak) sees what a concurrent writer has committed.
@@ -194,12 +225,31 @@ class Store:
 
     @staticmethod
     def drop(uri: str) -> None:
-        """Delete every evosearch table at uri (for --rebuild)."""
+        """Delete every evosearch table at uri, under the writer lock (LockedError while another writer holds it)."""
+        from .lock import WriterLock
+
+        with WriterLock(uri, "rebuild"):
+            Store._drop_tables(uri)
+
+    @staticmethod
+    def _drop_tables(uri: str) -> None:
         import lancedb
 
         db = lancedb.connect(uri)
         for name in set(db.list_tables().tables) & {SEGMENTS, SNAPSHOTS, SOURCES, META}:
             db.drop_table(name)
+
+    def close(self) -> None:
+        """Release the writer lock, if this store holds it. The store still reads; it must not write after this."""
+        if self.writer_lock is not None:
+            self.writer_lock.release()
+            self.writer_lock = None
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     @property
     def model_id(self) -> str:

@@ -15,7 +15,8 @@ from .helpers import chat_messages, index_dump, make_notes, write_chat
 def run_index(paths, db):
     store, encoder = open_index(str(db), write=True)
     warnings = []
-    return index_paths(list(paths), store, encoder, warnings.append), warnings
+    with store:  # releases the writer lock now, not when the store is garbage collected
+        return index_paths(list(paths), store, encoder, warnings.append), warnings
 
 
 def fresh_copy_dump(src_dir, tmp_path, name):
@@ -220,3 +221,4 @@ def test_an_in_memory_uri_is_refused_with_a_clear_message():
 
     with pytest.raises(StoreError, match="cannot live at memory://"):
         open_index("memory://evosearch-test", write=True)
+

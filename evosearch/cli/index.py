@@ -99,11 +99,8 @@ def index(
     from ..api import open_index
     from ..indexer import index_paths
 
-    from ..config import default_db_uri
-    from ..lock import WriterLock
-
-    with WriterLock(db or default_db_uri(), "index"):
-        store, encoder = open_index(db, write=True, rebuild=rebuild)
+    store, encoder = open_index(db, write=True, rebuild=rebuild, command="index")  # holds the writer lock
+    with store:
         progress = _progress(quiet)
         try:
             report = index_paths(paths, store, encoder, warn, progress)

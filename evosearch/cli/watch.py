@@ -52,12 +52,9 @@ def watch(
         stdout.print(service_files(exe, str(Path("~/.local/state/evosearch-watch.log").expanduser()), db), markup=False, highlight=False)
         return
     from ..api import open_index
-    from ..config import default_db_uri
     from ..indexer import indexed_roots
-    from ..lock import WriterLock
     from ..watch import watch as run_watch
 
-    uri = db or default_db_uri()
     stop = threading.Event()
     log_line = _logger(log)
 
@@ -67,8 +64,8 @@ def watch(
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
 
-    with WriterLock(uri, "watch"):
-        store, encoder = open_index(db, write=True)
+    store, encoder = open_index(db, write=True, command="watch")  # holds the writer lock until the end
+    with store:
         roots = [p.expanduser().resolve() for p in paths] if paths else [Path(r) for r in indexed_roots(store)]
         if not roots:
             raise EvosearchError("nothing to watch: no folder has been indexed yet", "pass folders: `evosearch watch ~/notes`")
