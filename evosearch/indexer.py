@@ -120,6 +120,7 @@ class Indexer:
         self.progress.files_found(len(files))
         known = self.store.sources()
         self._stored, self._stored_by_path = self.store.stored_segments()
+        self._recheck = self._repair_duplicates()
         self._touched: list[SourceRecord] = []  # same content, new mtime
         walked = {str(p) for p in files}
         # Sources whose file vanished, by content hash: a new file with that hash is a rename.
@@ -142,17 +143,35 @@ class Indexer:
         self.report.seconds = time.monotonic() - started
         return self.report
 
+    def _repair_duplicates(self) -> set[str]:
+        """Remove rows stored twice for one (stream, position) or path, and return the paths they
+        belong to. Without this a run would call those files unchanged (same size and mtime) and
+        every passage would be found twice for good. The paths are then planned like edited files:
+        the one row kept per position is compared with the file, and re-encoded where it differs."""
+        streams = self._stored.duplicated
+        sources = self.store.duplicated_source_paths()
+        if not streams and not sources:
+            return set()
+        removed = self.store.remove_duplicates(streams, sources)
+        self.warn(
+            f"the index held {removed} segments stored twice (two writers at once); "
+            f"kept one of each and re-checking {len(streams)} streams against their files"
+        )
+        self._stored, self._stored_by_path = self.store.stored_segments()
+        return sources | {path for path, sids in self._stored_by_path.items() if sids & streams}
+
     # ---- planning -------------------------------------------------------------------------
 
     def _plan_file(self, path: Path, known: SourceRecord | None):
         """None when the file needs no encoding; else (record to write when done, jobs)."""
         try:
             stat = path.stat()
-            if known and known.size == stat.st_size and known.mtime == stat.st_mtime:
+            recheck = str(path) in self._recheck  # its rows were repaired: compare them with the file
+            if known and known.size == stat.st_size and known.mtime == stat.st_mtime and not recheck:
                 self._unchanged(path)
                 return None
             digest = _file_hash(path)
-            if known and known.hash == digest and self._streams_complete(known):
+            if known and known.hash == digest and self._streams_complete(known) and not recheck:
                 self._touched.append(SourceRecord(**{**known.__dict__, "mtime": stat.st_mtime}))
                 self._unchanged(path)
                 return None
@@ -319,3 +338,4 @@ def index_paths(
     if not paths:
         raise EvosearchError("nothing to index", "pass one or more files or folders: `evosearch index ~/notes`")
     return Indexer(store, encoder, warn, progress).run(paths)
+

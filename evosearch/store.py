@@ -278,6 +278,40 @@ class Store:
         rows = [{**r.__dict__, "model_id": self.model_id, "schema_version": SCHEMA_VERSION, "indexed_at": now} for r in records]
         self._tables[SOURCES].merge_insert("path").when_matched_update_all().when_not_matched_insert_all().execute(rows)
 
+    def duplicated_source_paths(self) -> set[str]:
+        """Paths with more than one source row (two writers merged the same new path at once)."""
+        import pyarrow.compute as pc
+
+        paths = self._tables[SOURCES].to_arrow().column("path")
+        counts = pc.value_counts(paths)
+        return {v.as_py() for v, n in zip(counts.field("values"), counts.field("counts")) if n.as_py() > 1}
+
+    def remove_duplicates(self, stream_ids: set[str], source_paths: set[str]) -> int:
+        """Keep one segment row per (stream, position) of stream_ids and one source row per path
+        of source_paths; the streams' snapshots are dropped, since the two writers may have stored
+        them for different contents (later edits re-encode those streams from their start).
+        Rows are read, deleted and the kept ones written back: a kill in between loses rows,
+        which the next run re-encodes, never keeps a duplicate. Returns the segment rows removed."""
+        removed = 0
+        if stream_ids:
+            where = sql_in("stream_id", sorted(stream_ids))
+            rows = self._tables[SEGMENTS].search().where(where).limit(None).to_arrow().to_pylist()
+            kept = list({(r["stream_id"], r["position"]): r for r in rows}.values())
+            removed = len(rows) - len(kept)
+            self._tables[SNAPSHOTS].delete(where)
+            self._tables[SEGMENTS].delete(where)
+            self.add_segments(kept)
+        if source_paths:
+            where = sql_in("path", sorted(source_paths))
+            rows = self._tables[SOURCES].search().where(where).limit(None).to_arrow().to_pylist()
+            latest = {}
+            for r in sorted(rows, key=lambda r: r["indexed_at"]):
+                latest[r["path"]] = r
+            self._tables[SOURCES].delete(where)
+            self._tables[SOURCES].add(list(latest.values()))
+        self.dirty = True
+        return removed
+
     def delete_source(self, record: SourceRecord) -> None:
         """Vectors and snapshots first, then the row: a kill in between leaves a source row whose
         streams are gone, which the next index run re-encodes, never orphaned vectors."""
@@ -511,10 +545,14 @@ class StoredStreams:
     stream's list is built when asked for. On a 279,367-segment index (tracemalloc, with path -> streams):
     22 MB held and a 37 MB peak, in 0.38 s; as Python tuples from one table it was 48 MB, 102 MB, 0.73 s."""
 
-    def __init__(self, spans: dict[str, tuple[int, int]], positions: np.ndarray, hashes: np.ndarray):
+    def __init__(self, spans: dict[str, tuple[int, int]], positions: np.ndarray, hashes: np.ndarray, duplicated: set[str] | None = None):
         self._spans = spans  # stream_id -> (start, end) in positions and hashes, sorted by (stream, position)
         self._positions = positions
         self._hashes = hashes
+        # Streams holding two rows for one position, which only two writers at once could store
+        # (the lock prevents it now; older indexes and object stores written from two machines may
+        # still hold them). Their lists here repeat those positions, so they never match a file's.
+        self.duplicated = duplicated or set()
 
     @classmethod
     def scan(cls, dataset) -> tuple[StoredStreams, dict[str, set[str]]]:
@@ -543,7 +581,9 @@ class StoredStreams:
         ends = np.append(starts[1:], len(stream))
         names = list(codes)
         spans = {names[stream[a]]: (int(a), int(b)) for a, b in zip(starts, ends)}
-        return cls(spans, positions, hashes), by_path
+        repeated = (np.diff(stream) == 0) & (np.diff(positions) == 0)
+        duplicated = {names[c] for c in np.unique(stream[1:][repeated])}
+        return cls(spans, positions, hashes, duplicated), by_path
 
     def get(self, stream_id: str, default=None):
         span = self._spans.get(stream_id)
