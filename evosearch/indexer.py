@@ -339,3 +339,24 @@ def index_paths(
         raise EvosearchError("nothing to index", "pass one or more files or folders: `evosearch index ~/notes`")
     return Indexer(store, encoder, warn, progress).run(paths)
 
+
+def forget_paths(store: Store, paths: list[Path]) -> int:
+    """Remove the sources at paths (a file, or everything under a folder) and their vectors; the
+    number removed. Every path is checked before anything is deleted, so one that matches nothing
+    indexed changes nothing. The store must be open for writing (it holds the writer lock)."""
+    if not paths:
+        raise EvosearchError("nothing to forget", "pass files or folders: `evosearch forget ~/notes/old`")
+    known = store.sources()
+    chosen: dict[str, SourceRecord] = {}
+    for path in paths:
+        target = str(Path(path).expanduser().resolve())
+        matches = [r for p, r in known.items() if p == target or p.startswith(target.rstrip(os.sep) + os.sep)]
+        if not matches:
+            raise EvosearchError(
+                f"nothing indexed at {path}; nothing was forgotten", "see `evosearch status --sources` for what is indexed"
+            )
+        chosen.update((r.path, r) for r in matches)
+    for record in chosen.values():
+        store.delete_source(record)
+    store.finish_writes()
+    return len(chosen)

@@ -5,6 +5,7 @@ import subprocess
 import sys
 from datetime import datetime
 
+import pytest
 from typer.testing import CliRunner
 
 from evosearch.api import open_index
@@ -40,6 +41,32 @@ def test_index_ask_status_forget(tmp_path):
     assert result.exit_code == 0
     assert json.loads(invoke("status", "--json").stdout)["sources"] == 3
     assert invoke("forget", notes / "team.jsonl").exit_code == 1
+
+
+def test_forget_changes_nothing_when_one_path_is_wrong(tmp_path):
+    notes = make_notes(tmp_path)
+    assert invoke("index", notes).exit_code == 0
+    result = invoke("forget", notes / "team.jsonl", tmp_path / "nonexistent")
+    assert result.exit_code == 1 and "nothing indexed at" in result.stderr and "Traceback" not in result.output
+    assert json.loads(invoke("status", "--json").stdout)["sources"] == 4  # team.jsonl was checked, not removed
+    result = invoke("forget", notes / "team.jsonl", notes)  # overlapping paths: each source once
+    assert result.exit_code == 0 and "forgot 4 sources" in result.stderr
+
+
+def test_forget_through_the_api_holds_the_writer_lock(tmp_path):
+    from evosearch.indexer import forget_paths
+    from evosearch.lock import LockedError
+    from evosearch.store import Store
+
+    notes = make_notes(tmp_path)
+    assert invoke("index", notes).exit_code == 0
+    with Store.open(str(tmp_path / "evosearch-home" / "index"), write=True, command="forget") as store:
+        result = invoke("index", notes)
+        assert result.exit_code == 1 and "being written by `evosearch forget`" in result.stderr
+        with pytest.raises(LockedError):
+            open_index(write=True)
+        assert forget_paths(store, [notes / "ideas.md"]) == 1
+    assert json.loads(invoke("status", "--json").stdout)["sources"] == 3
 
 
 def test_ask_json_equals_the_python_api(tmp_path):

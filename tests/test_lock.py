@@ -124,7 +124,9 @@ def test_index_is_refused_while_a_writer_holds_the_lock(tmp_path):
     with WriterLock(db, "watch"):
         result = CliRunner().invoke(app, ["index", str(notes), "--db", db])
         assert result.exit_code == 1 and "being written" in result.stderr and str(os.getpid()) in result.stderr
-    assert CliRunner().invoke(app, ["index", str(notes), "--db", db]).exit_code == 0
+        forget = CliRunner().invoke(app, ["forget", str(notes), "--db", db])
+        assert forget.exit_code == 1 and "being written" in forget.stderr
+    assert CliRunner().invoke(app, ["forget", str(notes), "--db", db]).exit_code == 0
 
 
 def test_a_lock_that_cannot_be_created_is_one_line_not_a_traceback(tmp_path):
