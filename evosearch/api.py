@@ -7,7 +7,7 @@ answer = evosearch.search.ask(store, encoder, "what did I decide last week")
 
 from __future__ import annotations
 
-from .config import default_db_uri
+from .config import db_uri
 from .encoder import Encoder, load_encoder, load_query_encoder
 from .errors import StoreError
 from .heap import limit_malloc_arenas
@@ -22,7 +22,7 @@ def open_index(
     and takes the index's writer lock (LockedError if another writer holds it) until store.close()
     or the process ends; `command` names this writer in that refusal. Without write the store is a
     read-only view for searching, which needs no lock."""
-    uri = db or default_db_uri()
+    uri = db_uri(db)
     if write or rebuild:
         limit_malloc_arenas()  # before the encoder's and LanceDB's threads start
         encoder = load_encoder()

@@ -331,12 +331,21 @@ def indexed_roots(store: Store) -> list[str]:
     return json.loads(store.meta.get("roots", "[]"))
 
 
+def check_paths_exist(paths: list[Path]) -> None:
+    """EvosearchError naming the first path that does not exist. `index` checks before it opens
+    (and so creates) the index: a mistyped folder used to leave an empty index and exit 0."""
+    if not paths:
+        raise EvosearchError("nothing to index", "pass one or more files or folders: `evosearch index ~/notes`")
+    for path in paths:
+        if not Path(path).expanduser().exists():
+            raise EvosearchError(f"{path}: no such file or folder; nothing was indexed", "check the path")
+
+
 def index_paths(
     paths: list[Path], store: Store, encoder: Encoder, warn: Callable[[str], None], progress: IndexProgress | None = None
 ) -> IndexReport:
     """Index files and folders into store; see the module docstring for what is re-encoded."""
-    if not paths:
-        raise EvosearchError("nothing to index", "pass one or more files or folders: `evosearch index ~/notes`")
+    check_paths_exist(paths)
     return Indexer(store, encoder, warn, progress).run(paths)
 
 

@@ -197,8 +197,13 @@ class Store:
             raise StoreError(f"no index at {uri}", "run `evosearch index PATH` first, or pass --db")
         tables = {}
         if creating:
-            for name, schema in _schemas(dim).items():
-                tables[name] = db.open_table(name) if name in names else db.create_table(name, schema=schema, exist_ok=True)
+            try:
+                for name, schema in _schemas(dim).items():
+                    tables[name] = db.open_table(name) if name in names else db.create_table(name, schema=schema, exist_ok=True)
+            except (OSError, RuntimeError) as e:  # lance reports an unwritable folder as a RuntimeError
+                raise StoreError(
+                    f"cannot write the index at {uri}: {e}", "choose a folder you can write to with --db or $EVOSEARCH_DB"
+                ) from e
         else:
             tables = {name: db.open_table(name) for name in (SEGMENTS, SNAPSHOTS, SOURCES, META) if name in names}
         meta = {r["key"]: r["value"] for r in tables[META].to_arrow().to_pylist()} if META in tables else {}

@@ -138,6 +138,45 @@ def test_errors_are_one_line_with_a_hint_and_exit_1(tmp_path):
     assert result.exit_code == 1 and "binary" in result.stderr
 
 
+def test_bad_index_locations_are_one_line_exit_1_and_create_nothing(tmp_path, monkeypatch):
+    """Issue 17, item 6: each of these crashed, left a half-made index, or exited 0."""
+    notes = make_notes(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    before = set(tmp_path.iterdir())
+
+    def refused(result, *words):
+        assert result.exit_code == 1, result.output
+        assert "Traceback" not in result.output and isinstance(result.exception, (SystemExit, type(None)))
+        assert all(w in result.stderr for w in words), result.stderr
+        assert set(tmp_path.iterdir()) == before, "something was created"
+
+    refused(invoke("index", notes, "--db", tmp_path / "db?x"), "cannot contain '?'")
+    refused(invoke("index", tmp_path / "nonexistent"), "nonexistent: no such file or folder")
+    assert not (tmp_path / "evosearch-home" / "index").exists()
+    monkeypatch.setenv("EVOSEARCH_DB", "garbage")
+    refused(invoke("index", notes), "EVOSEARCH_DB=garbage is not an absolute path")
+    refused(invoke("ask", "anything"), "EVOSEARCH_DB=garbage")
+    refused(invoke("watch", tmp_path / "nonexistent", "--db", tmp_path / "db"), "not a folder")
+
+
+def test_an_unwritable_index_folder_is_one_line(tmp_path, monkeypatch):
+    import lancedb
+
+    def denied(*args, **kwargs):  # what lance raises for a folder it may not write (tests may run as root)
+        raise RuntimeError("lance error: LanceError(IO): Permission denied (os error 13)")
+
+    monkeypatch.setattr(lancedb.db.LanceDBConnection, "create_table", denied)
+    result = invoke("index", make_notes(tmp_path), "--db", tmp_path / "db")
+    assert result.exit_code == 1 and "cannot write the index at" in result.stderr and "Permission denied" in result.stderr
+
+
+def test_a_relative_db_is_made_absolute(tmp_path, monkeypatch):
+    notes = make_notes(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert invoke("index", notes, "--db", "here").exit_code == 0
+    assert json.loads(invoke("status", "--json", "--db", "here").stdout)["db"] == str(tmp_path / "here")
+
+
 def test_bad_arguments_exit_2(tmp_path):
     assert invoke("ask").exit_code == 2
     assert invoke("ask", "x", "-n", "0").exit_code == 2

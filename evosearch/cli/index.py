@@ -97,8 +97,9 @@ def index(
     files gone from an indexed folder are removed.
     """
     from ..api import open_index
-    from ..indexer import index_paths
+    from ..indexer import check_paths_exist, index_paths
 
+    check_paths_exist(paths)  # before the index is created
     store, encoder = open_index(db, write=True, rebuild=rebuild, command="index")  # holds the writer lock
     with store:
         progress = _progress(quiet)

@@ -64,14 +64,19 @@ def watch(
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
 
+    def check_folders(roots: list[Path]) -> None:
+        missing = [str(r) for r in roots if not r.is_dir()]
+        if missing:
+            raise EvosearchError(f"not a folder: {missing[0]}", "watch takes folders; check the path")
+
+    if paths:
+        check_folders([p.expanduser() for p in paths])  # before the index is created
     store, encoder = open_index(db, write=True, command="watch")  # holds the writer lock until the end
     with store:
         roots = [p.expanduser().resolve() for p in paths] if paths else [Path(r) for r in indexed_roots(store)]
         if not roots:
             raise EvosearchError("nothing to watch: no folder has been indexed yet", "pass folders: `evosearch watch ~/notes`")
-        missing = [str(r) for r in roots if not r.is_dir()]
-        if missing:
-            raise EvosearchError(f"not a folder: {missing[0]}", "watch takes folders; check the path")
+        check_folders(roots)
 
         def on_warn(message: str) -> None:
             if log_line:
