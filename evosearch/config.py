@@ -65,3 +65,20 @@ def db_uri(db: str | None) -> str:
 
 def is_local_uri(uri: str) -> bool:
     return "://" not in uri or uri.startswith("file://")
+
+
+def make_private_dir(path: Path) -> None:
+    """Create path and its missing parents readable by the owner only (0700): an index holds a
+    person's notes and chats, and other users on the machine must not list or read them. Folders
+    that already exist keep their mode (a shared one may be shared on purpose)."""
+    missing = []
+    for folder in [path, *path.parents]:
+        if folder.exists():
+            break
+        missing.append(folder)
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:  # made meanwhile by another process
+            pass
+

@@ -27,7 +27,7 @@ import socket
 import time
 from pathlib import Path
 
-from .config import home_dir, is_local_uri
+from .config import home_dir, is_local_uri, make_private_dir
 from .errors import EvosearchError
 
 # A refused writer reads the holder's pid from the file. The holder writes it just after taking
@@ -79,7 +79,7 @@ class WriterLock:
         if self._file is not None:
             return self
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            make_private_dir(self.path.parent)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         except OSError as e:
             raise EvosearchError(

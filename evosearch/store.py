@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import is_local_uri
+from .config import is_local_uri, make_private_dir
 from .errors import StoreError
 from .heap import return_freed_memory
 
@@ -186,6 +186,8 @@ class Store:
         if rebuild:
             cls._drop_tables(uri)
         try:
+            if creating and is_local_uri(uri):
+                make_private_dir(Path(uri.removeprefix("file://")))  # lance would make it world-readable (0755)
             # Readers check for new versions on every query, so a long-lived `ask` (the API, a
             # server, the watch soak) sees what a concurrent writer has committed.
             session = lancedb.Session(metadata_cache_size_bytes=METADATA_CACHE_BYTES)

@@ -201,3 +201,22 @@ def test_help_does_not_import_torch_or_lancedb():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "HEAVY []" in out
     assert "index" in out and "ask" in out
+
+
+def test_the_data_dir_and_the_index_are_private(tmp_path):
+    """Issue 17, item 10: nobody else on the machine may list or read the indexed notes and chats."""
+    import os
+    import stat
+
+    notes = make_notes(tmp_path)
+    home = tmp_path / "evosearch-home"
+    cli = "import sys; from evosearch.cli.app import main; sys.argv[0] = 'evosearch'; main()"
+    subprocess.run([sys.executable, "-c", cli, "index", str(notes), "-q"], check=True, env={**os.environ, "EVOSEARCH_HOME": str(home)})
+    assert stat.S_IMODE(home.stat().st_mode) == 0o700
+    assert stat.S_IMODE((home / "index").stat().st_mode) == 0o700
+    shared = [p for p in home.rglob("*") if p.stat().st_mode & 0o077]
+    assert shared == [], "readable by others"
+    # Through the API (no umask of ours): the folders still keep others out.
+    api_db = tmp_path / "deep" / "api-db"
+    open_index(str(api_db), write=True)[0].close()
+    assert stat.S_IMODE(api_db.stat().st_mode) == 0o700 and stat.S_IMODE(api_db.parent.stat().st_mode) == 0o700
