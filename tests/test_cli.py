@@ -85,6 +85,20 @@ def test_ask_json_equals_the_python_api(tmp_path):
         assert {"path", "time", "text", "score"} <= r.keys()
 
 
+def test_a_bad_line_in_a_queries_file_gets_an_error_record_and_the_rest_are_answered(tmp_path):
+    notes = make_notes(tmp_path)
+    invoke("index", notes)
+    qfile = tmp_path / "q.txt"
+    qfile.write_text('launch\n{"query": broken\n{"query": "trip", "now": "the day the music died"}\n{"query": " "}\nshed roof\n')
+    result = invoke("ask", "--queries", qfile, "-n", "2")
+    assert result.exit_code == 1 and "3 lines of" in result.stderr and "Traceback" not in result.output
+    lines = [json.loads(l) for l in result.stdout.splitlines()]
+    assert [l.get("line") for l in lines] == [None, 2, 3, 4, None]
+    assert [l["query"] for l in lines] == ["launch", None, "trip", " ", "shed roof"]
+    assert lines[0]["results"] and lines[4]["results"]
+    assert "not a query object" in lines[1]["error"] and "cannot read" in lines[2]["error"] and "empty query" in lines[3]["error"]
+
+
 def test_time_phrase_ranks_the_window_first(tmp_path):
     notes = make_notes(tmp_path)
     invoke("index", notes)
