@@ -99,6 +99,13 @@ def test_a_bad_line_in_a_queries_file_gets_an_error_record_and_the_rest_are_answ
     assert "not a query object" in lines[1]["error"] and "cannot read" in lines[2]["error"] and "empty query" in lines[3]["error"]
 
 
+def test_since_after_until_says_so(tmp_path):
+    invoke("index", make_notes(tmp_path))
+    result = invoke("ask", "shed roof", "--since", "2026-11-09", "--until", "2026-11-05")
+    assert result.exit_code == 1 and "is not before --until" in result.stderr
+    assert invoke("ask", "shed roof", "--since", "2026-11-05", "--until", "2026-11-05").exit_code == 0  # one whole day
+
+
 def test_time_phrase_ranks_the_window_first(tmp_path):
     notes = make_notes(tmp_path)
     invoke("index", notes)
