@@ -183,6 +183,11 @@ class Indexer:
             self.report.skipped += 1
             self.progress.file_done(str(path))
             return None
+        except FileNotFoundError:  # deleted or moved since the walk listed it: nothing to fix
+            self.warn(f"{path}: gone before it could be read (deleted or moved during the run)")
+            self.report.skipped += 1
+            self.progress.file_done(str(path))
+            return None
         except OSError as e:
             self.warn(f"{path}: cannot read ({e.strerror or e}) — check permissions")
             self.report.skipped += 1

@@ -267,3 +267,23 @@ def test_a_duplicated_row_from_another_version_is_reencoded(tmp_path):
     report, _ = run_index([notes], db)
     assert report.segments_encoded == len(rows)  # only the chat's stream, re-encoded from its start
     assert index_dump(str(db)) == clean
+
+
+def test_a_file_deleted_mid_run_is_reported_as_gone_not_as_a_permission_problem(tmp_path, monkeypatch):
+    import evosearch.indexer as indexer
+    from evosearch.errors import SourceError
+    from evosearch.sources.detect import read_source
+
+    notes = make_notes(tmp_path)
+    walk = indexer.iter_source_files
+
+    def walk_then_delete(roots, warn):  # the walk listed it; it was deleted before it was read
+        yield from walk(roots, warn)
+        yield notes / "deleted-meanwhile.md"
+
+    monkeypatch.setattr(indexer, "iter_source_files", walk_then_delete)
+    report, warnings = run_index([notes], tmp_path / "db")
+    assert report.indexed == 4 and report.skipped == 1
+    assert warnings == [f"{notes / 'deleted-meanwhile.md'}: gone before it could be read (deleted or moved during the run)"]
+    with pytest.raises(SourceError, match="gone before it could be read"):
+        read_source(notes / "deleted-meanwhile.md", print)
