@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import sys
@@ -49,7 +50,10 @@ def watch(
         from ..watch import service_files
 
         exe = shutil.which("evosearch") or str(Path(sys.argv[0]).resolve())
-        stdout.print(service_files(exe, str(Path("~/.local/state/evosearch-watch.log").expanduser()), db), markup=False, highlight=False)
+        # --db no longer reads $EVOSEARCH_DB through typer; the service still gets the index it names.
+        service_db = db or os.environ.get("EVOSEARCH_DB")
+        log_path = str(Path("~/.local/state/evosearch-watch.log").expanduser())
+        stdout.print(service_files(exe, log_path, service_db), markup=False, highlight=False)
         return
     from ..api import open_index
     from ..indexer import indexed_roots
