@@ -7,7 +7,7 @@ answer = evosearch.search.ask(store, encoder, "what did I decide last week")
 
 from __future__ import annotations
 
-from .config import default_db_uri
+from .config import db_uri
 from .encoder import Encoder, load_encoder, load_query_encoder
 from .errors import StoreError
 from .heap import limit_malloc_arenas
@@ -15,16 +15,25 @@ from .store import Store
 from .store_reader import StoreReader, open_for_search
 
 
-def open_index(db: str | None = None, *, write: bool = False, rebuild: bool = False) -> tuple[Store | StoreReader, Encoder]:
-    """(store, encoder) for the index at db (default: the user's). write=True creates it if missing;
-    without it the store is a read-only view for searching."""
-    uri = db or default_db_uri()
-    if rebuild:
-        Store.drop(uri)
+def open_index(
+    db: str | None = None, *, write: bool = False, rebuild: bool = False, command: str = "api"
+) -> tuple[Store | StoreReader, Encoder]:
+    """(store, encoder) for the index at db (default: the user's). write=True creates it if missing
+    and takes the index's writer lock (LockedError if another writer holds it) until store.close()
+    or the process ends; `command` names this writer in that refusal. Without write the store is a
+    read-only view for searching, which needs no lock."""
+    uri = db_uri(db)
     if write or rebuild:
         limit_malloc_arenas()  # before the encoder's and LanceDB's threads start
         encoder = load_encoder()
-        store = Store.open(uri, model_id=encoder.model_id, dim=encoder.dim, memory_shape=(encoder.memory_slots, encoder.dim))
+        store = Store.open(
+            uri,
+            model_id=encoder.model_id,
+            dim=encoder.dim,
+            memory_shape=(encoder.memory_slots, encoder.dim),
+            rebuild=rebuild,
+            command=command,
+        )
         return store, encoder
     store = open_for_search(uri)
     encoder = load_query_encoder()  # searching only embeds queries

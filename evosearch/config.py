@@ -30,9 +30,55 @@ def home_dir() -> str:
 
 
 def default_db_uri() -> str:
-    """The index location: $EVOSEARCH_DB, else <home>/index.lance (a path or an object-store URI)."""
-    return os.environ.get("EVOSEARCH_DB") or str(Path(home_dir()) / "index")
+    """The index location: $EVOSEARCH_DB, else <home>/index (a path or an object-store URI)."""
+    return db_uri(None)
+
+
+def db_uri(db: str | None) -> str:
+    """The index location from --db (db), else $EVOSEARCH_DB, else <home>/index, checked before
+    anything is created there: EvosearchError for a local path with '?' or '#' (lance reads them
+    as a URL's query and fragment, and made a half index elsewhere), and for a relative
+    $EVOSEARCH_DB (it silently made a folder in whatever directory a command ran from). A
+    relative --db is the user's own choice, typed in that directory: it is made absolute."""
+    from .errors import EvosearchError
+
+    hint = "pass --db with a folder path (or an object-store URI such as s3://bucket/evosearch)"
+    if db:
+        where = f"--db {db}"
+    elif os.environ.get("EVOSEARCH_DB"):
+        db = os.environ["EVOSEARCH_DB"]
+        where = f"EVOSEARCH_DB={db}"
+        if is_local_uri(db) and not Path(db.removeprefix("file://")).expanduser().is_absolute():
+            raise EvosearchError(
+                f"{where} is not an absolute path or a URI", "set it to a full path such as ~/evosearch/index, or unset it"
+            )
+    else:
+        return str(Path(home_dir()).expanduser() / "index")
+    if not is_local_uri(db):
+        return db
+    if any(c in db for c in "?#"):
+        raise EvosearchError(f"{where}: an index folder's path cannot contain '?' or '#'", hint)
+    if db.startswith("file://"):
+        return db
+    return str(Path(db).expanduser().absolute())
 
 
 def is_local_uri(uri: str) -> bool:
     return "://" not in uri or uri.startswith("file://")
+
+
+def make_private_dir(path: Path) -> None:
+    """Create path and its missing parents readable by the owner only (0700): an index holds a
+    person's notes and chats, and other users on the machine must not list or read them. Folders
+    that already exist keep their mode (a shared one may be shared on purpose)."""
+    missing = []
+    for folder in [path, *path.parents]:
+        if folder.exists():
+            break
+        missing.append(folder)
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:  # made meanwhile by another process
+            pass
+

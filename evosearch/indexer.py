@@ -120,6 +120,7 @@ class Indexer:
         self.progress.files_found(len(files))
         known = self.store.sources()
         self._stored, self._stored_by_path = self.store.stored_segments()
+        self._recheck = self._repair_duplicates()
         self._touched: list[SourceRecord] = []  # same content, new mtime
         walked = {str(p) for p in files}
         # Sources whose file vanished, by content hash: a new file with that hash is a rename.
@@ -142,17 +143,35 @@ class Indexer:
         self.report.seconds = time.monotonic() - started
         return self.report
 
+    def _repair_duplicates(self) -> set[str]:
+        """Remove rows stored twice for one (stream, position) or path, and return the paths they
+        belong to. Without this a run would call those files unchanged (same size and mtime) and
+        every passage would be found twice for good. The paths are then planned like edited files:
+        the one row kept per position is compared with the file, and re-encoded where it differs."""
+        streams = self._stored.duplicated
+        sources = self.store.duplicated_source_paths()
+        if not streams and not sources:
+            return set()
+        removed = self.store.remove_duplicates(streams, sources)
+        self.warn(
+            f"the index held {removed} segments stored twice (two writers at once); "
+            f"kept one of each and re-checking {len(streams)} streams against their files"
+        )
+        self._stored, self._stored_by_path = self.store.stored_segments()
+        return sources | {path for path, sids in self._stored_by_path.items() if sids & streams}
+
     # ---- planning -------------------------------------------------------------------------
 
     def _plan_file(self, path: Path, known: SourceRecord | None):
         """None when the file needs no encoding; else (record to write when done, jobs)."""
         try:
             stat = path.stat()
-            if known and known.size == stat.st_size and known.mtime == stat.st_mtime:
+            recheck = str(path) in self._recheck  # its rows were repaired: compare them with the file
+            if known and known.size == stat.st_size and known.mtime == stat.st_mtime and not recheck:
                 self._unchanged(path)
                 return None
             digest = _file_hash(path)
-            if known and known.hash == digest and self._streams_complete(known):
+            if known and known.hash == digest and self._streams_complete(known) and not recheck:
                 self._touched.append(SourceRecord(**{**known.__dict__, "mtime": stat.st_mtime}))
                 self._unchanged(path)
                 return None
@@ -161,6 +180,11 @@ class Indexer:
                 return None
         except SourceError as e:
             self.warn(e.message + (f" — {e.hint}" if e.hint else ""))
+            self.report.skipped += 1
+            self.progress.file_done(str(path))
+            return None
+        except FileNotFoundError:  # deleted or moved since the walk listed it: nothing to fix
+            self.warn(f"{path}: gone before it could be read (deleted or moved during the run)")
             self.report.skipped += 1
             self.progress.file_done(str(path))
             return None
@@ -312,10 +336,41 @@ def indexed_roots(store: Store) -> list[str]:
     return json.loads(store.meta.get("roots", "[]"))
 
 
+def check_paths_exist(paths: list[Path]) -> None:
+    """EvosearchError naming the first path that does not exist. `index` checks before it opens
+    (and so creates) the index: a mistyped folder used to leave an empty index and exit 0."""
+    if not paths:
+        raise EvosearchError("nothing to index", "pass one or more files or folders: `evosearch index ~/notes`")
+    for path in paths:
+        if not Path(path).expanduser().exists():
+            raise EvosearchError(f"{path}: no such file or folder; nothing was indexed", "check the path")
+
+
 def index_paths(
     paths: list[Path], store: Store, encoder: Encoder, warn: Callable[[str], None], progress: IndexProgress | None = None
 ) -> IndexReport:
     """Index files and folders into store; see the module docstring for what is re-encoded."""
-    if not paths:
-        raise EvosearchError("nothing to index", "pass one or more files or folders: `evosearch index ~/notes`")
+    check_paths_exist(paths)
     return Indexer(store, encoder, warn, progress).run(paths)
+
+
+def forget_paths(store: Store, paths: list[Path]) -> int:
+    """Remove the sources at paths (a file, or everything under a folder) and their vectors; the
+    number removed. Every path is checked before anything is deleted, so one that matches nothing
+    indexed changes nothing. The store must be open for writing (it holds the writer lock)."""
+    if not paths:
+        raise EvosearchError("nothing to forget", "pass files or folders: `evosearch forget ~/notes/old`")
+    known = store.sources()
+    chosen: dict[str, SourceRecord] = {}
+    for path in paths:
+        target = str(Path(path).expanduser().resolve())
+        matches = [r for p, r in known.items() if p == target or p.startswith(target.rstrip(os.sep) + os.sep)]
+        if not matches:
+            raise EvosearchError(
+                f"nothing indexed at {path}; nothing was forgotten", "see `evosearch status --sources` for what is indexed"
+            )
+        chosen.update((r.path, r) for r in matches)
+    for record in chosen.values():
+        store.delete_source(record)
+    store.finish_writes()
+    return len(chosen)

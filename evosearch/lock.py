@@ -1,20 +1,40 @@
-"""One writer at a time: `index` and `watch` hold a lock file; `ask` and `status` never need it.
+"""One writer at a time: whatever writes an index (`index`, `watch`, `forget`, the API's
+open_index(write=True)) holds its writer lock; `ask` and `status` never need it.
 
-The lock is a file created atomically (O_EXCL) holding the owner's pid, host and command.
-A lock whose process is gone (same host, pid not alive) is stale and is taken over, so a
-killed writer never blocks the next one.
+The lock is an advisory kernel lock (flock) on a lock file, held on an open descriptor for the
+writer's whole life. The kernel drops it when that descriptor closes, however the process ends
+(kill -9 included), so there is no stale lock to detect or take over: a file-exists lock needed
+"read the owner, see it dead, delete, create", which two processes could both complete, and both
+then wrote every row (issue 17). The holder's pid, host and command are written into the file
+only to name it in the refusal; the file itself is left in place (emptied) on release, because
+deleting a lock file lets a waiter lock the old inode while a newcomer locks a new one.
+
+Local indexes only: a lock on this machine cannot stop a writer on another machine. For an
+object-store URI (s3://, gs://, az://) the lock is a local file keyed by the URI, which keeps two
+writers on one machine apart and nothing more; LanceDB's commits stay atomic, but two machines
+writing one bucket can still duplicate rows (`index` removes such duplicates when it next runs).
+On NFS, Linux maps flock to NFS's own byte-range locks, so clients of one server exclude each other.
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import hashlib
 import json
 import os
 import socket
+import time
 from pathlib import Path
 
-from .config import home_dir, is_local_uri
+from .config import home_dir, is_local_uri, make_private_dir
 from .errors import EvosearchError
+
+# A refused writer reads the holder's pid from the file. The holder writes it just after taking
+# the lock, so a loser that arrives in between sees an empty file or a dead process's leftovers;
+# it re-reads for up to this long before naming the holder as unknown.
+HOLDER_WAIT_S = 2.0
+HOLDER_POLL_S = 0.01
 
 
 class LockedError(EvosearchError):
@@ -22,7 +42,7 @@ class LockedError(EvosearchError):
 
 
 def lock_path(uri: str) -> Path:
-    """Beside a local index; for an object store, in the data dir (one writer per machine)."""
+    """Beside a local index; for an object store, in the data dir, keyed by the URI (one writer per machine)."""
     if is_local_uri(uri):
         local = Path(uri.removeprefix("file://"))
         return local.parent / f".{local.name}.writer.lock"
@@ -30,6 +50,8 @@ def lock_path(uri: str) -> Path:
 
 
 def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -40,41 +62,89 @@ def _alive(pid: int) -> bool:
 
 
 class WriterLock:
+    """The writer lock of the index at uri: acquire() or `with`; refused at once (LockedError) while
+    another process, or another WriterLock in this one, holds it."""
+
     def __init__(self, uri: str, command: str):
         self.uri = uri
         self.path = lock_path(uri)
         self.command = command
-        self._held = False
+        self._file = None  # the open lock file while held; closing it releases the lock
 
-    def __enter__(self) -> "WriterLock":
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        owner = {"pid": os.getpid(), "host": socket.gethostname(), "command": self.command}
-        for _ in range(2):
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                holder = self._holder()
-                if holder and (holder.get("host") != socket.gethostname() or _alive(int(holder.get("pid", 0)))):
-                    raise LockedError(
-                        f"the index at {self.uri} is being written by `evosearch {holder.get('command', '?')}` "
-                        f"(pid {holder.get('pid')} on {holder.get('host')})",
-                        f"wait for it or stop it; `ask` and `status` work meanwhile. If no such process exists, delete {self.path}",
-                    ) from None
-                self.path.unlink(missing_ok=True)  # stale: its owner died without cleaning up
-                continue
-            with os.fdopen(fd, "w") as f:
-                json.dump(owner, f)
-            self._held = True
+    @property
+    def held(self) -> bool:
+        return self._file is not None
+
+    def acquire(self) -> "WriterLock":
+        if self._file is not None:
             return self
-        raise LockedError(f"could not take the writer lock {self.path}", "try again")
+        try:
+            make_private_dir(self.path.parent)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as e:
+            raise EvosearchError(
+                f"cannot create the writer lock {self.path}: {e.strerror or e}",
+                "choose a folder you can write to with --db or $EVOSEARCH_DB",
+            ) from None
+        lock_file = os.fdopen(fd, "r+", encoding="utf-8")
+        deadline = time.monotonic() + HOLDER_WAIT_S
+        while True:
+            try:
+                fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as e:
+                if e.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                    lock_file.close()
+                    raise EvosearchError(f"cannot lock {self.path}: {e.strerror or e}", "check the folder's file system") from None
+            holder = self._holder()
+            if holder is not None or time.monotonic() >= deadline:
+                lock_file.close()
+                raise self._refusal(holder)
+            time.sleep(HOLDER_POLL_S)
+        owner = {"pid": os.getpid(), "host": socket.gethostname(), "command": self.command}
+        lock_file.seek(0)
+        lock_file.truncate()
+        lock_file.write(json.dumps(owner))
+        lock_file.flush()
+        self._file = lock_file
+        return self
 
     def _holder(self) -> dict | None:
+        """The holder named in the file, if it is plausibly the live one: written and, on this
+        host, a running pid (a dead pid is a previous holder's leftovers, not yet overwritten)."""
         try:
-            return json.loads(self.path.read_text())
-        except (OSError, ValueError):
-            return None  # unreadable or half-written: treat as stale
+            holder = json.loads(self.path.read_text(encoding="utf-8") or "null")
+            pid = int(holder.get("pid", 0))
+        except (OSError, ValueError, TypeError, AttributeError):
+            return None
+        if holder.get("host") == socket.gethostname() and not _alive(pid):
+            return None
+        return holder
+
+    def _refusal(self, holder: dict | None) -> LockedError:
+        who = (
+            f"`evosearch {holder.get('command', '?')}` (pid {holder.get('pid')} on {holder.get('host')})"
+            if holder
+            else "another process (it has not written its pid yet)"
+        )
+        return LockedError(
+            f"the index at {self.uri} is being written by {who}",
+            "wait for it or stop it; `ask` and `status` work meanwhile",
+        )
+
+    def release(self) -> None:
+        if self._file is None:
+            return
+        lock_file, self._file = self._file, None
+        try:
+            lock_file.seek(0)
+            lock_file.truncate()  # emptied while still held, so nobody reads a released holder
+        except OSError:
+            pass
+        lock_file.close()  # the kernel releases the lock with the descriptor
+
+    def __enter__(self) -> "WriterLock":
+        return self.acquire()
 
     def __exit__(self, *exc) -> None:
-        if self._held:
-            self.path.unlink(missing_ok=True)
-            self._held = False
+        self.release()

@@ -11,8 +11,7 @@ DbOption = Annotated[
     Optional[str],
     typer.Option(
         "--db",
-        envvar="EVOSEARCH_DB",
-        help="Index location: a folder, or an object-store URI (s3://bucket/evosearch). Default: <data dir>/index.",
+        help="Index location: a folder, or an object-store URI (s3://bucket/evosearch). Default: $EVOSEARCH_DB, else <data dir>/index.",
         show_default=False,
     ),
 ]

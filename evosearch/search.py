@@ -174,6 +174,8 @@ def ask(
         raise QueryError("empty query", 'ask a question: evosearch ask "what did I decide about the launch"')
     if limit < 1:
         raise QueryError(f"--limit must be at least 1, not {limit}")
+    if since and until and since >= until:  # nothing can match: say so instead of an empty answer
+        raise QueryError(f"--since {since.isoformat()} is not before --until {until.isoformat()}", "swap them, or widen the range")
     now = now or datetime.now(timezone.utc).astimezone()
     intent = parse_time_intent(query, now)
     text = intent.rest.strip() or query

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import is_local_uri
+from .config import is_local_uri, make_private_dir
 from .errors import StoreError
 from .heap import return_freed_memory
 
@@ -140,21 +140,54 @@ class Store:
         self._tables = tables
         self.meta = meta
         self.dirty = False  # written since the last finish_writes()
+        self.writer_lock = None  # a WriterLock while this store may write (Store.open(write=True))
 
     # ---- opening -------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, uri: str, *, model_id: str | None = None, dim: int | None = None, memory_shape=None) -> "Store":
+    def open(
+        cls,
+        uri: str,
+        *,
+        model_id: str | None = None,
+        dim: int | None = None,
+        memory_shape=None,
+        write: bool = False,
+        rebuild: bool = False,
+        command: str = "api",
+    ) -> "Store":
         """Open the index. With model_id/dim given (indexing), create it if missing and refuse a
-        different model; without (searching), it must exist."""
-        import lancedb
+        different model; without (searching), it must exist. Opening to write (model_id given,
+        write=True or rebuild=True) takes the index's writer lock first, or raises LockedError naming
+        the holder; the store keeps it until close() (or until the process ends). `command` names
+        this writer in another writer's refusal. rebuild=True drops every table under that lock."""
+        from .lock import WriterLock
 
         creating = model_id is not None
         if uri.startswith("memory://"):  # lance, which maintains and reads the index, cannot see it
             raise StoreError(f"an index cannot live at {uri}", "use a folder or an object-store URI (s3://, gs://, az://)")
         if not creating and is_local_uri(uri) and not Path(uri.removeprefix("file://")).exists():
             raise StoreError(f"no index at {uri}", "run `evosearch index PATH` first, or pass --db")
+        lock = WriterLock(uri, command).acquire() if (creating or write or rebuild) else None
         try:
+            store = cls._open_locked(uri, model_id, dim, memory_shape, rebuild)
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
+        store.writer_lock = lock
+        return store
+
+    @classmethod
+    def _open_locked(cls, uri: str, model_id, dim, memory_shape, rebuild: bool) -> "Store":
+        import lancedb
+
+        creating = model_id is not None
+        if rebuild:
+            cls._drop_tables(uri)
+        try:
+            if creating and is_local_uri(uri):
+                make_private_dir(Path(uri.removeprefix("file://")))  # lance would make it world-readable (0755)
             # Readers check for new versions on every query, so a long-lived `ask` (the API, a
             # server, the watch soak) sees what a concurrent writer has committed.
             session = lancedb.Session(metadata_cache_size_bytes=METADATA_CACHE_BYTES)
@@ -166,8 +199,13 @@ class Store:
             raise StoreError(f"no index at {uri}", "run `evosearch index PATH` first, or pass --db")
         tables = {}
         if creating:
-            for name, schema in _schemas(dim).items():
-                tables[name] = db.open_table(name) if name in names else db.create_table(name, schema=schema, exist_ok=True)
+            try:
+                for name, schema in _schemas(dim).items():
+                    tables[name] = db.open_table(name) if name in names else db.create_table(name, schema=schema, exist_ok=True)
+            except (OSError, RuntimeError) as e:  # lance reports an unwritable folder as a RuntimeError
+                raise StoreError(
+                    f"cannot write the index at {uri}: {e}", "choose a folder you can write to with --db or $EVOSEARCH_DB"
+                ) from e
         else:
             tables = {name: db.open_table(name) for name in (SEGMENTS, SNAPSHOTS, SOURCES, META) if name in names}
         meta = {r["key"]: r["value"] for r in tables[META].to_arrow().to_pylist()} if META in tables else {}
@@ -194,12 +232,31 @@ class Store:
 
     @staticmethod
     def drop(uri: str) -> None:
-        """Delete every evosearch table at uri (for --rebuild)."""
+        """Delete every evosearch table at uri, under the writer lock (LockedError while another writer holds it)."""
+        from .lock import WriterLock
+
+        with WriterLock(uri, "rebuild"):
+            Store._drop_tables(uri)
+
+    @staticmethod
+    def _drop_tables(uri: str) -> None:
         import lancedb
 
         db = lancedb.connect(uri)
         for name in set(db.list_tables().tables) & {SEGMENTS, SNAPSHOTS, SOURCES, META}:
             db.drop_table(name)
+
+    def close(self) -> None:
+        """Release the writer lock, if this store holds it. The store still reads; it must not write after this."""
+        if self.writer_lock is not None:
+            self.writer_lock.release()
+            self.writer_lock = None
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     @property
     def model_id(self) -> str:
@@ -227,6 +284,40 @@ class Store:
         self.dirty = True
         rows = [{**r.__dict__, "model_id": self.model_id, "schema_version": SCHEMA_VERSION, "indexed_at": now} for r in records]
         self._tables[SOURCES].merge_insert("path").when_matched_update_all().when_not_matched_insert_all().execute(rows)
+
+    def duplicated_source_paths(self) -> set[str]:
+        """Paths with more than one source row (two writers merged the same new path at once)."""
+        import pyarrow.compute as pc
+
+        paths = self._tables[SOURCES].to_arrow().column("path")
+        counts = pc.value_counts(paths)
+        return {v.as_py() for v, n in zip(counts.field("values"), counts.field("counts")) if n.as_py() > 1}
+
+    def remove_duplicates(self, stream_ids: set[str], source_paths: set[str]) -> int:
+        """Keep one segment row per (stream, position) of stream_ids and one source row per path
+        of source_paths; the streams' snapshots are dropped, since the two writers may have stored
+        them for different contents (later edits re-encode those streams from their start).
+        Rows are read, deleted and the kept ones written back: a kill in between loses rows,
+        which the next run re-encodes, never keeps a duplicate. Returns the segment rows removed."""
+        removed = 0
+        if stream_ids:
+            where = sql_in("stream_id", sorted(stream_ids))
+            rows = self._tables[SEGMENTS].search().where(where).limit(None).to_arrow().to_pylist()
+            kept = list({(r["stream_id"], r["position"]): r for r in rows}.values())
+            removed = len(rows) - len(kept)
+            self._tables[SNAPSHOTS].delete(where)
+            self._tables[SEGMENTS].delete(where)
+            self.add_segments(kept)
+        if source_paths:
+            where = sql_in("path", sorted(source_paths))
+            rows = self._tables[SOURCES].search().where(where).limit(None).to_arrow().to_pylist()
+            latest = {}
+            for r in sorted(rows, key=lambda r: r["indexed_at"]):
+                latest[r["path"]] = r
+            self._tables[SOURCES].delete(where)
+            self._tables[SOURCES].add(list(latest.values()))
+        self.dirty = True
+        return removed
 
     def delete_source(self, record: SourceRecord) -> None:
         """Vectors and snapshots first, then the row: a kill in between leaves a source row whose
@@ -461,10 +552,14 @@ class StoredStreams:
     stream's list is built when asked for. On a 279,367-segment index (tracemalloc, with path -> streams):
     22 MB held and a 37 MB peak, in 0.38 s; as Python tuples from one table it was 48 MB, 102 MB, 0.73 s."""
 
-    def __init__(self, spans: dict[str, tuple[int, int]], positions: np.ndarray, hashes: np.ndarray):
+    def __init__(self, spans: dict[str, tuple[int, int]], positions: np.ndarray, hashes: np.ndarray, duplicated: set[str] | None = None):
         self._spans = spans  # stream_id -> (start, end) in positions and hashes, sorted by (stream, position)
         self._positions = positions
         self._hashes = hashes
+        # Streams holding two rows for one position, which only two writers at once could store
+        # (the lock prevents it now; older indexes and object stores written from two machines may
+        # still hold them). Their lists here repeat those positions, so they never match a file's.
+        self.duplicated = duplicated or set()
 
     @classmethod
     def scan(cls, dataset) -> tuple[StoredStreams, dict[str, set[str]]]:
@@ -493,7 +588,9 @@ class StoredStreams:
         ends = np.append(starts[1:], len(stream))
         names = list(codes)
         spans = {names[stream[a]]: (int(a), int(b)) for a, b in zip(starts, ends)}
-        return cls(spans, positions, hashes), by_path
+        repeated = (np.diff(stream) == 0) & (np.diff(positions) == 0)
+        duplicated = {names[c] for c in np.unique(stream[1:][repeated])}
+        return cls(spans, positions, hashes, duplicated), by_path
 
     def get(self, stream_id: str, default=None):
         span = self._spans.get(stream_id)

@@ -5,6 +5,7 @@ import subprocess
 import sys
 from datetime import datetime
 
+import pytest
 from typer.testing import CliRunner
 
 from evosearch.api import open_index
@@ -42,6 +43,32 @@ def test_index_ask_status_forget(tmp_path):
     assert invoke("forget", notes / "team.jsonl").exit_code == 1
 
 
+def test_forget_changes_nothing_when_one_path_is_wrong(tmp_path):
+    notes = make_notes(tmp_path)
+    assert invoke("index", notes).exit_code == 0
+    result = invoke("forget", notes / "team.jsonl", tmp_path / "nonexistent")
+    assert result.exit_code == 1 and "nothing indexed at" in result.stderr and "Traceback" not in result.output
+    assert json.loads(invoke("status", "--json").stdout)["sources"] == 4  # team.jsonl was checked, not removed
+    result = invoke("forget", notes / "team.jsonl", notes)  # overlapping paths: each source once
+    assert result.exit_code == 0 and "forgot 4 sources" in result.stderr
+
+
+def test_forget_through_the_api_holds_the_writer_lock(tmp_path):
+    from evosearch.indexer import forget_paths
+    from evosearch.lock import LockedError
+    from evosearch.store import Store
+
+    notes = make_notes(tmp_path)
+    assert invoke("index", notes).exit_code == 0
+    with Store.open(str(tmp_path / "evosearch-home" / "index"), write=True, command="forget") as store:
+        result = invoke("index", notes)
+        assert result.exit_code == 1 and "being written by `evosearch forget`" in result.stderr
+        with pytest.raises(LockedError):
+            open_index(write=True)
+        assert forget_paths(store, [notes / "ideas.md"]) == 1
+    assert json.loads(invoke("status", "--json").stdout)["sources"] == 3
+
+
 def test_ask_json_equals_the_python_api(tmp_path):
     notes = make_notes(tmp_path)
     invoke("index", notes)
@@ -56,6 +83,27 @@ def test_ask_json_equals_the_python_api(tmp_path):
     assert chat_hits and all(r["message_ids"] and r["message_ids"][0].startswith("m") for r in chat_hits)
     for r in printed["results"]:
         assert {"path", "time", "text", "score"} <= r.keys()
+
+
+def test_a_bad_line_in_a_queries_file_gets_an_error_record_and_the_rest_are_answered(tmp_path):
+    notes = make_notes(tmp_path)
+    invoke("index", notes)
+    qfile = tmp_path / "q.txt"
+    qfile.write_text('launch\n{"query": broken\n{"query": "trip", "now": "the day the music died"}\n{"query": " "}\nshed roof\n')
+    result = invoke("ask", "--queries", qfile, "-n", "2")
+    assert result.exit_code == 1 and "3 lines of" in result.stderr and "Traceback" not in result.output
+    lines = [json.loads(l) for l in result.stdout.splitlines()]
+    assert [l.get("line") for l in lines] == [None, 2, 3, 4, None]
+    assert [l["query"] for l in lines] == ["launch", None, "trip", " ", "shed roof"]
+    assert lines[0]["results"] and lines[4]["results"]
+    assert "not a query object" in lines[1]["error"] and "cannot read" in lines[2]["error"] and "empty query" in lines[3]["error"]
+
+
+def test_since_after_until_says_so(tmp_path):
+    invoke("index", make_notes(tmp_path))
+    result = invoke("ask", "shed roof", "--since", "2026-11-09", "--until", "2026-11-05")
+    assert result.exit_code == 1 and "is not before --until" in result.stderr
+    assert invoke("ask", "shed roof", "--since", "2026-11-05", "--until", "2026-11-05").exit_code == 0  # one whole day
 
 
 def test_time_phrase_ranks_the_window_first(tmp_path):
@@ -111,6 +159,45 @@ def test_errors_are_one_line_with_a_hint_and_exit_1(tmp_path):
     assert result.exit_code == 1 and "binary" in result.stderr
 
 
+def test_bad_index_locations_are_one_line_exit_1_and_create_nothing(tmp_path, monkeypatch):
+    """Issue 17, item 6: each of these crashed, left a half-made index, or exited 0."""
+    notes = make_notes(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    before = set(tmp_path.iterdir())
+
+    def refused(result, *words):
+        assert result.exit_code == 1, result.output
+        assert "Traceback" not in result.output and isinstance(result.exception, (SystemExit, type(None)))
+        assert all(w in result.stderr for w in words), result.stderr
+        assert set(tmp_path.iterdir()) == before, "something was created"
+
+    refused(invoke("index", notes, "--db", tmp_path / "db?x"), "cannot contain '?'")
+    refused(invoke("index", tmp_path / "nonexistent"), "nonexistent: no such file or folder")
+    assert not (tmp_path / "evosearch-home" / "index").exists()
+    monkeypatch.setenv("EVOSEARCH_DB", "garbage")
+    refused(invoke("index", notes), "EVOSEARCH_DB=garbage is not an absolute path")
+    refused(invoke("ask", "anything"), "EVOSEARCH_DB=garbage")
+    refused(invoke("watch", tmp_path / "nonexistent", "--db", tmp_path / "db"), "not a folder")
+
+
+def test_an_unwritable_index_folder_is_one_line(tmp_path, monkeypatch):
+    import lancedb
+
+    def denied(*args, **kwargs):  # what lance raises for a folder it may not write (tests may run as root)
+        raise RuntimeError("lance error: LanceError(IO): Permission denied (os error 13)")
+
+    monkeypatch.setattr(lancedb.db.LanceDBConnection, "create_table", denied)
+    result = invoke("index", make_notes(tmp_path), "--db", tmp_path / "db")
+    assert result.exit_code == 1 and "cannot write the index at" in result.stderr and "Permission denied" in result.stderr
+
+
+def test_a_relative_db_is_made_absolute(tmp_path, monkeypatch):
+    notes = make_notes(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert invoke("index", notes, "--db", "here").exit_code == 0
+    assert json.loads(invoke("status", "--json", "--db", "here").stdout)["db"] == str(tmp_path / "here")
+
+
 def test_bad_arguments_exit_2(tmp_path):
     assert invoke("ask").exit_code == 2
     assert invoke("ask", "x", "-n", "0").exit_code == 2
@@ -135,3 +222,22 @@ def test_help_does_not_import_torch_or_lancedb():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "HEAVY []" in out
     assert "index" in out and "ask" in out
+
+
+def test_the_data_dir_and_the_index_are_private(tmp_path):
+    """Issue 17, item 10: nobody else on the machine may list or read the indexed notes and chats."""
+    import os
+    import stat
+
+    notes = make_notes(tmp_path)
+    home = tmp_path / "evosearch-home"
+    cli = "import sys; from evosearch.cli.app import main; sys.argv[0] = 'evosearch'; main()"
+    subprocess.run([sys.executable, "-c", cli, "index", str(notes), "-q"], check=True, env={**os.environ, "EVOSEARCH_HOME": str(home)})
+    assert stat.S_IMODE(home.stat().st_mode) == 0o700
+    assert stat.S_IMODE((home / "index").stat().st_mode) == 0o700
+    shared = [p for p in home.rglob("*") if p.stat().st_mode & 0o077]
+    assert shared == [], "readable by others"
+    # Through the API (no umask of ours): the folders still keep others out.
+    api_db = tmp_path / "deep" / "api-db"
+    open_index(str(api_db), write=True)[0].close()
+    assert stat.S_IMODE(api_db.stat().st_mode) == 0o700 and stat.S_IMODE(api_db.parent.stat().st_mode) == 0o700

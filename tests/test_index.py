@@ -15,7 +15,8 @@ from .helpers import chat_messages, index_dump, make_notes, write_chat
 def run_index(paths, db):
     store, encoder = open_index(str(db), write=True)
     warnings = []
-    return index_paths(list(paths), store, encoder, warnings.append), warnings
+    with store:  # releases the writer lock now, not when the store is garbage collected
+        return index_paths(list(paths), store, encoder, warnings.append), warnings
 
 
 def fresh_copy_dump(src_dir, tmp_path, name):
@@ -220,3 +221,69 @@ def test_an_in_memory_uri_is_refused_with_a_clear_message():
 
     with pytest.raises(StoreError, match="cannot live at memory://"):
         open_index("memory://evosearch-test", write=True)
+
+
+def test_rows_stored_twice_are_repaired_by_the_next_run(tmp_path):
+    """What two writers at once left behind (issue 17): every segment, snapshot and source row twice.
+    The next run keeps one of each, and the index equals a clean one."""
+    from evosearch.store import SEGMENTS, SNAPSHOTS, SOURCES, Store
+
+    notes = make_notes(tmp_path)
+    db = tmp_path / "db"
+    run_index([notes], db)
+    clean = index_dump(str(db))
+    with Store.open(str(db), write=True) as store:
+        for name in (SEGMENTS, SNAPSHOTS, SOURCES):
+            store.table(name).add(store.table(name).to_arrow())
+        doubled = store.table(SEGMENTS).count_rows()
+    assert doubled == 2 * len(clean)
+
+    report, warnings = run_index([notes], db)
+    assert report.segments_encoded == 0 and any("stored twice" in w for w in warnings)
+    store = Store.open(str(db))
+    ids = store.table(SEGMENTS).to_arrow().column("id").to_pylist()
+    assert len(ids) == len(set(ids)) == len(clean)
+    paths = store.table(SOURCES).to_arrow().column("path").to_pylist()
+    assert sorted(paths) == sorted({str(p) for p in notes.iterdir()})
+    assert index_dump(str(db)) == clean
+    again, warnings = run_index([notes], db)
+    assert (again.unchanged, warnings) == (4, [])
+
+
+def test_a_duplicated_row_from_another_version_is_reencoded(tmp_path):
+    """Two writers that saw different contents: the row kept for a position may be the stale one;
+    the repaired file is compared with its rows segment by segment, so the index ends up current."""
+    from evosearch.store import SEGMENTS, Store
+
+    notes = make_notes(tmp_path)
+    db = tmp_path / "db"
+    run_index([notes], db)
+    clean = index_dump(str(db))
+    with Store.open(str(db), write=True) as store:
+        rows = store.table(SEGMENTS).search().where("path LIKE '%team.jsonl'").limit(None).to_arrow().to_pylist()
+        for r in rows:
+            r.update(text="stale " + r["text"], content_hash="0" * 40)
+        store.table(SEGMENTS).add(rows)
+    report, _ = run_index([notes], db)
+    assert report.segments_encoded == len(rows)  # only the chat's stream, re-encoded from its start
+    assert index_dump(str(db)) == clean
+
+
+def test_a_file_deleted_mid_run_is_reported_as_gone_not_as_a_permission_problem(tmp_path, monkeypatch):
+    import evosearch.indexer as indexer
+    from evosearch.errors import SourceError
+    from evosearch.sources.detect import read_source
+
+    notes = make_notes(tmp_path)
+    walk = indexer.iter_source_files
+
+    def walk_then_delete(roots, warn):  # the walk listed it; it was deleted before it was read
+        yield from walk(roots, warn)
+        yield notes / "deleted-meanwhile.md"
+
+    monkeypatch.setattr(indexer, "iter_source_files", walk_then_delete)
+    report, warnings = run_index([notes], tmp_path / "db")
+    assert report.indexed == 4 and report.skipped == 1
+    assert warnings == [f"{notes / 'deleted-meanwhile.md'}: gone before it could be read (deleted or moved during the run)"]
+    with pytest.raises(SourceError, match="gone before it could be read"):
+        read_source(notes / "deleted-meanwhile.md", print)

@@ -54,6 +54,20 @@ def test_truncated_and_textless_pdfs_are_one_line_errors(tmp_path):
         read_source(blank, print)
 
 
+def test_pypdfs_repair_notes_are_our_warnings_not_stray_lines(tmp_path, capfd):
+    cut = tmp_path / "cut-eof.pdf"
+    cut.write_bytes(make_pdf(["Still readable."]).replace(b"%%EOF", b"%%EO"))
+    warnings = []
+    assert read_source(cut, warnings.append)[0].units[0].text == "Still readable."
+    assert any(w.startswith(f"{cut}: ") and "EOF marker seems truncated" in w for w in warnings), warnings
+    gone = tmp_path / "no-eof.pdf"
+    gone.write_bytes(make_pdf(["Lost."]).replace(b"%%EOF", b""))
+    with pytest.raises(SourceError, match="unreadable PDF"):
+        read_source(gone, warnings.append)
+    assert any("EOF marker not found" in w for w in warnings)
+    assert "EOF marker" not in capfd.readouterr().err  # pypdf's own lines went through warn, none bare
+
+
 def test_a_pdf_is_detected_by_its_bytes_whatever_its_name(tmp_path):
     path = tmp_path / "report.txt"
     path.write_bytes(make_pdf(["Quarterly plan."]))

@@ -179,6 +179,7 @@ def test_a_kill_between_compaction_and_the_index_update_loses_nothing(tmp_path, 
             at += 5
             store.finish_writes()
     monkeypatch.setattr(DatasetOptimizer, "optimize_indices", real_optimize)
+    store.close()  # as the killed process's exit would: the kernel releases its writer lock
     reopened = Store.open(str(tmp_path / "db"), model_id="m", dim=16, memory_shape=(2, 16))
     assert reopened.table(SEGMENTS).count_rows() == at
     assert len(store_module.unindexed_fragments(reopened.table(SEGMENTS).to_lance())) == 1  # compacted, not indexed

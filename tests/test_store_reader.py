@@ -26,6 +26,7 @@ QUERIES = ["launch moves", "SQLite", "what did we decide last week", "the latest
 def _index(notes, db):
     store, encoder = open_index(str(db), write=True)
     index_paths([notes], store, encoder, print)
+    store.close()  # the writer lock goes; the store still reads
     return store, encoder
 
 

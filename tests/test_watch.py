@@ -106,6 +106,16 @@ def test_print_service_has_a_systemd_unit_and_a_launchd_plist():
     assert "<string>/usr/bin/evosearch</string><string>watch</string>" in text
 
 
+def test_print_service_keeps_the_index_named_by_evosearch_db(monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from evosearch.cli.app import app
+
+    monkeypatch.setenv("EVOSEARCH_DB", str(tmp_path / "elsewhere"))
+    result = CliRunner().invoke(app, ["watch", "--print-service"])
+    assert result.exit_code == 0 and f"--db {tmp_path / 'elsewhere'}" in result.stdout
+
+
 WATCH_CLI = "import sys; from evosearch.cli.app import main; sys.argv[0] = 'evosearch'; main()"
 
 

@@ -32,6 +32,9 @@ app.command("train")(train.train)
 
 
 def main() -> None:
+    # Files evosearch writes (the index's tables, the lock, a --log) are the user's alone: lance
+    # creates its files with the default mode, 0644 under the usual umask.
+    os.umask(0o077)
     app()
 
 

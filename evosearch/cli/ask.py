@@ -7,9 +7,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..errors import QueryError
+from ..errors import EvosearchError, QueryError
 from ..options import DbOption, JsonOption, LimitOption, NowOption, SinceOption, UntilOption
-from ..output import print_json, print_results, reports_errors
+from ..output import print_json, print_results, reports_errors, stderr
 
 
 def _reference_time(now: str | None) -> datetime:
@@ -21,8 +21,10 @@ def _reference_time(now: str | None) -> datetime:
     return parse_when(now, local_now)
 
 
-def _read_queries(path: Path) -> list[tuple[str, str | None]]:
-    """One query per line, or JSON Lines with "query" and an optional "now"."""
+def _read_queries(path: Path) -> list[tuple[int, str | None, str | None, QueryError | None]]:
+    """(line number, query, now, error) per non-empty line: one query per line, or JSON Lines
+    with "query" and an optional "now". A line that is not a query carries its error instead,
+    so one bad line does not stop the batch."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as e:
@@ -35,13 +37,12 @@ def _read_queries(path: Path) -> list[tuple[str, str | None]]:
         if line.startswith("{"):
             try:
                 item = jsonlib.loads(line)
-                queries.append((str(item["query"]), item.get("now")))
+                queries.append((n, str(item["query"]), item.get("now"), None))
             except (ValueError, KeyError, TypeError) as e:
-                raise QueryError(
-                    f"{path}:{n}: not a query object ({e})", 'write {"query": "...", "now": "2026-11-20"} or a plain line'
-                ) from e
+                error = QueryError(f"{path}:{n}: not a query object ({e})", 'write {"query": "...", "now": "2026-11-20"} or a plain line')
+                queries.append((n, None, None, error))
         else:
-            queries.append((line, None))
+            queries.append((n, line, None, None))
     return queries
 
 
@@ -80,8 +81,18 @@ def ask(
         return run_query(store, encoder, text, now=at, limit=limit, since=since_t, until=until_t, source=source)
 
     if queries is not None:
-        for text, query_now in _read_queries(queries):
-            print_json(answer(text, parse_when(query_now, reference) if query_now else reference))
+        failed = 0
+        for n, text, query_now, error in _read_queries(queries):
+            try:
+                if error is not None:
+                    raise error
+                print_json(answer(text, parse_when(query_now, reference) if query_now else reference))
+            except EvosearchError as e:  # an error record in its place; the other lines are still answered
+                failed += 1
+                print_json({"line": n, "query": text, "error": e.message, "hint": e.hint})
+        if failed:
+            stderr.print(f"[red]error:[/] {failed} line{'s' * (failed != 1)} of {queries} could not be answered; see the error records")
+            raise typer.Exit(1)
         return
     result = answer(query, reference)
     if json:

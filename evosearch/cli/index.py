@@ -97,13 +97,11 @@ def index(
     files gone from an indexed folder are removed.
     """
     from ..api import open_index
-    from ..indexer import index_paths
+    from ..indexer import check_paths_exist, index_paths
 
-    from ..config import default_db_uri
-    from ..lock import WriterLock
-
-    with WriterLock(db or default_db_uri(), "index"):
-        store, encoder = open_index(db, write=True, rebuild=rebuild)
+    check_paths_exist(paths)  # before the index is created
+    store, encoder = open_index(db, write=True, rebuild=rebuild, command="index")  # holds the writer lock
+    with store:
         progress = _progress(quiet)
         try:
             report = index_paths(paths, store, encoder, warn, progress)

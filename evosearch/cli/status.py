@@ -25,10 +25,10 @@ def status(
     json: JsonOption = False,
 ) -> None:
     """Show what is indexed: sources, segments, streams, time span, model, index location and size."""
-    from ..config import default_db_uri
+    from ..config import db_uri
     from ..store_reader import open_for_search
 
-    store = open_for_search(db or default_db_uri())
+    store = open_for_search(db_uri(db))
     stats = store.stats()
     if sources:
         stats["source_list"] = [

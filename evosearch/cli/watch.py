@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import sys
@@ -49,15 +50,15 @@ def watch(
         from ..watch import service_files
 
         exe = shutil.which("evosearch") or str(Path(sys.argv[0]).resolve())
-        stdout.print(service_files(exe, str(Path("~/.local/state/evosearch-watch.log").expanduser()), db), markup=False, highlight=False)
+        # --db no longer reads $EVOSEARCH_DB through typer; the service still gets the index it names.
+        service_db = db or os.environ.get("EVOSEARCH_DB")
+        log_path = str(Path("~/.local/state/evosearch-watch.log").expanduser())
+        stdout.print(service_files(exe, log_path, service_db), markup=False, highlight=False)
         return
     from ..api import open_index
-    from ..config import default_db_uri
     from ..indexer import indexed_roots
-    from ..lock import WriterLock
     from ..watch import watch as run_watch
 
-    uri = db or default_db_uri()
     stop = threading.Event()
     log_line = _logger(log)
 
@@ -67,14 +68,19 @@ def watch(
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
 
-    with WriterLock(uri, "watch"):
-        store, encoder = open_index(db, write=True)
-        roots = [p.expanduser().resolve() for p in paths] if paths else [Path(r) for r in indexed_roots(store)]
-        if not roots:
-            raise EvosearchError("nothing to watch: no folder has been indexed yet", "pass folders: `evosearch watch ~/notes`")
+    def check_folders(roots: list[Path]) -> None:
         missing = [str(r) for r in roots if not r.is_dir()]
         if missing:
             raise EvosearchError(f"not a folder: {missing[0]}", "watch takes folders; check the path")
+
+    if paths:
+        check_folders([p.expanduser() for p in paths])  # before the index is created
+    store, encoder = open_index(db, write=True, command="watch")  # holds the writer lock until the end
+    with store:
+        roots = [p.expanduser().resolve() for p in paths] if paths else [Path(r) for r in indexed_roots(store)]
+        if not roots:
+            raise EvosearchError("nothing to watch: no folder has been indexed yet", "pass folders: `evosearch watch ~/notes`")
+        check_folders(roots)
 
         def on_warn(message: str) -> None:
             if log_line:

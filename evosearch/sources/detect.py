@@ -83,6 +83,10 @@ def _read_bytes(path: Path) -> tuple[bytes, float]:
                 f"split it into smaller files, or {_IGNORE_HINT}",
             )
         data = path.read_bytes()
+    except FileNotFoundError:
+        raise SourceError(
+            f"{path}: gone before it could be read (deleted or moved during the run)", "nothing to fix; a later run sees where it went"
+        ) from None
     except OSError as e:
         raise SourceError(f"{path}: cannot read ({e.strerror or e})", "check the file's permissions") from None
     if not data.strip():

@@ -7,7 +7,9 @@ can follow back; `ask` shows them as p3-4.
 from __future__ import annotations
 
 import io
+import logging
 from collections.abc import Callable
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -19,7 +21,32 @@ PDF_MAGIC = b"%PDF-"
 _HINT = "if it is a scan, run OCR first (e.g. ocrmypdf); or add it to .evosearchignore"
 
 
+@contextmanager
+def _pypdf_logs_to(warn: Callable[[str], None], path: Path):
+    """pypdf reports what it repairs ("EOF marker not found") through logging; with no handler
+    configured, Python printed those as bare lines on stderr. They become our warnings instead."""
+
+    class ToWarn(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            warn(f"{path}: {record.getMessage()} (pypdf read it anyway)")
+
+    logger = logging.getLogger("pypdf")
+    handler, propagate = ToWarn(logging.WARNING), logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+
+
 def read_pdf(path: Path, data: bytes, mtime: float, warn: Callable[[str], None]) -> list[Stream]:
+    with _pypdf_logs_to(warn, path):
+        return _read_pdf(path, data, mtime, warn)
+
+
+def _read_pdf(path: Path, data: bytes, mtime: float, warn: Callable[[str], None]) -> list[Stream]:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 

@@ -46,11 +46,11 @@ def build_samples(
 
 def index_samples(db: str | None, rng: random.Random) -> list[Sample]:
     """Every indexed stream of 3+ segments, with sentences held out as queries."""
-    from ..config import default_db_uri
+    from ..config import db_uri
     from ..store import Store
     from .pseudo_queries import hold_out_sentences
 
-    store = Store.open(db or default_db_uri())
+    store = Store.open(db_uri(db))
     samples = []
     for texts in store.stream_texts().values():
         if len(texts) >= 3:
