@@ -5,7 +5,9 @@
   that holds an answer or appears in a haystack of the first half (the half that benchmarks
   read), and never the questions.
 - Synthetic chats written by `synthetic.py`.
-Both become samples through the hold-out recipe of `pseudo_queries.py` (and, for synthetic
+- The Chit-Chat Challenge corpus (BYU PCC lab, MIT; PyPI `chitchat-dataset`): 7,168 conversations
+  between two people, written as chats, not with an assistant.
+All become samples through the hold-out recipe of `pseudo_queries.py` (and, for synthetic
 chats, their own questions).
 """
 
@@ -49,6 +51,40 @@ def longmemeval_filler(path: Path, sessions: int, rng: random.Random) -> list[Sa
     samples = []
     for sid in chosen:
         segments, _ = segment_texts_with_owners([(turn["role"], turn["content"]) for turn in pool[sid]])
+        sample = hold_out_sentences(segments, rng)
+        if sample.queries and len(segments) >= 3:
+            samples.append(sample)
+    return samples
+
+
+def chitchat_conversations(count: int, rng: random.Random) -> list[list[tuple[str, str]]]:
+    """`count` conversations of the Chit-Chat Challenge corpus drawn at random, as (speaker, text)
+    turns, one per message; each sender gets a first name (the corpus has ids), so segments read
+    "Name: text" as `index` writes chat lines."""
+    from chitchat_dataset import Dataset  # MIT; the bench extra installs it
+
+    from .synthetic import NAMES
+
+    conversations = list(Dataset().values())
+    out = []
+    for conversation in rng.sample(conversations, min(count, len(conversations))):
+        names: dict[str, str] = {}
+        pair = rng.sample(NAMES, 2)
+        turns = []
+        for group in conversation["messages"]:
+            for message in group:
+                speaker = names.setdefault(message["sender"], pair[len(names) % 2])
+                if message["text"].strip():
+                    turns.append((speaker, message["text"].strip()))
+        out.append(turns)
+    return out
+
+
+def chitchat_samples(count: int, rng: random.Random) -> list[Sample]:
+    """Chit-chat conversations through the hold-out recipe (pseudo_queries.py)."""
+    samples = []
+    for turns in chitchat_conversations(count, rng):
+        segments, _ = segment_texts_with_owners(turns)
         sample = hold_out_sentences(segments, rng)
         if sample.queries and len(segments) >= 3:
             samples.append(sample)
