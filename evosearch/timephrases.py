@@ -4,6 +4,11 @@ A small grammar of phrase *shapes* ("since <date>", "<n> <unit>s ago", "last <un
 the phrase; calendar arithmetic is done here in the reference time's zone; the date inside a
 phrase ("since March 3", "before 2026-05-01") is read by dateparser, a maintained parser,
 imported only when a query holds such a phrase (it costs half a second to import).
+
+A phrase is time only where it is one: whole tokens (the "2019" of "2019-nCoV" is no year), a
+date read whole or not at all ("before December 2019", "between November 2002 and July 2003"),
+and order words only where they qualify what is asked for ("the first time I", not "the first
+transmembrane domain"). Whatever is taken as time leaves no fragment in the search text.
 """
 
 from __future__ import annotations
@@ -42,26 +47,49 @@ _NUM = r"(?P<n>\d{1,3}|a couple of|a few|several|an?|one|two|three|four|five|six
 _UNIT = r"(?P<unit>day|week|month|year)s?"
 _MONTH = r"(?P<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 _WEEKDAY = r"(?P<weekday>monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
-# What may start the date after "since/before/after/until/on": a cheap guard so that
-# "since we moved" never reaches the date parser.
-_DATEISH = (
-    r"(?P<date>(?:\d{1,4}[-/.]\d{1,2}(?:[-/.]\d{1,4})?|\d{1,2}(?:st|nd|rd|th)?\s+"
-    + _MONTH.replace("?P<month>", "?:")
-    + r"|"
-    + _MONTH.replace("?P<month>", "?:")
-    + r"\s+\d{1,2}(?:st|nd|rd|th)?|"
-    + r"(?:last\s+)?"
-    + _WEEKDAY.replace("?P<weekday>", "?:")
-    + r"|yesterday|today|last\s+(?:week|month|year)"
-    + r"|"
-    + _MONTH.replace("?P<month>", "?:")
-    + r"|(?:19|20)\d\d)(?:,?\s+(?:19|20)\d\d)?)"
+_YEAR = r"(?:19|20)\d\d"
+_DAY = r"\d{1,2}(?:st|nd|rd|th)?"
+_MONTH_ANY = _MONTH.replace("?P<month>", "?:")
+_WEEKDAY_ANY = _WEEKDAY.replace("?P<weekday>", "?:")
+# A written calendar date, read whole: "5 March 2020", "the 5th of March", "March 5, 2020",
+# "December 2019", "2026-05-01", "2019". The longest reading is tried first, and the token
+# guards below make the regex backtrack from "December 20" to "December 2019".
+_CALENDAR_DATE = (
+    r"(?:\d{4}-\d{1,2}(?:-\d{1,2})?|\d{1,2}[-/.]\d{1,2}(?:[-/.]\d{2,4})?"
+    rf"|(?:the\s+)?{_DAY}\s+(?:of\s+)?{_MONTH_ANY}(?:,?\s+{_YEAR})?"
+    rf"|{_MONTH_ANY}\s+{_DAY}(?:,?\s+{_YEAR})?"
+    rf"|{_MONTH_ANY}(?:,?\s+{_YEAR})?"
+    rf"|{_YEAR})"
 )
+# A date that stands alone as time without a preposition: day or month, and year.
+_FULL_DATE = rf"(?:(?:the\s+)?{_DAY}\s+(?:of\s+)?{_MONTH_ANY},?\s+{_YEAR}|{_MONTH_ANY}\s+{_DAY},?\s+{_YEAR}|{_MONTH_ANY},?\s+{_YEAR})"
+# What may follow "since/before/after/until/on": a cheap guard so that "since we moved" never
+# reaches the date parser; relative days ("since Monday", "before yesterday") as well as dates.
+_DATEISH = rf"(?P<date>{_CALENDAR_DATE}|(?:last\s+)?{_WEEKDAY_ANY}|yesterday|today|last\s+(?:week|month|year))"
 
-ORDER_WORDS = [
-    (r"\b(latest|most recent(?:ly)?|newest|currently|these days|nowadays|right now|now|still|last time)\b", "newest"),
-    (r"\b(originally|initially|at first|in the beginning|first|earliest|at the start)\b", "oldest"),
+# A phrase is time only as whole tokens: "2019" in "2019-nCoV", "COVID-2019" or "2019.5" is part
+# of a name, code or number, so a match may neither start nor end inside such a token.
+_TOKEN_START = r"(?<![\w'’])(?<!\w[-–—/.])"
+_TOKEN_END = r"(?![\w'’])(?![-–—/.:]\w)"
+# "As of 5 March 2020" dates the fact asked about, and a record of that fact is written on that
+# day or any day after, so the phrase supports no window: it is left whole in the search text.
+_NOT_A_WINDOW = re.compile(rf"\bas\s+(?:of|at)\s+{_CALENDAR_DATE}{_TOKEN_END}", re.I)
+
+# Order words that say "when" wherever they stand: none of them describes a thing.
+ORDER_PHRASES = [
+    (r"latest|newest|most\s+recent(?:ly)?|these\s+days|nowadays|right\s+now|last\s+time", "newest"),
+    (r"originally|initially|at\s+first|in\s+the\s+beginning|at\s+the\s+start|first\s+time", "oldest"),
 ]
+# Order words that are also ordinary description ("the first transmembrane domain", "is the
+# virus still infectious", "how are cases now counted"): order only where they qualify what
+# the asker did or asks for, see _qualifies_asked_thing.
+ORDER_IN_CONTEXT = {"first": "oldest", "earliest": "oldest", "still": "newest", "now": "newest", "currently": "newest"}
+_SUBJECT_PRONOUNS = {"i", "we", "you", "he", "she", "they"}
+_PERSONAL = _SUBJECT_PRONOUNS | {"me", "us", "my", "our", "your", "mine", "ours"}
+_NOT_NAMES = {"the", "a", "an", "this", "that", "these", "those", "what", "which", "who", "when", "where", "how", "why", "is", "are"}
+# Words, with hyphenated names and codes ("2019-nCoV", "COVID-19") as one token, and punctuation.
+_QUERY_TOKEN = re.compile(r"[\w'’]+(?:[-–—/.:][\w'’]+)*|[^\w\s]")
+_CLAUSE_END = set("?.!,;:")
 
 
 def _midnight(d: date, tz) -> datetime:
@@ -140,7 +168,7 @@ def _parse_date(text: str, now: datetime) -> tuple[datetime, str] | None:
     """A date phrase read by dateparser, as (datetime in now's zone, granularity: day/month/year)."""
     import dateparser
 
-    text = text.strip()
+    text = re.sub(r"^the\s+|(?<=\d)(st|nd|rd|th)\b|\bof\s+", "", text.strip(), flags=re.I)  # "the 5th of March" -> "5 March"
     if re.fullmatch(r"(19|20)\d\d", text):
         return _midnight(date(int(text), 1, 1), now.tzinfo), "year"
     settings = {
@@ -153,9 +181,12 @@ def _parse_date(text: str, now: datetime) -> tuple[datetime, str] | None:
     parsed = dateparser.parse(text, languages=["en"], settings=settings)
     if parsed is None:
         return None
-    has_day = bool(re.search(r"\d{1,2}(st|nd|rd|th)?\b(?![-/.]?\d{4}$)|" + _WEEKDAY + r"|yesterday|today|\d{4}-\d\d-\d\d", text, re.I))
+    # A day is a number of one or two digits standing alone (not part of a year) or an ISO day.
+    has_day = bool(re.search(r"(?<![\d-])\d{1,2}(?![\d])(?!-\d\d-)|" + _WEEKDAY + r"|yesterday|today|\d{4}-\d\d?-\d\d?", text, re.I))
     has_month = bool(re.search(_MONTH, text, re.I))
     granularity = "day" if has_day or not has_month else "month"
+    if re.fullmatch(r"\d{4}-\d{1,2}", text):  # ISO year-month
+        granularity = "month"
     if re.fullmatch(r"last\s+(week|month|year)", text, re.I):
         unit = text.split()[-1].lower()
         return _calendar_period(unit, now, 1)[0], unit
@@ -205,9 +236,16 @@ def _window_rules(now: datetime):
         return start, start + timedelta(days=2)
 
     def season(m):
-        return _season(m["season"].lower(), now, ended=(m["which"] or "").lower() == "last")
+        return _season(m["season"].lower(), now, ended=(m["which"] or m["which2"] or "").lower() == "last")
 
     def recently(m):
+        # "the recently approved vaccine", "has recently been shown" describe a thing; "what did I
+        # read recently" asks when. A participle after the word marks a description, unless the
+        # asker is in the question.
+        after = _QUERY_TOKEN.findall(m.string[m.end() :])[:1]
+        describes = bool(after) and re.fullmatch(r"\w+(?:ed|en|wn)|been", after[0], re.I) is not None
+        if describes and not any(t.lower() in _PERSONAL for t in _QUERY_TOKEN.findall(m.string)):
+            return None
         return now - timedelta(days=RECENT_DAYS), now + timedelta(seconds=1)
 
     def weekday(m):
@@ -234,7 +272,44 @@ def _window_rules(now: datetime):
             return None, _period_end(start, granularity) if word in ("until", "till", "by") else start
         return start, _period_end(start, granularity)  # "on"
 
-    return [
+    def calendar_date(m):
+        parsed = _parse_date(m["date"], now)
+        return None if parsed is None else (parsed[0], _period_end(*parsed))
+
+    def date_range(m):
+        first, last = _parse_date(m["date"], now), _parse_date(m["date2"], now)
+        if first is None or last is None:
+            return None
+        start, end = first[0], _period_end(*last)
+        if start >= end and not re.search(_YEAR, m["date"]):  # "between November and February"
+            start = start.replace(year=start.year - 1)
+        return (start, end) if start < end else None
+
+    def year_range(m):
+        first, second = int(m["year"]), m["year2"]
+        if len(second) == 4:
+            last = int(second)
+        elif int(second) == (first + 1) % 100:  # "2008-09": a season or fiscal year
+            last = first + 1
+        elif 1 <= int(second) <= 12:  # "2008-05": ISO year-month
+            start = _month_start(first, int(second), tz)
+            return start, _month_start(first, int(second) + 1, tz)
+        else:
+            return None
+        if not first < last <= first + 100:
+            return None
+        return _midnight(date(first, 1, 1), tz), _midnight(date(last + 1, 1, 1), tz)
+
+    def season_of_year(m):
+        first = SEASON_START_MONTH[m["season"].lower()]
+        start = _month_start(int(m["year"]), first, tz)
+        return start, _month_start(start.year, start.month + 3, tz)
+
+    rules = [
+        (r"\b(?:between|from)\s+" + _CALENDAR_DATE.replace("(?:", "(?P<date>", 1) + r"\s*(?:and|to|until|till|through|thru|-|–|—)\s*"
+         + _CALENDAR_DATE.replace("(?:", "(?P<date2>", 1), date_range),
+        (r"\b(?:in|during|over|throughout|from|between)\s+(?:the\s+)?(?:years?\s+)?(?P<year>" + _YEAR + r")\s*[-–—/]\s*(?P<year2>"
+         + _YEAR + r"|\d\d)", year_range),
         (r"\b(?P<rel>since|after|before|until|till|on)\s+" + _DATEISH, relation),
         (r"\b(?:in|over|during|within)\s+the\s+(?:last|past)\s+(?:" + _NUM + r"\s+)?" + _UNIT, rolling),
         (r"\b(?:the\s+)?(?:last|past)\s+" + _NUM + r"\s+" + _UNIT, rolling),
@@ -244,21 +319,29 @@ def _window_rules(now: datetime):
         (r"\bthis\s+(?P<unit>week|month|year)\b", this_period),
         (r"\b(?:last|previous)\s+(?P<unit>week|month|year)\b", last_period),
         (r"\blast\s+weekend\b", weekend),
-        (r"\b(?:over\s+|during\s+|in\s+)?(?:the\s+)?(?P<which>last|this)?\s*(?P<season>spring|summer|autumn|fall|winter)\b", season),
+        (r"\b(?:(?:in|over|during)\s+)?(?:the\s+)?(?P<season>spring|summer|autumn|fall|winter)\s+(?:of\s+)?(?P<year>" + _YEAR + ")",
+         season_of_year),
+        # A season word alone is too often something else ("did prices fall", "a spring in the
+        # lock", "winter tyres"): it is a time only after a preposition or last/this.
+        (r"\b(?:(?:over|during|in|through)\s+(?:the\s+)?(?:(?P<which>last|this)\s+)?|(?P<which2>last|this)\s+)"
+         r"(?P<season>spring|summer|autumn|fall|winter)\b", season),
         (r"\b(?:recently|lately)\b", recently),
         (r"\byesterday\b", yesterday),
         (r"\b(?:today|tonight|this\s+morning|this\s+afternoon|this\s+evening)\b", today),
         (r"\b(?:on|last)\s+" + _WEEKDAY + r"\b", weekday),
-        (r"\b(?:in|during)\s+" + _MONTH + r"(?:\s+(?P<year>(?:19|20)\d\d))?\b", month),
-        (r"\b" + _MONTH + r"\s+(?P<year>(?:19|20)\d\d)\b", month),
-        (r"\b(?:in|during)\s+(?P<year>(?:19|20)\d\d)\b", year),
+        (r"\b(?:(?:in|on|during)\s+)?(?P<date>" + _FULL_DATE + ")", calendar_date),
+        (r"\b(?:in|during)\s+" + _MONTH + r"(?:\s+(?P<year>" + _YEAR + r"))?\b(?!,?\s*\d)", month),
+        (r"\b(?:in|during)\s+(?P<year>" + _YEAR + r")\b", year),
     ]
+    return [(_TOKEN_START + pattern + _TOKEN_END, rule) for pattern, rule in rules]
 
 
 # Queries without any of these words skip the grammar entirely (and never import dateparser).
 _TIME_WORDS = re.compile(
     r"\b(today|tonight|yesterday|ago|week|weekend|month|year|since|before|after|until|till|recently|lately|"
-    r"morning|afternoon|evening|spring|summer|autumn|fall|winter|past|last|this|on|in|during|" + "|".join(WEEKDAYS) + r"|(19|20)\d\d)s?\b",
+    r"morning|afternoon|evening|spring|summer|autumn|fall|winter|past|last|this|on|in|during|between|from|"
+    + "|".join(WEEKDAYS)
+    + r"|(19|20)\d\d)s?\b",
     re.I,
 )
 
@@ -266,9 +349,10 @@ _TIME_WORDS = re.compile(
 def _find_window(query: str, now: datetime) -> tuple[TimeWindow, re.Match] | None:
     if not _TIME_WORDS.search(query):
         return None
+    kept = [m.span() for m in _NOT_A_WINDOW.finditer(query)]
     for pattern, rule in _window_rules(now):
         for m in re.finditer(pattern, query, re.I):
-            if not m.group(0).strip():
+            if not m.group(0).strip() or any(m.start() < end and start < m.end() for start, end in kept):
                 continue
             try:
                 bounds = rule(m)
@@ -279,11 +363,47 @@ def _find_window(query: str, now: datetime) -> tuple[TimeWindow, re.Match] | Non
     return None
 
 
+def _is_subject(tokens: list[str], i: int) -> bool:
+    """A personal pronoun, or a name (capitalised word inside the sentence): someone who acts."""
+    if i < 0:
+        return False
+    word = tokens[i]
+    if word.lower() in _SUBJECT_PRONOUNS:
+        return True
+    return i > 0 and word.isalpha() and word.istitle() and word.lower() not in _NOT_NAMES
+
+
+def _qualifies_asked_thing(tokens: list[str], i: int) -> bool:
+    """Whether the context word at tokens[i] is about when (the asker's act, or the thing asked
+    for) rather than part of a description: "when did we first meet", "the first vendor we
+    picked", "do you still use it", "what is the plan now" - but not "the first transmembrane
+    domain", "is the virus still infectious", "how are cases now counted"."""
+    word = tokens[i].lower()
+    if _is_subject(tokens, i - 1):  # "we first", "I still", "Jo now"; also "did Jo first"
+        return True
+    at_clause_end = i + 1 == len(tokens) or tokens[i + 1] in _CLAUSE_END
+    if word in ("now", "currently"):
+        return at_clause_end
+    if word in ("first", "earliest"):  # "the first vendor we picked": a clause about the asker's act follows
+        following = []
+        for token in tokens[i + 1 : i + 5]:
+            if token in _CLAUSE_END:
+                break
+            following.append(token.lower())
+        return any(t in _SUBJECT_PRONOUNS for t in following)
+    return False
+
+
 def _order(query: str) -> tuple[str | None, str | None]:
-    for pattern, order in ORDER_WORDS:
-        m = re.search(pattern, query, re.I)
+    for pattern, order in ORDER_PHRASES:
+        m = re.search(_TOKEN_START + "(" + pattern + ")" + _TOKEN_END, query, re.I)
         if m:
-            return order, m.group(1).lower()
+            return order, " ".join(m.group(1).lower().split())
+    tokens = _QUERY_TOKEN.findall(query)
+    for i, token in enumerate(tokens):
+        order = ORDER_IN_CONTEXT.get(token.lower())
+        if order and _qualifies_asked_thing(tokens, i):
+            return order, token.lower()
     return None, None
 
 
@@ -299,6 +419,8 @@ def parse_time_intent(query: str, now: datetime) -> TimeIntent:
     if found:
         window, m = found
         rest = query[: m.start()] + " " + query[m.end() :]
+        # No space before punctuation where the phrase was, and no punctuation left alone at the start.
+        rest = re.sub(r"^[\s,;:.]+", "", re.sub(r"\s+(?=[?.!,;:](?!\w))", "", rest))
     order, word = _order(rest)
     if window is not None and word == "last time":
         order, word = None, None

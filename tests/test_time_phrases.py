@@ -170,3 +170,205 @@ def test_parse_when_rejects_garbage_with_a_hint(garbage):
     with pytest.raises(QueryError) as e:
         parse_when(garbage, NOW)
     assert "cannot read" in e.value.message and e.value.hint
+
+
+# ---- time phrases that are not about time (issue 22) ---------------------------------------
+# Each misfire seen on scientific articles, as the parser read it before: a year inside a code,
+# half a date, half a range, an ordinal inside a description.
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "tests in 2019-nCoV?",  # was "in 2019", leaving "tests -nCoV?"
+        "As of 5 March 2020, how many cases were confirmed?",  # was "March 2020", leaving "As of 5 ,"
+        "what changed since 2019-nCoV was sequenced",
+        "vaccines on COVID-19 variants",
+        "audits in ISO-9001 plants",
+        "caching rules in RFC 2616",
+    ],
+)
+def test_years_in_codes_and_as_of_dates_are_not_windows(query):
+    intent = parse_time_intent(query, NOW)
+    assert intent.window is None and intent.rest == query
+
+
+@pytest.mark.parametrize(
+    "query, phrase, start, end, rest",
+    [
+        # was "before December 20", leaving "19"
+        ("what was known before December 2019", "before December 2019", None, day(2019, 12, 1), "what was known"),
+        # was "November 2002", leaving "between and July 2003"
+        (
+            "SARS cases between November 2002 and July 2003",
+            "between November 2002 and July 2003",
+            day(2002, 11, 1),
+            day(2003, 8, 1),
+            "SARS cases",
+        ),
+        # was "in 2008", leaving "-2009"
+        ("the outbreak in 2008-2009", "in 2008-2009", day(2008, 1, 1), day(2010, 1, 1), "the outbreak"),
+        ("flu season in 2008–09", "in 2008–09", day(2008, 1, 1), day(2010, 1, 1), "flu season"),
+        ("the meeting on 5 March 2020", "on 5 March 2020", day(2020, 3, 5), day(2020, 3, 6), "the meeting"),
+        ("what did I write in March 5, 2020?", "in March 5, 2020", day(2020, 3, 5), day(2020, 3, 6), "what did I write?"),
+        ("plans from March to May", "from March to May", day(2026, 3, 1), day(2026, 6, 1), "plans"),
+        ("notes between November and February", "between November and February", day(2025, 11, 1), day(2026, 3, 1), "notes"),
+        ("trips in the fall of 2019", "in the fall of 2019", day(2019, 9, 1), day(2019, 12, 1), "trips"),
+        ("budget in 2020-05", "in 2020-05", day(2020, 5, 1), day(2020, 6, 1), "budget"),
+        ("audits in 2015 for ISO-9001", "in 2015", day(2015, 1, 1), day(2016, 1, 1), "audits for ISO-9001"),
+    ],
+)
+def test_dates_and_ranges_are_read_whole(query, phrase, start, end, rest):
+    intent = parse_time_intent(query, NOW)
+    assert intent.window is not None
+    assert (intent.window.phrase, intent.window.start, intent.window.end, intent.rest) == (phrase, start, end, rest)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "what does the first transmembrane domain do",  # was "oldest"
+        "is the virus still infectious on surfaces",  # was "newest"
+        "how are cases now counted in the report",  # was "newest"
+        "what were the earliest symptoms of measles",
+        "first-line treatment for malaria",
+        "latest-generation sequencing methods",
+        "First, what is the dose for children",
+        "which drugs are currently approved for RSV",
+    ],
+)
+def test_order_words_inside_descriptions_are_not_order(query):
+    intent = parse_time_intent(query, NOW)
+    assert intent.order is None and intent.window is None and intent.rest == query
+
+
+@pytest.mark.parametrize(
+    "query, order",
+    [
+        ("the first time I met Jo", "oldest"),
+        ("when did we first talk about the roof", "oldest"),
+        ("the earliest note I have about the boiler", "oldest"),
+        ("the latest plan for the shed", "newest"),
+        ("do we still use Postgres", "newest"),
+        ("is Jo still working on the shed", "newest"),
+        ("what is the plan now?", "newest"),
+    ],
+)
+def test_order_words_that_qualify_the_thing_asked_for(query, order):
+    assert parse_time_intent(query, NOW).order == order
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["the recently approved vaccine for RSV", "which drug has recently been shown to work", "did prices fall", "Spring Boot config"],
+)
+def test_descriptive_recently_and_season_words_are_not_windows(query):
+    assert parse_time_intent(query, NOW).window is None
+
+
+def test_recently_about_the_asker_is_a_window():
+    assert parse_time_intent("what did I read recently", NOW).window.start == NOW - timedelta(days=14)
+
+
+years = st.integers(1900, 2099)
+words = st.sampled_from(["tests", "cases", "vaccine", "domain", "trial", "report", "plan", "shed", "results", "the", "a", "about", "for"])
+CODE_SHAPES = "{y}-nCoV COVID-{y} ISO-{y} SARS-{y} {y}-{w} {w}-{y} v{y} {y}.{d} {y}/{w} 27001:{y} {y}a".split()
+RELATIONS = st.sampled_from(["in", "since", "before", "after", "on", "during", "until"])
+
+
+@SETTINGS
+@given(years, st.sampled_from(CODE_SHAPES), RELATIONS, words, st.integers(1, 9))
+def test_a_year_inside_a_code_is_never_a_window(y, shape, preposition, w, d):
+    query = f"{w} {preposition} {shape.format(y=y, w=w, d=d)} results"
+    intent = parse_time_intent(query, NOW)
+    assert intent.window is None and intent.rest == query
+
+
+def _whole_tokens_kept(query: str, rest: str) -> bool:
+    """Every word left in the search text is a whole word of the query: no fragments."""
+    query_words = {t.strip("?.!,;:") for t in query.split()}
+    return all(t.strip("?.!,;:") in query_words for t in rest.split() if t.strip("?.!,;:"))
+
+
+@SETTINGS
+@given(
+    st.dates(min_value=datetime(1950, 1, 1).date(), max_value=datetime(2049, 12, 31).date()),
+    st.sampled_from(["{d} {M} {y}", "{M} {d}, {y}", "the {d}th of {M} {y}", "{y}-{m:02d}-{d:02d}"]),
+    st.sampled_from(["on", "since", "before", "after", "until"]),
+    words,
+)
+def test_a_full_date_is_read_whole(when, shape, relation, w):
+    text = shape.format(d=when.day, M=MONTHS[when.month - 1].capitalize(), y=when.year, m=when.month)
+    query = f"{w} {relation} {text} now ok"
+    intent = parse_time_intent(query, NOW)
+    assert intent.window is not None and intent.window.phrase == f"{relation} {text}"
+    assert intent.rest == f"{w} now ok"
+    midnight = day(when.year, when.month, when.day)
+    bound = intent.window.start if relation in ("on", "since", "after") else intent.window.end
+    assert bound == (midnight + timedelta(days=1) if relation in ("after", "until") else midnight)
+
+
+@SETTINGS
+@given(years, st.integers(1, 12), st.sampled_from(["before", "since", "in", "during"]), words)
+def test_month_and_year_are_read_whole(y, month, relation, w):
+    query = f"{w} {relation} {MONTHS[month - 1].capitalize()} {y} results"
+    intent = parse_time_intent(query, NOW)
+    assert intent.window is not None and intent.rest == f"{w} results"
+    start = day(y, month, 1)
+    assert (intent.window.end if relation == "before" else intent.window.start) == start
+
+
+@SETTINGS
+@given(
+    st.integers(1900, 2058),
+    st.integers(1, 40),
+    st.sampled_from(["in {a}-{b}", "in {a}–{b}", "during {a}-{b}", "between {a} and {b}", "from {a} to {b}", "in {a}–{bb}"]),
+    words,
+)
+def test_year_ranges_are_read_whole(first, span, shape, w):
+    last = first + 1 if "{bb}" in shape else first + span
+    text = shape.format(a=first, b=last, bb=f"{last % 100:02d}")
+    query = f"{w} {text} results"
+    intent = parse_time_intent(query, NOW)
+    assert intent.window is not None and intent.window.phrase == text and intent.rest == f"{w} results"
+    assert (intent.window.start, intent.window.end) == (day(first, 1, 1), day(last + 1, 1, 1))
+
+
+pieces = st.sampled_from(
+    "in on since before between and from to as of the first still now March December 5 20 19 2019 2008-2009 2008–09 2019-nCoV "
+    "COVID-19 5th 2003, week last ago two summer fall ? cases domain".split()
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(pieces, min_size=1, max_size=10))
+def test_the_search_text_never_holds_a_fragment(tokens):
+    query = " ".join(tokens)
+    intent = parse_time_intent(query, NOW)
+    assert _whole_tokens_kept(query, intent.rest)
+    if intent.window is not None:
+        assert _whole_tokens_kept(query, intent.window.phrase)
+        assert intent.window.start is None or intent.window.end is None or intent.window.start < intent.window.end
+
+
+@SETTINGS
+@given(
+    st.sampled_from(["first", "earliest"]),
+    st.sampled_from(["transmembrane", "reported", "clinical", "known"]),
+    st.sampled_from(["domain", "case", "symptom", "trial"]),
+    st.sampled_from(["do", "bind", "show", "look like"]),
+)
+def test_an_ordinal_in_a_description_is_no_order(word, adjective, noun, verb):
+    intent = parse_time_intent(f"what does the {word} {adjective} {noun} {verb}", NOW)
+    assert intent.order is None
+
+
+@SETTINGS
+@given(
+    st.sampled_from(["first", "earliest"]),
+    st.sampled_from(["vendor", "place", "idea", "plan"]),
+    st.sampled_from(["I", "we", "you", "they"]),
+    st.sampled_from(["picked", "liked", "had"]),
+)
+def test_an_ordinal_on_the_askers_own_act_is_oldest(word, noun, pronoun, verb):
+    assert parse_time_intent(f"the {word} {noun} {pronoun} {verb}", NOW).order == "oldest"
