@@ -25,6 +25,7 @@ from .timephrases import TimeWindow, parse_time_intent
 RRF_K = 60  # reciprocal rank fusion constant (Cormack et al., 2009)
 MIN_CANDIDATES = 50  # per retriever; more candidates, better fusion, slower
 ORDER_BONUS = 0.5  # recency bonus for "latest"/"first", as a share of the best fused score
+ORDER_MIN_SIMILARITY_SHARE = 0.6  # the order bonus goes only to candidates this close (dense cosine) to the best one
 RANKING_COLUMNS = ["time"]  # what ranking reads of each candidate (the time, for "latest"/"first")
 WINDOW_BOOST = 1.0  # added to passages inside the query's time window: more than any fused score (<= 2/61)
 
@@ -109,16 +110,20 @@ def _window_json(window: TimeWindow | None) -> dict | None:
 
 
 def _apply_order(ranked: list[dict], order: str, limit: int) -> list[dict]:
-    """Among the best max(limit, 10) matches, add a bonus growing with recency ("newest") or age ("oldest")."""
+    """Among the best max(limit, 10) matches, add a bonus growing with recency ("newest") or age ("oldest").
+
+    Only candidates about the thing asked for take part: "the first time I went to the dentist"
+    orders dentist notes, and an unrelated old article in the top 10 of a small index must not
+    win on its age (docs/benchmarks.md, "Time phrases")."""
     head, tail = ranked[: max(limit, 10)], ranked[max(limit, 10) :]
-    times = [r["time"].timestamp() for r in head if r["time"] is not None]
+    best = max((r.get("similarity", 0.0) for r in head), default=0.0)  # full-text-only candidates have no similarity
+    eligible = [r for r in head if r["time"] is not None and r.get("similarity", 0.0) >= ORDER_MIN_SIMILARITY_SHARE * best]
+    times = [r["time"].timestamp() for r in eligible]
     if len(times) < 2 or max(times) == min(times):
         return ranked
     lo, hi = min(times), max(times)
     top = max(r["rrf"] for r in head)
-    for r in head:
-        if r["time"] is None:
-            continue
+    for r in eligible:
         age = (r["time"].timestamp() - lo) / (hi - lo)
         bonus = ORDER_BONUS * top * (age if order == "newest" else 1.0 - age)
         r["score"] += bonus

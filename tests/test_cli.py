@@ -117,6 +117,21 @@ def test_time_phrase_ranks_the_window_first(tmp_path):
     assert "window_boost" in top["explain"]
 
 
+def test_order_word_reorders_only_matches_of_what_is_asked(tmp_path):
+    """"The first time I went to the dentist" orders dentist notes; an unrelated old note gets no bonus for its age."""
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "dentist-a.md").write_text("---\ndate: 2022-06-14\n---\n\nWent to the dentist on Elm Street, two fillings.\n")
+    (notes / "dentist-b.md").write_text("---\ndate: 2025-09-03\n---\n\nWent to the dentist again, a cracked molar needs a crown.\n")
+    (notes / "http.md").write_text("---\ndate: 1999-06-15\n---\n\nHTTP caching rules: max-age, ETag, Expires headers.\n")
+    invoke("index", notes)
+    answer = json.loads(invoke("ask", "the first time I went to the dentist", "--json", "--now", "2026-12-04").stdout)
+    assert answer["order"] == "oldest"
+    assert answer["results"][0]["path"].endswith("dentist-a.md")
+    unrelated = [r for r in answer["results"] if r["path"].endswith("http.md")]
+    assert all("order_bonus" not in r["explain"] for r in unrelated)
+
+
 def test_since_until_filter_strictly(tmp_path):
     notes = make_notes(tmp_path)
     invoke("index", notes)
