@@ -8,6 +8,7 @@ spends three of the k, so packing several turns into one result earns no free re
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 
 CATEGORY_NAMES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop"}
@@ -103,3 +104,35 @@ def table(title: str, rows: dict, categories: list, extra: dict | None = None) -
         lines.append(f"{name:<30} {r5:>6.1f} {r10:>6.1f} " + " ".join(per) + tail)
     n = len(next(iter(rows.values())))
     return "\n".join(lines) + f"\n(category columns are R@10; {n} questions)"
+
+
+# ---- where memory has to help ------------------------------------------------------------------
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z'-]+")
+_STOPWORDS = frozenset(
+    "what when where which who whom whose why how does did do is are was were has have had the a an of to in on for with at by "
+    "from about and or but not that this these those it its they them their his her he she you your my our be been being as into "
+    "than then there here would could should will can may might after before during since until while some any more most other "
+    "such only own same so very just also ever never yet still one two first last like kind".split()
+)
+CONTEXT_REACH = 8  # segments before the evidence that count as "earlier": what a 32-slot queue of 4 latents per segment spans
+
+
+def key_words(text: str, speakers: Iterable[str] = ()) -> set[str]:
+    """A question's content words: 4+ letters, not a stopword, not a speaker's name."""
+    names = {s.lower() for s in speakers}
+    return {w for w in (m.lower().strip("'-") for m in _WORD.findall(text)) if len(w) >= 4 and w not in _STOPWORDS and w not in names}
+
+
+def needs_earlier_context(question: str, segments: Sequence[str], evidence: Sequence[int], speakers: Iterable[str] = ()) -> bool:
+    """True where no evidence segment shares a content word with the question but one of the
+    CONTEXT_REACH segments before the first evidence does: the question's subject was named
+    earlier in the stream, so only what the stream said before can tie the evidence to it."""
+    key = key_words(question, speakers)
+    if not key or not evidence:
+        return False
+    words = lambda n: {m.lower().strip("'-") for m in _WORD.findall(segments[n])}  # noqa: E731
+    if any(key & words(n) for n in evidence):
+        return False
+    first = min(evidence)
+    return any(key & words(n) for n in range(max(0, first - CONTEXT_REACH), first))

@@ -1,11 +1,12 @@
 """Write what `scripts/train_token_memory.py` reads into one folder (the GPU machine gets only that).
 
-    python scripts/token_memory_data.py OUT [--sessions 5000] [--synthetic 2000] [--seed 0]
+    python scripts/token_memory_data.py OUT [--sessions 5000] [--synthetic 2000] [--chitchat 4000] [--seed 0]
         [--longmemeval ../shared/bench/longmemeval_s_dev100.json.gz] [--locomo ../shared/bench/locomo10.json]
 
 OUT/train.jsonl.gz   training streams (model/DATA.md's sources: LongMemEval_S filler sessions of
-                     the dev split's second half, hold-out recipe; synthetic chats), one
-                     {"segments": [...], "queries": [{"text", "evidence": [segment indices]}]} a line
+                     the dev split's second half and Chit-Chat Challenge conversations, hold-out
+                     recipe; synthetic chats), one {"source": "lme" | "chitchat" | "synthetic",
+                     "segments": [...], "queries": [{"text", "evidence": [segment indices]}]} a line
 OUT/locomo.jsonl.gz  LoCoMo, a test set only (non-commercial licence: never committed, never shipped):
                      one conversation a line, segmented as `index` segments chats:
                      {"id", "segments", "turns": [turn ids per segment], "questions": [{"text", "category", "evidence": [turn ids]}]}
@@ -39,15 +40,20 @@ def write_gz(path: Path, records) -> int:
     return n
 
 
-def training_records(longmemeval: Path, sessions: int, synthetic: int, seed: int):
-    from evosearch.train.recipes import longmemeval_filler
+def training_records(longmemeval: Path, sessions: int, synthetic: int, chitchat: int, seed: int):
+    from evosearch.train.recipes import chitchat_samples, longmemeval_filler
     from evosearch.train.synthetic import synthetic_samples
 
     rng = random.Random(seed)
-    samples = longmemeval_filler(longmemeval, sessions, rng) + synthetic_samples(synthetic, rng)
-    for s in samples:
-        if s.queries:
-            yield {"segments": s.segments, "queries": [{"text": q.text, "evidence": q.evidence} for q in s.queries]}
+    sources = [
+        ("lme", longmemeval_filler(longmemeval, sessions, rng)),
+        ("synthetic", synthetic_samples(synthetic, rng)),
+        ("chitchat", chitchat_samples(chitchat, rng) if chitchat else []),
+    ]
+    for source, samples in sources:
+        for s in samples:
+            if s.queries:
+                yield {"source": source, "segments": s.segments, "queries": [{"text": q.text, "evidence": q.evidence} for q in s.queries]}
 
 
 def locomo_records(locomo: Path):
@@ -91,12 +97,13 @@ def main() -> None:
     p.add_argument("out", type=Path)
     p.add_argument("--sessions", type=int, default=5000)
     p.add_argument("--synthetic", type=int, default=2000)
+    p.add_argument("--chitchat", type=int, default=4000)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--longmemeval", type=Path, default=BENCH / "longmemeval_s_dev100.json.gz")
     p.add_argument("--locomo", type=Path, default=BENCH / "locomo10.json")
     a = p.parse_args()
     a.out.mkdir(parents=True, exist_ok=True)
-    n = write_gz(a.out / "train.jsonl.gz", training_records(a.longmemeval, a.sessions, a.synthetic, a.seed))
+    n = write_gz(a.out / "train.jsonl.gz", training_records(a.longmemeval, a.sessions, a.synthetic, a.chitchat, a.seed))
     m = write_gz(a.out / "locomo.jsonl.gz", locomo_records(a.locomo))
     copy_minilm(a.out / "minilm")
     size = sum(f.stat().st_size for f in a.out.rglob("*") if f.is_file()) / 2**20

@@ -39,9 +39,11 @@ from torch.nn import functional as F
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from evosearch.encoder.bert import load_bert  # noqa: E402
 from evosearch.encoder.token_memory import TokenMemory, TokenMemoryConfig, lora_state, memory_state  # noqa: E402
+from retrieval_metrics import needs_earlier_context  # noqa: E402
 
 SEGMENT_TOKENS, QUERY_TOKENS = 160, 64
 FIXED_RULE = 0.2
@@ -89,7 +91,7 @@ class Stream:
 
     def __init__(self, segments, queries, turns=None):
         self.segments = segments  # list[list[int]]
-        self.queries = queries  # list[(ids, [segment indices], category or None, [gold turn ids] or None)]
+        self.queries = queries  # list[(ids, [segment indices], category or None, [gold turn ids] or None, needs earlier context)]
         self.turns = turns  # list[list[str]] per segment (LoCoMo)
 
 
@@ -99,7 +101,7 @@ def training_streams(records: list[dict], tokens: Tokens) -> list[Stream]:
     streams, a, b = [], 0, 0
     for r in records:
         n, m = len(r["segments"]), len(r["queries"])
-        queries = [(q_ids[b + j], q["evidence"], None, None) for j, q in enumerate(r["queries"])]
+        queries = [(q_ids[b + j], q["evidence"], None, None, False) for j, q in enumerate(r["queries"])]
         streams.append(Stream(seg_ids[a : a + n], queries))
         a, b = a + n, b + m
     return streams
@@ -109,12 +111,15 @@ def locomo_streams(records: list[dict], tokens: Tokens) -> list[Stream]:
     out = []
     for r in records:
         owner = {t: n for n, ts in enumerate(r["turns"]) for t in ts}
+        speakers = {line.split(":")[0] for seg in r["segments"] for line in seg.split("\n") if ":" in line}
         queries = []
         q_ids = tokens([q["text"] for q in r["questions"]], QUERY_TOKENS)
         for q, ids in zip(r["questions"], q_ids):
             gold = [t for t in q["evidence"] if t in owner]
             if gold:
-                queries.append((ids, sorted({owner[t] for t in gold}), q["category"], gold))
+                evidence = sorted({owner[t] for t in gold})
+                context = needs_earlier_context(q["text"], r["segments"], evidence, speakers)
+                queries.append((ids, evidence, q["category"], gold, context))
         out.append(Stream(tokens(r["segments"], SEGMENT_TOKENS), queries, r["turns"]))
     return out
 
@@ -169,10 +174,11 @@ def fixed_rule(vectors: list[torch.Tensor]) -> list[torch.Tensor]:
 
 def recall(streams: list[Stream], vectors: list[torch.Tensor], qvecs: torch.Tensor, k: int = 10) -> dict:
     """Turn-level Recall@k (first k distinct turns in rank order) where streams carry turns, else
-    segment-level; overall and per LoCoMo category."""
+    segment-level; overall, per LoCoMo category, and on the questions whose evidence lacks their
+    content words named earlier in the stream (retrieval_metrics.needs_earlier_context)."""
     scores, by_cat, q = [], {}, 0
     for stream, vec in zip(streams, vectors):
-        for ids, evidence, category, gold in stream.queries:
+        for ids, evidence, category, gold, context in stream.queries:
             order = torch.argsort(vec @ qvecs[q], descending=True).tolist()
             q += 1
             if gold is None:
@@ -187,9 +193,11 @@ def recall(streams: list[Stream], vectors: list[torch.Tensor], qvecs: torch.Tens
             scores.append(r)
             if category is not None:
                 by_cat.setdefault(category, []).append(r)
+            if context:
+                by_cat.setdefault("context", []).append(r)
     result = {"r@10": round(100 * sum(scores) / max(1, len(scores)), 2), "queries": len(scores)}
-    for c, v in sorted(by_cat.items()):
-        result[f"cat{c}"] = round(100 * sum(v) / len(v), 2)
+    for c, v in sorted(by_cat.items(), key=lambda kv: str(kv[0])):
+        result[c if c == "context" else f"cat{c}"] = round(100 * sum(v) / len(v), 2)
     return result
 
 
@@ -234,11 +242,11 @@ class Batches:
         picks = []
         for _ in range(n):
             s = self.rng.choice(self.streams)
-            _, evidence, _, _ = self.rng.choice(s.queries)
+            evidence = self.rng.choice(s.queries)[1]
             e = self.rng.choice(evidence)
             start = max(0, min(e - self.rng.randrange(self.window), len(s.segments) - self.window))
             stop = min(len(s.segments), start + self.window)
-            queries = [(ids, [x - start for x in ev if start <= x < stop]) for ids, ev, _, _ in s.queries]
+            queries = [(q[0], [x - start for x in q[1] if start <= x < stop]) for q in s.queries]
             queries = [(ids, ev) for ids, ev in queries if ev]
             picks.append((s, max(0, start - self.burn_in), start, stop, queries))
         return picks
@@ -320,13 +328,13 @@ def fit(model, streams, device, seconds: float, args, held_out=None, report=None
             history.append(point)
             if point["held_out"]["memory"]["r@10"] > best[0]:
                 best = (point["held_out"]["memory"]["r@10"], {k: v.detach().clone() for k, v in model.state_dict().items()}, step)
-    if held_out is not None:
+    if held_out is not None and (not history or history[-1]["step"] != step):
         point = checkpoint(model, held_out, device, step, report)
         history.append(point)
         if point["held_out"]["memory"]["r@10"] > best[0]:
             best = (point["held_out"]["memory"]["r@10"], None, step)
-        elif best[1] is not None:
-            model.load_state_dict(best[1])
+    if held_out is not None and best[1] is not None and best[2] != step:
+        model.load_state_dict(best[1])
     return {"steps": step, "seconds": round(time.time() - start, 1), "best_step": best[2], "history": history}
 
 
@@ -354,6 +362,7 @@ def main() -> None:
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--lr-lora", type=float, default=2e-4)
     p.add_argument("--limit", type=int, default=0, help="use only the first N training streams and 2 LoCoMo conversations (a CPU smoke run)")
+    p.add_argument("--sources", default="", help="train only on these sources of train.jsonl.gz, comma-separated (chitchat, lme, synthetic)")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
     torch.manual_seed(args.seed)
@@ -365,6 +374,8 @@ def main() -> None:
     tokens = Tokens(model_dir)
     t0 = time.time()
     records = read_gz(args.data / "train.jsonl.gz")
+    if args.sources:
+        records = [r for r in records if r.get("source") in args.sources.split(",")]
     locomo_records = read_gz(args.data / "locomo.jsonl.gz")
     if args.limit:
         random.Random(args.seed).shuffle(records)

@@ -22,11 +22,14 @@ _SPEAKER = re.compile(r"^[^:\n]{1,40}: ")
 
 
 def _candidates(text: str) -> list[str]:
-    """Sentences of the segment's lines, without the "speaker: " that starts a chat line."""
+    """Sentences of the segment's lines, without the "speaker: " that starts a chat line. What follows
+    a line's last full stop counts as a sentence too: chat messages often end without one."""
     sentences = []
     for line in text.split("\n"):
         body = line[m.end() :] if (m := _SPEAKER.match(line)) else line
-        sentences += [m.group(0).strip() for m in _SENTENCE.finditer(body)]
+        found = list(_SENTENCE.finditer(body))
+        sentences += [m.group(0).strip() for m in found]
+        sentences.append(body[found[-1].end() if found else 0 :].strip())
     return [s for s in sentences if MIN_WORDS <= len(s.split()) <= MAX_WORDS]
 
 

@@ -57,25 +57,37 @@ def longmemeval_filler(path: Path, sessions: int, rng: random.Random) -> list[Sa
     return samples
 
 
+CHITCHAT_SESSIONS = 12  # at most this many conversations of one pair of people make one stream
+
+
 def chitchat_conversations(count: int, rng: random.Random) -> list[list[tuple[str, str]]]:
-    """`count` conversations of the Chit-Chat Challenge corpus drawn at random, as (speaker, text)
-    turns, one per message; each sender gets a first name (the corpus has ids), so segments read
-    "Name: text" as `index` writes chat lines."""
+    """`count` streams drawn at random from the Chit-Chat Challenge corpus, as (speaker, text) turns,
+    one per message. The conversations of one pair of people, in the order they were held, make one
+    stream (up to CHITCHAT_SESSIONS; the rest start another), as a chat export holds them. Each sender
+    gets a first name (the corpus has ids), so segments read "Name: text" as `index` writes chat lines."""
     from chitchat_dataset import Dataset  # MIT; the bench extra installs it
 
     from .synthetic import NAMES
 
-    conversations = list(Dataset().values())
+    by_pair: dict[frozenset, list[dict]] = {}
+    for conversation in Dataset().values():
+        senders = frozenset(m["sender"] for group in conversation["messages"] for m in group)
+        by_pair.setdefault(senders, []).append(conversation)
+    streams = []
+    for pair in sorted(by_pair, key=lambda p: sorted(p)):
+        held = sorted(by_pair[pair], key=lambda c: c.get("start") or "")
+        streams += [held[i : i + CHITCHAT_SESSIONS] for i in range(0, len(held), CHITCHAT_SESSIONS)]
     out = []
-    for conversation in rng.sample(conversations, min(count, len(conversations))):
+    for conversations in rng.sample(streams, min(count, len(streams))):
         names: dict[str, str] = {}
-        pair = rng.sample(NAMES, 2)
+        people = rng.sample(NAMES, 2)
         turns = []
-        for group in conversation["messages"]:
-            for message in group:
-                speaker = names.setdefault(message["sender"], pair[len(names) % 2])
-                if message["text"].strip():
-                    turns.append((speaker, message["text"].strip()))
+        for conversation in conversations:
+            for group in conversation["messages"]:
+                for message in group:
+                    speaker = names.setdefault(message["sender"], people[len(names) % 2])
+                    if message["text"].strip():
+                        turns.append((speaker, message["text"].strip()))
         out.append(turns)
     return out
 
