@@ -15,6 +15,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
+from .search import TEXT_WEIGHT
+
 stdout = Console(highlight=False, soft_wrap=True)  # never hard-wrap: output is often piped or grepped
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)  # a message stays one line
 
@@ -91,12 +93,12 @@ def _when(iso: str | None) -> str:
 
 
 def _explain_line(e: dict) -> str:
-    parts = []
-    if "dense_rank" in e:
-        parts.append(f"dense #{e['dense_rank']} (cos {e['dense_similarity']:.3f})")
+    """How search.fuse built the score: the cosine, plus TEXT_WEIGHT x BM25 when the text matched."""
+    dense = f"dense #{e['dense_rank']}" if "dense_rank" in e else "not in the dense list"
+    line = f"cos {e['dense_similarity']:.3f} ({dense})"
     if "text_rank" in e:
-        parts.append(f"text #{e['text_rank']} (bm25 {e['bm25']:.2f})")
-    line = " + ".join(parts) + f" → rrf {e['rrf']:.4f}"
+        line += f" + text #{e['text_rank']}: {TEXT_WEIGHT:g} × bm25 {e['bm25']:.2f} = {e['text_part']:.3f}"
+    line += f" → {e['fused']:.3f}"
     if "window_boost" in e:
         line += f"; in the time window +{e['window_boost']}"
     if "order_bonus" in e:

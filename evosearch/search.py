@@ -3,7 +3,8 @@
 1. Time: a phrase in the query ("last week", "in March") becomes a window; words like
    "latest" or "originally" ask for the newest or oldest match.
 2. Retrieval: dense (cosine over segment vectors) and full-text (BM25) candidates,
-   fused by reciprocal rank fusion.
+   fused by their scores: cosine + TEXT_WEIGHT x BM25, so a passage that shares a word
+   with the question but little meaning does not outrank one that answers it in other words.
 3. Time shaping: candidates inside the query's window rank ahead of the rest (a boost,
    not a filter: a phrase in free text is a guess, so nothing is hidden because of it);
    --since/--until are explicit and filter strictly. An order word adds a bonus for
@@ -14,20 +15,28 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+
+import numpy as np
 
 from .encoder import Encoder
 from .errors import QueryError
 from .store import Store, sql_in, sql_time
-from .timephrases import TimeWindow, parse_time_intent
+from .timephrases import TimeIntent, TimeWindow, parse_time_intent
 
-RRF_K = 60  # reciprocal rank fusion constant (Cormack et al., 2009)
+# What one BM25 point adds to a cosine (fused = cosine + TEXT_WEIGHT x BM25). Chosen by
+# benchmarks/fusion.py: the largest weight that keeps tests/test_fusion_model.py's lexical decoys
+# below their answers, on a LoCoMo plateau (0.025-0.07), 4 points of Recall@10 above reciprocal rank
+# fusion and nothing lost on the document set (docs/benchmarks.md, "Fusion").
+TEXT_WEIGHT = 0.03
 MIN_CANDIDATES = 50  # per retriever; more candidates, better fusion, slower
 ORDER_BONUS = 0.5  # recency bonus for "latest"/"first", as a share of the best fused score
 ORDER_MIN_SIMILARITY_SHARE = 0.6  # the order bonus goes only to candidates this close (dense cosine) to the best one
 RANKING_COLUMNS = ["time"]  # what ranking reads of each candidate (the time, for "latest"/"first")
-WINDOW_BOOST = 1.0  # added to passages inside the query's time window: more than any fused score (<= 2/61)
+WINDOW_BOOST = 1.0  # added to passages inside the query's time window, which also rank first whatever their score
 
 
 def _time_where(start: datetime | None, end: datetime | None) -> list[str]:
@@ -67,31 +76,56 @@ def _where(*clauses: str | list[str] | None) -> str | None:
     return " AND ".join(f"({c})" for c in flat) or None
 
 
-def _fuse(dense: list[dict], text: list[dict]) -> dict[int, dict]:
-    """row id -> row with rrf score and the ranks it was built from."""
+@dataclass
+class Candidates:
+    """What one search returns before fusion: the dense list (each row with its cosine `similarity`)
+    and the full-text list (each row with its `bm25` and, read from its stored vector, its cosine
+    `similarity` to the query too, so fusion can weigh how related a full-text-only hit really is)."""
+
+    dense: list[dict]
+    text: list[dict]
+
+
+@dataclass
+class Gathered:
+    """Everything ranking needs for one query, read from the store: the query's time reading, its
+    candidates, and (when it names a time) the candidates inside its window."""
+
+    intent: TimeIntent
+    text: str
+    candidates: Candidates
+    inside: Candidates | None
+
+
+def fuse(c: Candidates) -> dict[int, dict]:
+    """row id -> row with its `fused` score, cosine + TEXT_WEIGHT x BM25 (0 where the text does not
+    match), and in `explain` the parts it was built from. Scores, not ranks: reciprocal rank fusion
+    gave a full-text #1 with cosine 0.2 the same credit as one with 0.6 (issue 22)."""
     fused: dict[int, dict] = {}
-    for kind, rows in (("dense", dense), ("text", text)):
-        for rank, row in enumerate(rows, 1):
-            entry = fused.setdefault(row["_rowid"], {**row, "explain": {}})
-            entry["explain"][f"{kind}_rank"] = rank
-            if kind == "dense":
-                entry["explain"]["dense_similarity"] = round(row["similarity"], 4)
-            else:
-                entry["explain"]["bm25"] = round(row["bm25"], 4)
-            entry["rrf"] = entry.get("rrf", 0.0) + 1.0 / (RRF_K + rank)
+    for rank, row in enumerate(c.dense, 1):
+        fused[row["_rowid"]] = {**row, "bm25": 0.0, "explain": {"dense_rank": rank}}
+    for rank, row in enumerate(c.text, 1):
+        entry = fused.setdefault(row["_rowid"], {**row, "explain": {}})
+        entry["bm25"] = row["bm25"]
+        entry["explain"].update(text_rank=rank, bm25=round(row["bm25"], 4))
     for entry in fused.values():
-        entry["explain"]["rrf"] = round(entry["rrf"], 6)
+        text_part = TEXT_WEIGHT * entry["bm25"]
+        entry["fused"] = entry["similarity"] + text_part
+        entry["explain"].update(dense_similarity=round(entry["similarity"], 4), text_part=round(text_part, 4), fused=round(entry["fused"], 4))
     return fused
 
 
-def _retrieve(store: Store, vector, text: str, pool: int, where: str | None) -> dict[int, dict]:
-    """Candidates carry only their row id, score and time: ranking needs nothing more, and
+def _retrieve(store: Store, vector, text: str, pool: int, where: str | None) -> Candidates:
+    """Candidates carry only their row id, score and time (full-text hits also their vector, for
+    their cosine): ranking needs nothing more, and
     reading every candidate's text cost more than both searches; the results' rows are read
     once ranked (see ask). The two searches run one after the other: on two cores, running the
     full-text search on a thread while the query is embedded measured slower (p50 32 vs 28 ms)."""
-    return _fuse(
-        store.vector_search(vector, pool, where, RANKING_COLUMNS), store.text_search(_fts_text(text), pool, where, RANKING_COLUMNS)
-    )
+    dense = store.vector_search(vector, pool, where, RANKING_COLUMNS)
+    text_hits = store.text_search(_fts_text(text), pool, where, [*RANKING_COLUMNS, "vector"])
+    for row in text_hits:
+        row["similarity"] = float(np.dot(row.pop("vector"), vector))  # stored vectors are unit length, as is the query's
+    return Candidates(dense, text_hits)
 
 
 def _fts_text(text: str) -> str:
@@ -116,19 +150,19 @@ def _apply_order(ranked: list[dict], order: str, limit: int) -> list[dict]:
     orders dentist notes, and an unrelated old article in the top 10 of a small index must not
     win on its age (docs/benchmarks.md, "Time phrases")."""
     head, tail = ranked[: max(limit, 10)], ranked[max(limit, 10) :]
-    best = max((r.get("similarity", 0.0) for r in head), default=0.0)  # full-text-only candidates have no similarity
+    best = max((r.get("similarity", 0.0) for r in head), default=0.0)
     eligible = [r for r in head if r["time"] is not None and r.get("similarity", 0.0) >= ORDER_MIN_SIMILARITY_SHARE * best]
     times = [r["time"].timestamp() for r in eligible]
     if len(times) < 2 or max(times) == min(times):
         return ranked
     lo, hi = min(times), max(times)
-    top = max(r["rrf"] for r in head)
+    top = max(0.0, *(r["fused"] for r in head))  # a cosine can be negative; a bonus never is
     for r in eligible:
         age = (r["time"].timestamp() - lo) / (hi - lo)
         bonus = ORDER_BONUS * top * (age if order == "newest" else 1.0 - age)
         r["score"] += bonus
         r["explain"]["order_bonus"] = round(bonus, 5)
-    head.sort(key=lambda r: -r["score"])
+    head.sort(key=lambda r: (not r["in_window"], -r["score"]))  # the window's passages stay ahead, bonus or not
     return head + tail
 
 
@@ -163,6 +197,47 @@ def _result(rank: int, row: dict) -> dict:
     }
 
 
+def gather(
+    store: Store,
+    encoder: Encoder,
+    query: str,
+    *,
+    now: datetime,
+    limit: int = 10,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    source: str | None = None,
+) -> Gathered:
+    """The store's side of a query: its time reading and the candidates of both searches, unfused."""
+    intent = parse_time_intent(query, now)
+    text = intent.rest.strip() or query
+    base = _where(_time_where(since, until), _source_where(store, source) if source else None)
+    pool = max(MIN_CANDIDATES, 5 * limit)
+    store.refresh()
+    vector = encoder.encode_queries([text])[0]
+    candidates = _retrieve(store, vector, text, pool, base)
+    inside = None
+    if intent.window is not None:
+        inside = _retrieve(store, vector, text, pool, _where(base, _time_where(intent.window.start, intent.window.end)))
+    return Gathered(intent, text, candidates, inside)
+
+
+def rank(gathered: Gathered, limit: int, fusion: Callable[[Candidates], dict[int, dict]] = fuse) -> list[dict]:
+    """Candidates fused and shaped by time, best first (pure: benchmarks/fusion.py replays it per fusion)."""
+    ranked = sorted(fusion(gathered.candidates).values(), key=lambda r: -r["fused"])
+    for row in ranked:
+        row["score"], row["in_window"] = row["fused"], False
+    if gathered.inside is not None:
+        inside = fusion(gathered.inside)
+        for row in inside.values():
+            row["score"], row["in_window"] = row["fused"] + WINDOW_BOOST, True
+            row["explain"]["window_boost"] = WINDOW_BOOST
+        ranked = sorted(inside.values(), key=lambda r: -r["score"]) + [r for r in ranked if r["_rowid"] not in inside]
+    if gathered.intent.order:
+        ranked = _apply_order(ranked, gathered.intent.order, limit)
+    return ranked
+
+
 def ask(
     store: Store,
     encoder: Encoder,
@@ -182,30 +257,11 @@ def ask(
     if since and until and since >= until:  # nothing can match: say so instead of an empty answer
         raise QueryError(f"--since {since.isoformat()} is not before --until {until.isoformat()}", "swap them, or widen the range")
     now = now or datetime.now(timezone.utc).astimezone()
-    intent = parse_time_intent(query, now)
-    text = intent.rest.strip() or query
-    base = _where(_time_where(since, until), _source_where(store, source) if source else None)
-    pool = max(MIN_CANDIDATES, 5 * limit)
-    store.refresh()
-    vector = encoder.encode_queries([text])[0]
-    candidates = _retrieve(store, vector, text, pool, base)
-    inside = None
-    if intent.window is not None:
-        window_where = _where(base, _time_where(intent.window.start, intent.window.end))
-        inside = _retrieve(store, vector, text, pool, window_where)
-    for row in candidates.values():
-        row["score"] = row["rrf"]
-    ranked = sorted(candidates.values(), key=lambda r: -r["score"])
-    if inside is not None:
-        for row in inside.values():
-            row["score"] = row["rrf"] + WINDOW_BOOST
-            row["explain"]["window_boost"] = WINDOW_BOOST
-        ranked = sorted(inside.values(), key=lambda r: -r["score"]) + [r for r in ranked if r["_rowid"] not in inside]
-    if intent.order:
-        ranked = _apply_order(ranked, intent.order, limit)
-    top = ranked[:limit]
+    gathered = gather(store, encoder, query, now=now, limit=limit, since=since, until=until, source=source)
+    top = rank(gathered, limit)[:limit]
     stored = store.rows([row["_rowid"] for row in top])
     results = [_result(i, {**stored[row["_rowid"]], **row}) for i, row in enumerate((r for r in top if r["_rowid"] in stored), 1)]
+    intent, text = gathered.intent, gathered.text
     return {
         "query": query,
         "search_text": text,

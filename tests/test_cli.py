@@ -146,7 +146,7 @@ def test_source_glob_and_explain(tmp_path):
     answer = json.loads(invoke("ask", "launch", "--json", "--source", "*.jsonl").stdout)
     assert {r["path"] for r in answer["results"]} == {str(notes / "team.jsonl")}
     result = invoke("ask", "launch", "--explain", "--source", "*.jsonl")
-    assert "rrf" in result.stdout
+    assert "cos " in result.stdout and "→" in result.stdout
     assert invoke("ask", "launch", "--source", "*.pdf").exit_code == 1
 
 
