@@ -90,7 +90,16 @@ def index_in_process(corpus: Path, db: Path) -> dict:
     clock.wrap(indexer, "segment_stream", "reading + segmenting")
     clock.wrap(encoder, "tokenize", "tokenising")
     clock.wrap(encoder, "_pool", "encoding")
-    for name in ("add_segments", "add_snapshots", "put_sources", "finish_writes", "delete_streams_from"):
+    for name in (
+        "add_segments",
+        "replace_segments",
+        "mark_replacing",
+        "add_snapshots",
+        "put_sources",
+        "finish_writes",
+        "delete_streams_from",
+        "delete_stream_tails",
+    ):
         clock.wrap(Store, name, "writing")
     store = Store.open(str(db), model_id=encoder.model_id, dim=encoder.dim, memory_shape=(encoder.memory_slots, encoder.dim))
     report = indexer.index_paths([corpus], store, encoder, lambda m: None)

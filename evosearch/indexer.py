@@ -24,7 +24,7 @@ from .errors import EvosearchError, SourceError
 from .segment import Segment, segment_stream
 from .sources.detect import read_source
 from .sources.walk import iter_source_files
-from .store import SourceRecord, Store
+from .store import STALE_HASH, SourceRecord, Store
 
 # Files are read and segmented in groups, so memory stays bounded whatever the corpus size.
 GROUP_SEGMENTS = 4096
@@ -60,8 +60,21 @@ class IndexReport:
 
 
 @dataclass
+class _FilePlan:
+    """What one changed file needs. Nothing stored is deleted or overwritten while planning, so a
+    run killed before the new rows exist leaves the old ones searchable (issue 17, item 4)."""
+
+    record: SourceRecord  # written once all its rows are (its hash says "fully indexed")
+    known: SourceRecord | None  # the source row stored before this run
+    jobs: list[StreamJob]
+    replace_from: dict[str, int] = field(default_factory=dict)  # stream -> first stored position re-encoded
+    tails: dict[str, int] = field(default_factory=dict)  # stream -> where its stored rows must end, once rewritten
+    gone: set[str] = field(default_factory=set)  # streams no longer in the file: deleted once the file is done
+
+
+@dataclass
 class _PendingFile:
-    record: SourceRecord
+    plan: _FilePlan
     open_jobs: int
 
 
@@ -125,13 +138,13 @@ class Indexer:
         walked = {str(p) for p in files}
         # Sources whose file vanished, by content hash: a new file with that hash is a rename.
         self._vanished = {r.hash: r for p, r in known.items() if p not in walked and not Path(p).exists()}
-        group: list[tuple[SourceRecord, list]] = []
+        group: list[_FilePlan] = []
         planned = 0
         for path in files:
-            planned_file = self._plan_file(path, known.get(str(path)))
-            if planned_file is not None:
-                group.append(planned_file)
-                planned += sum(len(job.texts) for job in planned_file[1])
+            plan = self._plan_file(path, known.get(str(path)))
+            if plan is not None:
+                group.append(plan)
+                planned += sum(len(job.texts) for job in plan.jobs)
             if planned >= GROUP_SEGMENTS:
                 self._encode_group(group)
                 group, planned = [], 0
@@ -162,8 +175,8 @@ class Indexer:
 
     # ---- planning -------------------------------------------------------------------------
 
-    def _plan_file(self, path: Path, known: SourceRecord | None):
-        """None when the file needs no encoding; else (record to write when done, jobs)."""
+    def _plan_file(self, path: Path, known: SourceRecord | None) -> _FilePlan | None:
+        """None when the file needs no encoding; else what to encode, replace and drop."""
         try:
             stat = path.stat()
             recheck = str(path) in self._recheck  # its rows were repaired: compare them with the file
@@ -193,22 +206,7 @@ class Indexer:
             self.report.skipped += 1
             self.progress.file_done(str(path))
             return None
-        jobs = []
-        total_segments = 0
-        for stream in streams:
-            segments = segment_stream(stream)
-            total_segments += len(segments)
-            job = self._plan_stream(stream, segments)
-            if job is not None:
-                jobs.append(job)
-        live = {s.stream_id for s in streams}
-        gone = set(self._stored_by_path.get(str(path), ())) - live
-        if known:
-            gone |= set(known.stream_ids) - live
-        if gone:
-            self.store.delete_streams_from(sorted(gone), 0)
-            for sid in gone:
-                self._stored.pop(sid, None)
+        segmented = [(stream, segment_stream(stream)) for stream in streams]
         record = SourceRecord(
             path=str(path),
             size=stat.st_size,
@@ -216,10 +214,17 @@ class Indexer:
             hash=digest,
             format=streams[0].format if streams else "?",
             stream_ids=[s.stream_id for s in streams],
-            segment_count=total_segments,
+            segment_count=sum(len(segments) for _, segments in segmented),
         )
+        live = set(record.stream_ids)
+        gone = set(self._stored_by_path.get(str(path), ())) | set(known.stream_ids if known else ())
+        plan = _FilePlan(record=record, known=known, jobs=[], gone=gone - live)
+        for sid in plan.gone:
+            self._stored.pop(sid, None)
+        for stream, segments in segmented:
+            self._plan_stream(stream, segments, plan)
         self.report.indexed += 1
-        return record, jobs
+        return plan
 
     def _move_if_same(self, path: Path, stat, digest: str, streams) -> bool:
         """A renamed file whose segments are unchanged (same text and times) takes over the old
@@ -256,45 +261,68 @@ class Indexer:
         self.report.unchanged += 1
         self.progress.file_done(str(path))
 
-    def _plan_stream(self, stream, segments: list[Segment]):
+    def _plan_stream(self, stream, segments: list[Segment], plan: _FilePlan) -> None:
         stored = self._stored.get(stream.stream_id, [])
         change = _first_change(stored, segments)
         if change == len(segments) and len(stored) == len(segments):
             self.report.segments_reused += len(segments)
-            return None
-        if change == len(segments):  # the stream shrank: only drop its stale tail
+            return
+        if change == len(segments):
+            # The stream shrank: drop its stale tail now. What stays is a prefix that matches the
+            # file, so a kill after this leaves nothing wrong, only the tail gone a little early.
             self.store.delete_streams_from([stream.stream_id], change)
             self.report.segments_reused += change
-            return None
+            return
         snapshot = self.store.latest_snapshot(stream.stream_id, change - 1) if change > 0 else None
         start, memory = (snapshot[0] + 1, snapshot[1]) if snapshot else (0, self.encoder.empty_memory(1)[0])
-        if stored:  # snapshots exist only beside stored segments, so a new stream has nothing to delete
-            self.store.delete_streams_from([stream.stream_id], start)
+        stored_end = stored[-1][0] + 1 if stored else 0
+        if stored_end > start:  # stored rows to overwrite, not delete: see _encode_group
+            plan.replace_from[stream.stream_id] = start
+            if stored_end > len(segments):
+                plan.tails[stream.stream_id] = len(segments)
         self.report.segments_reused += start
-        return StreamJob(key=(stream, segments), texts=[s.text for s in segments[start:]], start=start, memory=memory)
+        plan.jobs.append(StreamJob(key=(stream, segments), texts=[s.text for s in segments[start:]], start=start, memory=memory))
 
     # ---- encoding and writing --------------------------------------------------------------
 
-    def _encode_group(self, group: list[tuple[SourceRecord, list]]) -> None:
+    def _encode_group(self, group: list[_FilePlan]) -> None:
+        """Encode a group's jobs and write their rows. Stored rows are replaced in place: first the
+        files' source rows lose their hash and the rows to re-encode are marked (Store.mark_replacing),
+        then each new row overwrites its old one in the commit that writes it, and only once a stream
+        is written are the positions past its new end dropped; the gone streams of a file go once the
+        file is written, just before its source row. A kill at any point leaves one row per
+        position, old or new, all searchable, and a next run that re-encodes what is not new."""
         pending: dict[int, _PendingFile] = {}
         owner: dict[int, int] = {}
         jobs = []
-        for n, (record, file_jobs) in enumerate(group):
-            pending[n] = _PendingFile(record, len(file_jobs))
-            for job in file_jobs:
+        replace_from: dict[str, int] = {}
+        for n, plan in enumerate(group):
+            pending[n] = _PendingFile(plan, len(plan.jobs))
+            replace_from.update(plan.replace_from)
+            for job in plan.jobs:
                 owner[id(job)] = n
                 jobs.append(job)
+        # A source row keeps its hash while its rows are mixed, and a file edited back to that
+        # content would pass as unchanged (its row count can match too): so the hash goes first.
+        self.store.put_sources([_stale(p.known) for p in group if p.replace_from and p.known and p.known.hash != STALE_HASH])
+        self.store.mark_replacing(replace_from)
         self.progress.segments_planned(sum(len(j.texts) for j in jobs))
-        segment_rows, snapshot_rows, finished = [], [], []
+        segment_rows, snapshot_rows, finished, tails = [], [], [], {}
 
         def flush():
-            self.store.add_segments(segment_rows)
+            if any(row["stream_id"] in replace_from for row in segment_rows):
+                self.store.replace_segments(segment_rows)
+            else:  # only new streams: a plain append, no lookup of existing ids
+                self.store.add_segments(segment_rows)
             self.store.add_snapshots(snapshot_rows)
             self.progress.segments_done(len(segment_rows))
-            self.store.put_sources([pending[n].record for n in finished])
             for n in finished:
-                self.progress.file_done(pending[n].record.path)
-            segment_rows.clear(), snapshot_rows.clear(), finished.clear()
+                tails.update(dict.fromkeys(pending[n].plan.gone, 0))
+            self.store.delete_stream_tails(tails)
+            self.store.put_sources([pending[n].plan.record for n in finished])
+            for n in finished:
+                self.progress.file_done(pending[n].plan.record.path)
+            segment_rows.clear(), snapshot_rows.clear(), finished.clear(), tails.clear()
             self.store.index_vectors()  # in steps as rows arrive: no build covers a whole large first run
 
         for n, p in pending.items():  # files with nothing to encode (only removals) are complete now
@@ -309,6 +337,8 @@ class Indexer:
             self.report.segments_encoded += 1
             if out.last:
                 n = owner[id(out.job)]
+                if stream.stream_id in pending[n].plan.tails:
+                    tails[stream.stream_id] = pending[n].plan.tails[stream.stream_id]
                 pending[n].open_jobs -= 1
                 if pending[n].open_jobs == 0:
                     finished.append(n)
@@ -330,6 +360,10 @@ class Indexer:
             if path not in seen and any(path.startswith(f) for f in folders):
                 self.store.delete_source(record)
                 self.report.removed += 1
+
+
+def _stale(record: SourceRecord) -> SourceRecord:
+    return SourceRecord(**{**record.__dict__, "hash": STALE_HASH})
 
 
 def indexed_roots(store: Store) -> list[str]:

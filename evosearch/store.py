@@ -7,6 +7,8 @@ Three tables, written in an order that keeps the index consistent if a run is ki
   "this file is fully indexed at this content".
 A kill between those writes leaves extra or missing rows that the next run detects by
 comparing segment hashes position by position (see indexer.py), never a broken table.
+An edited file's rows are overwritten in place (mark_replacing, then replace_segments), never
+deleted before their replacements exist, so its old text stays searchable through a kill.
 """
 
 from __future__ import annotations
@@ -44,6 +46,9 @@ ANN_REBUILD_MAX_SEGMENTS = 120_000
 ANN_DELTA_SEGMENTS = 40_000
 SEGMENTS, SOURCES, SNAPSHOTS, META = "segments", "sources", "snapshots", "meta"
 HASH_WIDTH = 40  # a segment's content_hash: sha1, hex
+# The content_hash of a row about to be replaced, and the hash of a source row whose file is being
+# re-encoded: it matches no content, so a run killed before the replacement ends re-checks them.
+STALE_HASH = ""
 SCAN_ROWS = 65_536  # rows per batch when a run reads every stored segment's hash
 # LanceDB keeps what it reads of every table version (manifests, fragment lists, deletion files)
 # in a metadata cache of 1 GiB by default. A run commits three versions per 512-row write, each
@@ -366,6 +371,31 @@ class Store:
     def memory_shape(self) -> tuple[int, int]:
         return int(self.meta["memory_slots"]), int(self.meta["dim"])
 
+    def mark_replacing(self, starts: dict[str, int]) -> None:
+        """Before streams are re-encoded from a position on (stream_id -> position): drop their
+        snapshots there and blank their rows' content_hash (STALE_HASH). The rows themselves stay,
+        searchable, until replace_segments writes the new ones over them. A blank hash matches no
+        segment, so a run killed halfway resumes where the new rows stop instead of trusting an old
+        row whose text is unchanged but whose vector was encoded after different earlier segments."""
+        for where in _stream_tail_filters(starts):
+            self.dirty = True
+            self._tables[SNAPSHOTS].delete(where)
+            self._tables[SEGMENTS].update(where=where, values={"content_hash": STALE_HASH})
+
+    def replace_segments(self, rows: list[dict]) -> None:
+        """Write rows over the rows with the same id (stream and position) in one commit, adding
+        those that have none: at every moment each position holds the old row or the new one."""
+        if rows:
+            self.dirty = True
+            self._tables[SEGMENTS].merge_insert("id").when_matched_update_all().when_not_matched_insert_all().execute(rows)
+
+    def delete_stream_tails(self, tails: dict[str, int]) -> None:
+        """Drop segments and snapshots at positions >= tails[stream_id], for many streams at once."""
+        for where in _stream_tail_filters(tails):
+            self.dirty = True
+            self._tables[SNAPSHOTS].delete(where)
+            self._tables[SEGMENTS].delete(where)
+
     def delete_streams_from(self, stream_ids: list[str], position: int) -> None:
         """Drop segments and snapshots at positions >= position. Snapshots go first so that a
         snapshot never outlives the segments it summarises."""
@@ -544,6 +574,18 @@ class Store:
 
 
 STATS_COLUMNS = ("time", "time_end", "stream_id")
+# A filter ORs one condition per stream; lance parses it recursively, so thousands at once could
+# exhaust its stack: they go in chunks of this many.
+STREAMS_PER_FILTER = 64
+
+
+def _stream_tail_filters(tails: dict[str, int]) -> list[str]:
+    """Filters selecting, for each stream_id -> position, that stream's rows at positions >= position."""
+    items = sorted(tails.items())
+    return [
+        " OR ".join(f"(stream_id = {sql_str(sid)} AND position >= {int(position)})" for sid, position in items[i : i + STREAMS_PER_FILTER])
+        for i in range(0, len(items), STREAMS_PER_FILTER)
+    ]
 
 
 class StoredStreams:

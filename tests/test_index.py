@@ -287,3 +287,95 @@ def test_a_file_deleted_mid_run_is_reported_as_gone_not_as_a_permission_problem(
     assert warnings == [f"{notes / 'deleted-meanwhile.md'}: gone before it could be read (deleted or moved during the run)"]
     with pytest.raises(SourceError, match="gone before it could be read"):
         read_source(notes / "deleted-meanwhile.md", print)
+
+
+def _rows_of(db, path) -> dict[int, list[str]]:
+    """position -> texts stored for the file at path (more than one text: a position stored twice)."""
+    from evosearch.store import Store
+
+    rows = Store.open(str(db)).table("segments").to_arrow().to_pylist()
+    by_position: dict[int, list[str]] = {}
+    for r in rows:
+        if r["path"] == str(path):
+            by_position.setdefault(r["position"], []).append(r["text"])
+    return by_position
+
+
+@pytest.mark.parametrize("encoded_before_kill", [0, 3, 9])
+def test_an_edited_file_stays_searchable_when_the_run_is_killed(tmp_path, monkeypatch, encoded_before_kill):
+    """Issue 17, item 4: the old rows are replaced, never deleted before the new ones exist.
+    After a kill every position holds exactly one row (old or new), and the next run equals a clean index."""
+    from evosearch import indexer
+
+    notes = make_notes(tmp_path)
+    chat = notes / "team.jsonl"
+    write_chat(chat, chat_messages(60))
+    db = tmp_path / "db"
+    run_index([notes], db)
+    before = _rows_of(db, chat)
+    assert len(before) > 6
+
+    messages = chat_messages(60)
+    messages[2] = (messages[2][0], messages[2][1], "Ana", "edited: the launch moves to Friday")
+    write_chat(chat, messages[:-12])  # edited near the start and shrunk: old rows to replace and a tail to drop
+    monkeypatch.setattr(indexer, "WRITE_ROWS", 2)  # several commits, so a kill lands between them
+    encode = indexer.encode_streams
+
+    def killed_after(jobs, encoder):
+        for n, out in enumerate(encode(jobs, encoder)):
+            if n == encoded_before_kill:
+                raise KeyboardInterrupt("killed")
+            yield out
+
+    monkeypatch.setattr(indexer, "encode_streams", killed_after)
+    with pytest.raises(KeyboardInterrupt):
+        run_index([notes], db)
+    monkeypatch.setattr(indexer, "encode_streams", encode)
+
+    after_kill = _rows_of(db, chat)
+    assert all(len(texts) == 1 for texts in after_kill.values()), "a position stored twice"
+    assert sorted(after_kill) == sorted(before), "rows of the edited file vanished before their replacements existed"
+    report, _ = run_index([notes], db)
+    assert report.indexed == 1
+    assert index_dump(str(db)) == fresh_copy_dump(notes, tmp_path, f"killed-edit-{encoded_before_kill}")
+    again, _ = run_index([notes], db)
+    assert (again.indexed, again.segments_encoded) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("crash_at", "after_calls"),  # mark_replacing runs once per group
+    [(step, n) for step in ("put_sources", "replace_segments", "add_snapshots", "delete_stream_tails") for n in (0, 1)]
+    + [("mark_replacing", 0)],
+)
+def test_a_crash_between_the_steps_of_a_replacement_loses_no_position(tmp_path, monkeypatch, crash_at, after_calls):
+    from evosearch import indexer, store as store_module
+
+    notes = make_notes(tmp_path)
+    chat = notes / "team.jsonl"
+    write_chat(chat, chat_messages(60))
+    db = tmp_path / "db"
+    run_index([notes], db)
+    messages = chat_messages(48)
+    messages[2] = (messages[2][0], messages[2][1], "Ana", "edited: the launch moves to Friday")
+    write_chat(chat, messages)
+    new_length = len(indexer.segment_stream(indexer.read_source(chat, print)[0]))
+    monkeypatch.setattr(indexer, "WRITE_ROWS", 2)
+    original = getattr(store_module.Store, crash_at)
+    calls = {"n": 0}
+
+    def crashing(self, *args, **kwargs):
+        if calls["n"] >= after_calls:
+            raise KeyboardInterrupt("killed")
+        calls["n"] += 1
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(store_module.Store, crash_at, crashing)
+    with pytest.raises(KeyboardInterrupt):
+        run_index([notes], db)
+    monkeypatch.setattr(store_module.Store, crash_at, original)
+
+    rows = _rows_of(db, chat)
+    assert all(len(texts) == 1 for texts in rows.values()), "a position stored twice"
+    assert sorted(rows) == list(range(len(rows))) and len(rows) >= new_length, "a position lost"
+    run_index([notes], db)
+    assert index_dump(str(db)) == fresh_copy_dump(notes, tmp_path, f"replace-{crash_at}-{after_calls}")
