@@ -121,11 +121,11 @@ def test_a_crash_mid_index_leaves_a_queryable_index_and_the_next_run_finishes(tm
 def test_bad_files_are_skipped_and_the_run_goes_on(tmp_path):
     notes = make_notes(tmp_path)
     (notes / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
-    (notes / "latin1.md").write_bytes("caf\xe9 cr\xe8me".encode("latin-1"))
+    (notes / "latin1.md").write_bytes("caf\xe9 cr\xe8me".encode("latin-1"))  # decoded, not skipped (issue 17, item 9)
     (notes / "empty.md").write_text("")
     report, warnings = run_index([notes], tmp_path / "db")
-    assert (report.indexed, report.skipped) == (4, 3)
-    assert len(warnings) == 3 and all(str(notes) in w for w in warnings)
+    assert (report.indexed, report.skipped) == (5, 2)
+    assert len(warnings) == 2 and all(str(notes) in w for w in warnings)
     assert all("\n" not in w for w in warnings)
     assert report.ok
 

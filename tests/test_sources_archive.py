@@ -67,3 +67,14 @@ def test_a_zip_is_indexed_and_answers_with_message_ids(tmp_path):
     assert report.indexed == 1 and report.skipped == 0
     hits = ask(store, encoder, "shed roof")["results"]
     assert hits and hits[0]["path"].endswith("chatgpt.zip") and hits[0]["message_ids"]
+
+
+def test_a_bad_byte_in_a_zipped_export_keeps_the_export(tmp_path):
+    """Issue 17, item 9: an invalid byte inside a member used to skip the whole member."""
+    damaged = EXAMPLE_CHATGPT.read_bytes().replace(b"Shed roof", b"Shed \xffroof", 1)
+    assert damaged != EXAMPLE_CHATGPT.read_bytes()
+    path = make_zip(tmp_path / "chatgpt-export.zip", {"conversations.json": damaged})
+    warnings = []
+    streams = read_source(path, warnings.append)
+    assert len(streams) == 2
+    assert warnings == [f"{path.resolve()}!conversations.json: 1 invalid UTF-8 byte sequence replaced by \ufffd; the rest is indexed"]

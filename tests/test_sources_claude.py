@@ -169,10 +169,21 @@ def test_truncated_file(tmp_path):
     assert "invalid JSON" in read_error(path).message
 
 
-def test_wrong_encoding(tmp_path):
+def test_a_latin1_export_keeps_its_messages(tmp_path):
+    """JSON is UTF-8 by definition: bytes that are not become U+FFFD, counted in one warning (issue 17, item 9)."""
     path = tmp_path / "conversations.json"
     path.write_bytes(json.dumps(claude_export(), ensure_ascii=False).encode("latin-1"))
-    assert "not UTF-8" in read_error(path).message
+    warnings = []
+    streams = read_source(path, warnings.append)
+    assert sum(len(s.units) for s in streams) == sum(len(s.units) for s in read_source(_utf8_copy(path), print))
+    assert len([w for w in warnings if "invalid UTF-8 byte sequence" in w]) == 1  # the other: a malformed message in the sample
+
+
+def _utf8_copy(path: Path) -> Path:
+    copy = path.parent / "utf8" / path.name
+    copy.parent.mkdir()
+    copy.write_text(path.read_bytes().decode("latin-1"))
+    return copy
 
 
 def test_zip_with_junk_members(tmp_path):

@@ -176,12 +176,19 @@ def test_truncated_file_keeps_the_rows_before_the_cut(tmp_path):
     assert warnings == [f"{path.resolve()}: row 3: 4 fields, too few for the header's columns — skipped"]
 
 
-@pytest.mark.parametrize("encoding", ["latin-1", "utf-16", "utf-16-le"])
-def test_wrong_encoding_is_a_source_error_naming_the_file(tmp_path, encoding):
+@pytest.mark.parametrize("encoding", ["latin-1", "cp1252", "utf-16"])
+def test_another_encoding_is_decoded(tmp_path, encoding):
+    """Issue 17, item 9: Latin-1, Windows-1252 and UTF-16 with its byte-order mark were refused."""
     path = tmp_path / "chat.csv"
     path.write_bytes("ts,speaker,text\n1,Zoë,Grüße aus Köln\n".encode(encoding))
-    error = source_error(path)
-    assert "UTF-8" in error.message or "binary" in error.message
+    [stream] = read_source(path, print)
+    assert (stream.units[0].speaker, stream.units[0].text) == ("Zoë", "Grüße aus Köln")
+
+
+def test_utf16_without_a_byte_order_mark_is_binary(tmp_path):
+    path = tmp_path / "chat.csv"
+    path.write_bytes("ts,speaker,text\n1,Zoë,Grüße aus Köln\n".encode("utf-16-le"))
+    assert "binary" in source_error(path).message
 
 
 def test_zip_with_junk_and_a_corrupt_member_reads_the_chat(tmp_path):

@@ -8,6 +8,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from evosearch.errors import SourceError
 from evosearch.sources import detect
@@ -108,24 +110,100 @@ def test_binary_file(tmp_path):
     assert ".evosearchignore" in error.hint
 
 
-def test_latin1_file_names_the_bad_byte(tmp_path):
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        ("Café menu\n", "latin-1"),
+        ("Notes: crème brûlée à la carte, déjà vu.\nGrüße aus München.\n", "latin-1"),
+        ("“Quoted” – it costs 5 €. Naïve façade.\n", "cp1252"),
+        ("Mañana iré a la reunión; el niño está enfermo. ¿Qué opinas?\n", "latin-1"),
+        ("Zażółć gęślą jaźń. Spotkanie w piątek o ósmej, proszę przynieść kawę.\n", "cp1250"),
+        ("Привет, как дела? Встреча в пятницу.\n", "cp1251"),
+        ("hello, UTF-16 with its byte order mark\n", "utf-16"),
+    ],
+)
+def test_a_note_in_another_encoding_is_decoded(tmp_path, text, encoding):
+    """Issue 17, item 9: Latin-1 and Windows-1252 notes were skipped as "not UTF-8"."""
     path = tmp_path / "old.txt"
-    path.write_bytes("Caf\u00e9 menu\n".encode("latin-1"))
-    error = source_error(path)
-    assert error.message == f"{path}: not UTF-8 text (byte 3)"
-    assert "iconv -t UTF-8" in error.hint
+    path.write_bytes(text.encode(encoding))
+    warnings = []
+    [stream] = read_source(path, warnings.append)
+    assert "\n".join(u.text for u in stream.units) == text.strip()
+    assert warnings == []
+
+
+def test_one_bad_byte_in_a_chat_export_keeps_every_message(tmp_path):
+    """Issue 17, item 9: one invalid byte used to drop the whole export (40 good messages)."""
+    lines = [json.dumps({"id": str(i), "ts": 1_700_000_000 + i, "speaker": "ana", "text": f"message {i} \u00e9t\u00e9"}) for i in range(40)]
+    data = "\n".join(lines).encode().replace(b"message 7 ", b"message 7 \xff")
+    path = tmp_path / "chat.jsonl"
+    path.write_bytes(data)
+    warnings = []
+    [stream] = read_source(path, warnings.append)
+    assert len(stream.units) == 40
+    assert stream.units[7].text == "message 7 \ufffd\u00e9t\u00e9"
+    assert warnings == [f"{path}: 1 invalid UTF-8 byte sequence replaced by \ufffd; the rest is indexed"]
+
+
+def test_an_ascii_json_export_with_a_bad_byte_stays_utf8(tmp_path):
+    """JSON is UTF-8 by definition: a lone bad byte is damage, not a sign of Windows-1252."""
+    path = tmp_path / "chat.jsonl"
+    path.write_bytes(CHAT_LINES.encode().replace(b"lunch", b"lu\x93nch"))
+    warnings = []
+    [stream] = read_source(path, warnings.append)
+    assert stream.units[0].text == "lu\ufffdnch?"
+    assert len(warnings) == 1 and "1 invalid UTF-8 byte sequence" in warnings[0]
+
+
+def test_damaged_utf8_keeps_its_text_and_counts_the_replacements_in_one_warning(tmp_path):
+    path = tmp_path / "note.md"
+    path.write_bytes("# Caf\u00e9\n\nna\u00efve \ufffd kept\n".encode() + b"bad \xff\xfe and \xc3 here\n")
+    warnings = []
+    [stream] = read_source(path, warnings.append)
+    assert stream.title == "Caf\u00e9"
+    assert "na\u00efve \ufffd kept\nbad \ufffd\ufffd and \ufffd here" in stream.units[0].text
+    assert warnings == [f"{path}: 3 invalid UTF-8 byte sequences replaced by \ufffd; the rest is indexed"]
+
+
+def test_binary_data_without_a_nul_byte_is_still_binary(tmp_path):
+    import random
+
+    noise = bytes(b for b in random.Random(0).randbytes(20_000) if b)
+    path = tmp_path / "noise.txt"
+    path.write_bytes(noise)
+    assert "binary file, not text" in source_error(path).message
 
 
 def test_bad_byte_offset_counts_the_bom(tmp_path):
     path = tmp_path / "bom.txt"
-    path.write_bytes(b"\xef\xbb\xbfab\xff")
-    assert source_error(path).message.endswith("(byte 5)")
+    path.write_bytes(b"\xef\xbb\xbfcaf\xc3\xa9 \xff")
+    warnings = []
+    [stream] = read_source(path, warnings.append)
+    assert stream.units[0].text == "caf\u00e9 \ufffd"
+    assert len(warnings) == 1
 
 
-def test_utf16_is_not_utf8(tmp_path):
-    path = tmp_path / "win.txt"
-    path.write_bytes("hello".encode("utf-16"))
-    assert "not UTF-8 text" in source_error(path).message
+@settings(max_examples=60, deadline=None)
+@given(st.text(st.characters(blacklist_characters="\0\ufeff", blacklist_categories=("Cs",)), min_size=1))
+def test_utf8_text_is_read_exactly_and_silently(text):
+    from evosearch.sources.encoding import decode_text
+
+    warnings = []
+    assert decode_text("x", text.encode(), warnings.append) == text
+    assert warnings == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.binary(min_size=1, max_size=2000))
+def test_any_bytes_are_text_or_a_source_error(data):
+    from evosearch.sources.encoding import decode_text
+
+    try:
+        text = decode_text("x", data, [].append)
+    except SourceError as e:
+        assert "binary" in e.message
+    else:
+        assert isinstance(text, str)
 
 
 @pytest.mark.parametrize("content", [b"", b"  \n\t\n", b"\xef\xbb\xbf\n"])

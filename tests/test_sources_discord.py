@@ -170,11 +170,22 @@ def test_truncated_file(tmp_path):
     assert "invalid JSON" in read_error(path).message
 
 
-def test_wrong_encoding(tmp_path):
+def test_a_latin1_export_keeps_its_messages(tmp_path):
+    """JSON is UTF-8 by definition: bytes that are not become U+FFFD, counted in one warning (issue 17, item 9)."""
     data = hardware_channel() | {"guild": {"id": "1", "name": "Café des hackers"}}
     path = tmp_path / "hardware.json"
     path.write_bytes(json.dumps(data, indent=2, ensure_ascii=False).encode("latin-1"))
-    assert "not UTF-8" in read_error(path).message
+    warnings = []
+    [stream] = read_source(path, warnings.append)
+    assert len(stream.units) == len(read_source_of(hardware_channel(), tmp_path)[0].units)
+    assert "Caf\ufffd des hackers" in stream.title
+    assert warnings == [f"{path.resolve()}: 1 invalid UTF-8 byte sequence replaced by \ufffd; the rest is indexed"]
+
+
+def read_source_of(data, folder: Path):
+    path = folder / "utf8.json"
+    path.write_text(json.dumps(data))
+    return read_source(path, print)
 
 
 def test_zip_of_channels_with_junk_members(tmp_path):

@@ -340,23 +340,38 @@ def test_truncated_export_is_one_clear_error(tmp_path, fmt):
 
 
 @pytest.mark.parametrize("fmt", sorted(SAMPLES))
-def test_wrong_encoding_is_refused_with_the_byte_offset(tmp_path, fmt):
+def test_a_latin1_export_is_read_not_refused(tmp_path, fmt):
+    """Issue 17, item 9: text formats are decoded in the encoding detected; JSON, UTF-8 by definition,
+    keeps every message and marks the bad byte with U+FFFD in one warning."""
     name, content = SAMPLES[fmt]
+    content = content.replace("\u200e", "")  # WhatsApp's direction marks have no Latin-1 byte
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / name).write_text(content)
+    texts = [u.text for stream in read(plain / name)[0] for u in stream.units]
+    words = (w.strip(".,!?:;'\"") for text in texts for w in text.split())
+    word = next(w for w in words if "e" in w and w.isalpha() and content.count(w) == 1)  # only in the message
     path = tmp_path / name
-    path.write_bytes(content.replace("a", "ä", 3).encode("latin-1", errors="replace"))
-    error = read_error(path)
-    assert "not UTF-8" in error.message
+    path.write_bytes(content.replace(word, word.replace("e", "\u00e9", 1), 1).encode("latin-1"))
+    streams, warnings = read(path)
+    text = "\n".join(u.text for stream in streams for u in stream.units)
+    if name.endswith(".json"):
+        assert word.replace("e", "\ufffd", 1) in text
+        assert warnings == [f"{path.resolve()}: 1 invalid UTF-8 byte sequence replaced by \ufffd; the rest is indexed"]
+    else:
+        assert word.replace("e", "\u00e9", 1) in text and warnings == []
+    assert sum(len(s.units) for s in streams) == sum(len(s.units) for s in read(plain / name)[0])
 
 
 @pytest.mark.parametrize("fmt", ["claude", "whatsapp", "csv-chat"])
 def test_zip_with_junk_reads_the_export_and_skips_the_rest(tmp_path, fmt):
     name, content = SAMPLES[fmt]
     path = tmp_path / "export.zip"
-    path.write_bytes(zip_bytes({name: content, "media/photo.jpg": b"\xff\xd8\xff\0junk", "notes.txt": b"\xff\xfe\x00bad"}))
+    path.write_bytes(zip_bytes({name: content, "media/photo.jpg": b"\xff\xd8\xff\0junk", "notes.txt": b"\x00\xffbad"}))
     streams, warnings = read(path)
     assert streams and all(s.format == fmt for s in streams)
     assert all(s.path == str(path.resolve()) for s in streams)
-    assert any("notes.txt" in w for w in warnings)
+    assert any("notes.txt" in w and "binary" in w for w in warnings)
 
 
 @pytest.mark.parametrize("fmt", sorted(EMPTY))

@@ -291,11 +291,15 @@ def test_a_truncated_day_file_is_a_source_error_naming_it(tmp_path):
     assert "invalid JSON" in read_error(path).message
 
 
-def test_a_latin1_day_file_is_refused(tmp_path):
+def test_a_latin1_day_file_keeps_its_messages(tmp_path):
+    """JSON is UTF-8 by definition: bytes that are not become U+FFFD, counted in one warning (issue 17, item 9)."""
     root = write_export(tmp_path / "slack")
     path = root / "ops/2026-11-16.json"
     path.write_bytes(path.read_text().replace("rollout", "déploiement").encode("latin-1"))
-    assert "not UTF-8" in read_error(path).message
+    warnings = []
+    streams = read_source(path, warnings.append)
+    assert any("d\ufffdploiement" in u.text for s in streams for u in s.units)
+    assert len(warnings) == 1 and "invalid UTF-8 byte sequence" in warnings[0]
 
 
 @pytest.mark.parametrize(

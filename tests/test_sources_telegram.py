@@ -211,12 +211,15 @@ def test_truncated_file(tmp_path):
     assert "invalid JSON" in read_error(path).message
 
 
-def test_wrong_encoding(tmp_path):
+def test_a_latin1_export_keeps_its_messages(tmp_path):
     chat = climbing_chat() | {"name": "Clube de escalada São Paulo"}
     chat["messages"] = [message(1, "até amanhã", 1769968860)]
     path = tmp_path / "result.json"
     path.write_bytes(json.dumps(chat, indent=1, ensure_ascii=False).encode("latin-1"))
-    assert "not UTF-8" in read_error(path).message
+    warnings = []
+    [stream] = read_source(path, warnings.append)
+    assert [u.text for u in stream.units] == ["at\ufffd amanh\ufffd"]  # JSON is UTF-8 by definition (issue 17, item 9)
+    assert warnings == [f"{path.resolve()}: 3 invalid UTF-8 byte sequences replaced by \ufffd; the rest is indexed"]
 
 
 def test_zip_of_the_export_folder_with_junk_members(tmp_path):

@@ -271,12 +271,22 @@ def test_truncated_export_keeps_the_messages_before_the_cut(tmp_path):
     assert [u.speaker for u in stream.units] == ["Ana", "Ben"]  # the stub is a continuation line, not a message
 
 
-@pytest.mark.parametrize("encoding", ["latin-1", "utf-16", "utf-16-le"])
-def test_wrong_encoding_is_a_source_error_naming_the_file(tmp_path, encoding):
+@pytest.mark.parametrize("encoding", ["latin-1", "utf-16"])
+def test_another_encoding_is_decoded(tmp_path, encoding):
+    """Issue 17, item 9: Latin-1 and UTF-16 with its byte-order mark were refused."""
     path = tmp_path / "_chat.txt"
     path.write_bytes(ANDROID_DE.encode(encoding))
-    error = source_error(path)
-    assert "UTF-8" in error.message or "binary" in error.message
+    utf8 = tmp_path / "utf8" / "_chat.txt"
+    utf8.parent.mkdir()
+    utf8.write_text(ANDROID_DE)
+    [stream] = read_source(path, print)
+    assert [u.text for u in stream.units] == [u.text for u in read_source(utf8, print)[0].units]
+
+
+def test_utf16_without_a_byte_order_mark_is_binary(tmp_path):
+    path = tmp_path / "_chat.txt"
+    path.write_bytes(ANDROID_DE.encode("utf-16-le"))
+    assert "binary" in source_error(path).message
 
 
 def test_zip_with_junk_and_a_corrupt_member_reads_the_chat(tmp_path):
@@ -298,9 +308,7 @@ def test_zip_with_junk_and_a_corrupt_member_reads_the_chat(tmp_path):
     assert stream.format == "whatsapp" and stream.title == "Hütte"
     assert stream.path == str(path.resolve()) and stream.stream_id == f"{path.resolve()}!_chat.txt#chat"
     assert len(stream.units) == 3
-    assert len(warnings) == 2
-    assert any("broken.txt" in w and "unreadable" in w for w in warnings)
-    assert any("latin1.txt" in w for w in warnings)
+    assert len(warnings) == 1 and "broken.txt" in warnings[0] and "unreadable" in warnings[0]  # latin1.txt is decoded now
 
 
 def test_empty_exports(tmp_path):

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..errors import SourceError
 from .base import Stream
+from .encoding import decode_text
 from .slack import read_slack_zip
 
 ZIP_MAGIC = b"PK\x03\x04"
@@ -47,11 +48,11 @@ def read_zip(
             continue
         try:
             raw = archive.read(member)
-            text = raw.decode("utf-8-sig")
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:  # CRC errors, truncation, encoding
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:  # CRC errors, truncation
             warn(f"{where}: unreadable ({type(e).__name__}) — skipped")
             continue
         try:
+            text = decode_text(where, raw, warn, utf8_only=member.filename.lower().endswith((".json", ".jsonl", ".ndjson")))
             found = read_chat(Path(where), text)
         except SourceError as e:
             warn(f"{e.message} — skipped")

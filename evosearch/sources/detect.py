@@ -13,6 +13,7 @@ from .chatgpt import is_chatgpt_export, read_chatgpt
 from .claude import is_claude_export, read_claude
 from .csv_chat import looks_like_csv_chat, read_csv_chat
 from .discord import is_discord_export, read_discord
+from .encoding import decode_text
 from .html import looks_like_html, read_html
 from .jsonl_chat import read_jsonl_chat
 from .pdf import PDF_MAGIC, read_pdf
@@ -22,18 +23,14 @@ from .text import read_document
 from .whatsapp import looks_like_whatsapp, read_whatsapp
 
 MAX_FILE_BYTES = 256 * 2**20
-# Binary files show a NUL byte early; text (UTF-8) never holds one.
-BINARY_SNIFF_BYTES = 8 * 2**10
 # How many lines decide whether a file is JSON Lines chat.
 JSONL_SNIFF_LINES = 50
 
 JSON_LINES_SUFFIXES = frozenset({".jsonl", ".ndjson"})
-UTF8_BOM = b"\xef\xbb\xbf"
-UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+# JSON is UTF-8 by definition (RFC 8259): a bad byte in these is damage, not another encoding.
+UTF8_ONLY_SUFFIXES = JSON_LINES_SUFFIXES | {".json"}
 
 _IGNORE_HINT = "add it to .evosearchignore to silence this"
-_CONVERT_HINT = "convert it with iconv -t UTF-8, or add it to .evosearchignore"
-_UTF16_HINT = "it is UTF-16; convert it with iconv -f UTF-16 -t UTF-8, or add it to .evosearchignore"
 _CHAT_FORMATS = (
     "supported chat exports: ChatGPT and Claude conversations.json, Telegram result.json, DiscordChatExporter JSON, "
     'Slack day files, and JSON Lines with one {"ts", "speaker", "text"} message per line; see the README sections "Sources" and "Chat formats"'
@@ -66,7 +63,7 @@ def read_source(path: Path, warn: Callable[[str], None]) -> list[Stream]:
     elif data.startswith(ZIP_MAGIC):
         streams = read_zip(path, data, MAX_FILE_BYTES, lambda member, text: _read_chat(member, text, warn), warn)
     else:
-        streams = _read_by_content(path, _decode(path, data), mtime, warn)
+        streams = _read_by_content(path, _decode(path, data, warn), mtime, warn)
     streams = [s for s in streams if s.units]
     if not streams:
         raise SourceError(f"{path}: no text found", "the file holds no paragraphs or messages to index")
@@ -94,20 +91,9 @@ def _read_bytes(path: Path) -> tuple[bytes, float]:
     return data, stat.st_mtime
 
 
-def _decode(path: Path, data: bytes) -> str:
-    """The bytes as UTF-8 text; binary, UTF-16 and other encodings are SourceErrors."""
-    if data.startswith(UTF16_BOMS):
-        raise SourceError(f"{path}: not UTF-8 text (byte 0)", _UTF16_HINT)
-    if b"\0" in data[:BINARY_SNIFF_BYTES]:
-        raise SourceError(
-            f"{path}: binary file, not text",
-            f"evosearch reads text, markdown and chat exports; {_IGNORE_HINT}",
-        )
-    bom = len(UTF8_BOM) if data.startswith(UTF8_BOM) else 0
-    try:
-        text = data[bom:].decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise SourceError(f"{path}: not UTF-8 text (byte {bom + e.start})", _CONVERT_HINT) from None
+def _decode(path: Path, data: bytes, warn: Callable[[str], None]) -> str:
+    """The bytes as text (see encoding.py); binary and blank files are SourceErrors."""
+    text = decode_text(str(path), data, warn, utf8_only=path.suffix.lower() in UTF8_ONLY_SUFFIXES)
     if not text.strip():
         raise SourceError(f"{path}: empty file", "nothing to index; add text or remove it")
     return text
