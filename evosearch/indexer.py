@@ -23,7 +23,7 @@ from .encoder import Encoder
 from .errors import EvosearchError, SourceError
 from .segment import Segment, segment_stream
 from .sources.detect import read_source
-from .sources.walk import iter_source_files
+from .sources.walk import absolute_path, iter_source_files, open_source_file
 from .store import STALE_HASH, SourceRecord, Store
 
 # Files are read and segmented in groups, so memory stays bounded whatever the corpus size.
@@ -80,7 +80,7 @@ class _PendingFile:
 
 def _file_hash(path: Path) -> str:
     h = hashlib.sha256()
-    with path.open("rb") as f:
+    with open_source_file(path) as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
@@ -128,7 +128,7 @@ class Indexer:
 
     def run(self, paths: list[Path]) -> IndexReport:
         started = time.monotonic()
-        roots = [Path(p).expanduser().resolve() for p in paths]
+        roots = [absolute_path(Path(p)) for p in paths]
         files = list(iter_source_files(roots, self.warn))
         self.progress.files_found(len(files))
         known = self.store.sources()
@@ -376,8 +376,13 @@ def check_paths_exist(paths: list[Path]) -> None:
     if not paths:
         raise EvosearchError("nothing to index", "pass one or more files or folders: `evosearch index ~/notes`")
     for path in paths:
-        if not Path(path).expanduser().exists():
+        given = Path(path).expanduser()
+        if os.path.lexists(given) and not given.exists():
+            raise EvosearchError(f"{path}: a broken link or a symlink loop; nothing was indexed", "repair or remove the link")
+        if not given.exists():
             raise EvosearchError(f"{path}: no such file or folder; nothing was indexed", "check the path")
+        if not (given.is_file() or given.is_dir()):  # a FIFO would block the read; a socket has nothing to read
+            raise EvosearchError(f"{path}: not a regular file or folder; nothing was indexed", "pass files or folders")
 
 
 def index_paths(
@@ -397,7 +402,7 @@ def forget_paths(store: Store, paths: list[Path]) -> int:
     known = store.sources()
     chosen: dict[str, SourceRecord] = {}
     for path in paths:
-        target = str(Path(path).expanduser().resolve())
+        target = str(absolute_path(Path(path)))
         matches = [r for p, r in known.items() if p == target or p.startswith(target.rstrip(os.sep) + os.sep)]
         if not matches:
             raise EvosearchError(

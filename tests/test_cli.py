@@ -195,6 +195,20 @@ def test_bad_index_locations_are_one_line_exit_1_and_create_nothing(tmp_path, mo
     refused(invoke("watch", tmp_path / "nonexistent", "--db", tmp_path / "db"), "not a folder")
 
 
+def test_special_files_named_to_index_are_one_line_exit_1(tmp_path):
+    """Issue 17, item 8: a FIFO must not be opened (the run would hang), a loop not followed."""
+    import os
+
+    os.mkfifo(tmp_path / "pipe.md")
+    os.symlink(tmp_path / "loop.md", tmp_path / "loop.md")
+    os.symlink(tmp_path / "gone.md", tmp_path / "broken.md")
+    expected = {"pipe.md": "not a regular file or folder", "loop.md": "a broken link or a symlink loop", "broken.md": "broken link"}
+    for name, words in expected.items():
+        result = invoke("index", tmp_path / name, "--db", tmp_path / "db")
+        assert result.exit_code == 1 and words in result.stderr and "Traceback" not in result.output, result.output
+        assert not (tmp_path / "db").exists()
+
+
 def test_an_unwritable_index_folder_is_one_line(tmp_path, monkeypatch):
     import lancedb
 

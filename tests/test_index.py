@@ -379,3 +379,31 @@ def test_a_crash_between_the_steps_of_a_replacement_loses_no_position(tmp_path, 
     assert sorted(rows) == list(range(len(rows))) and len(rows) >= new_length, "a position lost"
     run_index([notes], db)
     assert index_dump(str(db)) == fresh_copy_dump(notes, tmp_path, f"replace-{crash_at}-{after_calls}")
+
+
+def test_a_linked_file_is_indexed_under_the_link_and_leaves_with_it(tmp_path):
+    """Issue 17, item 8: the rule is that a link to a file is indexed under the link's path (what the
+    folder holds), read from its target; when the link goes, its rows go. A link to a file the run
+    indexes anyway is not indexed twice."""
+    from evosearch.store import Store
+
+    notes = make_notes(tmp_path)
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "shared.md").write_text("# Shared\n\nThe boat trip is on Saturday.\n")
+    (notes / "shared.md").symlink_to(outside / "shared.md")
+    (notes / "again.md").symlink_to(notes / "ideas.md")
+    db = tmp_path / "db"
+    report, warnings = run_index([notes], db)
+    assert (report.indexed, warnings) == (5, [])
+    paths = {r["path"] for r in Store.open(str(db)).table("segments").to_arrow().select(["path"]).to_pylist()}
+    assert str(notes / "shared.md") in paths
+    assert not any(p.startswith(str(outside)) for p in paths) and str(notes / "again.md") not in paths
+
+    (notes / "shared.md").unlink()
+    report, _ = run_index([notes], db)
+    assert report.removed == 1
+    paths = {r["path"] for r in Store.open(str(db)).table("segments").to_arrow().select(["path"]).to_pylist()}
+    assert str(notes / "shared.md") not in paths
+    run_index([notes], tmp_path / "fresh")  # not a copy: copying would turn the other link into a file
+    assert index_dump(str(db)) == index_dump(str(tmp_path / "fresh"))

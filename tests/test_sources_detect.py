@@ -285,10 +285,10 @@ def test_read_error_carries_the_os_reason(tmp_path, monkeypatch):
     path = tmp_path / "locked.md"
     path.write_text("text\n")
 
-    def refuse(self):
-        raise PermissionError(13, "Permission denied", str(self))
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr(Path, "read_bytes", refuse)
+    monkeypatch.setattr(detect, "open_source_file", refuse)
     assert source_error(path).message == f"{path}: cannot read (Permission denied)"
 
 

@@ -134,3 +134,70 @@ def test_unlistable_folder_is_warned_even_as_root(tmp_path, monkeypatch):
     found, warnings = walk(tmp_path)
     assert found == ["ok.md"]
     assert warnings == [f"{tmp_path / 'locked'}: cannot be read (Permission denied) — check the path and permissions"]
+
+
+def test_a_file_link_is_yielded_under_its_own_path(tmp_path):
+    """Issue 17, item 8: a link used to be yielded as its target, outside the folder, so its rows
+    were never removed when the link went."""
+    make(tmp_path, "elsewhere/shared.md", "notes/a.md")
+    os.symlink(tmp_path / "elsewhere" / "shared.md", tmp_path / "notes" / "linked.md")
+    found, warnings = walk(tmp_path / "notes")
+    assert found == ["a.md", "linked.md"] and warnings == []
+
+
+def test_a_file_link_given_by_name_keeps_its_name(tmp_path):
+    make(tmp_path, "elsewhere/shared.md")
+    os.symlink(tmp_path / "elsewhere" / "shared.md", tmp_path / "linked.md")
+    assert list(iter_source_files([tmp_path / "linked.md"], print)) == [tmp_path.resolve() / "linked.md"]
+
+
+def test_special_files_get_one_warning_each_and_are_never_opened(tmp_path):
+    import socket
+    import threading
+
+    make(tmp_path, "ok.md")
+    os.mkfifo(tmp_path / "pipe.md")
+    os.symlink(tmp_path / "loop.md", tmp_path / "loop.md")
+    os.symlink(tmp_path / "gone.md", tmp_path / "broken.md")
+    os.mkfifo(tmp_path / "pipe")  # no source suffix: passed over quietly, like any such file
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(tmp_path / "chat.sock.txt"))
+    result = {}
+    worker = threading.Thread(target=lambda: result.update(zip(("found", "warnings"), walk(tmp_path))), daemon=True)
+    worker.start()
+    worker.join(timeout=30)
+    server.close()
+    assert not worker.is_alive(), "the walk hung"
+    assert result["found"] == ["ok.md"]
+    root = tmp_path.resolve()
+    assert sorted(result["warnings"]) == [
+        f"{root / 'broken.md'}: not a regular file (a broken link) — skipped",
+        f"{root / 'chat.sock.txt'}: not a regular file (a socket) — skipped",
+        f"{root / 'loop.md'}: not a regular file (a symlink loop) — skipped",
+        f"{root / 'pipe.md'}: not a regular file (a FIFO) — skipped",
+    ]
+
+
+def test_a_fifo_where_a_file_was_is_refused_without_blocking(tmp_path):
+    from evosearch.errors import SourceError
+    from evosearch.sources.detect import read_source
+
+    import threading
+
+    os.mkfifo(tmp_path / "pipe.md")
+    errors = []
+
+    def read():
+        try:
+            read_source(tmp_path / "pipe.md", print)  # opened plainly, this waits for a writer
+        except SourceError as e:
+            errors.append(e.message)
+
+    worker = threading.Thread(target=read, daemon=True)
+    worker.start()
+    worker.join(timeout=30)
+    if worker.is_alive():
+        with open(tmp_path / "pipe.md", "wb"):  # release the blocked reader
+            pass
+        pytest.fail("reading a FIFO blocked")
+    assert errors == [f"{tmp_path.resolve() / 'pipe.md'}: not a regular file (a FIFO)"]

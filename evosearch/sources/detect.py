@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from .pdf import PDF_MAGIC, read_pdf
 from .slack import is_slack_day, read_slack_day
 from .telegram import is_telegram_export, read_telegram
 from .text import read_document
+from .walk import absolute_path, open_source_file
 from .whatsapp import looks_like_whatsapp, read_whatsapp
 
 MAX_FILE_BYTES = 256 * 2**20
@@ -56,7 +58,7 @@ TEXT_FORMATS: list[tuple[Callable[[Path, str], bool], Callable]] = [
 
 def read_source(path: Path, warn: Callable[[str], None]) -> list[Stream]:
     """Streams of one file, whatever its format; SourceError (message starting with the path) when it cannot be read."""
-    path = path.resolve()
+    path = absolute_path(path)
     data, mtime = _read_bytes(path)
     if data.startswith(PDF_MAGIC):  # binary by nature: recognised before the text checks
         streams = read_pdf(path, data, mtime, warn)
@@ -73,13 +75,14 @@ def read_source(path: Path, warn: Callable[[str], None]) -> list[Stream]:
 def _read_bytes(path: Path) -> tuple[bytes, float]:
     """The file's bytes and modification time; too big, unreadable and empty files are SourceErrors."""
     try:
-        stat = path.stat()
-        if stat.st_size > MAX_FILE_BYTES:
-            raise SourceError(
-                f"{path}: too big ({_mib(stat.st_size)}, the limit is {_mib(MAX_FILE_BYTES)})",
-                f"split it into smaller files, or {_IGNORE_HINT}",
-            )
-        data = path.read_bytes()
+        with open_source_file(path) as f:
+            stat = os.fstat(f.fileno())
+            if stat.st_size > MAX_FILE_BYTES:
+                raise SourceError(
+                    f"{path}: too big ({_mib(stat.st_size)}, the limit is {_mib(MAX_FILE_BYTES)})",
+                    f"split it into smaller files, or {_IGNORE_HINT}",
+                )
+            data = f.read()
     except FileNotFoundError:
         raise SourceError(
             f"{path}: gone before it could be read (deleted or moved during the run)", "nothing to fix; a later run sees where it went"

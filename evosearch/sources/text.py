@@ -42,7 +42,7 @@ def document_format(path: Path) -> str:
 
 
 def read_document(path: Path, text: str, mtime: float) -> list[Stream]:
-    """One stream (the file, in reading order); `path` is used as given, callers pass it resolved."""
+    """One stream (the file, in reading order); `path` is used as given, callers pass it absolute (walk.absolute_path)."""
     fmt = document_format(path)
     # "\n" only, as editors number lines; a trailing "\r" is stripped with other whitespace.
     lines = text.split("\n")

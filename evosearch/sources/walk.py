@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import pathspec
+
+from ..errors import SourceError
 
 # In folders only these are read; anything else (images, PDFs, binaries) is passed over quietly.
 SOURCE_SUFFIXES = frozenset(
@@ -25,39 +30,102 @@ _IgnoreRules = list[tuple[Path, pathspec.GitIgnoreSpec]]
 
 
 def iter_source_files(paths: list[Path], warn: Callable[[str], None]) -> Iterator[Path]:
-    """Resolved paths of the files to read, each once, folders in sorted order.
+    """Absolute paths of the files to read, each once, folders in sorted order.
 
     A file named in `paths` is always yielded; in folders, hidden entries, ignored entries and
-    files without a source suffix are skipped, and symlinked folders are not entered.
+    files without a source suffix are skipped, and symlinked folders are not entered. A link to a
+    file is yielded under its own path, not its target's: it is what the folder holds, so when the
+    link goes, its rows go with the folder's other removed files. It is skipped when the file it
+    points to is yielded too (one file, found twice). Anything else with a source name (a broken
+    link, a link loop, a FIFO, a socket, a device) gets one warning, and is never opened.
     """
-    seen: set[Path] = set()
+    found: list[tuple[Path, bool]] = []  # (path, is a link)
     for given in paths:
-        root = Path(os.path.abspath(given))
         try:
-            if not root.exists():
-                warn(f"{root}: does not exist — check the path and permissions")
-                continue
+            root = absolute_path(Path(given))
             if root.is_dir():
-                found = _walk(root.resolve(), [], warn)
+                found.extend(_walk(root, [], warn))
             elif root.is_file():
-                found = iter([root.resolve()])
+                found.append((root, root.is_symlink()))
+            elif os.path.lexists(root):
+                warn(f"{root}: not a regular file ({_kind_of_special(root)}) — skipped")
             else:
-                warn(f"{root}: cannot be read (not a regular file or folder) — check the path and permissions")
-                continue
+                warn(f"{root}: does not exist — check the path and permissions")
         except OSError as e:
-            warn(f"{root}: cannot be read ({e.strerror or e}) — check the path and permissions")
+            warn(f"{given}: cannot be read ({e.strerror or e}) — check the path and permissions")
+    files = {path for path, is_link in found if not is_link}
+    seen: set[Path] = set()
+    for path, is_link in found:
+        try:
+            key = path.resolve() if is_link else path
+        except (OSError, RuntimeError):  # the link became a loop since the walk saw it: the read will say so
+            key = path
+        if key in seen or (is_link and key in files):
             continue
-        for path in found:
-            if path not in seen:
-                seen.add(path)
-                yield path
+        seen.add(key)
+        yield path
+
+
+def absolute_path(path: Path) -> Path:
+    """path made absolute, its folders resolved (links, `..`), and itself too if it is a folder;
+    a link to a file stays the link (see iter_source_files). What paths are stored under."""
+    path = Path(os.path.abspath(path.expanduser()))
+    try:
+        if path.is_dir() or path.parent == path:
+            return path.resolve()
+        return path.parent.resolve() / path.name
+    except (OSError, RuntimeError):  # a link loop on the way (RuntimeError before Python 3.13): leave it as written
+        return path
+
+
+def open_source_file(path: Path) -> BinaryIO:
+    """path opened for reading; SourceError when it is not a regular file. Opened without
+    blocking and checked after opening: a FIFO put where a file was would otherwise wait for a writer."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise SourceError(f"{path}: not a regular file (a symlink loop)", "remove or repair the link") from None
+        raise
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise SourceError(f"{path}: not a regular file ({_kind_of_mode(mode)})", "evosearch reads files; it skipped this one")
+    return os.fdopen(fd, "rb")
+
+
+def _kind_of_special(path: Path) -> str:
+    """What a path that is neither a file nor a folder is, in words, from lstat/stat only."""
+    try:
+        return _kind_of_mode(path.stat().st_mode)
+    except FileNotFoundError:
+        return "a broken link"
+    except OSError as e:
+        return "a symlink loop" if e.errno == errno.ELOOP else f"unreadable: {e.strerror or e}"
+
+
+def _kind_of_mode(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a file or folder"
 
 
 def is_source_name(name: str) -> bool:
     return os.path.splitext(name)[1].lower() in SOURCE_SUFFIXES
 
 
-def _walk(folder: Path, rules: _IgnoreRules, warn: Callable[[str], None]) -> Iterator[Path]:
+def _is_folder_link(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_symlink() and entry.is_dir()
+    except OSError:
+        return False
+
+
+def _walk(folder: Path, rules: _IgnoreRules, warn: Callable[[str], None]) -> Iterator[tuple[Path, bool]]:
     try:
         with os.scandir(folder) as listing:
             entries = sorted(listing, key=lambda e: e.name)
@@ -75,14 +143,16 @@ def _walk(folder: Path, rules: _IgnoreRules, warn: Callable[[str], None]) -> Ite
         try:
             is_dir = entry.is_dir(follow_symlinks=False)
             is_file = not is_dir and entry.is_file()  # a symlinked file counts; a symlinked folder does not
-        except OSError:
-            continue
-        if not (is_dir or (is_file and is_source_name(entry.name))) or _is_ignored(path, is_dir, rules):
+        except OSError:  # a link loop: warned below, like a FIFO
+            is_dir = is_file = False
+        if not (is_dir or is_source_name(entry.name)) or _is_ignored(path, is_dir, rules):
             continue
         if is_dir:
             yield from _walk(path, rules, warn)
-        else:
-            yield path.resolve() if entry.is_symlink() else path
+        elif is_file:
+            yield path, entry.is_symlink()
+        elif not _is_folder_link(entry):  # links to folders are passed over quietly, as documented
+            warn(f"{path}: not a regular file ({_kind_of_special(path)}) — skipped")
 
 
 def _ignore_rules_in(folder: Path, entries: list[os.DirEntry], warn: Callable[[str], None]) -> _IgnoreRules:
