@@ -133,45 +133,51 @@ def watch(
     return state
 
 
-SYSTEMD_UNIT = """\
-# ~/.config/systemd/user/evosearch-watch.service
-# then: systemctl --user daemon-reload && systemctl --user enable --now evosearch-watch
-[Unit]
-Description=evosearch background indexer
-
-[Service]
-ExecStart={exe} watch --quiet --log {log}{db}
-Restart=on-failure
-Environment=HF_HUB_OFFLINE=1
-
-[Install]
-WantedBy=default.target
-"""
-
-LAUNCHD_PLIST = """\
-<?xml version="1.0" encoding="UTF-8"?>
-<!-- ~/Library/LaunchAgents/org.evosearch.watch.plist
-     then: launchctl load ~/Library/LaunchAgents/org.evosearch.watch.plist -->
-<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
-<plist version="1.0">
-<dict>
-  <key>Label</key><string>org.evosearch.watch</string>
-  <key>ProgramArguments</key>
-  <array>
-    <string>{exe}</string><string>watch</string><string>--quiet</string><string>--log</string><string>{log}</string>{db_args}
-  </array>
-  <key>EnvironmentVariables</key><dict><key>HF_HUB_OFFLINE</key><string>1</string></dict>
-  <key>RunAtLoad</key><true/>
-  <key>KeepAlive</key><true/>
-</dict>
-</plist>
-"""
+# What a service started outside this shell must still see to watch the same index with the same model.
+SERVICE_ENV_VARS = ("EVOSEARCH_HOME", "EVOSEARCH_MODEL", "EVOSEARCH_ENCODER")
+SERVICE_KINDS = ("systemd", "launchd")
+SYSTEMD_UNIT_PATH = "~/.config/systemd/user/evosearch-watch.service"
+LAUNCHD_AGENT_LABEL = "org.evosearch.watch"
 
 
-def service_files(exe: str, log: str, db: str | None) -> str:
-    """A systemd user unit and a launchd agent that run `evosearch watch` in the background."""
-    return (
-        SYSTEMD_UNIT.format(exe=exe, log=log, db=f" --db {db}" if db else "")
-        + "\n"
-        + LAUNCHD_PLIST.format(exe=exe, log=log, db_args=f"<string>--db</string><string>{db}</string>" if db else "")
-    )
+def service_file(kind: str, argv: list[str], env: dict[str, str]) -> str:
+    """A systemd user unit (kind "systemd") or a launchd agent ("launchd") that runs argv with env
+    set, starting with a comment that says where to save it and how to start it."""
+    env = {"HF_HUB_OFFLINE": "1", **env}  # the model is bundled: never wait on the network at login
+    if kind == "systemd":
+        environment = "".join(f"Environment={systemd_word(f'{k}={v}', exec_line=False)}\n" for k, v in env.items())
+        return (
+            f"# {SYSTEMD_UNIT_PATH}\n"
+            "# then: systemctl --user daemon-reload && systemctl --user enable --now evosearch-watch\n"
+            "[Unit]\nDescription=evosearch background indexer\n\n"
+            f"[Service]\nExecStart={' '.join(systemd_word(a) for a in argv)}\n{environment}Restart=on-failure\n\n"
+            "[Install]\nWantedBy=default.target\n"
+        )
+    if kind == "launchd":
+        import plistlib
+
+        agent = {"Label": LAUNCHD_AGENT_LABEL, "ProgramArguments": argv, "EnvironmentVariables": env, "RunAtLoad": True, "KeepAlive": True}
+        xml = plistlib.dumps(agent).decode()  # escapes &, < and > as XML needs
+        declaration, rest = xml.split("\n", 1)
+        where = f"~/Library/LaunchAgents/{LAUNCHD_AGENT_LABEL}.plist"
+        return f"{declaration}\n<!-- {where}\n     then: launchctl load {where} -->\n{rest}"
+    raise ValueError(f"unknown service kind {kind!r}; one of {', '.join(SERVICE_KINDS)}")
+
+
+# Characters systemd reads specially inside a word: quotes, the escape itself, whitespace (which
+# would end the word unquoted) and control characters (a raw newline would end the line).
+_SYSTEMD_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r"}
+
+
+def systemd_word(value: str, exec_line: bool = True) -> str:
+    """value as one word of a unit file line, read back by systemd as exactly value: '%' doubled
+    (specifiers are expanded everywhere), '$' doubled on ExecStart= (variables are expanded
+    there, not in Environment=), and double-quoted with C escapes when it holds anything a bare
+    word cannot (systemd.syntax(7), systemd.service(5) "Command lines")."""
+    value = value.replace("%", "%%")
+    if exec_line:
+        value = value.replace("$", "$$")
+    if value and not any(c.isspace() or c in "\\\"'" or ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        return value
+    escaped = "".join(_SYSTEMD_ESCAPES.get(c) or (f"\\x{ord(c):02x}" if ord(c) < 0x20 or ord(c) == 0x7F else c) for c in value)
+    return f'"{escaped}"'

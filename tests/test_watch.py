@@ -6,12 +6,15 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from evosearch.api import open_index
 from evosearch.search import ask
-from evosearch.watch import ChangeQueue, service_files, watch
+from evosearch.watch import ChangeQueue, watch
 
 from .helpers import chat_messages, index_dump, make_notes, write_chat
 from .test_index import fresh_copy_dump
@@ -100,20 +103,126 @@ def test_change_queue_debounces_bursts():
     assert queue.pop_settled() == [] and queue.events_seen == 101
 
 
-def test_print_service_has_a_systemd_unit_and_a_launchd_plist():
-    text = service_files("/usr/bin/evosearch", "/tmp/w.log", None)
-    assert "ExecStart=/usr/bin/evosearch watch --quiet --log /tmp/w.log" in text
-    assert "<string>/usr/bin/evosearch</string><string>watch</string>" in text
+def systemd_words(value: str, exec_line: bool = True) -> list[str]:
+    """How systemd reads a unit line's value back into words, written from systemd.syntax(7) and
+    systemd.service(5), independently of watch.systemd_word: '%%' is '%' (any other specifier is an
+    error here, none is meant), words split on whitespace outside double quotes, C escapes (\\\\,
+    \\", \\n, \\t, \\r, \\xNN) are decoded, and on ExecStart= '$$' is '$' (a lone '$' would expand)."""
+    import re
+
+    plain = ""
+    i = 0
+    while i < len(value):
+        if value[i] == "%":
+            assert value[i + 1 : i + 2] == "%", f"a specifier in {value!r}"
+            i += 1
+        plain += value[i]
+        i += 1
+    escapes = {"\\": "\\", '"': '"', "n": "\n", "t": "\t", "r": "\r"}
+    words, i = [], 0
+    while i < len(plain):
+        if plain[i].isspace():
+            i += 1
+            continue
+        word, quoted = "", plain[i] == '"'
+        i += quoted
+        while i < len(plain) and (quoted or not plain[i].isspace()):
+            c = plain[i]
+            if c == "\\":
+                code = plain[i + 1]
+                if code == "x":
+                    word += chr(int(plain[i + 2 : i + 4], 16))
+                    i += 4
+                    continue
+                word += escapes[code]
+                i += 2
+                continue
+            if quoted and c == '"':
+                i += 1
+                break
+            assert quoted or c not in "\"'", f"a bare quote in {value!r}"
+            word += c
+            i += 1
+        if exec_line:
+            assert not re.search(r"(?<!\$)\$(?!\$)", word.replace("$$", "")), f"a variable in {word!r}"
+            word = word.replace("$$", "$")
+        words.append(word)
+    return words
 
 
-def test_print_service_keeps_the_index_named_by_evosearch_db(monkeypatch, tmp_path):
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(st.characters(blacklist_characters="\0", blacklist_categories=("Cs",)), min_size=1), min_size=1, max_size=4))
+def test_systemd_quoting_round_trips(args):
+    from evosearch.watch import systemd_word
+
+    assert systemd_words(" ".join(systemd_word(a) for a in args)) == args
+    assert systemd_words(systemd_word("=".join(args), exec_line=False), exec_line=False) == ["=".join(args)]
+
+
+def unit_lines(text: str, key: str) -> list[str]:
+    return [line.split("=", 1)[1] for line in text.splitlines() if line.startswith(key + "=")]
+
+
+def test_print_service_systemd_carries_the_folders_index_log_and_model(tmp_path, monkeypatch):
+    """Issue 17, item 5: spaces and % were not quoted, and the folders, --log, --db,
+    EVOSEARCH_HOME and EVOSEARCH_MODEL given were dropped (the service watched another index)."""
     from typer.testing import CliRunner
 
     from evosearch.cli.app import app
 
-    monkeypatch.setenv("EVOSEARCH_DB", str(tmp_path / "elsewhere"))
-    result = CliRunner().invoke(app, ["watch", "--print-service"])
-    assert result.exit_code == 0 and f"--db {tmp_path / 'elsewhere'}" in result.stdout
+    notes = tmp_path / "my notes 100% $HOME"
+    notes.mkdir()
+    monkeypatch.setenv("EVOSEARCH_HOME", str(tmp_path / "home & co"))
+    monkeypatch.setenv("EVOSEARCH_MODEL", str(tmp_path / 'model "v2"'))
+    db, log = tmp_path / "index 50%", tmp_path / "logs" / "w.log"
+    result = CliRunner().invoke(app, ["watch", str(notes), "--db", str(db), "--log", str(log), "--print-service", "systemd"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("# ~/.config/systemd/user/evosearch-watch.service\n")
+    [exec_start] = unit_lines(result.stdout, "ExecStart")
+    assert systemd_words(exec_start)[1:] == ["watch", str(notes.resolve()), "--quiet", "--log", str(log), "--db", str(db)]
+    environment = dict(w.split("=", 1) for line in unit_lines(result.stdout, "Environment") for w in systemd_words(line, exec_line=False))
+    assert environment["EVOSEARCH_HOME"] == str(tmp_path / "home & co")
+    assert environment["EVOSEARCH_MODEL"] == str(tmp_path / 'model "v2"')
+    assert "<plist" not in result.stdout  # one file, ready to redirect
+
+
+def test_print_service_launchd_is_a_plist_that_carries_everything(tmp_path, monkeypatch):
+    import plistlib
+
+    from typer.testing import CliRunner
+
+    from evosearch.cli.app import app
+
+    notes = tmp_path / "R&D <notes>"
+    notes.mkdir()
+    monkeypatch.setenv("EVOSEARCH_MODEL", str(tmp_path / "a&b"))
+    monkeypatch.setenv("EVOSEARCH_DB", str(tmp_path / "db <1>"))
+    result = CliRunner().invoke(app, ["watch", str(notes), "--print-service", "launchd"])
+    assert result.exit_code == 0, result.output
+    agent = plistlib.loads(result.stdout.encode())
+    assert agent["ProgramArguments"][1:] == [
+        "watch",
+        str(notes.resolve()),
+        "--quiet",
+        "--log",
+        str(Path("~/.local/state/evosearch-watch.log").expanduser()),
+        "--db",
+        str(tmp_path / "db <1>"),
+    ]
+    assert agent["EnvironmentVariables"]["EVOSEARCH_MODEL"] == str(tmp_path / "a&b")
+    assert agent["Label"] == "org.evosearch.watch" and agent["RunAtLoad"] and agent["KeepAlive"]
+    assert "ExecStart" not in result.stdout
+
+
+def test_print_service_with_a_bad_folder_or_kind_is_one_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from evosearch.cli.app import app
+
+    result = CliRunner().invoke(app, ["watch", str(tmp_path / "missing"), "--print-service", "systemd"])
+    assert result.exit_code == 1 and "not a folder" in result.stderr and result.stdout == ""
+    result = CliRunner().invoke(app, ["watch", "--print-service", "cron"])
+    assert result.exit_code == 2
 
 
 WATCH_CLI = "import sys; from evosearch.cli.app import main; sys.argv[0] = 'evosearch'; main()"

@@ -6,6 +6,7 @@ import signal
 import sys
 import threading
 import time
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -13,7 +14,15 @@ import typer
 
 from ..errors import EvosearchError
 from ..options import DbOption, QuietOption
-from ..output import info, reports_errors, stderr, stdout, warn
+from ..output import info, reports_errors, stderr, warn
+
+
+class ServiceKind(str, Enum):
+    systemd = "systemd"
+    launchd = "launchd"
+
+
+DEFAULT_SERVICE_LOG = "~/.local/state/evosearch-watch.log"
 
 
 def _logger(log: Path | None):
@@ -36,8 +45,13 @@ def watch(
     quiet: QuietOption = False,
     log: Annotated[Optional[Path], typer.Option("--log", help="Append what happens to FILE (for a background service).")] = None,
     print_service: Annotated[
-        bool, typer.Option("--print-service", help="Print a systemd user unit and a launchd agent that run `watch`, then exit.")
-    ] = False,
+        Optional[ServiceKind],
+        typer.Option(
+            "--print-service",
+            help="Print a systemd user unit or a launchd agent that runs this `watch` (same folders, index, log and model), then exit.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Keep the index current as files change (Ctrl-C or SIGTERM to stop).
 
@@ -46,14 +60,13 @@ def watch(
     re-encode from the first changed segment, renames keep their vectors. Bursts of saves
     are debounced. `ask` and `status` keep working meanwhile; a second writer is refused.
     """
-    if print_service:
-        from ..watch import service_files
+    def check_folders(roots: list[Path]) -> None:
+        missing = [str(r) for r in roots if not r.is_dir()]
+        if missing:
+            raise EvosearchError(f"not a folder: {missing[0]}", "watch takes folders; check the path")
 
-        exe = shutil.which("evosearch") or str(Path(sys.argv[0]).resolve())
-        # --db no longer reads $EVOSEARCH_DB through typer; the service still gets the index it names.
-        service_db = db or os.environ.get("EVOSEARCH_DB")
-        log_path = str(Path("~/.local/state/evosearch-watch.log").expanduser())
-        stdout.print(service_files(exe, log_path, service_db), markup=False, highlight=False)
+    if print_service is not None:
+        _print_service(print_service.value, paths or [], db, log, check_folders)
         return
     from ..api import open_index
     from ..indexer import indexed_roots
@@ -67,11 +80,6 @@ def watch(
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-
-    def check_folders(roots: list[Path]) -> None:
-        missing = [str(r) for r in roots if not r.is_dir()]
-        if missing:
-            raise EvosearchError(f"not a folder: {missing[0]}", "watch takes folders; check the path")
 
     if paths:
         check_folders([p.expanduser() for p in paths])  # before the index is created
@@ -123,3 +131,24 @@ def watch(
                 live.stop()
         if not quiet:
             stderr.print("stopped; the index is up to date with every change seen")
+
+
+def _print_service(kind: str, paths: list[Path], db: str | None, log: Path | None, check_folders) -> None:
+    """The service file on stdout, alone, so it can be redirected into place. It carries what this
+    command was given, as absolute paths (a service starts elsewhere, without this shell's environment):
+    the folders, the index (--db or $EVOSEARCH_DB, else the default one), the log and the EVOSEARCH_*
+    variables that choose the data dir and the model."""
+    from ..config import db_uri
+    from ..watch import SERVICE_ENV_VARS, service_file
+
+    check_folders([p.expanduser() for p in paths])
+    exe = shutil.which("evosearch") or str(Path(sys.argv[0]).resolve())
+    folders = [str(p.expanduser().resolve()) for p in paths]
+    log_path = os.path.abspath((log or Path(DEFAULT_SERVICE_LOG)).expanduser())
+    argv = [exe, "watch", *folders, "--quiet", "--log", log_path, "--db", db_uri(db)]
+    env = {name: os.environ[name] for name in SERVICE_ENV_VARS if os.environ.get(name)}
+    try:
+        text = service_file(kind, argv, env)
+    except ValueError as e:  # plistlib refuses control characters, which XML cannot hold
+        raise EvosearchError(f"cannot write a {kind} file for these paths: {e}", "rename the folder or pass other paths") from None
+    sys.stdout.write(text)  # not through Rich: a file's bytes as they are, never wrapped or styled
