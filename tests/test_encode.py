@@ -63,15 +63,15 @@ def test_empty_jobs_are_skipped():
     assert list(encode_streams(jobs, encoder)) == []
 
 
-def test_length_groups_sort_rows_and_keep_each_call_within_the_token_budget():
-    from evosearch.encoder.minilm import _length_groups
+def testlength_groups_sort_rows_and_keep_each_call_within_the_token_budget():
+    from evosearch.encoder.minilm import length_groups
 
     lengths = [30, 250, 12, 12, 90, 400, 31, 64, 7]
-    groups = _length_groups(lengths, 128)
+    groups = length_groups(lengths, 128)
     assert sorted(r for g in groups for r in g) == list(range(len(lengths)))  # every row once
     flat = [lengths[r] for g in groups for r in g]
     assert flat == sorted(lengths)  # short rows with short rows: little padding
     for g in groups:
         assert len(g) == 1 or len(g) * max(lengths[r] for r in g) <= 128
     assert [5] in groups and [1] in groups  # rows over the budget go alone
-    assert _length_groups([], 512) == []
+    assert length_groups([], 512) == []

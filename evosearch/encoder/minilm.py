@@ -111,7 +111,7 @@ def pad_rows(encodings: list) -> tuple[np.ndarray, np.ndarray]:
     return ids, mask
 
 
-def _length_groups(lengths: list[int], budget: int) -> list[list[int]]:
+def length_groups(lengths: list[int], budget: int) -> list[list[int]]:
     """Row indices sorted by length, cut into groups whose padded size (rows x longest) fits budget;
     a row longer than budget goes alone."""
     groups: list[list[int]] = []
@@ -200,9 +200,9 @@ class MiniLMEncoder:
         return tuple(self._torch.from_numpy(a).to(self.device) for a in pad_rows(encodings))
 
     def _pooled_by_length(self, encodings: list):
-        """(B, D) mean-pooled vectors in input order, pooled in length groups (_length_groups)."""
+        """(B, D) mean-pooled vectors in input order, pooled in length groups (length_groups)."""
         out = self._torch.empty((len(encodings), self.dim), device=self.device)
-        for rows in _length_groups([len(e.ids) for e in encodings], self.call_tokens):
+        for rows in length_groups([len(e.ids) for e in encodings], self.call_tokens):
             out[rows] = self.module.pool(*self.padded([encodings[r] for r in rows])).to(out.dtype)
         return out
 

@@ -84,8 +84,9 @@ def export_pooled(module, tokens, out: Path) -> None:
         torch.onnx.export(Pooled(), tokens, out, input_names=["ids", "mask"], output_names=["pooled"], dynamic_axes=axes, dynamo=False)
 
 
-def quantize(fp32: Path, out: Path, ffn_outputs_fp32: bool = True) -> None:
-    """int8 weights per output channel, activations per call; the shipped recipe keeps _fp32_nodes."""
+def quantize(fp32: Path, out: Path, ffn_outputs_fp32: bool = True, op_types: list[str] | None = None) -> None:
+    """int8 weights per output channel, activations per call; the shipped recipe keeps _fp32_nodes.
+    op_types: the operators to quantise (None: ONNX Runtime's default set, embeddings' Gather included)."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     keep = _fp32_nodes(fp32) if ffn_outputs_fp32 else []
@@ -93,7 +94,7 @@ def quantize(fp32: Path, out: Path, ffn_outputs_fp32: bool = True) -> None:
     quiet = _FromOnnxRuntime()
     root.addFilter(quiet)
     try:
-        quantize_dynamic(fp32, out, weight_type=QuantType.QInt8, per_channel=True, nodes_to_exclude=keep)
+        quantize_dynamic(fp32, out, weight_type=QuantType.QInt8, per_channel=True, nodes_to_exclude=keep, op_types_to_quantize=op_types)
     finally:
         root.removeFilter(quiet)
 

