@@ -48,10 +48,11 @@ def heap_mb() -> tuple[float, float]:
 
 def child(folder: str, db: str, every: int, cache_mb: int | None) -> None:
     from evosearch import store as store_module
+    from evosearch.store import schema
     from evosearch.cli.app import main
 
     if cache_mb is not None:
-        store_module.METADATA_CACHE_BYTES = cache_mb << 20
+        schema.METADATA_CACHE_BYTES = cache_mb << 20
     written, started = [0], time.monotonic()
     add_segments = store_module.Store.add_segments
 

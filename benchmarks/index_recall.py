@@ -42,8 +42,9 @@ def main(argv=None) -> int:
     parser.add_argument("--queries", type=int, default=300)
     args = parser.parse_args(argv)
     from evosearch.encoder import load_query_encoder
-    from evosearch.store import SEGMENTS, vector_index_parts
-    from evosearch.store_reader import open_for_search
+    from evosearch.store import SEGMENTS
+    from evosearch.store.maintenance import vector_index_parts
+    from evosearch.store import open_for_search
 
     reader = open_for_search(args.db)
     dataset = reader._datasets[SEGMENTS]

@@ -77,7 +77,7 @@ def main(argv=None) -> int:
     parser.add_argument("--queries", type=int, default=50)
     args = parser.parse_args(argv)
     from evosearch.encoder import load_encoder, load_query_encoder
-    from evosearch.store_reader import open_for_search
+    from evosearch.store import open_for_search
 
     encoder = load_query_encoder()  # what `ask` uses
     writer = load_encoder("hashing")  # only its model id and width matter for filling the index

@@ -100,7 +100,8 @@ def baseline(uri: str, step: str) -> str:
 def later_writes(store, texts, rng, label: str, writes: int, rows: int, finish_each: bool) -> None:
     """Writes as `watch` (a few rows, finish_writes after each) or a later `index` run (finish_writes
     at the end) make them; the peak."""
-    from evosearch.store import SEGMENTS, unindexed_fragments
+    from evosearch.store import SEGMENTS
+    from evosearch.store.maintenance import unindexed_fragments
 
     reset_peak()
     start, started = store.table(SEGMENTS).count_rows(), time.perf_counter()
@@ -121,18 +122,18 @@ def main(argv=None) -> int:
     parser.add_argument("--queries", type=int, default=20)
     parser.add_argument("--no-baselines", action="store_true", help="skip the two baselines in new processes")
     args = parser.parse_args(argv)
-    from evosearch import store as store_module
+    from evosearch.store import maintenance
     from evosearch.heap import limit_malloc_arenas
     from evosearch.indexer import WRITE_ROWS
     from evosearch.store import SEGMENTS, Store
-    from evosearch.store_reader import open_for_search
+    from evosearch.store import open_for_search
 
     limit_malloc_arenas()  # as `index` does (evosearch/api.py)
     texts = real_texts(20_000)
     rng = np.random.default_rng(0)
     print(
-        f"{args.segments} segments; vector index from {store_module.ANN_MIN_SEGMENTS}, rebuilt up to "
-        f"{store_module.ANN_REBUILD_MAX_SEGMENTS}, then parts of new rows every {store_module.ANN_DELTA_SEGMENTS}"
+        f"{args.segments} segments; vector index from {maintenance.ANN_MIN_SEGMENTS}, rebuilt up to "
+        f"{maintenance.ANN_REBUILD_MAX_SEGMENTS}, then parts of new rows every {maintenance.ANN_DELTA_SEGMENTS}"
     )
     with tempfile.TemporaryDirectory() as tmp:
         uri = str(Path(tmp) / "db")
@@ -151,25 +152,25 @@ def main(argv=None) -> int:
                 meta = store.meta
                 print(
                     f"  at {written:>7} rows: vector index {'built' if meta['vector_index_rows'] != before.get('vector_index_rows') else 'extended'}"
-                    f" ({time.perf_counter() - step:.1f} s), parts {store_module.vector_index_parts(store.table(SEGMENTS).to_lance())}; RSS {now} MB, peak so far {peak} MB"
+                    f" ({time.perf_counter() - step:.1f} s), parts {maintenance.vector_index_parts(store.table(SEGMENTS).to_lance())}; RSS {now} MB, peak so far {peak} MB"
                 )
         if not args.no_baselines:
             shutil.copytree(uri, Path(tmp) / "before_finish")
         steps = []
-        trim = store_module.return_freed_memory  # called after each heavy step: note RSS there
-        store_module.return_freed_memory = lambda: steps.append(rss_mb()[1]) or trim()
+        trim = maintenance.return_freed_memory  # called after each heavy step: note RSS there
+        maintenance.return_freed_memory = lambda: steps.append(rss_mb()[1]) or trim()
         store.finish_writes()
-        store_module.return_freed_memory = trim
+        maintenance.return_freed_memory = trim
         print(f"finish_writes: peak after each heavy step (full-text index, compactions) {steps} MB")
         now, peak = rss_mb()
         print(f"finish_writes: RSS {now} MB; peak over the whole build {peak} MB ({time.perf_counter() - started:.0f} s)")
 
-        later_writes(store, texts, rng, "watch, appended messages", store_module.COMPACT_AFTER_SMALL_FRAGMENTS, 4, True)
+        later_writes(store, texts, rng, "watch, appended messages", maintenance.COMPACT_AFTER_SMALL_FRAGMENTS, 4, True)
         later_writes(store, texts, rng, "a later index run", 10_000 // WRITE_ROWS, WRITE_ROWS, False)
 
         reader = open_for_search(uri)
         dataset = reader._datasets[SEGMENTS]
-        parts = store_module.vector_index_parts(dataset)
+        parts = maintenance.vector_index_parts(dataset)
         print(f"vector index: {len(parts)} parts of {parts} rows; {dataset.count_rows() - sum(parts)} rows searched exactly")
         picks = np.linspace(0, args.segments - 1, args.queries).astype(int)  # across every part, in both tables
         probes = [

@@ -55,14 +55,14 @@ class ShapedEncoder:
 
 
 def child(folder: str, db: str, capped: bool, every: int) -> None:
-    from evosearch import store as store_module
+    from evosearch.store import schema
     from evosearch.heap import limit_malloc_arenas
     from evosearch.indexer import Indexer
     from evosearch.store import SEGMENTS, SNAPSHOTS, SOURCES, Store
 
     limit_malloc_arenas()
     if not capped:
-        store_module.METADATA_CACHE_BYTES = None  # lancedb.Session's default
+        schema.METADATA_CACHE_BYTES = None  # lancedb.Session's default
     arm = "cap" if capped else "default"
     encoder = ShapedEncoder()
     store = Store.open(db, model_id=encoder.model_id, dim=DIM, memory_shape=(SLOTS, DIM))

@@ -11,13 +11,12 @@ from .config import db_uri
 from .encoder import Encoder, load_encoder, load_query_encoder
 from .errors import StoreError
 from .heap import limit_malloc_arenas
-from .store import Store
-from .store_reader import StoreReader, open_for_search
+from .store import IndexReader, Store, open_for_search
 
 
 def open_index(
     db: str | None = None, *, write: bool = False, rebuild: bool = False, command: str = "api"
-) -> tuple[Store | StoreReader, Encoder]:
+) -> tuple[Store | IndexReader, Encoder]:
     """(store, encoder) for the index at db (default: the user's). write=True creates it if missing
     and takes the index's writer lock (LockedError if another writer holds it) until store.close()
     or the process ends; `command` names this writer in that refusal. Without write the store is a

@@ -1,4 +1,4 @@
-"""The query pipeline, as plain functions over a Store: shared by `ask`, `--queries` and the benchmarks.
+"""The query pipeline, as plain functions over an IndexReader: shared by `ask`, `--queries` and the benchmarks.
 
 1. Time: a phrase in the query ("last week", "in March") becomes a window; words like
    "latest" or "originally" ask for the newest or oldest match.
@@ -24,7 +24,7 @@ import numpy as np
 
 from .encoder import Encoder
 from .errors import QueryError
-from .store import Store, sql_in, sql_time
+from .store import IndexReader, sql_in, sql_time
 from .timephrases import TimeIntent, TimeWindow, parse_time_intent
 
 # What one BM25 point adds to a cosine (fused = cosine + TEXT_WEIGHT x BM25). Chosen by
@@ -49,7 +49,7 @@ def _time_where(start: datetime | None, end: datetime | None) -> list[str]:
     return clauses
 
 
-def _source_where(store: Store, pattern: str) -> str:
+def source_where(store: IndexReader, pattern: str) -> str:
     """Exact paths of indexed sources matching the glob (against the full path, or the file
     name when the glob has no slash), so the filter runs inside the database."""
     paths = list(store.sources())
@@ -115,7 +115,7 @@ def fuse(c: Candidates) -> dict[int, dict]:
     return fused
 
 
-def _retrieve(store: Store, vector, text: str, pool: int, where: str | None) -> Candidates:
+def _retrieve(store: IndexReader, vector, text: str, pool: int, where: str | None) -> Candidates:
     """Candidates carry only their row id, score and time (full-text hits also their vector, for
     their cosine): ranking needs nothing more, and
     reading every candidate's text cost more than both searches; the results' rows are read
@@ -198,7 +198,7 @@ def _result(rank: int, row: dict) -> dict:
 
 
 def gather(
-    store: Store,
+    store: IndexReader,
     encoder: Encoder,
     query: str,
     *,
@@ -208,12 +208,12 @@ def gather(
     until: datetime | None = None,
     source: str | None = None,
 ) -> Gathered:
-    """The store's side of a query: its time reading and the candidates of both searches, unfused."""
+    """The store's side of a query: its time reading and the candidates of both searches, unfused.
+    Every search reads the version store is at: `ask` passes store.latest()."""
     intent = parse_time_intent(query, now)
     text = intent.rest.strip() or query
-    base = _where(_time_where(since, until), _source_where(store, source) if source else None)
+    base = _where(_time_where(since, until), source_where(store, source) if source else None)
     pool = max(MIN_CANDIDATES, 5 * limit)
-    store.refresh()
     vector = encoder.encode_queries([text])[0]
     candidates = _retrieve(store, vector, text, pool, base)
     inside = None
@@ -239,7 +239,7 @@ def rank(gathered: Gathered, limit: int, fusion: Callable[[Candidates], dict[int
 
 
 def ask(
-    store: Store,
+    store: IndexReader,
     encoder: Encoder,
     query: str,
     *,
@@ -257,6 +257,7 @@ def ask(
     if since and until and since >= until:  # nothing can match: say so instead of an empty answer
         raise QueryError(f"--since {since.isoformat()} is not before --until {until.isoformat()}", "swap them, or widen the range")
     now = now or datetime.now(timezone.utc).astimezone()
+    store = store.latest()  # both searches and the rows they name come from one version
     gathered = gather(store, encoder, query, now=now, limit=limit, since=since, until=until, source=source)
     top = rank(gathered, limit)[:limit]
     stored = store.rows([row["_rowid"] for row in top])

@@ -182,12 +182,11 @@ def test_one_huge_chat_gets_its_vector_index_in_bounded_steps_while_it_is_indexe
     as they keep coming: no build ever covers the whole run (memory grows with the rows a build
     covers), and every segment is in the index at the end."""
     from evosearch import indexer as indexer_module
-    from evosearch import store as store_module
-    from evosearch.store import SEGMENTS
+    from evosearch.store import SEGMENTS, maintenance
 
-    monkeypatch.setattr(store_module, "ANN_MIN_SEGMENTS", 200)
-    monkeypatch.setattr(store_module, "ANN_REBUILD_MAX_SEGMENTS", 400)
-    monkeypatch.setattr(store_module, "ANN_DELTA_SEGMENTS", 150)
+    monkeypatch.setattr(maintenance, "ANN_MIN_SEGMENTS", 200)
+    monkeypatch.setattr(maintenance, "ANN_REBUILD_MAX_SEGMENTS", 400)
+    monkeypatch.setattr(maintenance, "ANN_DELTA_SEGMENTS", 150)
     monkeypatch.setattr(indexer_module, "WRITE_ROWS", 50)
     notes = tmp_path / "notes"
     notes.mkdir()

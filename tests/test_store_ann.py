@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from evosearch import store as store_module
+from evosearch.store import maintenance
 from evosearch.store import SEGMENTS, Store
 
 
@@ -33,7 +33,7 @@ def _rows(vectors: np.ndarray, start: int = 0) -> list[dict]:
 
 
 def test_a_large_index_gets_a_vector_index_and_still_finds_exact_neighbours(tmp_path, monkeypatch):
-    monkeypatch.setattr(store_module, "ANN_MIN_SEGMENTS", 1500)
+    monkeypatch.setattr(maintenance, "ANN_MIN_SEGMENTS", 1500)
     rng = np.random.default_rng(0)
     vectors = rng.standard_normal((2000, 16)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -53,7 +53,7 @@ def test_a_large_index_gets_a_vector_index_and_still_finds_exact_neighbours(tmp_
 
 
 def test_the_vector_index_is_rebuilt_once_the_corpus_outgrows_it(tmp_path, monkeypatch):
-    monkeypatch.setattr(store_module, "ANN_MIN_SEGMENTS", 300)
+    monkeypatch.setattr(maintenance, "ANN_MIN_SEGMENTS", 300)
     rng = np.random.default_rng(1)
     vectors = rng.standard_normal((1400, 16)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -81,9 +81,9 @@ def test_past_the_rebuild_limit_new_rows_are_indexed_in_bounded_parts(tmp_path, 
     """No build covers more than ANN_REBUILD_MAX_SEGMENTS rows (memory grows with the rows a
     build covers): past it, waiting rows join the newest part while it stays within the
     limit, else start a new part; every row stays findable throughout."""
-    monkeypatch.setattr(store_module, "ANN_MIN_SEGMENTS", 300)
-    monkeypatch.setattr(store_module, "ANN_REBUILD_MAX_SEGMENTS", 500)
-    monkeypatch.setattr(store_module, "ANN_DELTA_SEGMENTS", 200)
+    monkeypatch.setattr(maintenance, "ANN_MIN_SEGMENTS", 300)
+    monkeypatch.setattr(maintenance, "ANN_REBUILD_MAX_SEGMENTS", 500)
+    monkeypatch.setattr(maintenance, "ANN_DELTA_SEGMENTS", 200)
     rng = np.random.default_rng(2)
     vectors = rng.standard_normal((1500, 16)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -107,7 +107,7 @@ def test_past_the_rebuild_limit_new_rows_are_indexed_in_bounded_parts(tmp_path, 
     # 850: 150 wait. 900: 200 wait, 400 + 200 > 500: a new part. 1100: 200 wait, 200 + 200 <= 500
     # (400 + 200 + 200 > 500): merged with the newest part only. 1500: 400 + 400 > 500: a new part.
     assert meta == {"vector_index_rows": 300, "vector_indexed_rows": 1500}
-    assert store_module.vector_index_parts(store.table(SEGMENTS).to_lance()) == [300, 400, 400, 400]
+    assert maintenance.vector_index_parts(store.table(SEGMENTS).to_lance()) == [300, 400, 400, 400]
     reopened = Store.open(str(tmp_path / "db"))
     stats = reopened.table(SEGMENTS).index_stats(next(i.name for i in reopened.table(SEGMENTS).list_indices() if "vector" in i.columns))
     assert (stats.num_indices, stats.num_indexed_rows, stats.num_unindexed_rows) == (4, 1500, 0)  # 300 | 400 | 200+200 | 400
@@ -117,7 +117,7 @@ def test_past_the_rebuild_limit_new_rows_are_indexed_in_bounded_parts(tmp_path, 
 
 def _indexed_store(tmp_path, monkeypatch, rows=400):
     """A store past the vector-index threshold, both indexes built, one 400-row fragment."""
-    monkeypatch.setattr(store_module, "ANN_MIN_SEGMENTS", 300)
+    monkeypatch.setattr(maintenance, "ANN_MIN_SEGMENTS", 300)
     rng = np.random.default_rng(3)
     vectors = rng.standard_normal((rows + 200, 16)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -144,10 +144,10 @@ def test_small_writes_are_folded_into_the_indexes_without_rewriting_indexed_frag
     store, vectors = _indexed_store(tmp_path, monkeypatch)
     assert _unindexed_rows(store) == {"text": 0, "vector": 0}
     before = _data_files(store.table(SEGMENTS).to_lance())
-    assert store_module.unindexed_fragments(store.table(SEGMENTS).to_lance()) == []
+    assert maintenance.unindexed_fragments(store.table(SEGMENTS).to_lance()) == []
     at = 400
-    for write in range(store_module.COMPACT_AFTER_SMALL_FRAGMENTS):
-        assert len(store_module.unindexed_fragments(store.table(SEGMENTS).to_lance())) == write
+    for write in range(maintenance.COMPACT_AFTER_SMALL_FRAGMENTS):
+        assert len(maintenance.unindexed_fragments(store.table(SEGMENTS).to_lance())) == write
         store.add_segments(_rows(vectors[at : at + 5], start=at))
         at += 5
         store.finish_writes()
@@ -156,7 +156,7 @@ def test_small_writes_are_folded_into_the_indexes_without_rewriting_indexed_frag
     assert {f: after[f] for f in before} == before, "an indexed fragment was rewritten"
     assert len(after) == len(before) + 1 and dataset.count_rows() == at  # the 16 small writes, now one fragment
     assert _unindexed_rows(store) == {"text": 0, "vector": 0}
-    assert store_module.unindexed_fragments(dataset) == []
+    assert maintenance.unindexed_fragments(dataset) == []
     for i in (0, 399, 400, at - 1):
         assert store.vector_search(vectors[i], 1, None)[0]["id"] == f"s@{i}"
         assert store.text_search(f"paragraph {i}", 1, None)[0]["id"] == f"s@{i}"
@@ -174,7 +174,7 @@ def test_a_kill_between_compaction_and_the_index_update_loses_nothing(tmp_path, 
     monkeypatch.setattr(DatasetOptimizer, "optimize_indices", killed)
     at = 400
     with pytest.raises(KeyboardInterrupt):
-        for _ in range(store_module.COMPACT_AFTER_SMALL_FRAGMENTS):
+        for _ in range(maintenance.COMPACT_AFTER_SMALL_FRAGMENTS):
             store.add_segments(_rows(vectors[at : at + 5], start=at))
             at += 5
             store.finish_writes()
@@ -182,11 +182,11 @@ def test_a_kill_between_compaction_and_the_index_update_loses_nothing(tmp_path, 
     store.close()  # as the killed process's exit would: the kernel releases its writer lock
     reopened = Store.open(str(tmp_path / "db"), model_id="m", dim=16, memory_shape=(2, 16))
     assert reopened.table(SEGMENTS).count_rows() == at
-    assert len(store_module.unindexed_fragments(reopened.table(SEGMENTS).to_lance())) == 1  # compacted, not indexed
+    assert len(maintenance.unindexed_fragments(reopened.table(SEGMENTS).to_lance())) == 1  # compacted, not indexed
     for i in (0, 420, at - 1):  # rows no index covers are searched flat
         assert reopened.vector_search(vectors[i], 1, None)[0]["id"] == f"s@{i}"
         assert reopened.text_search(f"paragraph {i}", 1, None)[0]["id"] == f"s@{i}"
-    for _ in range(store_module.COMPACT_AFTER_SMALL_FRAGMENTS - 1):  # later writes fold them in
+    for _ in range(maintenance.COMPACT_AFTER_SMALL_FRAGMENTS - 1):  # later writes fold them in
         reopened.add_segments(_rows(vectors[at : at + 5], start=at))
         at += 5
         reopened.finish_writes()
@@ -200,16 +200,16 @@ def test_vector_index_parts_stay_few_and_bounded_under_many_small_folds():
     limit, parts, rebuilt = 120_000, [20_000], []
     for fold in range(3_000):
         waiting = 16 if fold % 100 else 4_000
-        merge = store_module.parts_to_merge(parts, waiting, limit)
+        merge = maintenance.parts_to_merge(parts, waiting, limit)
         rebuilt.append(waiting + sum(parts[len(parts) - merge :]))
         parts = parts[: len(parts) - merge] + [rebuilt[-1]]
         assert max(parts) <= limit
         assert len(parts) <= 4 + 2 * np.log2(sum(parts) / 16)
     assert sum(parts) == 20_000 + 2_970 * 16 + 30 * 4_000
     assert np.mean(rebuilt) < 0.05 * limit  # rows rebuilt per fold, on average
-    assert store_module.parts_to_merge([120_000], 40_000, limit) == 0  # would pass the limit
-    assert store_module.parts_to_merge([80_000, 300], 16, limit) == 0  # 300 > 2 x 16: a new part
-    assert store_module.parts_to_merge([80_000, 30], 16, limit) == 1
+    assert maintenance.parts_to_merge([120_000], 40_000, limit) == 0  # would pass the limit
+    assert maintenance.parts_to_merge([80_000, 300], 16, limit) == 0  # 300 > 2 x 16: a new part
+    assert maintenance.parts_to_merge([80_000, 30], 16, limit) == 1
 
 
 def test_an_indexed_fragment_is_rewritten_once_a_tenth_of_its_rows_are_deleted(tmp_path, monkeypatch):
@@ -217,7 +217,7 @@ def test_an_indexed_fragment_is_rewritten_once_a_tenth_of_its_rows_are_deleted(t
     update rewrites such a fragment without them (its index part remapped), and only that one."""
     store, vectors = _indexed_store(tmp_path, monkeypatch)
     at = 400
-    for _ in range(store_module.COMPACT_AFTER_SMALL_FRAGMENTS):  # a second indexed fragment
+    for _ in range(maintenance.COMPACT_AFTER_SMALL_FRAGMENTS):  # a second indexed fragment
         store.add_segments(_rows(vectors[at : at + 5], start=at))
         at += 5
         store.finish_writes()
@@ -229,7 +229,7 @@ def test_an_indexed_fragment_is_rewritten_once_a_tenth_of_its_rows_are_deleted(t
     fragments = {f.fragment_id: (f.count_rows(), f.physical_rows) for f in dataset.get_fragments()}
     assert first.fragment_id not in fragments and (350, 350) in fragments.values(), fragments
     assert _data_files(dataset)[second.fragment_id] == [d.path for d in second.metadata.files]  # untouched
-    assert store_module.unindexed_fragments(dataset) == []
+    assert maintenance.unindexed_fragments(dataset) == []
     assert _unindexed_rows(store) == {"text": 0, "vector": 0}
     for i in (1, 399, at - 1):
         assert store.vector_search(vectors[i], 1, None)[0]["id"] == f"s@{i}"

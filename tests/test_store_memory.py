@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from evosearch import store as store_module
-from evosearch.store import SEGMENTS, Store
-from evosearch.store_reader import open_for_search
+from evosearch.store import SEGMENTS, Store, open_for_search, scan, schema
 
 from .test_store_ann import _rows
 
@@ -22,11 +20,11 @@ def _write_many(uri: str, writes: int = 150) -> Store:
 
 
 def test_lancedb_metadata_cache_stays_within_its_cap_over_many_writes(tmp_path, monkeypatch):
-    monkeypatch.setattr(store_module, "METADATA_CACHE_BYTES", None)  # LanceDB's default: what index had
+    monkeypatch.setattr(schema, "METADATA_CACHE_BYTES", None)  # LanceDB's default: what index had
     uncapped = _write_many(str(tmp_path / "uncapped"))
     assert uncapped.session.size_bytes > 8 * CAP  # grows with versions x fragments: the creep a cap stops
 
-    monkeypatch.setattr(store_module, "METADATA_CACHE_BYTES", CAP)
+    monkeypatch.setattr(schema, "METADATA_CACHE_BYTES", CAP)
     capped = _write_many(str(tmp_path / "capped"))
     assert capped.session.size_bytes <= CAP
     assert capped.table(SEGMENTS).count_rows() == 300
@@ -35,7 +33,7 @@ def test_lancedb_metadata_cache_stays_within_its_cap_over_many_writes(tmp_path, 
 
 
 def test_stored_segments_match_the_rows_across_batches_streams_and_deletions(tmp_path, monkeypatch):
-    monkeypatch.setattr(store_module, "SCAN_ROWS", 7)  # streams interleaved across many batches
+    monkeypatch.setattr(scan, "SCAN_ROWS", 7)  # streams interleaved across many batches
     store = Store.open(str(tmp_path / "db"), model_id="t", dim=8, memory_shape=(2, 8))
     rng = np.random.default_rng(1)
     rows = []

@@ -26,7 +26,7 @@ def status(
 ) -> None:
     """Show what is indexed: sources, segments, streams, time span, model, index location and size."""
     from ..config import db_uri
-    from ..store_reader import open_for_search
+    from ..store import open_for_search
 
     store = open_for_search(db_uri(db))
     stats = store.stats()

@@ -1,0 +1,28 @@
+"""The index, the only package that imports lancedb or lance.
+
+schema.py      tables, columns, shared row shapes and the errors that name an index
+reader.py      IndexReader, the one read interface, and LanceReader, its implementation
+writer.py      Store: opens an index through LanceDB under the writer lock, and writes it
+scan.py        every stored segment's hash by stream, in one pass (what `index` compares against)
+maintenance.py compaction and the vector and full-text indexes, in bounded steps
+"""
+
+from .reader import IndexReader, LanceReader, open_for_search
+from .schema import META, SEGMENTS, SNAPSHOTS, SOURCES, STALE_HASH, SourceRecord, sql_in, sql_str, sql_time
+from .writer import Store
+
+__all__ = [
+    "IndexReader",
+    "LanceReader",
+    "open_for_search",
+    "Store",
+    "SourceRecord",
+    "META",
+    "SEGMENTS",
+    "SNAPSHOTS",
+    "SOURCES",
+    "STALE_HASH",
+    "sql_in",
+    "sql_str",
+    "sql_time",
+]

@@ -1,0 +1,167 @@
+"""Keeping an index fast as it grows: compaction of small writes, the approximate vector index
+built in bounded parts, the full-text index, and rewriting fragments full of deleted rows.
+
+Every step is bounded by the rows it touches, not the corpus: LanceDB's own optimize() remaps
+every index onto rewritten fragments and grew with the corpus (benchmarks/store_memory.py,
+docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from ..heap import return_freed_memory
+from .schema import META, SEGMENTS, SNAPSHOTS, SOURCES
+
+if TYPE_CHECKING:
+    from .writer import Store
+
+# Rows no index covers yet are searched flat; once they lie in this many fragments (small writes:
+# watch, appended messages) they are compacted and added to the indexes (update_indexes).
+# The tables without an index are compacted at the same count of small fragments.
+COMPACT_AFTER_SMALL_FRAGMENTS = 16
+REWRITE_DELETED_SHARE = 0.1  # an indexed fragment is rewritten once this share of its rows is deleted
+# From this many segments on, vectors get an approximate index (IVF_HNSW_SQ, cosine); below it the
+# exact scan is fast enough and nothing needs building (recall and speed: benchmarks/ann_recall.py).
+ANN_MIN_SEGMENTS = 20_000
+ANN_REBUILD_GROWTH = 4  # the vector index is rebuilt when the index has grown 4x since it was built
+# Building the vector index holds memory in proportion to the rows it covers
+# (benchmarks/store_memory.py), so it is rebuilt whole only up to ANN_REBUILD_MAX_SEGMENTS rows.
+# Past that, rows added since are indexed once ANN_DELTA_SEGMENTS of them wait (searched exactly
+# until then), together with the newest parts of the index that fit the same limit, else as a
+# new part: no build covers more rows than the limit.
+ANN_REBUILD_MAX_SEGMENTS = 120_000
+ANN_DELTA_SEGMENTS = 40_000
+
+
+def finish_writes(store: Store) -> None:
+    """After a run that wrote: bring the indexes up to date (update_indexes) at the end of a
+    first run, or once small writes pile up (watch, appended messages; until then their rows
+    are searched flat), and keep the vector index in step (index_vectors)."""
+    segments = store.table(SEGMENTS)
+    if not store.dirty:
+        return
+    if segments.count_rows() == 0:
+        return
+    store.dirty = False
+    index_vectors(store)
+    has_text = any("text" in i.columns for i in segments.list_indices())
+    if not has_text or len(unindexed_fragments(segments.to_lance())) >= COMPACT_AFTER_SMALL_FRAGMENTS:
+        update_indexes(store, build_text=not has_text)
+    for name in (SNAPSHOTS, SOURCES, META):  # no index on these: compaction is a plain copy
+        table = store.table(name)
+        if table.stats()["fragment_stats"]["num_small_fragments"] >= COMPACT_AFTER_SMALL_FRAGMENTS:
+            table.optimize()
+            return_freed_memory()
+
+
+def index_vectors(store: Store) -> None:
+    """Keep the approximate vector index in step with the rows, in memory bounded by the
+    constants above whatever the index size. `index` calls it after every write, so a first
+    run over a large corpus (or one huge chat export) builds early and small, then adds parts."""
+    segments = store.table(SEGMENTS)
+    rows = segments.count_rows()
+    if rows < ANN_MIN_SEGMENTS:
+        return
+    built_at = int(store.meta.get("vector_index_rows", 0))
+    covered = int(store.meta.get("vector_indexed_rows", built_at))  # rows when last built or extended
+    has_index = any("vector" in i.columns for i in segments.list_indices())
+    if not has_index or (rows >= ANN_REBUILD_GROWTH * built_at and rows <= ANN_REBUILD_MAX_SEGMENTS):
+        # Its partitions are learned from the rows there at build time; rows added later are
+        # folded into those partitions, which fit less well as the corpus outgrows them.
+        update_indexes(store, rebuild_vectors=True)
+        store.set_meta("vector_index_rows", str(rows))
+    elif rows > ANN_REBUILD_MAX_SEGMENTS and rows - covered >= ANN_DELTA_SEGMENTS:
+        update_indexes(store)
+
+
+def update_indexes(store: Store, *, rebuild_vectors: bool = False, build_text: bool = False) -> None:
+    """Compact the fragments no index covers, then add their rows to the indexes: the vector
+    index rebuilt over all rows, or extended (a new part, or merged with the newest parts, see
+    parts_to_merge); the full-text index built, or extended (lance keeps it in one part).
+    A fragment an index covers is rewritten only once a tenth of its rows are deleted
+    (rewrite_a_stale_fragment), so indexes are not remapped onto the whole corpus each time."""
+    from lancedb.index import FTS, HnswSq
+
+    segments = store.table(SEGMENTS)
+    dataset = segments.to_lance()
+    compact_unindexed(dataset)
+    rewrite_a_stale_fragment(dataset)  # on the version compact_unindexed committed
+    segments.checkout_latest()
+    if rebuild_vectors:
+        segments.create_index("vector", config=HnswSq(distance_type="cosine"), replace=True)
+        return_freed_memory()
+    if build_text:  # once, at the end of a first run: not rebuilt as rows arrive
+        segments.create_index("text", config=FTS(stem=True, remove_stop_words=True), replace=True)
+        return_freed_memory()
+    dataset = segments.to_lance()
+    indexes = dataset.describe_indices()
+    vector = [i.name for i in indexes if i.field_names == ["vector"]]
+    text = [i.name for i in indexes if i.field_names == ["text"]]
+    parts = vector_index_parts(dataset) if vector else []
+    waiting = dataset.count_rows() - sum(parts)
+    if vector and not rebuild_vectors and waiting > 0:
+        merge = parts_to_merge(parts, waiting, ANN_REBUILD_MAX_SEGMENTS)
+        dataset.optimize.optimize_indices(index_names=vector, num_indices_to_merge=merge)
+        return_freed_memory()
+    if text and not build_text:
+        dataset.optimize.optimize_indices(index_names=text)
+        return_freed_memory()
+    dataset.cleanup_old_versions(older_than=timedelta(days=7))  # as LanceDB's optimize() did
+    segments.checkout_latest()  # the table's view would otherwise lag until its next write
+    if vector:
+        store.set_meta("vector_indexed_rows", str(segments.count_rows()))
+
+
+def vector_index_parts(dataset) -> list[int]:
+    """Rows in each part of the vector index of a lance dataset, oldest part first."""
+    parts = [p for i in dataset.describe_indices() if i.field_names == ["vector"] for p in i.segments]
+    parts.sort(key=lambda p: p.dataset_version_at_last_update)
+    rows = {f.fragment_id: f.count_rows() for f in dataset.get_fragments()}
+    return [sum(rows.get(f, 0) for f in part.fragment_ids) for part in parts]
+
+
+def unindexed_fragments(dataset) -> list[int]:
+    """Ids of the fragments of a lance dataset that no index covers (rows written since the
+    indexes were last built or extended)."""
+    covered = {f for i in dataset.describe_indices() for part in i.segments for f in part.fragment_ids}
+    return [f.fragment_id for f in dataset.get_fragments() if f.fragment_id not in covered]
+
+
+def compact_unindexed(dataset) -> None:
+    """Merge the fragments no index covers into large ones, leaving every indexed fragment as
+    it is: nothing to remap, so memory follows the rows compacted, not the corpus."""
+    waiting = set(unindexed_fragments(dataset))
+    if len(waiting) > 1:
+        indexed = [f.fragment_id for f in dataset.get_fragments() if f.fragment_id not in waiting]
+        dataset.optimize.compact_files(excluded_fragment_ids=indexed)
+        return_freed_memory()
+
+
+def rewrite_a_stale_fragment(dataset) -> None:
+    """Rewrite without its deleted rows (edited and removed files leave them behind) the first
+    indexed fragment where they reach REWRITE_DELETED_SHARE. That remaps the vector-index part
+    covering it, which costs about what rebuilding that part does (bounded by the part limit):
+    one fragment per update."""
+    fragments = dataset.get_fragments()
+    stale = [f.fragment_id for f in fragments if f.count_rows() <= (1 - REWRITE_DELETED_SHARE) * f.physical_rows]
+    if stale:
+        others = [f.fragment_id for f in fragments if f.fragment_id != stale[0]]
+        dataset.optimize.compact_files(excluded_fragment_ids=others, materialize_deletions_threshold=REWRITE_DELETED_SHARE)
+        return_freed_memory()
+
+
+def parts_to_merge(parts: list[int], waiting: int, limit: int) -> int:
+    """How many of the newest vector-index parts (row counts, oldest first) to rebuild together
+    with the waiting rows: each while it holds at most twice the rows gathered so far and the
+    total stays within limit. So a few new rows make a small new part instead of rebuilding a
+    large one, small parts merge as they pile up (their count grows with the log of the rows),
+    and no build covers more than limit rows."""
+    gathered, merge = waiting, 0
+    for part in reversed(parts):
+        if part > 2 * gathered or gathered + part > limit:
+            break
+        gathered += part
+        merge += 1
+    return merge

@@ -1,0 +1,83 @@
+"""Every stored segment's hash, by stream, in one scan: what an index run compares files against."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .schema import HASH_WIDTH
+
+SCAN_ROWS = 65_536  # rows per batch when a run reads every stored segment's hash
+
+
+class StoredStreams:
+    """stream_id -> [(position, content_hash)] in position order, for every stored segment: what a run
+    compares each file's segments against. Held as arrays and read in batches, with no Python object per
+    segment, so a large index fits in little memory; a stream's list is built when asked for."""
+
+    def __init__(self, spans: dict[str, tuple[int, int]], positions: np.ndarray, hashes: np.ndarray, duplicated: set[str] | None = None):
+        self._spans = spans  # stream_id -> (start, end) in positions and hashes, sorted by (stream, position)
+        self._positions = positions
+        self._hashes = hashes
+        # Streams holding two rows for one position, which only two writers at once could store
+        # (the lock prevents it now; older indexes and object stores written from two machines may
+        # still hold them). Their lists here repeat those positions, so they never match a file's.
+        self.duplicated = duplicated or set()
+
+    @classmethod
+    def scan(cls, dataset) -> tuple[StoredStreams, dict[str, set[str]]]:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        codes: dict[str, int] = {}  # stream_id -> its number, in order of first appearance
+        by_path: dict[str, set[str]] = {}
+        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        columns = ["stream_id", "path", "position", "content_hash"]
+        for batch in dataset.to_batches(columns=columns, batch_size=SCAN_ROWS):
+            streams = pc.dictionary_encode(batch.column("stream_id"))
+            to_code = np.array([codes.setdefault(sid, len(codes)) for sid in streams.dictionary.to_pylist()], dtype=np.int32)
+            pairs = pa.table({"stream_id": batch.column("stream_id"), "path": batch.column("path")}).group_by(["stream_id", "path"])
+            for sid, path in zip(*pairs.aggregate([]).columns):
+                by_path.setdefault(path.as_py(), set()).add(sid.as_py())
+            positions = batch.column("position").to_numpy().astype(np.int32)
+            parts.append((to_code[streams.indices.to_numpy()], positions, hash_array(batch.column("content_hash"))))
+        if not parts:
+            return cls({}, np.zeros(0, np.int32), np.zeros(0, f"S{HASH_WIDTH}")), by_path
+        stream, positions, hashes = (np.concatenate(column) for column in zip(*parts))
+        del parts
+        order = np.lexsort((positions, stream))
+        stream, positions, hashes = stream[order], positions[order], hashes[order]
+        starts = np.flatnonzero(np.diff(stream, prepend=-1))
+        ends = np.append(starts[1:], len(stream))
+        names = list(codes)
+        spans = {names[stream[a]]: (int(a), int(b)) for a, b in zip(starts, ends)}
+        repeated = (np.diff(stream) == 0) & (np.diff(positions) == 0)
+        duplicated = {names[c] for c in np.unique(stream[1:][repeated])}
+        return cls(spans, positions, hashes, duplicated), by_path
+
+    def get(self, stream_id: str, default=None):
+        span = self._spans.get(stream_id)
+        if span is None:
+            return default
+        a, b = span
+        return list(zip(self._positions[a:b].tolist(), (h.decode() for h in self._hashes[a:b])))
+
+    def pop(self, stream_id: str, default=None) -> None:
+        self._spans.pop(stream_id, default)
+
+    def __len__(self) -> int:
+        return len(self._spans)
+
+
+def hash_array(column) -> np.ndarray:
+    """A string column of sha1 hex digests as fixed-width bytes (no Python object per row)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        fixed = pc.cast(column, pa.binary(HASH_WIDTH))
+    except pa.ArrowInvalid:  # a digest of another width (evosearch writes none): cut to the width
+        return np.array([(h or "").encode() for h in column.to_pylist()], dtype=f"S{HASH_WIDTH}")
+    data = np.frombuffer(fixed.buffers()[1], dtype=f"S{HASH_WIDTH}")
+    return data[fixed.offset : fixed.offset + len(fixed)].copy()
+
+
