@@ -11,15 +11,18 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .encoder import Encoder
+from .errors import EvosearchError
 from .indexer import IndexReport, index_paths
 from .store import Store
 
 DEBOUNCE_S = 0.5  # quiet time after a path's last event before it is indexed
 POLL_S = 0.05
+ERRORS_KEPT = 100  # a watch runs for months: it keeps the newest warnings and counts the rest
 
 
 class ChangeQueue:
@@ -69,6 +72,13 @@ def _handler(queue: ChangeQueue):
     return Handler()
 
 
+def check_folders(roots: list[Path]) -> None:
+    """EvosearchError naming the first of roots that is not a folder."""
+    missing = [str(r) for r in roots if not r.expanduser().is_dir()]
+    if missing:
+        raise EvosearchError(f"not a folder: {missing[0]}", "watch takes folders; check the path")
+
+
 @dataclass
 class WatchState:
     """What the CLI shows: updated by the loop, read by the display."""
@@ -79,7 +89,8 @@ class WatchState:
     reconciles: int = 0
     last_indexed: str | None = None
     last_at: float | None = None
-    errors: list[str] = field(default_factory=list)
+    errors: deque[str] = field(default_factory=lambda: deque(maxlen=ERRORS_KEPT))  # the newest warnings
+    error_count: int = 0  # every warning so far
     last_report: IndexReport | None = None
 
 
@@ -101,6 +112,7 @@ def watch(
     def reconcile(changed: list[str]) -> None:
         def collect(message: str) -> None:
             state.errors.append(message)
+            state.error_count += 1
             warn(message)
 
         report = index_paths(roots, store, encoder, collect)
@@ -131,53 +143,3 @@ def watch(
         observer.stop()
         observer.join(timeout=5)
     return state
-
-
-# What a service started outside this shell must still see to watch the same index with the same model.
-SERVICE_ENV_VARS = ("EVOSEARCH_HOME", "EVOSEARCH_MODEL", "EVOSEARCH_ENCODER")
-SERVICE_KINDS = ("systemd", "launchd")
-SYSTEMD_UNIT_PATH = "~/.config/systemd/user/evosearch-watch.service"
-LAUNCHD_AGENT_LABEL = "org.evosearch.watch"
-
-
-def service_file(kind: str, argv: list[str], env: dict[str, str]) -> str:
-    """A systemd user unit (kind "systemd") or a launchd agent ("launchd") that runs argv with env
-    set, starting with a comment that says where to save it and how to start it."""
-    env = {"HF_HUB_OFFLINE": "1", **env}  # the model is bundled: never wait on the network at login
-    if kind == "systemd":
-        environment = "".join(f"Environment={systemd_word(f'{k}={v}', exec_line=False)}\n" for k, v in env.items())
-        return (
-            f"# {SYSTEMD_UNIT_PATH}\n"
-            "# then: systemctl --user daemon-reload && systemctl --user enable --now evosearch-watch\n"
-            "[Unit]\nDescription=evosearch background indexer\n\n"
-            f"[Service]\nExecStart={' '.join(systemd_word(a) for a in argv)}\n{environment}Restart=on-failure\n\n"
-            "[Install]\nWantedBy=default.target\n"
-        )
-    if kind == "launchd":
-        import plistlib
-
-        agent = {"Label": LAUNCHD_AGENT_LABEL, "ProgramArguments": argv, "EnvironmentVariables": env, "RunAtLoad": True, "KeepAlive": True}
-        xml = plistlib.dumps(agent).decode()  # escapes &, < and > as XML needs
-        declaration, rest = xml.split("\n", 1)
-        where = f"~/Library/LaunchAgents/{LAUNCHD_AGENT_LABEL}.plist"
-        return f"{declaration}\n<!-- {where}\n     then: launchctl load {where} -->\n{rest}"
-    raise ValueError(f"unknown service kind {kind!r}; one of {', '.join(SERVICE_KINDS)}")
-
-
-# Characters systemd reads specially inside a word: quotes, the escape itself, whitespace (which
-# would end the word unquoted) and control characters (a raw newline would end the line).
-_SYSTEMD_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r"}
-
-
-def systemd_word(value: str, exec_line: bool = True) -> str:
-    """value as one word of a unit file line, read back by systemd as exactly value: '%' doubled
-    (specifiers are expanded everywhere), '$' doubled on ExecStart= (variables are expanded
-    there, not in Environment=), and double-quoted with C escapes when it holds anything a bare
-    word cannot (systemd.syntax(7), systemd.service(5) "Command lines")."""
-    value = value.replace("%", "%%")
-    if exec_line:
-        value = value.replace("$", "$$")
-    if value and not any(c.isspace() or c in "\\\"'" or ord(c) < 0x20 or ord(c) == 0x7F for c in value):
-        return value
-    escaped = "".join(_SYSTEMD_ESCAPES.get(c) or (f"\\x{ord(c):02x}" if ord(c) < 0x20 or ord(c) == 0x7F else c) for c in value)
-    return f'"{escaped}"'

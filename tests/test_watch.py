@@ -105,7 +105,7 @@ def test_change_queue_debounces_bursts():
 
 def systemd_words(value: str, exec_line: bool = True) -> list[str]:
     """How systemd reads a unit line's value back into words, written from systemd.syntax(7) and
-    systemd.service(5), independently of watch.systemd_word: '%%' is '%' (any other specifier is an
+    systemd.service(5), independently of service.systemd_word: '%%' is '%' (any other specifier is an
     error here, none is meant), words split on whitespace outside double quotes, C escapes (\\\\,
     \\", \\n, \\t, \\r, \\xNN) are decoded, and on ExecStart= '$$' is '$' (a lone '$' would expand)."""
     import re
@@ -153,7 +153,7 @@ def systemd_words(value: str, exec_line: bool = True) -> list[str]:
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.text(st.characters(blacklist_characters="\0", blacklist_categories=("Cs",)), min_size=1), min_size=1, max_size=4))
 def test_systemd_quoting_round_trips(args):
-    from evosearch.watch import systemd_word
+    from evosearch.service import systemd_word
 
     assert systemd_words(" ".join(systemd_word(a) for a in args)) == args
     assert systemd_words(systemd_word("=".join(args), exec_line=False), exec_line=False) == ["=".join(args)]
@@ -259,3 +259,21 @@ def test_sigkill_mid_write_then_the_next_start_repairs(tmp_path):
         restart.send_signal(signal.SIGTERM)
         assert restart.wait(timeout=30) == 0
     assert index_dump(db) == fresh_copy_dump(notes, tmp_path, "watch-kill")
+
+
+def test_a_long_watch_keeps_only_the_newest_warnings_and_counts_them_all(tmp_path, monkeypatch):
+    """Issue 18: WatchState.errors grew without bound over a months-long watch."""
+    from evosearch import watch as watch_module
+    from evosearch.indexer import IndexReport
+
+    def warning_run(roots, store, encoder, warn):
+        for i in range(7):
+            warn(f"warning {i}")
+        return IndexReport()
+
+    monkeypatch.setattr(watch_module, "ERRORS_KEPT", 3)
+    monkeypatch.setattr(watch_module, "index_paths", warning_run)
+    stop = threading.Event()
+    stop.set()  # one reconcile, then return
+    state = watch([tmp_path], None, None, stop, lambda m: None)
+    assert list(state.errors) == ["warning 4", "warning 5", "warning 6"] and state.error_count == 7
