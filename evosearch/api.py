@@ -7,6 +7,8 @@ answer = evosearch.search.ask(store, encoder, "what did I decide last week")
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from .config import db_uri
 from .encoder import Encoder, load_encoder, load_query_encoder
 from .errors import StoreError
@@ -42,3 +44,12 @@ def open_index(
             "run `evosearch index --rebuild PATH` to re-encode it",
         )
     return store, encoder
+
+
+def forget(paths: list[Path], db: str | None = None) -> int:
+    """Remove the sources at paths (files, or everything under folders) and their vectors from the
+    index at db, under its writer lock; the number of sources removed (see indexer.forget_paths)."""
+    from .indexer import forget_paths
+
+    with Store.open(db_uri(db), write=True, command="forget") as store:
+        return forget_paths(store, paths)

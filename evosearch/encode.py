@@ -32,6 +32,7 @@ class Encoded:
     embedding: np.ndarray  # (D,)
     memory: np.ndarray  # (Q, D): the memory after this segment
     last: bool  # the job's final segment
+    batch_end: bool  # the last segment of the encoder call it came from (progress advances per call)
 
 
 def encode_streams(jobs: Iterable[StreamJob], encoder: Encoder, batch_size: int = STREAM_BATCH) -> Iterator[Encoded]:
@@ -52,7 +53,7 @@ def encode_streams(jobs: Iterable[StreamJob], encoder: Encoder, batch_size: int 
         refilled = []
         for b, (job, i, _) in enumerate(slots):
             last = i + 1 == len(job.texts)
-            yield Encoded(job, job.start + i, embeddings[b], new_memory[b], last)
+            yield Encoded(job, job.start + i, embeddings[b], new_memory[b], last, b == len(slots) - 1)
             if not last:
                 refilled.append((job, i + 1, new_memory[b]))
         slots = refilled

@@ -38,7 +38,15 @@ class IndexProgress:
     def files_found(self, total: int) -> None: ...
     def file_done(self, path: str) -> None: ...
     def segments_planned(self, count: int) -> None: ...
+    def encoder_starting(self) -> None:
+        """The encoder's first call of the run is under way: it loads the model, which the first
+        run on a machine builds (the CPU model, once)."""
+
+    def encoder_ready(self) -> None:
+        """The first call returned; segments_done follows after every encoder call."""
+
     def segments_done(self, count: int) -> None: ...
+    def stop(self) -> None: ...
 
 
 @dataclass
@@ -51,7 +59,13 @@ class IndexReport:
     segments_encoded: int = 0
     segments_reused: int = 0
     seconds: float = 0.0
-    warnings: list[str] = field(default_factory=list)
+    preparing_seconds: float = 0.0  # of seconds, waiting for the encoder's first call (loading or building the model)
+
+    @property
+    def segments_per_s(self) -> float:
+        """Encoding speed over the run, the model's preparation left out."""
+        busy = self.seconds - self.preparing_seconds
+        return self.segments_encoded / busy if busy > 0 else 0.0
 
     @property
     def ok(self) -> bool:
@@ -120,11 +134,8 @@ class Indexer:
         self.encoder = encoder
         self.progress = progress or IndexProgress()
         self.report = IndexReport()
-        self._warn = warn
-
-    def warn(self, message: str) -> None:
-        self.report.warnings.append(message)
-        self._warn(message)
+        self.warn = warn
+        self._encoder_waited = False  # encoder_starting/ready are reported once a run
 
     def run(self, paths: list[Path]) -> IndexReport:
         started = time.monotonic()
@@ -315,7 +326,6 @@ class Indexer:
             else:  # only new streams: a plain append, no lookup of existing ids
                 self.store.add_segments(segment_rows)
             self.store.add_snapshots(snapshot_rows)
-            self.progress.segments_done(len(segment_rows))
             for n in finished:
                 tails.update(dict.fromkeys(pending[n].plan.gone, 0))
             self.store.delete_stream_tails(tails)
@@ -328,7 +338,21 @@ class Indexer:
         for n, p in pending.items():  # files with nothing to encode (only removals) are complete now
             if p.open_jobs == 0:
                 finished.append(n)
+        waiting_since = None
+        if jobs and not self._encoder_waited:
+            self._encoder_waited = True
+            self.progress.encoder_starting()
+            waiting_since = time.monotonic()
+        in_call = 0
         for out in encode_streams(jobs, self.encoder):
+            if waiting_since is not None:
+                self.report.preparing_seconds = time.monotonic() - waiting_since
+                waiting_since = None
+                self.progress.encoder_ready()
+            in_call += 1
+            if out.batch_end:
+                self.progress.segments_done(in_call)
+                in_call = 0
             stream, segments = out.job.key
             segment_rows.append(_segment_row(stream, segments[out.position], out.position, out.embedding))
             # The second-to-last snapshot matters most: an appended chat usually changes its last segment.

@@ -406,3 +406,43 @@ def test_a_linked_file_is_indexed_under_the_link_and_leaves_with_it(tmp_path):
     assert str(notes / "shared.md") not in paths
     run_index([notes], tmp_path / "fresh")  # not a copy: copying would turn the other link into a file
     assert index_dump(str(db)) == index_dump(str(tmp_path / "fresh"))
+
+
+def test_progress_advances_after_every_encoder_call_and_the_first_call_is_timed_apart(tmp_path):
+    """Issue 18: progress moved only when 512 rows were written; and the first call, which loads
+    (or on a first run builds) the model, is reported and left out of the rate."""
+    import time
+
+    from evosearch.indexer import IndexProgress
+
+    store, encoder = open_index(str(tmp_path / "db"), write=True)
+    calls = []
+
+    class Slow:  # the encoder, with a first call as slow as loading a model
+        def __getattr__(self, name):
+            return getattr(encoder, name)
+
+        def encode(self, texts, memory):
+            if not calls:
+                time.sleep(0.3)
+            calls.append(len(texts))
+            return encoder.encode(texts, memory)
+
+    events = []
+
+    class Recorder(IndexProgress):
+        def encoder_starting(self):
+            events.append("starting")
+
+        def encoder_ready(self):
+            events.append("ready")
+
+        def segments_done(self, count):
+            events.append(count)
+
+    report = index_paths([make_notes(tmp_path)], store, Slow(), print, Recorder())
+    assert events[:2] == ["starting", "ready"] and events.count("starting") == events.count("ready") == 1
+    assert events[2:] == calls and len(calls) > 1  # one advance per encoder call, each by its batch
+    assert sum(calls) == report.segments_encoded
+    assert 0.3 <= report.preparing_seconds < report.seconds
+    assert report.segments_per_s == pytest.approx(report.segments_encoded / (report.seconds - report.preparing_seconds))

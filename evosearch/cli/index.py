@@ -1,86 +1,23 @@
 from __future__ import annotations
 
-import sys
-import time
 from typing import Annotated
 
 import typer
 
 from ..options import DbOption, PathsArgument, QuietOption
-from ..output import info, reports_errors, stderr, warn
-
-PLAIN_PROGRESS_EVERY_S = 5.0
+from ..output import index_progress, index_summary, info, reports_errors, stderr, warn
 
 
-def _progress(quiet: bool):
-    """A Rich bar on a terminal, a plain line every few seconds otherwise, nothing with --quiet."""
-    from ..indexer import IndexProgress
+def help_text() -> str:
+    """index's docstring with the formats it reads, listed from the readers' registry."""
+    from ..sources.detect import format_names
 
-    class Plain(IndexProgress):
-        def __init__(self):
-            self.files = self.files_total = self.segments = self.planned = 0
-            self.started = self.last = time.monotonic()
-
-        def files_found(self, total):
-            self.files_total = total
-
-        def file_done(self, path):
-            self.files += 1
-            self._maybe_print()
-
-        def segments_planned(self, count):
-            self.planned += count
-
-        def segments_done(self, count):
-            self.segments += count
-            self._maybe_print()
-
-        def _maybe_print(self):
-            now = time.monotonic()
-            if now - self.last >= PLAIN_PROGRESS_EVERY_S:
-                self.last = now
-                rate = self.segments / max(now - self.started, 1e-9)
-                info(f"indexing: {self.files}/{self.files_total} files, {self.segments}/{self.planned} segments, {rate:.0f} segments/s")
-
-    class Bar(IndexProgress):
-        def __init__(self):
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-            self.bar = Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("{task.fields[rate]}"),
-                TimeRemainingColumn(),
-                console=stderr,
-                transient=True,
-            )
-            self.files = self.bar.add_task("files", total=None, rate="")
-            self.segments = self.bar.add_task("segments", total=0, rate="")
-            self.started = time.monotonic()
-            self.done = 0
-
-        def files_found(self, total):
-            self.bar.start()
-            self.bar.update(self.files, total=total)
-
-        def file_done(self, path):
-            self.bar.advance(self.files)
-
-        def segments_planned(self, count):
-            self.bar.update(self.segments, total=(self.bar.tasks[self.segments].total or 0) + count)
-
-        def segments_done(self, count):
-            self.done += count
-            rate = self.done / max(time.monotonic() - self.started, 1e-9)
-            self.bar.update(self.segments, advance=count, rate=f"{rate:.0f} seg/s")
-
-        def stop(self):
-            self.bar.stop()
-
-    if quiet:
-        return IndexProgress()
-    return Bar() if sys.stderr.isatty() else Plain()
+    documents, chats = format_names()
+    return (index.__doc__ or "").replace(
+        "notes, documents and chat exports, each recognised by its content.",
+        f"notes, documents and chat exports. Files ending in {' '.join(documents)} are read, and each is "
+        f"recognised by its content: a note, an HTML page, a PDF or a chat export ({', '.join(chats)}).",
+    )
 
 
 @reports_errors
@@ -90,7 +27,7 @@ def index(
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Drop the index and encode everything again.")] = False,
     quiet: QuietOption = False,
 ) -> None:
-    """Index files and folders: notes (.md .txt .rst .org) and chat exports (JSONL, ChatGPT).
+    """Index files and folders: notes, documents and chat exports, each recognised by its content.
 
     Re-running is incremental: unchanged files are skipped, grown files resume from their
     last memory snapshot, edited files are re-encoded from the first changed segment, and
@@ -102,19 +39,13 @@ def index(
     check_paths_exist(paths)  # before the index is created
     store, encoder = open_index(db, write=True, rebuild=rebuild, command="index")  # holds the writer lock
     with store:
-        progress = _progress(quiet)
+        progress = index_progress(quiet)
         try:
             report = index_paths(paths, store, encoder, warn, progress)
         finally:
-            if hasattr(progress, "stop"):
-                progress.stop()
+            progress.stop()
     if not quiet:
-        rate = report.segments_encoded / report.seconds if report.seconds else 0.0
-        info(
-            f"indexed {report.indexed} files ({report.segments_encoded} segments encoded, {report.segments_reused} reused, "
-            f"{rate:.0f} segments/s), {report.unchanged} unchanged, {report.renamed} renamed, {report.skipped} skipped, {report.removed} removed "
-            f"in {report.seconds:.1f}s → {store.uri}"
-        )
+        info(index_summary(report, store.uri))
     if not report.ok:
         stderr.print("[red]error:[/] nothing could be indexed; see the warnings above")
         raise typer.Exit(1)

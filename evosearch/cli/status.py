@@ -5,17 +5,7 @@ from typing import Annotated
 import typer
 
 from ..options import DbOption, JsonOption
-from ..output import print_json, reports_errors, short_path, stdout
-
-
-def _size(n: int | None) -> str:
-    if n is None:
-        return "(remote)"
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return str(n)
+from ..output import print_json, print_status, reports_errors
 
 
 @reports_errors
@@ -37,18 +27,5 @@ def status(
         ]
     if json:
         print_json(stats)
-        return
-    formats = ", ".join(f"{n} {f}" for f, n in sorted(stats["formats"].items())) or "none"
-    rows = [
-        ("index", stats["db"]),
-        ("size", _size(stats["size_bytes"])),
-        ("model", stats["model"]),
-        ("sources", f"{stats['sources']} ({formats})"),
-        ("streams", str(stats["streams"])),
-        ("segments", str(stats["segments"])),
-        ("time span", f"{stats['first_time'] or '—'} → {stats['last_time'] or '—'}"),
-    ]
-    for key, value in rows:
-        stdout.print(f"[bold]{key:>10}[/]  {value}")
-    for s in stats.get("source_list", []):
-        stdout.print(f"  {short_path(s['path'])}  [dim]{s['format']}, {s['segments']} segments[/]")
+    else:
+        print_status(stats)
