@@ -103,7 +103,8 @@ def test_since_after_until_says_so(tmp_path):
     invoke("index", make_notes(tmp_path))
     result = invoke("ask", "shed roof", "--since", "2026-11-09", "--until", "2026-11-05")
     assert result.exit_code == 1 and "is not before --until" in result.stderr
-    assert invoke("ask", "shed roof", "--since", "2026-11-05", "--until", "2026-11-05").exit_code == 0  # one whole day
+    one_day = invoke("ask", "shed roof", "--since", "2026-11-05", "--until", "2026-11-05")  # a whole day, with nothing in it
+    assert one_day.exit_code == 1 and "no matching passages" in one_day.stderr and "error" not in one_day.stderr
 
 
 def test_time_phrase_ranks_the_window_first(tmp_path):
@@ -270,3 +271,87 @@ def test_the_data_dir_and_the_index_are_private(tmp_path):
     api_db = tmp_path / "deep" / "api-db"
     open_index(str(api_db), write=True)[0].close()
     assert stat.S_IMODE(api_db.stat().st_mode) == 0o700 and stat.S_IMODE(api_db.parent.stat().st_mode) == 0o700
+
+
+# ---- what a new user sees (issue 18) -------------------------------------------------------------
+
+
+def test_bare_command_prints_help_and_version_is_there():
+    bare = invoke()
+    assert bare.exit_code == 0 and "Usage: evosearch" in bare.stdout and "ask" in bare.stdout
+    version = invoke("--version")
+    assert version.exit_code == 0 and version.stdout.startswith("evosearch ") and version.stdout.split()[1][0].isdigit()
+
+
+@pytest.mark.parametrize("command", ["index", "ask", "status", "forget", "watch", "train"])
+def test_help_names_values_not_python_types(command):
+    import re
+
+    text = invoke(command, "--help").stdout
+    assert not re.search(r"<(str|int|path|list|float|bool)\b", text, re.I), text
+    assert "{" not in text.splitlines()[0]  # Typer writes a required argument as {paths}...
+
+
+def test_help_metavars_and_index_formats_come_from_the_readers_registry():
+    from evosearch.sources.detect import JSON_FORMATS, TEXT_FORMATS
+    from evosearch.sources.walk import SOURCE_SUFFIXES
+
+    index_help = invoke("index", "--help").stdout
+    assert "Usage: evosearch index [OPTIONS] PATH..." in index_help and "--db URI" in index_help
+    assert all(suffix in index_help for suffix in SOURCE_SUFFIXES)
+    flat = " ".join(index_help.split())
+    assert all(read.__module__.rsplit(".", 1)[1].replace("_", " ") in flat for _, read in JSON_FORMATS + TEXT_FORMATS)
+    ask_help = invoke("ask", "--help").stdout
+    assert "[QUERY]" in ask_help and "-n, --limit N" in ask_help
+
+
+def test_results_read_as_a_person_would_want_them(tmp_path):
+    import re
+
+    notes = make_notes(tmp_path)
+    invoke("index", notes)
+    plain = invoke("ask", "SQLite side project", "-n", "3", "--now", "2026-11-20")
+    assert plain.exit_code == 0
+    blocks = plain.stdout.strip().split("\n\n")
+    assert len(blocks) == 3  # a blank line between hits, none inside one
+    score_pattern = r"\s\d\.\d{4}$"  # the fused score, as --explain prints it at the end of the heading
+    assert not any(re.search(score_pattern, b.splitlines()[0]) for b in blocks)
+    heading_hit = next(b for b in blocks if "2026-11-02.md" in b)
+    assert heading_hit.splitlines()[1].strip() == "# Monday"  # the heading keeps its own line
+    explained = invoke("ask", "SQLite side project", "-n", "3", "--explain")
+    first = explained.stdout.splitlines()[0]
+    score = json.loads(invoke("ask", "SQLite side project", "-n", "3", "--json").stdout)["results"][0]["score"]
+    assert re.search(score_pattern, first) and first.endswith(f"{score:.4f}")
+
+
+def test_a_chat_hit_shows_conversation_speaker_and_time_not_ids(tmp_path):
+    from .helpers import write_chat
+
+    folder = tmp_path / "chats"
+    folder.mkdir()
+    ids = [f"0d7a4c52-9a5e-4b4b-8f3e-{i:012d}" for i in range(3)]
+    write_chat(
+        folder / "c.jsonl",
+        [(ids[i], f"2026-11-0{i + 1}T10:00:00+00:00", "Ana", f"the shed roof needs {i} new tiles") for i in range(3)],
+        conversation="garden plans",
+    )
+    invoke("index", folder)
+    head = invoke("ask", "shed roof tiles", "-n", "1").stdout.splitlines()[0]
+    assert "garden plans" in head and "Ana" in head and ids[0][:8] not in head
+
+
+def test_plurals_and_local_times(tmp_path, monkeypatch):
+    import time
+
+    one = tmp_path / "one"
+    one.mkdir()
+    (one / "2026-11-02.md").write_text("# Monday\n\nA single note.\n")
+    assert "indexed 1 file (1 segment encoded" in invoke("index", one).stderr
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        status = invoke("status").stdout
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    assert "2026-11-02 09:00 → 2026-11-02 09:00" in status  # midnight UTC, shown in Tokyo time

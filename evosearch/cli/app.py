@@ -11,19 +11,58 @@ import os
 # before numpy loads; MiniLM on a CPU runs in ONNX Runtime's own threads.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
+from typing import Annotated, Optional  # noqa: E402
+
 import typer  # noqa: E402
+from typer.core import TyperArgument  # noqa: E402
 
 from . import ask, forget, index, status, train, watch  # noqa: E402
+
+
+def _argument_usage(self) -> str:
+    """PATH... and [QUERY]: the metavar as given, in brackets when optional (Typer writes {PATH}...)."""
+    name = self.metavar or self.name.upper()
+    if self.nargs != 1 and not name.endswith("..."):
+        name += "..."
+    return name if self.required else f"[{name}]"
+
+
+# Typer prints an argument's Python type beside its name in --help ("<list[Path]>", "<str>");
+# the metavar already says what to type.
+TyperArgument.display_type_rich = lambda self, ctx: None
+TyperArgument._usage_display_name = _argument_usage
 
 app = typer.Typer(
     name="evosearch",
     help="Search your own notes, documents and chats by meaning and by time.",
-    no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=True,
     rich_markup_mode=None,
 )
-app.command("index")(index.index)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"evosearch {version('evosearch')}")
+        raise typer.Exit()
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    ctx: typer.Context,
+    version: Annotated[
+        Optional[bool], typer.Option("--version", help="Print the version and exit.", callback=_show_version, is_eager=True)
+    ] = None,
+) -> None:
+    """Search your own notes, documents and chats by meaning and by time."""
+    if ctx.invoked_subcommand is None:  # bare `evosearch`: the help, and success
+        typer.echo(ctx.get_help())
+        raise typer.Exit()
+
+
+app.command("index", help=index.help_text())(index.index)
 app.command("ask")(ask.ask)
 app.command("status")(status.status)
 app.command("forget")(forget.forget)

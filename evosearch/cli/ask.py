@@ -48,16 +48,18 @@ def _read_queries(path: Path) -> list[tuple[int, str | None, str | None, QueryEr
 
 @reports_errors
 def ask(
-    query: Annotated[Optional[str], typer.Argument(help="What to look for, in plain words.", show_default=False)] = None,
+    query: Annotated[Optional[str], typer.Argument(help="What to look for, in plain words.", show_default=False, metavar="QUERY")] = None,
     limit: LimitOption = 10,
     json: JsonOption = False,
     explain: Annotated[bool, typer.Option("--explain", help="Show how each score was built.")] = False,
     since: SinceOption = None,
     until: UntilOption = None,
-    source: Annotated[Optional[str], typer.Option("--source", help="Only sources whose path (or file name) matches this glob.")] = None,
+    source: Annotated[
+        Optional[str], typer.Option("--source", help="Only sources whose path (or file name) matches this glob.", metavar="GLOB")
+    ] = None,
     now: NowOption = None,
     queries: Annotated[
-        Optional[Path], typer.Option("--queries", help="Answer every query in FILE (lines or JSONL); prints JSON Lines.")
+        Optional[Path], typer.Option("--queries", help="Answer every query in FILE (lines or JSONL); prints JSON Lines.", metavar="FILE")
     ] = None,
     db: DbOption = None,
 ) -> None:
@@ -65,6 +67,7 @@ def ask(
 
     Time phrases in the query ("last week", "in March", "since Monday") rank passages from
     that window first; words like "latest" or "originally" favour the newest or oldest match.
+    Exits 1 when nothing matches, as grep does.
     """
     from ..api import open_index
     from ..search import ask as run_query
@@ -99,3 +102,5 @@ def ask(
         print_json(result)
     else:
         print_results(result, explain)
+    if not result["results"]:
+        raise typer.Exit(1)

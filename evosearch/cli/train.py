@@ -20,6 +20,7 @@ def train(
         typer.Argument(
             help='Labeled JSON Lines: one {"segments": [...], "queries": [{"text", "evidence"}]} per line.',
             show_default=False,
+            metavar="FILE...",
         ),
     ] = None,
     self_supervised: Annotated[
@@ -34,6 +35,7 @@ def train(
         typer.Option(
             "--longmemeval",
             help="LongMemEval_S dev file: its filler sessions become training streams.",
+            metavar="FILE",
         ),
     ] = None,
     synthetic: Annotated[
@@ -42,19 +44,20 @@ def train(
             "--synthetic",
             min=0,
             help="How many synthetic chats to write and learn from.",
+            metavar="N",
         ),
     ] = 0,
     sessions: Annotated[
         int,
-        typer.Option("--sessions", min=1, help="How many LongMemEval filler sessions to use."),
+        typer.Option("--sessions", min=1, help="How many LongMemEval filler sessions to use.", metavar="N"),
     ] = 800,
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="Where weights and checkpoints go. Default: <data dir>/model."),
+        typer.Option("--out", help="Where weights and checkpoints go. Default: <data dir>/model.", metavar="FOLDER"),
     ] = None,
-    steps: Annotated[int, typer.Option("--steps", min=1, help="Optimiser steps.")] = 1500,
+    steps: Annotated[int, typer.Option("--steps", min=1, help="Optimiser steps.", metavar="N")] = 1500,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the checkpoint in --out.")] = False,
-    seed: Annotated[int, typer.Option("--seed", help="Seed for sampling and the held-out split.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for sampling and the held-out split.", metavar="N")] = 0,
     db: DbOption = None,
     quiet: QuietOption = False,
 ) -> None:

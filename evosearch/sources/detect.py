@@ -173,3 +173,12 @@ def _looks_like_jsonl_chat(text: str) -> bool:
 
 def _mib(size: int) -> str:
     return f"{size / 2**20:.1f} MiB" if size >= 2**20 else f"{size} bytes"
+
+
+def format_names() -> tuple[list[str], list[str]]:
+    """What read_source reads, for help texts: (the file suffixes a folder walk takes in, the chat
+    exports of the registries above, each named by its reader's module)."""
+    from .walk import SOURCE_SUFFIXES
+
+    readers = [read for _, read in JSON_FORMATS + TEXT_FORMATS] + [read_jsonl_chat]
+    return sorted(SOURCE_SUFFIXES), [read.__module__.rsplit(".", 1)[-1].replace("_", " ") for read in readers]
