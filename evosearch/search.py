@@ -27,10 +27,9 @@ from .errors import QueryError
 from .store import IndexReader, sql_in, sql_time
 from .timephrases import TimeIntent, TimeWindow, parse_time_intent
 
-# What one BM25 point adds to a cosine (fused = cosine + TEXT_WEIGHT x BM25). Chosen by
-# benchmarks/fusion.py: the largest weight that keeps tests/test_fusion_model.py's lexical decoys
-# below their answers, on a LoCoMo plateau (0.025-0.07), 4 points of Recall@10 above reciprocal rank
-# fusion and nothing lost on the document set (docs/benchmarks.md, "Fusion").
+# What one BM25 point adds to a cosine (fused = cosine + TEXT_WEIGHT x BM25): the largest weight
+# that keeps tests/test_fusion_model.py's lexical decoys below their answers, chosen by
+# benchmarks/fusion.py (figures in docs/benchmarks.md, "Fusion").
 TEXT_WEIGHT = 0.03
 MIN_CANDIDATES = 50  # per retriever; more candidates, better fusion, slower
 ORDER_BONUS = 0.5  # recency bonus for "latest"/"first", as a share of the best fused score
@@ -117,10 +116,9 @@ def fuse(c: Candidates) -> dict[int, dict]:
 
 def _retrieve(store: IndexReader, vector, text: str, pool: int, where: str | None) -> Candidates:
     """Candidates carry only their row id, score and time (full-text hits also their vector, for
-    their cosine): ranking needs nothing more, and
-    reading every candidate's text cost more than both searches; the results' rows are read
-    once ranked (see ask). The two searches run one after the other: on two cores, running the
-    full-text search on a thread while the query is embedded measured slower (p50 32 vs 28 ms)."""
+    their cosine): ranking needs nothing more, and reading every candidate's text cost more than
+    both searches; the results' rows are read once ranked (see ask). The two searches run one
+    after the other: on two cores, a thread for the full-text search measured slower."""
     dense = store.vector_search(vector, pool, where, RANKING_COLUMNS)
     text_hits = store.text_search(_fts_text(text), pool, where, [*RANKING_COLUMNS, "vector"])
     for row in text_hits:

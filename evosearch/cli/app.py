@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import os
 
-# numpy's OpenBLAS with one thread: numpy's products here are tiny (the memory read in `index`, and
-# a query in `ask` before the first `index` has cached the ONNX model), where a second BLAS thread
-# gains nothing on an idle CPU (query encoding 16.6-17.9 ms against 17.7-18.3) and, with `index`
-# or `watch` busy on the other cores, turns 23 ms into 114 (threads waiting on each other). Set
-# before numpy loads; MiniLM on a CPU runs in ONNX Runtime's own threads.
+# numpy's OpenBLAS with one thread: numpy's products here are tiny (the memory read in `index`, a
+# query in `ask` before the first `index` has built the ONNX model), where a second BLAS thread
+# gains nothing alone and, beside a busy `index` or `watch`, makes threads wait on each other
+# (benchmarks/query_paths.py runs with the same setting). Set before numpy loads.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from typing import Annotated, Optional  # noqa: E402

@@ -85,7 +85,3 @@ def load_samples(path: Path) -> list[Sample]:
             "see `evosearch train --help` for the sample format",
         )
     return samples
-
-
-def write_samples(samples: list[Sample], path: Path) -> None:
-    path.write_text("".join(s.to_json() + "\n" for s in samples), encoding="utf-8")
