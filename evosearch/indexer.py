@@ -330,14 +330,13 @@ class Indexer:
                 tails.update(dict.fromkeys(pending[n].plan.gone, 0))
             self.store.delete_stream_tails(tails)
             self.store.put_sources([pending[n].plan.record for n in finished])
-            for n in finished:
-                self.progress.file_done(pending[n].plan.record.path)
             segment_rows.clear(), snapshot_rows.clear(), finished.clear(), tails.clear()
             self.store.index_vectors()  # in steps as rows arrive: no build covers a whole large first run
 
         for n, p in pending.items():  # files with nothing to encode (only removals) are complete now
             if p.open_jobs == 0:
                 finished.append(n)
+                self.progress.file_done(p.plan.record.path)
         waiting_since = None
         if jobs and not self._encoder_waited:
             self._encoder_waited = True
@@ -366,6 +365,7 @@ class Indexer:
                 pending[n].open_jobs -= 1
                 if pending[n].open_jobs == 0:
                     finished.append(n)
+                    self.progress.file_done(pending[n].plan.record.path)  # encoded; written at the next flush
             if len(segment_rows) >= WRITE_ROWS:
                 flush()
         flush()

@@ -288,7 +288,8 @@ class _Lines(_Progress):
         if now - self.last >= PLAIN_PROGRESS_EVERY_S:
             self.last = now
             rate = self.rate()
-            info(f"indexing: {self.files}/{self.files_total} files, {self.segments}/{self.planned} segments" + (f", {rate}" if rate else ""))
+            counts = f"indexing: {self.files}/{self.files_total} files, {self.segments}/{self.planned} segments"
+            info(counts + (f", {rate}" if rate else ""))
 
 
 class _Bar(_Progress):
@@ -374,7 +375,8 @@ def index_summary(report, uri: str) -> str:
     took = f"{report.seconds:.1f} s"
     if report.preparing_seconds >= PREPARING_NOTICE_AFTER_S:
         took += f" ({report.preparing_seconds:.1f} s of it preparing the model)"
-    return f"indexed {plural(report.indexed, 'file')} ({encoded})" + "".join(f", {o}" for o in others) + f" in {took} → {uri}"
+    done = f"indexed {plural(report.indexed, 'file')} ({encoded})" if report.indexed or report.segments_encoded else "nothing new"
+    return done + "".join(f", {o}" for o in others) + f" in {took} → {uri}"
 
 
 # ---- watch ------------------------------------------------------------------------------------
