@@ -1,0 +1,42 @@
+"""How output.py draws progress and summaries (the CLI tests cover the rest through the commands)."""
+
+import time
+
+from evosearch import output
+from evosearch.indexer import IndexReport
+
+
+def test_plain_progress_announces_a_slow_first_call_only(monkeypatch):
+    said = []
+    monkeypatch.setattr(output, "info", said.append)
+    monkeypatch.setattr(output, "PREPARING_NOTICE_AFTER_S", 0.05)
+    fast = output._Lines()
+    fast.encoder_starting()
+    fast.encoder_ready()
+    time.sleep(0.1)
+    assert said == []
+    slow = output._Lines()
+    slow.encoder_starting()
+    time.sleep(0.2)
+    slow.encoder_ready()
+    assert said == [output.PREPARING]
+
+
+def test_the_rate_leaves_out_the_first_call():
+    progress = output._Lines()
+    progress.encoder_starting()
+    progress.segments_planned(96)
+    progress.encoder_ready()
+    progress.segments_done(32)  # the call that loaded the model
+    assert progress.rate() == ""
+    progress.segments_done(32)
+    assert progress.since_ready == 32 and progress.segments == 64 and progress.rate().endswith("segments/s")
+    progress.stop()
+
+
+def test_summary_lines_use_plurals_and_name_the_preparation():
+    report = IndexReport(indexed=1, segments_encoded=1, seconds=10.0, preparing_seconds=8.0)
+    line = output.index_summary(report, "/i")
+    assert line.startswith("indexed 1 file (1 segment encoded at 0 segments/s)") and "8.0 s of it preparing the model" in line
+    assert output.index_summary(IndexReport(unchanged=3, seconds=0.1), "/i") == "nothing new, 3 unchanged in 0.1 s → /i"
+    assert output.plural(2, "file") == "2 files" and output.plural(1, "warning") == "1 warning"
