@@ -52,38 +52,37 @@ def table_uri(uri: str, name: str) -> str:
 
 
 class LanceReader:
-    """An index's tables as Lance datasets, each at one version (see latest())."""
+    """An index's segments as a Lance dataset at one version (see latest()); its sources are read
+    at their newest version each time."""
 
-    def __init__(self, uri: str, datasets: dict, meta: dict[str, str]):
+    def __init__(self, uri: str, segments, meta: dict[str, str]):
         self.uri = uri
-        self._datasets = datasets  # table name -> lance dataset, for SEGMENTS and SOURCES
+        self._segments = segments  # the segments table's lance dataset, at one version
         self.meta = meta
 
     @classmethod
     def open(cls, uri: str) -> LanceReader:
         if is_local_uri(uri) and not Path(uri.removeprefix("file://"), f"{SEGMENTS}.lance").exists():
             raise schema.no_index(uri)
-        datasets = {name: _open_dataset(uri, name) for name in (SEGMENTS, SOURCES, META)}
-        meta = {r["key"]: r["value"] for r in datasets.pop(META).to_table().to_pylist()}
+        segments = _open_dataset(uri, SEGMENTS)
+        meta = {r["key"]: r["value"] for r in _open_dataset(uri, META).to_table().to_pylist()}
         schema.check_schema_version(uri, meta)
-        return cls(uri, datasets, meta)
+        return cls(uri, segments, meta)
 
     @property
     def model_id(self) -> str:
         return self.meta.get("model_id", "?")
 
     def dataset(self, name: str):
-        return self._datasets[name]
+        """The lance dataset of a table: the segments at this reader's version, others at their newest."""
+        return self._segments if name == SEGMENTS else _open_dataset(self.uri, name)
 
     def latest(self) -> LanceReader:
         """Checks for a newer version (a directory listing locally): a long-lived reader (the API,
         a server) sees what a writer has committed since."""
-        datasets = {}
-        for name in (SEGMENTS, SOURCES):
-            dataset = self.dataset(name)
-            newest = dataset.latest_version
-            datasets[name] = dataset if newest == dataset.version else dataset.checkout_version(newest)
-        return LanceReader(self.uri, datasets, self.meta)
+        segments = self.dataset(SEGMENTS)
+        newest = segments.latest_version
+        return LanceReader(self.uri, segments if newest == segments.version else segments.checkout_version(newest), self.meta)
 
     def sources(self) -> dict[str, SourceRecord]:
         return source_records(self.dataset(SOURCES).to_table(columns=SOURCE_COLUMNS).to_pylist())

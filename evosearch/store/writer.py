@@ -47,7 +47,7 @@ class Store(LanceReader):
     what writes and maintains it. It reads as a LanceReader does, on its own tables."""
 
     def __init__(self, uri: str, db, tables: dict, meta: dict[str, str], session):
-        super().__init__(uri, {}, meta)
+        super().__init__(uri, None, meta)
         self._db = db
         self.session = session  # LanceDB's caches: size_bytes says what they hold
         self._tables = tables
@@ -175,7 +175,7 @@ class Store(LanceReader):
         return self._tables[name].to_lance()
 
     def latest(self) -> LanceReader:
-        return LanceReader(self.uri, {name: self.dataset(name) for name in (SEGMENTS, SOURCES)}, self.meta)
+        return LanceReader(self.uri, self.dataset(SEGMENTS), self.meta)
 
     # ---- sources -------------------------------------------------------------------------
 
