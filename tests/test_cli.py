@@ -355,3 +355,16 @@ def test_plurals_and_local_times(tmp_path, monkeypatch):
         monkeypatch.delenv("TZ")
         time.tzset()
     assert "2026-11-02 09:00 → 2026-11-02 09:00" in status  # midnight UTC, shown in Tokyo time
+
+
+def test_only_index_help_loads_the_readers_registry():
+    code = (
+        "import sys\n"
+        "from evosearch.cli.app import main\n"
+        "sys.argv = ['evosearch', *sys.argv[1:]]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('DETECT', 'evosearch.sources.detect' in sys.modules)\n"
+    )
+    for args, loaded in ((["ask", "--help"], False), (["--help"], False), (["index", "--help"], True)):
+        out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True).stdout
+        assert f"DETECT {loaded}" in out, (args, out)

@@ -13,7 +13,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 from typing import Annotated, Optional  # noqa: E402
 
 import typer  # noqa: E402
-from typer.core import TyperArgument  # noqa: E402
+from typer.core import TyperArgument, TyperCommand  # noqa: E402
 
 from . import ask, forget, index, status, train, watch  # noqa: E402
 
@@ -61,7 +61,16 @@ def _root(
         raise typer.Exit()
 
 
-app.command("index", help=index.help_text())(index.index)
+class _IndexCommand(TyperCommand):
+    """`index --help` lists the formats from the readers' registry, which is imported only then:
+    every other command, and completion, start without loading the readers."""
+
+    def format_help_text(self, ctx, formatter) -> None:
+        self.help = index.help_text()
+        super().format_help_text(ctx, formatter)
+
+
+app.command("index", cls=_IndexCommand)(index.index)
 app.command("ask")(ask.ask)
 app.command("status")(status.status)
 app.command("forget")(forget.forget)
