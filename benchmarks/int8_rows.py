@@ -1,7 +1,7 @@
 """int8 MiniLM one segment per call (today's `index` on a CPU) against batched calls (before issue 17).
 
     python benchmarks/int8_rows.py [--data ../shared/bench/locomo10.json] [--pairs 3] [--questions N]
-        [--resamples 10000]
+        [--resamples 10000] [--speed-only]
 
 ONNX Runtime's int8 model sets its activation scales per call, so a segment batched with others got
 a vector that depended on them. encoder/int8_encoder.py now gives every segment a call of its own,
@@ -11,7 +11,8 @@ CALL_TOKENS_CPU padded tokens, one session with ONNX Runtime's default thread po
 - batch independence: each path's vectors for the first 200 segments encoded alone against the
   same segments inside all of LoCoMo's segments (max abs difference);
 - speed: pooling every LoCoMo segment (the tokens are made once, outside the clock), old and new
-  alternated in --pairs pairs (A B A B...), the ratio new/old per pair and their median;
+  alternated every 256 segments (A B B A ...), --pairs passes, the ratio new/old per pass and
+  their median;
 - quality: LoCoMo indexed through the product (indexer.index_paths) with each path, then asked
   every question: dense Recall@10 (vector search only) and `ask` Recall@10 (hybrid, time handling),
   turn level as benchmarks/quality.py scores it, and a paired bootstrap over questions of the
@@ -70,17 +71,20 @@ def independence(encoder, encodings: list, count: int = 200) -> float:
     return float(np.abs(alone - together[:count]).max())
 
 
-def speed_pairs(old, new, encodings: list, pairs: int) -> list[tuple[float, float]]:
-    """(old, new) segments/s per pair, alternating which goes first."""
+def speed_pairs(old, new, encodings: list, pairs: int, chunk: int = 256) -> list[tuple[float, float]]:
+    """(old, new) segments/s per pass over all encodings. Within a pass the two paths alternate
+    every `chunk` segments, the first of each turn alternating too, so a change in the machine's
+    load (it is shared) falls on both about equally."""
     out = []
     for p in range(pairs):
-        rates = {}
-        for name in ("old", "new") if p % 2 == 0 else ("new", "old"):
-            encoder = old if name == "old" else new
-            started = time.perf_counter()
-            encoder.pool_rows(encodings)
-            rates[name] = len(encodings) / (time.perf_counter() - started)
-        out.append((rates["old"], rates["new"]))
+        seconds = {"old": 0.0, "new": 0.0}
+        for c, start in enumerate(range(0, len(encodings), chunk)):
+            part = encodings[start : start + chunk]
+            for name in ("old", "new") if (p + c) % 2 == 0 else ("new", "old"):
+                began = time.perf_counter()
+                (old if name == "old" else new).pool_rows(part)
+                seconds[name] += time.perf_counter() - began
+        out.append((len(encodings) / seconds["old"], len(encodings) / seconds["new"]))
     return out
 
 
@@ -115,6 +119,7 @@ def main(argv=None) -> int:
     parser.add_argument("--pairs", type=int, default=3, help="A B speed pairs")
     parser.add_argument("--questions", type=int, default=None, help="only the first N questions (quick runs)")
     parser.add_argument("--resamples", type=int, default=10000, help="bootstrap resamples")
+    parser.add_argument("--speed-only", action="store_true", help="no indexing and no questions")
     args = parser.parse_args(argv)
 
     from evosearch.encoder.int8_encoder import Int8Encoder
@@ -137,11 +142,13 @@ def main(argv=None) -> int:
         print(f"  old (batched calls): {independence(old, encodings):.3g}   new (one per call): {independence(new, encodings):.3g}\n")
 
         pairs = speed_pairs(old, new, encodings, args.pairs)
-        print("| pair | old seg/s | new seg/s | new/old |\n|---|---|---|---|")
+        print("| pass | old seg/s | new seg/s | new/old |\n|---|---|---|---|")
         for p, (o, n) in enumerate(pairs, 1):
             print(f"| {p} | {o:.1f} | {n:.1f} | {n / o:.2f}x |")
         print(f"median new/old: {statistics.median(n / o for o, n in pairs):.2f}x\n")
 
+        if args.speed_only:
+            return 0
         recall_old, rate_old = index_and_ask(data_dir, tmp / "db-old", old, questions)
         recall_new, rate_new = index_and_ask(data_dir, tmp / "db-new", new, questions)
         print(f"indexing through the product (one run each, old first): old {rate_old:.1f} seg/s, new {rate_new:.1f} seg/s\n")
