@@ -10,9 +10,12 @@ CALL_TOKENS_CPU padded tokens, one session with ONNX Runtime's default thread po
 
 - batch independence: each path's vectors for the first 200 segments encoded alone against the
   same segments inside all of LoCoMo's segments (max abs difference);
-- speed: pooling every LoCoMo segment (the tokens are made once, outside the clock), old and new
-  alternated every 256 segments (A B B A ...), --pairs passes, the ratio new/old per pass and
-  their median;
+- faithfulness: cosine of each path's vectors to torch fp32 MiniLM's over about 600 segments
+  spread through LoCoMo (mean, min), each path pooling them together as `index` would;
+- speed: the encoder calls `index` makes (encode.encode_streams) for LoCoMo's chats as they are
+  (10 streams: calls of up to 10 segments) and with every segment a file of its own (calls of
+  32), each call made by both paths back to back, first one then the other first; --pairs
+  passes, the ratio new/old per pass and their median;
 - quality: LoCoMo indexed through the product (indexer.index_paths) with each path, then asked
   every question: dense Recall@10 (vector search only) and `ask` Recall@10 (hybrid, time handling),
   turn level as benchmarks/quality.py scores it, and a paired bootstrap over questions of the
@@ -71,25 +74,61 @@ def independence(encoder, encodings: list, count: int = 200) -> float:
     return float(np.abs(alone - together[:count]).max())
 
 
-def speed_pairs(old, new, encodings: list, pairs: int, chunk: int = 256) -> list[tuple[float, float]]:
-    """(old, new) segments/s per pass over all encodings. Within a pass the two paths alternate
-    every `chunk` segments, the first of each turn alternating too, so a change in the machine's
-    load (it is shared) falls on both about equally."""
+def cosine_to_fp32(encoders: dict, texts: list[str]) -> dict[str, tuple[float, float]]:
+    """(mean, min) cosine of each path's unit vectors to torch fp32 MiniLM's, over texts pooled together."""
+    from evosearch.encoder.memory_numpy import unit
+    from evosearch.encoder.minilm import load_torch_encoder
+
+    reference = unit(load_torch_encoder("cpu").pooled(texts))
+    out = {}
+    for name, encoder in encoders.items():
+        cosines = (unit(encoder.pool_rows(encoder.tokenize(texts))) * reference).sum(1)
+        out[name] = (float(cosines.mean()), float(cosines.min()))
+    return out
+
+
+def product_calls(data_dir: Path, one_per_file: bool) -> list[list[str]]:
+    """The text batches `index` hands the encoder (encode.encode_streams, STREAM_BATCH streams side
+    by side): LoCoMo's chats as they are, or each segment as a file of its own (a folder of notes)."""
+    from evosearch.encode import StreamJob, encode_streams
+    from evosearch.segment import segment_stream
+    from evosearch.sources.detect import read_source
+
+    streams = [[s.text for s in segment_stream(st)] for f in sorted(data_dir.glob("*.jsonl")) for st in read_source(f, print)]
+    if one_per_file:
+        streams = [[t] for texts in streams for t in texts]
+    calls = []
+
+    class Recorder:
+        def encode(self, texts, memory):
+            calls.append(list(texts))
+            return np.zeros((len(texts), 1), np.float32), memory
+
+    jobs = [StreamJob(i, texts, 0, np.zeros((1, 1), np.float32)) for i, texts in enumerate(streams)]
+    for _ in encode_streams(jobs, Recorder()):
+        pass
+    return calls
+
+
+def speed_pairs(old, new, calls: list[list[str]], passes: int) -> list[tuple[float, float]]:
+    """(old, new) segments/s per pass over the calls. Each call is encoded by both paths back to
+    back, the first alternating, so a change in the machine's load (it is shared) falls on both."""
+    segments = sum(len(c) for c in calls)
     out = []
-    for p in range(pairs):
+    for p in range(passes):
         seconds = {"old": 0.0, "new": 0.0}
-        for c, start in enumerate(range(0, len(encodings), chunk)):
-            part = encodings[start : start + chunk]
+        for c, texts in enumerate(calls):
             for name in ("old", "new") if (p + c) % 2 == 0 else ("new", "old"):
+                encoder = old if name == "old" else new
                 began = time.perf_counter()
-                (old if name == "old" else new).pool_rows(part)
+                encoder.encode(texts, encoder.empty_memory(len(texts)))
                 seconds[name] += time.perf_counter() - began
-        out.append((len(encodings) / seconds["old"], len(encodings) / seconds["new"]))
+        out.append((segments / seconds["old"], segments / seconds["new"]))
     return out
 
 
 def index_and_ask(data_dir: Path, db: Path, encoder, questions: list[dict]) -> tuple[dict[str, list[float]], float]:
-    """Per-question Recall@10, dense and `ask`, and the indexing rate (segments/s)."""
+    """Per-question Recall@10, dense and `ask`, and the indexing rate (segments/s; not paired, not reported)."""
     from quality import build_index, dense, hybrid
 
     store, seconds, segments = build_index(data_dir, db, encoder)
@@ -116,7 +155,7 @@ def paired_bootstrap(old: list[float], new: list[float], resamples: int, seed: i
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=locomo_to_jsonl.DEFAULT_INPUT)
-    parser.add_argument("--pairs", type=int, default=3, help="A B speed pairs")
+    parser.add_argument("--pairs", type=int, default=3, help="speed passes, each call made by both paths")
     parser.add_argument("--questions", type=int, default=None, help="only the first N questions (quick runs)")
     parser.add_argument("--resamples", type=int, default=10000, help="bootstrap resamples")
     parser.add_argument("--speed-only", action="store_true", help="no indexing and no questions")
@@ -141,17 +180,22 @@ def main(argv=None) -> int:
         print("batch independence (200 segments alone vs inside all segments), max abs difference:")
         print(f"  old (batched calls): {independence(old, encodings):.3g}   new (one per call): {independence(new, encodings):.3g}\n")
 
-        pairs = speed_pairs(old, new, encodings, args.pairs)
-        print("| pass | old seg/s | new seg/s | new/old |\n|---|---|---|---|")
-        for p, (o, n) in enumerate(pairs, 1):
-            print(f"| {p} | {o:.1f} | {n:.1f} | {n / o:.2f}x |")
-        print(f"median new/old: {statistics.median(n / o for o, n in pairs):.2f}x\n")
+        texts = segment_texts(data_dir)[:: max(1, len(encodings) // 600)]
+        faithful = cosine_to_fp32({"old": old, "new": new}, texts)
+        print(f"cosine to torch fp32 over {len(texts)} segments (mean / min): " + ", ".join(f"{k} {m:.5f} / {n:.4f}" for k, (m, n) in faithful.items()) + "\n")
 
+        for shape, one_per_file in (("LoCoMo's 10 chats", False), ("every segment a file of its own", True)):
+            calls = product_calls(data_dir, one_per_file)
+            pairs = speed_pairs(old, new, calls, args.pairs)
+            print(f"speed, {shape} ({len(calls)} calls of at most {max(map(len, calls))} segments), tokenising included:")
+            print("| pass | old seg/s | new seg/s | new/old |\n|---|---|---|---|")
+            for p, (o, n) in enumerate(pairs, 1):
+                print(f"| {p} | {o:.1f} | {n:.1f} | {n / o:.2f}x |")
+            print(f"median new/old: {statistics.median(n / o for o, n in pairs):.2f}x\n")
         if args.speed_only:
             return 0
         recall_old, rate_old = index_and_ask(data_dir, tmp / "db-old", old, questions)
         recall_new, rate_new = index_and_ask(data_dir, tmp / "db-new", new, questions)
-        print(f"indexing through the product (one run each, old first): old {rate_old:.1f} seg/s, new {rate_new:.1f} seg/s\n")
         print("| LoCoMo Recall@10 | old | new | new - old | 95% bootstrap interval | resamples on the other side of 0 |")
         print("|---|---|---|---|---|---|")
         for kind in ("dense", "ask"):
