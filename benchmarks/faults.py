@@ -301,7 +301,8 @@ def main(argv=None) -> int:
             figures["index runs that ended before the kill"] += 1
         if forget is not None:
             code, err = run.finish(forget, "forget")
-            key = "forget went through" if code == 0 else "forget refused while index ran" if "being written by" in err else "forget other errors"
+            refused = "being written by" in err
+            key = "forget went through" if code == 0 else "forget refused while index ran" if refused else "forget other errors"
             figures[key] += 1
         for _ in range(rng.randint(0, 3)):
             edits.one()
@@ -317,7 +318,8 @@ def main(argv=None) -> int:
         codes = [run.finish(p, f"race {r}")[0] for p in procs]
         figures["race rounds"] += 1
         figures["writers that wrote at once (max)"] = max(figures["writers that wrote at once (max)"], codes.count(0))
-        figures["rows stored twice right after a race (max)"] = max(figures["rows stored twice right after a race (max)"], duplicated(segment_rows(db)))
+        twice = "rows stored twice right after a race (max)"
+        figures[twice] = max(figures[twice], duplicated(segment_rows(db)))
         print(f"  race {r + 1}: exit codes {codes}", flush=True)
 
     # 3. watch, a burst of edits, SIGKILL

@@ -127,11 +127,11 @@ def speed_pairs(old, new, calls: list[list[str]], passes: int) -> list[tuple[flo
     return out
 
 
-def index_and_ask(data_dir: Path, db: Path, encoder, questions: list[dict]) -> tuple[dict[str, list[float]], float]:
-    """Per-question Recall@10, dense and `ask`, and the indexing rate (segments/s; not paired, not reported)."""
+def index_and_ask(data_dir: Path, db: Path, encoder, questions: list[dict]) -> dict[str, list[float]]:
+    """Per-question Recall@10, dense and `ask`."""
     from quality import build_index, dense, hybrid
 
-    store, seconds, segments = build_index(data_dir, db, encoder)
+    store, _, _ = build_index(data_dir, db, encoder)
     recall = {"dense": [], "ask": []}
     for q in questions:
         gold = set(q["evidence"])
@@ -139,7 +139,7 @@ def index_and_ask(data_dir: Path, db: Path, encoder, questions: list[dict]) -> t
         recall["dense"].append(turn_recall_at_k(dense(store, encoder, q["question"], source), gold, 10))
         recall["ask"].append(turn_recall_at_k(hybrid(store, encoder, q, source), gold, 10))
     store.close()
-    return recall, segments / seconds
+    return recall
 
 
 def paired_bootstrap(old: list[float], new: list[float], resamples: int, seed: int = 0) -> tuple[float, float, float, float]:
@@ -182,7 +182,8 @@ def main(argv=None) -> int:
 
         texts = segment_texts(data_dir)[:: max(1, len(encodings) // 600)]
         faithful = cosine_to_fp32({"old": old, "new": new}, texts)
-        print(f"cosine to torch fp32 over {len(texts)} segments (mean / min): " + ", ".join(f"{k} {m:.5f} / {n:.4f}" for k, (m, n) in faithful.items()) + "\n")
+        cosines = ", ".join(f"{k} {m:.5f} / {n:.4f}" for k, (m, n) in faithful.items())
+        print(f"cosine to torch fp32 over {len(texts)} segments (mean / min): {cosines}\n")
 
         for shape, one_per_file in (("LoCoMo's 10 chats", False), ("every segment a file of its own", True)):
             calls = product_calls(data_dir, one_per_file)
@@ -194,8 +195,8 @@ def main(argv=None) -> int:
             print(f"median new/old: {statistics.median(n / o for o, n in pairs):.2f}x\n")
         if args.speed_only:
             return 0
-        recall_old, rate_old = index_and_ask(data_dir, tmp / "db-old", old, questions)
-        recall_new, rate_new = index_and_ask(data_dir, tmp / "db-new", new, questions)
+        recall_old = index_and_ask(data_dir, tmp / "db-old", old, questions)
+        recall_new = index_and_ask(data_dir, tmp / "db-new", new, questions)
         print("| LoCoMo Recall@10 | old | new | new - old | 95% bootstrap interval | resamples on the other side of 0 |")
         print("|---|---|---|---|---|---|")
         for kind in ("dense", "ask"):

@@ -143,7 +143,8 @@ def test_a_file_gets_equal_vectors_alone_in_a_large_batch_and_after_a_kill_and_r
     (alone / "target.md").write_text(target)
 
     def index(folder, db):
-        store = Store.open(str(db), model_id=minilm_int8.model_id, dim=minilm_int8.dim, memory_shape=(minilm_int8.memory_slots, minilm_int8.dim))
+        shape = (minilm_int8.memory_slots, minilm_int8.dim)
+        store = Store.open(str(db), model_id=minilm_int8.model_id, dim=minilm_int8.dim, memory_shape=shape)
         try:
             index_paths([folder], store, minilm_int8, lambda m: None)
         finally:
