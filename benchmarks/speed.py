@@ -89,7 +89,7 @@ def index_in_process(corpus: Path, db: Path) -> dict:
     clock.wrap(indexer, "read_source", "reading + segmenting")
     clock.wrap(indexer, "segment_stream", "reading + segmenting")
     clock.wrap(encoder, "tokenize", "tokenising")
-    clock.wrap(encoder, "_pool", "encoding")
+    clock.wrap(encoder, "pool_rows", "encoding")
     for name in (
         "add_segments",
         "replace_segments",

@@ -3,16 +3,25 @@
 No torch in the process: importing it holds 190 MB and 1.3 s, and the torch fp32 model another
 106 MB, neither used by this path once the int8 model is cached (its build runs in a child
 process). Queries are embedded fp32, as `ask` embeds them (query_onnx.py).
+
+Each segment goes through the int8 model in a call of its own. The model quantises activations with
+one scale per call (onnx_models.py), so a segment batched with others got a vector that depended on
+them: a resumed or incremental index differed from a clean one. Alone in its call, unpadded, a
+segment's vector depends on its own tokens only, bit for bit. The calls run side by side in a few
+threads over one single-threaded session (ONNX Runtime lets threads share a session and releases
+the GIL while it runs); benchmarks/int8_rows.py measures speed and Recall against batched calls.
 """
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
 from .memory_numpy import NumpyMemory, unit
-from .minilm import CALL_TOKENS_CPU, MEMORY_WEIGHTS, EncoderConfig, length_groups, base_model_dir, load_tokenizer, pad_rows
+from .minilm import MEMORY_WEIGHTS, EncoderConfig, base_model_dir, load_tokenizer
 
 
 class Int8Encoder:
@@ -23,28 +32,48 @@ class Int8Encoder:
         self.model_id, self.dim, self.memory_slots = self.config.model_id, self.config.dim, self.config.memory_slots
         self.tokenizer = load_tokenizer(self.config.max_tokens)
         self.memory = NumpyMemory(folder / MEMORY_WEIGHTS) if self.config.memory_in_embedding else None
-        self.call_tokens = CALL_TOKENS_CPU
+        self.workers = usable_cpus()
         self._session = None  # loaded at the first segment: a run with nothing to encode never pays for it
+        self._threads = None
         self._queries = None
 
     def tokenize(self, texts: list[str]) -> list:
         return self.tokenizer.encode_batch(texts)
 
-    def _pool(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """(B, T) ids and mask -> (B, D) mean-pooled MiniLM, int8."""
+    def _load(self):
         if self._session is None:
             from .onnx_models import load_session
 
-            self._session = load_session(base_model_dir())
-        return self._session.run(None, {"ids": ids, "mask": mask})[0]
+            self._session = load_session(base_model_dir(), threads=1)
+            self._threads = ThreadPoolExecutor(self.workers, thread_name_prefix="int8") if self.workers > 1 else None
+        return self._session
+
+    def _pool(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """(B, T) ids and mask -> (B, D) mean-pooled MiniLM, int8, in one call: with B > 1 each row
+        depends on the others (one activation scale per call); benchmarks compare against it."""
+        return self._load().run(None, {"ids": ids, "mask": mask})[0]
+
+    def pool_rows(self, encodings: list) -> np.ndarray:
+        """(N, D) mean-pooled vectors in input order, each segment alone in its call (module docstring)."""
+        session = self._load()
+        out = np.empty((len(encodings), self.dim), dtype=np.float32)
+
+        def pool_one(row: int) -> None:
+            ids = np.asarray(encodings[row].ids, dtype=np.int64)[None]  # (1, T), no padding
+            out[row] = session.run(None, {"ids": ids, "mask": np.ones_like(ids)})[0][0]
+
+        longest_first = sorted(range(len(encodings)), key=lambda r: -len(encodings[r].ids))  # threads end together
+        if self._threads is None or len(encodings) == 1:
+            for row in longest_first:
+                pool_one(row)
+        else:
+            for _ in self._threads.map(pool_one, longest_first):  # re-raises a call's error here
+                pass
+        return out
 
     def _pooled(self, texts: list[str]) -> np.ndarray:
-        """(N, D) mean-pooled vectors in input order, pooled in length groups (minilm.length_groups)."""
-        encodings = self.tokenize(texts)
-        out = np.empty((len(encodings), self.dim), dtype=np.float32)
-        for rows in length_groups([len(e.ids) for e in encodings], self.call_tokens):
-            out[rows] = self._pool(*pad_rows([encodings[r] for r in rows]))
-        return out
+        """(N, D) mean-pooled vectors in input order."""
+        return self.pool_rows(self.tokenize(texts))
 
     def empty_memory(self, n: int) -> np.ndarray:
         return np.zeros((n, self.memory_slots, self.dim), dtype=np.float32)
@@ -62,3 +91,11 @@ class Int8Encoder:
 
             self._queries = load_minilm_query_encoder(self.folder)
         return self._queries.encode_queries(texts)
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity mask where the platform has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1

@@ -86,6 +86,7 @@ MEMORY_WEIGHTS = "memory.safetensors"
 # paragraphs) that pooled 4.8x as fast as one padded call with ONNX Runtime int8 and 3.4x with
 # torch fp32: padding fell from 75% to 19% of the tokens, and small calls suit a CPU. It also keeps
 # the runtime's buffers small. CUDA keeps whole batches (not measured: no GPU was available).
+# The int8 path no longer groups: it pools each segment alone (int8_encoder.py says why).
 CALL_TOKENS_CPU = 512
 CALL_TOKENS_CUDA = 32 * 256
 

@@ -10,8 +10,9 @@ segments/s against 100 for plain torch fp32 MiniLM on the same segments (1.51x);
 60.3. benchmarks/cpu_paths.py compares the paths tried: ONNX Runtime fp32 (0.99x: torch is already
 at the hardware's fp32 speed), torch dynamic int8 (per-tensor weight scales: neighbours drift,
 top-10 overlap 0.71). Activations are quantised per call, so a vector depends a little on the batch
-it was encoded in (cosine about 0.99 between a segment alone and in a batch); the Recall figures
-above include it.
+it was encoded in (cosine about 0.99 between a segment alone and in a batch): int8_encoder.py
+therefore gives every segment a call of its own (benchmarks/int8_rows.py: speed and Recall of
+that against the batched calls the figures above were measured with).
 
 fp32 (queries, query_onnx.py): the export the int8 model is quantised from, kept. A query takes
 3.6 ms in it against 14.2 ms in numpy (query_numpy.py; benchmarks/query_paths.py).
