@@ -136,3 +136,6 @@ def print_results(answer: dict, explain: bool) -> None:
         stdout.print(body)
         if explain:
             stdout.print(Text("    " + _explain_line(r["explain"]), style="dim"))
+        from .output_context import short_ref  # `evosearch show` takes it
+
+        stdout.print(Text(f"    ref {short_ref(r['ref'])}", style="dim"))

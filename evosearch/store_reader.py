@@ -124,3 +124,9 @@ class StoreReader:
         where = f"_rowid IN ({', '.join(str(int(i)) for i in rowids)})"
         table = self._datasets[SEGMENTS].to_table(columns=Store.RESULT_COLUMNS, filter=where, with_row_id=True)
         return {r["_rowid"]: r for r in table.to_pylist()}
+
+    # ---- reading by place and by time, not by meaning (context.py: show, recent) ---------------
+
+    def scan(self, where: str | None, columns: list[str]) -> list[dict]:
+        """Every segment the filter selects, unordered, each with its `_rowid` and the columns asked for."""
+        return self._datasets[SEGMENTS].to_table(columns=columns, filter=where, with_row_id=True).to_pylist()

@@ -13,7 +13,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import typer  # noqa: E402
 
-from . import ask, forget, index, status, train, watch  # noqa: E402
+from . import ask, forget, index, mcp, recent, show, status, train, watch  # noqa: E402
 
 app = typer.Typer(
     name="evosearch",
@@ -29,6 +29,9 @@ app.command("status")(status.status)
 app.command("forget")(forget.forget)
 app.command("watch")(watch.watch)
 app.command("train")(train.train)
+app.command("show")(show.show)
+app.command("recent")(recent.recent)
+app.command("mcp")(mcp.mcp)
 
 
 def main() -> None:
