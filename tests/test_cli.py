@@ -245,7 +245,7 @@ def test_help_does_not_import_torch_or_lancedb():
         "import sys\n"
         "from evosearch.cli.app import app\n"
         "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
-        "heavy = [m for m in ('torch', 'lancedb', 'transformers', 'dateparser') if m in sys.modules]\n"
+        "heavy = [m for m in ('torch', 'lancedb', 'lance', 'transformers', 'dateparser', 'mcp') if m in sys.modules]\n"
         "print('HEAVY', heavy)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

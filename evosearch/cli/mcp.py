@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from typing import Annotated, Optional
+import json
+from typing import Annotated
 
 import typer
 
@@ -12,16 +13,9 @@ DEFAULT_HTTP_PORT = 8765
 
 @reports_errors
 def mcp(
-    http: Annotated[
-        Optional[int],
-        typer.Option(
-            "--http",
-            flag_value=DEFAULT_HTTP_PORT,
-            is_flag=False,
-            metavar="[PORT]",
-            help=f"Serve streamable HTTP on 127.0.0.1:PORT/mcp (PORT defaults to {DEFAULT_HTTP_PORT}) instead of stdio.",
-        ),
-    ] = None,
+    # Typer cannot give an option an optional value (`--http [PORT]`), so the port is its own option.
+    http: Annotated[bool, typer.Option("--http", help="Serve streamable HTTP on 127.0.0.1:PORT/mcp instead of stdio.")] = False,
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="The port for --http.")] = DEFAULT_HTTP_PORT,
     print_config: Annotated[bool, typer.Option("--print-config", help="Print the JSON snippet MCP clients take to start this server, and exit.")] = False,
     db: DbOption = None,
 ) -> None:
@@ -32,8 +26,6 @@ def mcp(
     if print_config:
         from ..mcp_server import client_config
 
-        import json
-
         print(json.dumps(client_config(db), indent=2))
         return
     from ..config import db_uri
@@ -41,7 +33,7 @@ def mcp(
 
     db_uri(db)  # a bad --db is one line now, not an error on every call
     server = build_server(db)
-    if http is None:
-        server.run("stdio")
+    if http:
+        server.run("streamable-http", host="127.0.0.1", port=port)
     else:
-        server.run("streamable-http", host="127.0.0.1", port=http)
+        server.run("stdio")
