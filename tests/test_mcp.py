@@ -114,3 +114,34 @@ def test_print_config_names_this_installation():
     assert result.exit_code == 0
     entry = json.loads(result.stdout)["mcpServers"]["evosearch"]
     assert Path(entry["command"]).exists() and "mcp" in entry["args"] and entry["env"] == {"EVOSEARCH_DB": "/srv/index"}
+
+
+def test_stdout_carries_nothing_but_protocol(tmp_path):
+    """A client reads every stdout line as JSON-RPC: loading the index and the encoder on the first
+    call must not print there (stderr is for logs)."""
+    import subprocess
+
+    notes = make_notes(tmp_path)
+    assert runner.invoke(app, ["index", str(notes)]).exit_code == 0
+    messages = [
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+         "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}}},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "search", "arguments": {"query": "SQLite", "now": NOW}}},
+        {"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "status", "arguments": {}}},
+    ]  # fmt: skip
+    server = subprocess.Popen(
+        [sys.executable, "-m", "evosearch", "mcp"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, env=dict(os.environ), cwd=REPO,
+    )  # fmt: skip
+    try:
+        server.stdin.write("".join(json.dumps(m) + "\n" for m in messages))
+        server.stdin.flush()
+        replies = sorted((json.loads(server.stdout.readline()) for _ in range(3)), key=lambda r: r["id"])  # a stray line fails here
+        server.stdin.close()  # end of input: the server exits
+        rest = server.stdout.read()
+        assert server.wait(timeout=30) == 0
+    finally:
+        server.kill()
+    assert rest == "" and [r["id"] for r in replies] == [1, 2, 3] and all(r["jsonrpc"] == "2.0" and "result" in r for r in replies)
+    assert replies[1]["result"]["structuredContent"]["results"][0]["path"].endswith("2026-11-02.md")
