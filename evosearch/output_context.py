@@ -78,10 +78,10 @@ def print_timeline(timeline: dict, window: dict | None) -> None:
     buckets = timeline["buckets"]
     stdout.print()
     if not buckets:
-        stdout.print(Text(f"timeline: none of the top {timeline['matches']} matches is dated", style="dim"))
+        stdout.print(Text(f"timeline: none of the {timeline['matches']} best matches is dated", style="dim"))
         return
     top = max(b["matches"] for b in buckets) or 1
-    title = f"when the top {timeline['matches']} matches were written, per {timeline['unit']}"
+    title = f"when the {timeline['matches']} best matches were written, per {timeline['unit']}"
     if timeline["undated"]:
         title += f" ({timeline['undated']} undated)"
     if window:

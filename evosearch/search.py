@@ -25,7 +25,7 @@ from .errors import QueryError
 from .filters import conversation_where, source_where, speaker_where, time_where, where_all
 from .store import Store
 from .timephrases import TimeIntent, TimeWindow, parse_time_intent
-from .timeline import TIMELINE_MATCHES, timeline_buckets
+from .timeline import best_matches, timeline_buckets
 
 # What one BM25 point adds to a cosine (fused = cosine + TEXT_WEIGHT x BM25). Chosen by
 # benchmarks/fusion.py: the largest weight that keeps tests/test_fusion_model.py's lexical decoys
@@ -250,9 +250,7 @@ def ask(
         "conversation": conversation,
         "results": results,
         # where the best matches fall in time (`ask --timeline`); None when not asked for
-        "timeline": timeline_buckets(
-            [r["time"] for r in ranked[: max(limit, TIMELINE_MATCHES)]], [r["time"] for r in top], intent.window, now
-        )
+        "timeline": timeline_buckets([r["time"] for r in best_matches(ranked, limit)], [r["time"] for r in top], intent.window, now)
         if timeline
         else None,
     }

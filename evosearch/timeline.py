@@ -9,7 +9,9 @@ from datetime import datetime, timedelta
 
 from .timephrases import TimeWindow
 
-TIMELINE_MATCHES = 20  # how many of the ranked matches the chart counts (at least the shown results)
+TIMELINE_MATCHES = 30  # the chart counts at most this many of the ranked matches: the shown results, then
+TIMELINE_MIN_SIMILARITY_SHARE = 0.5  # those whose cosine is at least this share of the best one's (the tail of a
+# ranking is passages about something else, and would draw the corpus's shape instead of the topic's)
 WEEKS_UP_TO_DAYS = 120  # a span up to this many days is drawn per week, up to MONTHS_UP_TO_DAYS per month, else per year
 MONTHS_UP_TO_DAYS = 3 * 366
 MAX_WINDOW_BUCKETS = 60  # a query's window widens the chart to show it only if the chart stays this short
@@ -39,6 +41,13 @@ def _label(t: datetime, unit: str) -> str:
 def _unit(first: datetime, last: datetime) -> str:
     days = (last - first).days
     return "week" if days <= WEEKS_UP_TO_DAYS else "month" if days <= MONTHS_UP_TO_DAYS else "year"
+
+
+def best_matches(ranked: list[dict], limit: int) -> list[dict]:
+    """What the chart counts: the `limit` shown results and, after them, the ranked candidates close
+    enough to the best (dense cosine `similarity`), TIMELINE_MATCHES at most."""
+    best = max((r.get("similarity", 0.0) for r in ranked[:TIMELINE_MATCHES]), default=0.0)
+    return [r for i, r in enumerate(ranked[:TIMELINE_MATCHES]) if i < limit or r.get("similarity", 0.0) >= TIMELINE_MIN_SIMILARITY_SHARE * best]
 
 
 def timeline_buckets(matches: list[datetime | None], shown: list[datetime | None], window: TimeWindow | None, now: datetime) -> dict:

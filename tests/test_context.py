@@ -116,7 +116,7 @@ def test_ask_timeline_in_json_and_at_80_columns_without_colour(tmp_path):
     cmd = [sys.executable, "-m", "evosearch", "ask", "the launch last month", "--timeline", "--now", NOW, "-n", "3"]
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=Path(__file__).parents[1], timeout=120)
     assert done.returncode == 0, done.stderr
-    chart = done.stdout[done.stdout.index("when the top"):].splitlines()
+    chart = done.stdout[done.stdout.index("best matches were written"):].splitlines()
     assert "\x1b[" not in done.stdout and all(len(line) <= 80 for line in chart)
     assert any("← window" in line for line in chart) and any("█" in line for line in chart)
     assert notes.exists()
