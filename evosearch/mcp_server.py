@@ -155,7 +155,12 @@ def build_server(db: str | None = None) -> MCPServer:
 
     async def status() -> dict[str, Any]:
         """What is indexed: sources, segments, streams, time span, model, location. Equal to `evosearch status --json`."""
-        return await call(lambda: index.store().stats())
+        def run():
+            store = index.store()
+            store.refresh()  # the segments' newest version; the sources table is read afresh anyway
+            return store.stats()
+
+        return await call(run)
 
     tools = [
         _strict(Tool.from_function(fn, title=title, annotations=READ_ONLY, structured_output=True))

@@ -10,7 +10,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from evosearch.cli.app import app
-from evosearch.timeline import timeline_buckets
+from evosearch.timeline import best_matches, timeline_buckets
 from evosearch.timephrases import TimeWindow
 
 from .helpers import make_notes
@@ -120,3 +120,9 @@ def test_ask_timeline_in_json_and_at_80_columns_without_colour(tmp_path):
     assert "\x1b[" not in done.stdout and all(len(line) <= 80 for line in chart)
     assert any("← window" in line for line in chart) and any("█" in line for line in chart)
     assert notes.exists()
+
+
+def test_the_timeline_counts_the_shown_results_and_close_matches_only():
+    ranked = [{"similarity": s, "time": None} for s in (0.8, 0.2, 0.5, 0.41, 0.39, 0.1)]
+    assert [r["similarity"] for r in best_matches(ranked, 2)] == [0.8, 0.2, 0.5, 0.41]
+    assert best_matches([], 3) == []

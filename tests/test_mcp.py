@@ -86,18 +86,20 @@ def test_a_file_indexed_while_the_server_runs_is_found(tmp_path):
     write_chat(later, [("z1", "2026-11-19T09:00:00+00:00", "Zoe", "the kayak trip is booked for the lake")], conversation="kayaks")
 
     async def body(session):
+        status_before = await session.call_tool("status", {})
         before = await session.call_tool("search", {"query": "kayak trip on the lake", "now": NOW, "limit": 3})
         assert runner.invoke(app, ["index", str(later)]).exit_code == 0  # a writer in another process's place, same index
+        status = await session.call_tool("status", {})  # first after the write: no other call has moved the reader on
         after = await session.call_tool("search", {"query": "kayak trip on the lake", "now": NOW, "limit": 3})
         recent = await session.call_tool("recent", {"now": NOW, "speaker": ["zoe"]})
-        status = await session.call_tool("status", {})
-        return before, after, recent, status
+        return before, after, recent, status_before, status
 
-    before, after, recent, status = run_session(body)
+    before, after, recent, status_before, status = run_session(body)
     assert str(later) not in [r["path"] for r in before.structured_content["results"]]
     assert after.structured_content["results"][0]["path"] == str(later)
     assert [g["path"] for g in recent.structured_content["groups"]] == [str(later)]
-    assert status.structured_content["sources"] == 5
+    assert status.structured_content["sources"] == 5 == status_before.structured_content["sources"] + 1
+    assert status.structured_content["segments"] == status_before.structured_content["segments"] + 1
 
 
 def test_initialize_answers_without_an_index_and_a_call_says_what_to_do(tmp_path):
