@@ -26,7 +26,8 @@ def _when(iso: str | None) -> str:
 
 
 def _source_line(path: str, title: str, fmt: str, extra: str = "") -> Text:
-    line = Text(short_path(path), style="bold green")
+    line = Text()
+    line.append(short_path(path), style="bold green")
     if fmt not in ("markdown", "text", "rst", "org"):
         line.append(f" [{title}]", style="dim")
     if extra:
@@ -35,7 +36,8 @@ def _source_line(path: str, title: str, fmt: str, extra: str = "") -> Text:
 
 
 def _passage_head(p: dict, mark: str = "") -> Text:
-    head = Text(mark or "  ", style="bold yellow")
+    head = Text()
+    head.append(mark or "  ", style="bold yellow")
     head.append(_when(p["time"]), style="cyan")
     head.append(f"  {p['locator']}", style="dim green")
     if p["speaker"]:
@@ -98,7 +100,8 @@ def print_timeline(timeline: dict, window: dict | None) -> None:
             continue
         b = buckets[i]
         bar = "█" * max(1 if b["matches"] else 0, round(b["matches"] / top * BAR_CHARS))
-        line = Text(f"{b['label']:>10} │", style="dim")
+        line = Text()
+        line.append(f"{b['label']:>10} │", style="dim")
         line.append(f"{bar:<{BAR_CHARS}}", style="yellow" if b["in_window"] else "blue")
         line.append(f" {b['matches']:>2}")
         if b["shown"]:
