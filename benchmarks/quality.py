@@ -133,7 +133,7 @@ def build_index(data_dir: Path, db: Path, encoder) -> tuple[object, float, int]:
 
 
 def dense(store, encoder, question: str, source: str, limit: int = 10) -> list[list[str]]:
-    from evosearch.search import source_where
+    from evosearch.filters import source_where
 
     vector = encoder.encode_queries([question])[0]
     rows = store.vector_search(vector, limit, source_where(store, source))

@@ -79,6 +79,13 @@ def short_path(path: str) -> str:
         return "~/" + str(p.relative_to(home)) if p.is_relative_to(home) else path
 
 
+def short_ref(ref: str) -> str:
+    """A ref with its path shortened as paths are printed (relative to here or ~); `show` reads it back."""
+    stream_id, _, position = ref.rpartition("@")
+    path, sep, conversation = stream_id.partition("#")
+    return f"{short_path(path)}{sep}{conversation}@{position}"
+
+
 def plural(n: int, word: str, many: str | None = None) -> str:
     """'1 file', '2 files' (many: the plural when it is not word + 's')."""
     return f"{n} {word if n == 1 else (many or word + 's')}"
@@ -180,6 +187,7 @@ def print_results(answer: dict, explain: bool) -> None:
             stdout.print(line)
         if explain:
             stdout.print(Text("    " + _explain_line(r["explain"]), style="dim"))
+        stdout.print(Text(f"    ref {short_ref(r['ref'])}", style="dim"))  # what `evosearch show` takes
 
 
 # ---- status -----------------------------------------------------------------------------------

@@ -13,19 +13,19 @@
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 
 import numpy as np
 
 from .encoder import Encoder
 from .errors import QueryError
-from .store import IndexReader, sql_in, sql_time
+from .filters import conversation_where, source_where, speaker_where, time_where, where_all
+from .store import IndexReader
 from .timephrases import TimeIntent, TimeWindow, parse_time_intent
+from .timeline import best_matches, timeline_buckets
 
 # What one BM25 point adds to a cosine (fused = cosine + TEXT_WEIGHT x BM25): the largest weight
 # that keeps tests/test_fusion_model.py's lexical decoys below their answers, chosen by
@@ -36,43 +36,6 @@ ORDER_BONUS = 0.5  # recency bonus for "latest"/"first", as a share of the best 
 ORDER_MIN_SIMILARITY_SHARE = 0.6  # the order bonus goes only to candidates this close (dense cosine) to the best one
 RANKING_COLUMNS = ["time"]  # what ranking reads of each candidate (the time, for "latest"/"first")
 WINDOW_BOOST = 1.0  # added to passages inside the query's time window, which also rank first whatever their score
-
-
-def _time_where(start: datetime | None, end: datetime | None) -> list[str]:
-    """Segments that overlap [start, end): a chat segment spans time .. time_end."""
-    clauses = []
-    if start is not None:
-        clauses.append(f"time_end >= {sql_time(start)}")
-    if end is not None:
-        clauses.append(f"time < {sql_time(end)}")
-    return clauses
-
-
-def source_where(store: IndexReader, pattern: str) -> str:
-    """Exact paths of indexed sources matching the glob (against the full path, or the file
-    name when the glob has no slash), so the filter runs inside the database."""
-    paths = list(store.sources())
-    full = str(Path(pattern).expanduser().absolute()) if "/" in pattern else None
-    matches = [
-        p
-        for p in paths
-        if fnmatch.fnmatch(p, pattern)
-        or (full and fnmatch.fnmatch(p, full))
-        or ("/" not in pattern and fnmatch.fnmatch(Path(p).name, pattern))
-    ]
-    if not matches:
-        raise QueryError(f"no indexed source matches --source {pattern!r}", "see `evosearch status --sources` for what is indexed")
-    return sql_in("path", matches)
-
-
-def _where(*clauses: str | list[str] | None) -> str | None:
-    flat: list[str] = []
-    for c in clauses:
-        if isinstance(c, list):
-            flat.extend(c)
-        elif c:
-            flat.append(c)
-    return " AND ".join(f"({c})" for c in flat) or None
 
 
 @dataclass
@@ -164,7 +127,8 @@ def _apply_order(ranked: list[dict], order: str, limit: int) -> list[dict]:
     return head + tail
 
 
-def _locator(row: dict) -> str:
+def locator(row: dict) -> str:
+    """Where a passage sits in its source: message ids, a line (or page) range, or its position."""
     ids = row["message_ids"] or []
     if ids:
         return ids[0] if len(ids) == 1 else f"{ids[0]}..{ids[-1]}"
@@ -177,9 +141,10 @@ def _locator(row: dict) -> str:
 def _result(rank: int, row: dict) -> dict:
     return {
         "rank": rank,
+        "ref": row["id"],  # what `evosearch show` and the MCP `show` tool take
         "score": round(row["score"], 6),
         "path": row["path"],
-        "locator": _locator(row),
+        "locator": locator(row),
         "time": row["time"].isoformat() if row["time"] else None,
         "time_end": row["time_end"].isoformat() if row["time_end"] else None,
         "speaker": row["speaker"],
@@ -205,18 +170,22 @@ def gather(
     since: datetime | None = None,
     until: datetime | None = None,
     source: str | None = None,
+    speaker: list[str] | None = None,
+    conversation: str | None = None,
 ) -> Gathered:
     """The store's side of a query: its time reading and the candidates of both searches, unfused.
     Every search reads the version store is at: `ask` passes store.latest()."""
     intent = parse_time_intent(query, now)
     text = intent.rest.strip() or query
-    base = _where(_time_where(since, until), source_where(store, source) if source else None)
+    base = where_all(
+        time_where(since, until), source_where(store, source) if source else None, speaker_where(speaker), conversation_where(conversation)
+    )
     pool = max(MIN_CANDIDATES, 5 * limit)
     vector = encoder.encode_queries([text])[0]
     candidates = _retrieve(store, vector, text, pool, base)
     inside = None
     if intent.window is not None:
-        inside = _retrieve(store, vector, text, pool, _where(base, _time_where(intent.window.start, intent.window.end)))
+        inside = _retrieve(store, vector, text, pool, where_all(base, time_where(intent.window.start, intent.window.end)))
     return Gathered(intent, text, candidates, inside)
 
 
@@ -246,6 +215,9 @@ def ask(
     since: datetime | None = None,
     until: datetime | None = None,
     source: str | None = None,
+    speaker: list[str] | None = None,
+    conversation: str | None = None,
+    timeline: bool = False,
 ) -> dict:
     """Answer one query. The returned dict is exactly what `evosearch ask --json` prints."""
     if not query.strip():
@@ -256,8 +228,11 @@ def ask(
         raise QueryError(f"--since {since.isoformat()} is not before --until {until.isoformat()}", "swap them, or widen the range")
     now = now or datetime.now(timezone.utc).astimezone()
     store = store.latest()  # both searches and the rows they name come from one version
-    gathered = gather(store, encoder, query, now=now, limit=limit, since=since, until=until, source=source)
-    top = rank(gathered, limit)[:limit]
+    gathered = gather(
+        store, encoder, query, now=now, limit=limit, since=since, until=until, source=source, speaker=speaker, conversation=conversation
+    )
+    ranked = rank(gathered, limit)
+    top = ranked[:limit]
     stored = store.rows([row["_rowid"] for row in top])
     results = [_result(i, {**stored[row["_rowid"]], **row}) for i, row in enumerate((r for r in top if r["_rowid"] in stored), 1)]
     intent, text = gathered.intent, gathered.text
@@ -270,5 +245,11 @@ def ask(
         "since": since.isoformat() if since else None,
         "until": until.isoformat() if until else None,
         "source": source,
+        "speaker": list(speaker or []),
+        "conversation": conversation,
         "results": results,
+        # where the best matches fall in time (`ask --timeline`); None when not asked for
+        "timeline": timeline_buckets([r["time"] for r in best_matches(ranked, limit)], [r["time"] for r in top], intent.window, now)
+        if timeline
+        else None,
     }

@@ -246,7 +246,7 @@ def test_help_does_not_import_torch_or_lancedb():
         "import sys\n"
         "from evosearch.cli.app import app\n"
         "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
-        "heavy = [m for m in ('torch', 'lancedb', 'transformers', 'dateparser') if m in sys.modules]\n"
+        "heavy = [m for m in ('torch', 'lancedb', 'lance', 'transformers', 'dateparser', 'mcp') if m in sys.modules]\n"
         "print('HEAVY', heavy)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
@@ -283,7 +283,7 @@ def test_bare_command_prints_help_and_version_is_there():
     assert version.exit_code == 0 and version.stdout.startswith("evosearch ") and version.stdout.split()[1][0].isdigit()
 
 
-@pytest.mark.parametrize("command", ["index", "ask", "status", "forget", "watch", "train"])
+@pytest.mark.parametrize("command", ["index", "ask", "status", "forget", "watch", "train", "show", "recent", "mcp"])
 def test_help_names_values_not_python_types(command):
     import re
 

@@ -15,7 +15,7 @@ from typing import Annotated, Optional  # noqa: E402
 import typer  # noqa: E402
 from typer.core import TyperArgument, TyperCommand  # noqa: E402
 
-from . import ask, forget, index, status, train, watch  # noqa: E402
+from . import ask, forget, index, mcp, recent, show, status, train, watch  # noqa: E402
 
 
 def _argument_usage(self) -> str:
@@ -76,6 +76,9 @@ app.command("status")(status.status)
 app.command("forget")(forget.forget)
 app.command("watch")(watch.watch)
 app.command("train")(train.train)
+app.command("show")(show.show)
+app.command("recent")(recent.recent)
+app.command("mcp")(mcp.mcp)
 
 
 def main() -> None:

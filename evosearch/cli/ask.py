@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import json as jsonlib
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -10,15 +10,7 @@ import typer
 from ..errors import EvosearchError, QueryError
 from ..options import DbOption, JsonOption, LimitOption, NowOption, SinceOption, UntilOption
 from ..output import print_json, print_results, reports_errors, stderr
-
-
-def _reference_time(now: str | None) -> datetime:
-    local_now = datetime.now(timezone.utc).astimezone()
-    if not now:
-        return local_now
-    from ..timephrases import parse_when
-
-    return parse_when(now, local_now)
+from .recent import ConversationOption, SpeakerOption
 
 
 def _read_queries(path: Path) -> list[tuple[int, str | None, str | None, QueryError | None]]:
@@ -57,6 +49,9 @@ def ask(
     source: Annotated[
         Optional[str], typer.Option("--source", help="Only sources whose path (or file name) matches this glob.", metavar="GLOB")
     ] = None,
+    speaker: SpeakerOption = None,
+    conversation: ConversationOption = None,
+    timeline: Annotated[bool, typer.Option("--timeline", help="After the hits, chart when the best matches were written.")] = False,
     now: NowOption = None,
     queries: Annotated[
         Optional[Path], typer.Option("--queries", help="Answer every query in FILE (lines or JSONL); prints JSON Lines.", metavar="FILE")
@@ -70,18 +65,21 @@ def ask(
     Exits 1 when nothing matches, as grep does.
     """
     from ..api import open_index
+    from ..context import reference_time, time_range
     from ..search import ask as run_query
     from ..timephrases import parse_when
 
     if (query is None) == (queries is None):
         raise typer.BadParameter("give a QUERY or --queries FILE (one of them)")
-    reference = _reference_time(now)
-    since_t = parse_when(since, reference) if since else None
-    until_t = parse_when(until, reference, end_of_period=True) if until else None
+    reference = reference_time(now)
+    since_t, until_t = time_range(since, until, reference)
     store, encoder = open_index(db)
 
     def answer(text: str, at: datetime) -> dict:
-        return run_query(store, encoder, text, now=at, limit=limit, since=since_t, until=until_t, source=source)
+        return run_query(
+            store, encoder, text, now=at, limit=limit, since=since_t, until=until_t, source=source,
+            speaker=speaker, conversation=conversation, timeline=timeline,
+        )
 
     if queries is not None:
         failed = 0
@@ -102,5 +100,9 @@ def ask(
         print_json(result)
     else:
         print_results(result, explain)
+        if timeline:
+            from ..output_context import print_timeline
+
+            print_timeline(result["timeline"], result["window"])
     if not result["results"]:
         raise typer.Exit(1)

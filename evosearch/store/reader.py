@@ -41,6 +41,8 @@ class IndexReader(Protocol):
 
     def rows(self, rowids: list[int]) -> dict[int, dict]: ...
 
+    def scan(self, where: str | None, columns: list[str]) -> list[dict]: ...
+
 
 def open_for_search(uri: str) -> LanceReader:
     """A read-only view of the index at uri, at its newest version."""
@@ -152,6 +154,10 @@ class LanceReader:
         where = f"_rowid IN ({', '.join(str(int(i)) for i in rowids)})"
         table = self.dataset(SEGMENTS).to_table(columns=RESULT_COLUMNS, filter=where, with_row_id=True)
         return {r["_rowid"]: r for r in table.to_pylist()}
+
+    def scan(self, where: str | None, columns: list[str]) -> list[dict]:
+        """Every segment the filter selects, unordered, each with its `_rowid` and the columns asked for (`show`, `recent`)."""
+        return self.dataset(SEGMENTS).to_table(columns=columns, filter=where, with_row_id=True).to_pylist()
 
 
 def _open_dataset(uri: str, name: str):
