@@ -136,3 +136,16 @@ def test_index_ask_status_with_e5_small(tmp_path, monkeypatch):
     assert result.exit_code == 1 and "--rebuild --model minilm" in result.stderr
     store, encoder = open_index(str(db))
     assert isinstance(encoder, E5QueryEncoder) and store.model_id == MODEL_ID
+
+    # `ask` on an e5 index in a new process: e5's fp32 ONNX model, neither torch nor lancedb
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom evosearch.cli.app import app\n"
+        "try:\n    app(sys.argv[1:])\nexcept SystemExit as e:\n    status = e.code\n"
+        "print('EXIT', status, 'IMPORTED', sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'lancedb'}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, "ask", "train to Lisbon", "--db", str(db)], capture_output=True, text=True, env=dict(os.environ))
+    assert "EXIT 0 IMPORTED []" in done.stdout, done.stdout + done.stderr
