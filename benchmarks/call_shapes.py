@@ -6,7 +6,7 @@ The stream batcher hands the encoder 32 segments of mixed length (one per stream
 Real paragraphs from /usr/share/doc, in a fixed shuffled order, are pooled 32 at a time:
   one call: the 32 padded to the longest (what `index` did before length groups);
   length groups: sorted by length and cut into calls of at most B tokens (rows x longest row),
-  evosearch.encoder.minilm.length_groups, for each budget B.
+  evosearch.encoder.common.length_groups, for each budget B.
 Both through the pooling `index` uses on a CPU (ONNX Runtime int8) and through torch fp32.
 Prints segments/s and the ratio to one call, and the share of padding tokens.
 """
@@ -33,7 +33,8 @@ def main(argv=None) -> int:
     import torch
 
     from evosearch.encoder.int8_encoder import Int8Encoder
-    from evosearch.encoder.minilm import CALL_TOKENS_CPU, EncoderConfig, MiniLMEncoder, length_groups, model_dir, pad_rows
+    from evosearch.encoder.common import CALL_TOKENS_CPU, EncoderConfig, length_groups, model_dir, pad_rows
+    from evosearch.encoder.minilm import MiniLMEncoder
 
     encoder = MiniLMEncoder(EncoderConfig.load(model_dir() / "config.json"), device="cpu")
     int8 = Int8Encoder(model_dir())

@@ -43,7 +43,8 @@ def main(argv=None) -> int:
     import torch
 
     from evosearch.encoder.onnx_models import export_pooled, open_session, quantize
-    from evosearch.encoder.minilm import EncoderConfig, MiniLMEncoder, model_dir
+    from evosearch.encoder.common import EncoderConfig, model_dir
+    from evosearch.encoder.minilm import MiniLMEncoder
 
     encoder = MiniLMEncoder(EncoderConfig.load(model_dir() / "config.json"), device="cpu")
     texts = sorted(real_texts(args.segments * 2)[: args.segments], key=len)

@@ -45,7 +45,7 @@ from retrieval_metrics import turn_recall_at_k
 def batched_encoder(folder: Path):
     """Int8Encoder as it was before issue 17: length-grouped padded calls in one multi-threaded session."""
     from evosearch.encoder.int8_encoder import Int8Encoder
-    from evosearch.encoder.minilm import CALL_TOKENS_CPU, base_model_dir, length_groups, pad_rows
+    from evosearch.encoder.common import CALL_TOKENS_CPU, base_model_dir, length_groups, pad_rows
     from evosearch.encoder.onnx_models import load_session
 
     class BatchedInt8Encoder(Int8Encoder):
@@ -162,7 +162,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     from evosearch.encoder.int8_encoder import Int8Encoder
-    from evosearch.encoder.minilm import model_dir
+    from evosearch.encoder.common import model_dir
 
     started = time.monotonic()
     new, old = Int8Encoder(model_dir()), batched_encoder(model_dir())

@@ -45,7 +45,7 @@ def main(argv=None) -> int:
 
     import numpy as np
 
-    from evosearch.encoder.minilm import base_model_dir, model_dir
+    from evosearch.encoder.common import base_model_dir, model_dir
     from evosearch.encoder.query_numpy import NumpyQueryEncoder
 
     numpy_path, numpy_load = timed(NumpyQueryEncoder)

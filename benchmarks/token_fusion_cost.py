@@ -24,7 +24,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from evosearch.encoder.bert import load_bert  # noqa: E402
-from evosearch.encoder.minilm import base_model_dir  # noqa: E402
+from evosearch.encoder.common import base_model_dir  # noqa: E402
 
 # evo-1's training (model/evo-1/training.json): 1,500 steps x 32 streams x (32 burn-in + 32 trained) segments.
 EVO1_SEGMENT_PASSES = 1_500 * 32 * 64

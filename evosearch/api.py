@@ -10,23 +10,44 @@ from __future__ import annotations
 from pathlib import Path
 
 from .config import db_uri
-from .encoder import Encoder, load_encoder, load_query_encoder
+from .encoder import Encoder, chosen_model, load_encoder, load_query_encoder, model_name
 from .errors import StoreError
 from .heap import limit_malloc_arenas
 from .store import IndexReader, Store, open_for_search
 
 
+def _indexed_model(uri: str) -> str | None:
+    """The model id stored in the index at uri, or None where there is no index yet."""
+    try:
+        return open_for_search(uri).model_id
+    except StoreError:
+        return None
+
+
+def _other_model(uri: str, indexed: str, asked: str) -> StoreError:
+    return StoreError(
+        f"the index at {uri} was built with {model_name(indexed)} ({indexed}), not {asked}",
+        f"run `evosearch index --rebuild --model {asked} PATH` to re-encode it with {asked}, or leave out --model",
+    )
+
+
 def open_index(
-    db: str | None = None, *, write: bool = False, rebuild: bool = False, command: str = "api"
+    db: str | None = None, *, write: bool = False, rebuild: bool = False, command: str = "api", model: str | None = None
 ) -> tuple[Store | IndexReader, Encoder]:
-    """(store, encoder) for the index at db (default: the user's). write=True creates it if missing
-    and takes the index's writer lock (LockedError if another writer holds it) until store.close()
-    or the process ends; `command` names this writer in that refusal. Without write the store is a
-    read-only view for searching, which needs no lock."""
+    """(store, encoder) for the index at db (default: the user's). The base model is the index's:
+    `model` (a name in encoder.MODELS) picks it for a new index or a rebuild, and is refused for an
+    index built with another. write=True creates the index if missing and takes its writer lock
+    (LockedError if another writer holds it) until store.close() or the process ends; `command`
+    names this writer in that refusal. Without write the store is a read-only view for searching,
+    which needs no lock."""
     uri = db_uri(db)
+    asked = chosen_model(model) if model else None
     if write or rebuild:
+        indexed = _indexed_model(uri)
+        if asked and indexed and not rebuild and model_name(indexed) != asked:
+            raise _other_model(uri, indexed, asked)  # before a model is loaded
         limit_malloc_arenas()  # before the encoder's and LanceDB's threads start
-        encoder = load_encoder()
+        encoder = load_encoder(asked or (model_name(indexed) if indexed else None))
         store = Store.open(
             uri,
             model_id=encoder.model_id,
@@ -37,7 +58,9 @@ def open_index(
         )
         return store, encoder
     store = open_for_search(uri)
-    encoder = load_query_encoder()  # searching only embeds queries
+    if asked and model_name(store.model_id) != asked:
+        raise _other_model(uri, store.model_id, asked)
+    encoder = load_query_encoder(model_name(store.model_id))  # searching only embeds queries
     if store.model_id != encoder.model_id:
         raise StoreError(
             f"the index at {uri} was built with encoder {store.model_id}, but the current one is {encoder.model_id}",

@@ -82,7 +82,7 @@ def copy_minilm(out: Path) -> None:
     import torch
     from safetensors.torch import load_file, save_file
 
-    from evosearch.encoder.minilm import base_model_dir
+    from evosearch.encoder.common import base_model_dir
 
     src = base_model_dir()
     out.mkdir(parents=True, exist_ok=True)

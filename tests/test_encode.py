@@ -64,7 +64,7 @@ def test_empty_jobs_are_skipped():
 
 
 def testlength_groups_sort_rows_and_keep_each_call_within_the_token_budget():
-    from evosearch.encoder.minilm import length_groups
+    from evosearch.encoder.common import length_groups
 
     lengths = [30, 250, 12, 12, 90, 400, 31, 64, 7]
     groups = length_groups(lengths, 128)

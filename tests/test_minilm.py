@@ -11,7 +11,8 @@ pytestmark = pytest.mark.model
 @pytest.fixture(scope="module")
 def minilm():
     """torch fp32 throughout: the reference the exactness tests hold the encoder to."""
-    from evosearch.encoder.minilm import EncoderConfig, MiniLMEncoder, model_dir
+    from evosearch.encoder.common import EncoderConfig, model_dir
+    from evosearch.encoder.minilm import MiniLMEncoder
 
     return MiniLMEncoder(EncoderConfig.load(model_dir() / "config.json"), device="cpu")
 
@@ -38,7 +39,7 @@ def test_embeddings_equal_static_minilm_mean_pooling(minilm):
     import torch
     from transformers import AutoModel, AutoTokenizer
 
-    from evosearch.encoder.minilm import base_model_dir
+    from evosearch.encoder.common import base_model_dir
 
     tok = AutoTokenizer.from_pretrained(str(base_model_dir()))
     ref = AutoModel.from_pretrained(str(base_model_dir())).eval()
@@ -267,7 +268,7 @@ def test_the_numpy_memory_equals_the_torch_memory_with_trained_weights():
 
     from evosearch.encoder.memory import LatentMemory
     from evosearch.encoder.memory_numpy import NumpyMemory
-    from evosearch.encoder.minilm import MEMORY_WEIGHTS, MODEL_DIR, EncoderConfig
+    from evosearch.encoder.common import EncoderConfig, MEMORY_WEIGHTS, MODEL_DIR
 
     folder = MODEL_DIR / "evo-1"
     config = EncoderConfig.load(folder / "config.json")
@@ -298,7 +299,8 @@ def test_numpy_query_path_equals_the_torch_encoder(minilm):
 
 
 def test_trained_memory_makes_a_segment_depend_on_what_came_before():
-    from evosearch.encoder.minilm import MEMORY_WEIGHTS, MODEL_DIR, EncoderConfig, MiniLMEncoder
+    from evosearch.encoder.common import EncoderConfig, MEMORY_WEIGHTS, MODEL_DIR
+    from evosearch.encoder.minilm import MiniLMEncoder
 
     folder = MODEL_DIR / "evo-1"
     config = EncoderConfig.load(folder / "config.json")

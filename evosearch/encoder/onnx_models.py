@@ -174,9 +174,10 @@ def main(argv: list[str]) -> int:
     """Build the int8 model into argv[0] and the fp32 one into argv[1] (load_session runs this in a child process)."""
     import torch
 
-    from .minilm import EncoderConfig, _load_bert, _memory_module, base_model_dir
+    from .common import EncoderConfig, base_model_dir, load_bert_weights
+    from .minilm import memory_module_class
 
-    module = _memory_module()(_load_bert(base_model_dir()), EncoderConfig()).eval()
+    module = memory_module_class()(load_bert_weights(base_model_dir()), EncoderConfig()).eval()
     tokens = torch.ones((1, 8), dtype=torch.int64)
     _build(module, (tokens, tokens), Path(argv[0]), Path(argv[1]))
     return 0

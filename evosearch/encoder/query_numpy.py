@@ -14,13 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .minilm import EncoderConfig, base_model_dir, load_tokenizer, model_dir
-
-
-def layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:
-    mean = x.mean(-1, keepdims=True)
-    var = ((x - mean) ** 2).mean(-1, keepdims=True)
-    return (x - mean) / np.sqrt(var + eps) * weight + bias
+from .common import EncoderConfig, base_model_dir, layer_norm, load_tokenizer, model_dir
 
 
 def _erf(x: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .minilm import EncoderConfig, base_model_dir, load_tokenizer, model_dir
+from .common import EncoderConfig, base_model_dir, load_tokenizer, model_dir
 
 
 class OnnxQueryEncoder:

@@ -15,7 +15,7 @@ import functools
 def _tokenizer():
     from tokenizers import Tokenizer
 
-    from .minilm import base_model_dir
+    from .common import base_model_dir
 
     tokenizer = Tokenizer.from_file(str(base_model_dir() / "tokenizer.json"))
     tokenizer.no_truncation()

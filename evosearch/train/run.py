@@ -77,7 +77,7 @@ def run_training(
 
     from ..encoder import load_training_encoder
     from ..encoder.memory import LatentMemory
-    from ..encoder.minilm import MEMORY_WEIGHTS, EncoderConfig
+    from ..encoder.common import MEMORY_WEIGHTS, EncoderConfig
     from .features import compute_features
     from .loop import TrainConfig, Trainer
 
