@@ -14,7 +14,6 @@ the GIL while it runs); benchmarks/int8_rows.py measures speed and Recall agains
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
