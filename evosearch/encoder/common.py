@@ -18,7 +18,16 @@ import numpy as np
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-MODEL_DIR = Path(__file__).resolve().parents[2] / "model"
+
+def _bundled_model_dir() -> Path:
+    """The repository's model/ folder in a clone or an editable install; in an installed wheel the
+    same files sit inside the package, as evosearch/model (pyproject.toml maps them there)."""
+    package = Path(__file__).resolve().parents[1]
+    source = package.parent / "model"
+    return source if (source / "config.json").exists() else package / "model"
+
+
+MODEL_DIR = _bundled_model_dir()
 
 
 @dataclass
