@@ -32,6 +32,8 @@ JSON_LINES_SUFFIXES = frozenset({".jsonl", ".ndjson"})
 # JSON is UTF-8 by definition (RFC 8259): a bad byte in these is damage, not another encoding.
 UTF8_ONLY_SUFFIXES = JSON_LINES_SUFFIXES | {".json"}
 
+# What _parse_json reports for text that does not even start like JSON.
+_NOT_JSON = ValueError("not JSON")
 _IGNORE_HINT = "add it to .evosearchignore to silence this"
 _CHAT_FORMATS = (
     "supported chat exports: ChatGPT and Claude conversations.json, Telegram result.json, DiscordChatExporter JSON, "
@@ -104,26 +106,13 @@ def _decode(path: Path, data: bytes, warn: Callable[[str], None]) -> str:
 
 def _read_by_content(path: Path, text: str, mtime: float, warn: Callable[[str], None]) -> list[Stream]:
     """By content first, so a .txt holding JSON Lines is chat; the suffix only breaks ties."""
-    suffix = path.suffix.lower()
     if looks_like_html(path, text):
         return read_html(path, text, mtime)
-    data, error = None, None
-    if suffix == ".json" or text.lstrip()[:1] in ("[", "{"):
-        try:
-            data = json.loads(text)
-        except (ValueError, RecursionError) as e:
-            error = e
-        if error is None:
-            for looks_like, read in JSON_FORMATS:
-                if looks_like(data):
-                    return read(path, data, warn)
-    if error is not None or data is None:  # not JSON: a text chat format (iOS WhatsApp lines start with "[")
-        for looks_like, read in TEXT_FORMATS:
-            if looks_like(path, text):
-                return read(path, text, warn)
-    if suffix in JSON_LINES_SUFFIXES or (error is not None and _looks_like_jsonl_chat(text)):
-        return read_jsonl_chat(path, text, warn)  # it says what is wrong with the lines
-    if suffix != ".json":
+    data, error = _parse_json(path, text)
+    streams = _read_chat(path, text, warn, (data, error))
+    if streams is not None:
+        return streams
+    if path.suffix.lower() != ".json":
         return read_document(path, text, mtime)
     if isinstance(error, json.JSONDecodeError):
         raise SourceError(
@@ -135,21 +124,31 @@ def _read_by_content(path: Path, text: str, mtime: float, warn: Callable[[str], 
     raise SourceError(f"{path}: JSON but not a known chat export", _CHAT_FORMATS)
 
 
-def _read_chat(path: Path, text: str, warn: Callable[[str], None]) -> list[Stream] | None:
-    """A chat export by content, or None: inside archives nothing else is indexed."""
-    if text.lstrip()[:1] in ("[", "{"):
-        try:
-            data = json.loads(text)
-        except (ValueError, RecursionError):
-            data = None
+def _parse_json(path: Path, text: str) -> tuple[object, Exception | None]:
+    """(data, None) when the text is JSON; (None, the error) when it is not or does not look like it."""
+    if path.suffix.lower() != ".json" and text.lstrip()[:1] not in ("[", "{"):
+        return None, _NOT_JSON
+    try:
+        return json.loads(text), None
+    except (ValueError, RecursionError) as e:
+        return None, e
+
+
+def _read_chat(
+    path: Path, text: str, warn: Callable[[str], None], parsed: tuple[object, Exception | None] | None = None
+) -> list[Stream] | None:
+    """A chat export by content, or None (the one detection cascade; inside archives nothing else is indexed)."""
+    data, error = parsed if parsed is not None else _parse_json(path, text)
+    if error is None:
         for looks_like, read in JSON_FORMATS:
-            if data is not None and looks_like(data):
+            if looks_like(data):
                 return read(path, data, warn)
-    for looks_like, read in TEXT_FORMATS:
-        if looks_like(path, text):
-            return read(path, text, warn)
-    if _looks_like_jsonl_chat(text):
-        return read_jsonl_chat(path, text, warn)
+    else:  # not JSON: a text chat format (iOS WhatsApp lines start with "[")
+        for looks_like, read in TEXT_FORMATS:
+            if looks_like(path, text):
+                return read(path, text, warn)
+    if path.suffix.lower() in JSON_LINES_SUFFIXES or (error is not None and _looks_like_jsonl_chat(text)):
+        return read_jsonl_chat(path, text, warn)  # it says what is wrong with the lines
     return None
 
 
