@@ -17,6 +17,7 @@ from .discord import is_discord_export, read_discord
 from .encoding import decode_text
 from .html import looks_like_html, read_html
 from .jsonl_chat import read_jsonl_chat
+from .mail import SNIFF_BYTES, looks_like_eml, looks_like_mbox, read_eml, read_mbox
 from .pdf import PDF_MAGIC, read_pdf
 from .slack import is_slack_day, read_slack_day
 from .telegram import is_telegram_export, read_telegram
@@ -61,17 +62,38 @@ TEXT_FORMATS: list[tuple[Callable[[Path, str], bool], Callable]] = [
 def read_source(path: Path, warn: Callable[[str], None]) -> list[Stream]:
     """Streams of one file, whatever its format; SourceError (message starting with the path) when it cannot be read."""
     path = absolute_path(path)
-    data, mtime = _read_bytes(path)
-    if data.startswith(PDF_MAGIC):  # binary by nature: recognised before the text checks
-        streams = read_pdf(path, data, mtime, warn)
-    elif data.startswith(ZIP_MAGIC):
-        streams = read_zip(path, data, MAX_FILE_BYTES, lambda member, text: _read_chat(member, text, warn), warn)
-    else:
-        streams = _read_by_content(path, _decode(path, data, warn), mtime, warn)
+    streams = _read_mbox(path, warn)
+    if streams is None:
+        streams = _read_loaded(path, warn)
     streams = [s for s in streams if s.units]
     if not streams:
         raise SourceError(f"{path}: no text found", "the file holds no paragraphs or messages to index")
     return streams
+
+
+def _read_mbox(path: Path, warn: Callable[[str], None]) -> list[Stream] | None:
+    """An mbox is streamed, never loaded whole, so it has no size limit; None when the file is not one."""
+    try:
+        with open_source_file(path) as f:
+            if not looks_like_mbox(path, f.read(SNIFF_BYTES)):
+                return None
+            f.seek(0)
+            return read_mbox(path, f, warn)
+    except FileNotFoundError:
+        return None  # _read_bytes says so, as for any file
+    except OSError as e:
+        raise SourceError(f"{path}: cannot read ({e.strerror or e})", "check the file's permissions") from None
+
+
+def _read_loaded(path: Path, warn: Callable[[str], None]) -> list[Stream]:
+    data, mtime = _read_bytes(path)
+    if data.startswith(PDF_MAGIC):  # binary by nature: recognised before the text checks
+        return read_pdf(path, data, mtime, warn)
+    if data.startswith(ZIP_MAGIC):
+        return read_zip(path, data, MAX_FILE_BYTES, lambda member, text: _read_chat(member, text, warn), warn)
+    if looks_like_eml(path, data[:SNIFF_BYTES]):  # before decoding: a message carries its own charsets
+        return read_eml(path, data, warn)
+    return _read_by_content(path, _decode(path, data, warn), mtime, warn)
 
 
 def _read_bytes(path: Path) -> tuple[bytes, float]:
