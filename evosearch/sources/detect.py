@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from .telegram import is_telegram_export, read_telegram
 from .text import read_document
 from .walk import absolute_path, open_source_file
 from .whatsapp import looks_like_whatsapp, read_whatsapp
+from .word import is_docx, read_docx
 
 MAX_FILE_BYTES = 256 * 2**20
 # How many lines decide whether a file is JSON Lines chat.
@@ -50,6 +53,11 @@ JSON_FORMATS: list[tuple[Callable[[object], bool], Callable]] = [
     (is_discord_export, read_discord),
     (is_telegram_export, read_telegram),
     (is_slack_day, read_slack_day),
+]
+# Documents that are zip packages, told apart by their members:
+# (is_format(zipfile) -> bool, read(path, data, mtime, warn) -> list[Stream]).
+PACKAGED_FORMATS: list[tuple[Callable[[zipfile.ZipFile], bool], Callable]] = [
+    (is_docx, read_docx),
 ]
 # Text formats that are not JSON, tried before falling back to notes:
 # (looks_like(path, text) -> bool, read(path, text, warn) -> list[Stream]).
@@ -90,10 +98,22 @@ def _read_loaded(path: Path, warn: Callable[[str], None]) -> list[Stream]:
     if data.startswith(PDF_MAGIC):  # binary by nature: recognised before the text checks
         return read_pdf(path, data, mtime, warn)
     if data.startswith(ZIP_MAGIC):
+        read_packaged = _packaged_format(data)
+        if read_packaged is not None:
+            return read_packaged(path, data, mtime, warn)
         return read_zip(path, data, MAX_FILE_BYTES, lambda member, text: _read_chat(member, text, warn), warn)
     if looks_like_eml(path, data[:SNIFF_BYTES]):  # before decoding: a message carries its own charsets
         return read_eml(path, data, warn)
     return _read_by_content(path, _decode(path, data, warn), mtime, warn)
+
+
+def _packaged_format(data: bytes) -> Callable | None:
+    """The reader of a zip-packaged document (Word, OpenDocument, EPUB), or None for other zips."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return None  # read_zip says what is wrong with it
+    return next((read for is_format, read in PACKAGED_FORMATS if is_format(archive)), None)
 
 
 def _read_bytes(path: Path) -> tuple[bytes, float]:

@@ -15,7 +15,7 @@ from ..errors import SourceError
 
 # In folders only these are read; anything else (images, PDFs, binaries) is passed over quietly.
 SOURCE_SUFFIXES = frozenset(
-    {".md", ".markdown", ".txt", ".rst", ".org", ".jsonl", ".json", ".ndjson", ".html", ".htm", ".pdf", ".zip", ".csv", ".tsv", ".mbox", ".mbx", ".eml"}
+    {".md", ".markdown", ".txt", ".rst", ".org", ".jsonl", ".json", ".ndjson", ".html", ".htm", ".pdf", ".zip", ".csv", ".tsv", ".mbox", ".mbx", ".eml", ".docx"}
 )
 SKIPPED_DIR_NAMES = frozenset({".git", "node_modules", "__pycache__"})
 # Beside channels.json, a Slack export's top-level JSON files describe the workspace; messages live in channel folders.
