@@ -20,6 +20,7 @@ from .encoding import decode_text
 from .html import looks_like_html, read_html
 from .jsonl_chat import read_jsonl_chat
 from .mail import SNIFF_BYTES, looks_like_eml, looks_like_mbox, read_eml, read_mbox
+from .meta_chat import is_meta_export, read_meta_thread
 from .pdf import PDF_MAGIC, read_pdf
 from .slack import is_slack_day, read_slack_day
 from .telegram import is_telegram_export, read_telegram
@@ -53,6 +54,7 @@ JSON_FORMATS: list[tuple[Callable[[object], bool], Callable]] = [
     (is_discord_export, read_discord),
     (is_telegram_export, read_telegram),
     (is_slack_day, read_slack_day),
+    (is_meta_export, read_meta_thread),
 ]
 # Documents that are zip packages, told apart by their members:
 # (is_format(zipfile) -> bool, read(path, data, mtime, warn) -> list[Stream]).

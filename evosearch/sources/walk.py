@@ -134,11 +134,14 @@ def _walk(folder: Path, rules: _IgnoreRules, warn: Callable[[str], None]) -> Ite
         return
     rules = rules + _ignore_rules_in(folder, entries, warn)
     slack_export = any(e.name == "channels.json" for e in entries)
+    meta_thread = any(e.name == "message_1.json" for e in entries)
     for entry in entries:
         if entry.name.startswith(".") or entry.name in SKIPPED_DIR_NAMES:
             continue
         if slack_export and entry.name in SLACK_METADATA_FILES:
             continue  # names and channel lists, read by the day files' reader; no messages
+        if meta_thread and entry.name.startswith("message_") and entry.name != "message_1.json" and entry.name.endswith(".json"):
+            continue  # a Messenger/Instagram thread's later parts, merged in when message_1.json is read
         path = folder / entry.name
         try:
             is_dir = entry.is_dir(follow_symlinks=False)
