@@ -18,6 +18,7 @@ from .csv_chat import looks_like_csv_chat, read_csv_chat
 from .discord import is_discord_export, read_discord
 from .encoding import decode_text
 from .html import looks_like_html, read_html
+from .imessage import is_chat_db, read_imessage
 from .jsonl_chat import read_jsonl_chat
 from .mail import SNIFF_BYTES, looks_like_eml, looks_like_mbox, read_eml, read_mbox
 from .meta_chat import is_meta_export, read_meta_thread
@@ -72,7 +73,7 @@ TEXT_FORMATS: list[tuple[Callable[[Path, str], bool], Callable]] = [
 def read_source(path: Path, warn: Callable[[str], None]) -> list[Stream]:
     """Streams of one file, whatever its format; SourceError (message starting with the path) when it cannot be read."""
     path = absolute_path(path)
-    streams = _read_mbox(path, warn)
+    streams = _read_unloaded(path, warn)
     if streams is None:
         streams = _read_loaded(path, warn)
     streams = [s for s in streams if s.units]
@@ -81,11 +82,14 @@ def read_source(path: Path, warn: Callable[[str], None]) -> list[Stream]:
     return streams
 
 
-def _read_mbox(path: Path, warn: Callable[[str], None]) -> list[Stream] | None:
-    """An mbox is streamed, never loaded whole, so it has no size limit; None when the file is not one."""
+def _read_unloaded(path: Path, warn: Callable[[str], None]) -> list[Stream] | None:
+    """Mailboxes and databases are never loaded whole, so they have no size limit; None for other files."""
     try:
         with open_source_file(path) as f:
-            if not looks_like_mbox(path, f.read(SNIFF_BYTES)):
+            head = f.read(SNIFF_BYTES)
+            if is_chat_db(path, head):
+                return read_imessage(path, warn)  # SQLite opens the file itself, read-only
+            if not looks_like_mbox(path, head):
                 return None
             f.seek(0)
             return read_mbox(path, f, warn)

@@ -17,6 +17,8 @@ from ..errors import SourceError
 SOURCE_SUFFIXES = frozenset(
     {".md", ".markdown", ".txt", ".rst", ".org", ".jsonl", ".json", ".ndjson", ".html", ".htm", ".pdf", ".zip", ".csv", ".tsv", ".mbox", ".mbx", ".eml", ".docx"}
 )
+# Sources known by their whole name: macOS Messages' database (other .db files are not read).
+SOURCE_NAMES = frozenset({"chat.db"})
 SKIPPED_DIR_NAMES = frozenset({".git", "node_modules", "__pycache__"})
 # Beside channels.json, a Slack export's top-level JSON files describe the workspace; messages live in channel folders.
 SLACK_METADATA_FILES = frozenset(
@@ -115,7 +117,7 @@ def _kind_of_mode(mode: int) -> str:
 
 
 def is_source_name(name: str) -> bool:
-    return os.path.splitext(name)[1].lower() in SOURCE_SUFFIXES
+    return os.path.splitext(name)[1].lower() in SOURCE_SUFFIXES or name in SOURCE_NAMES
 
 
 def _is_folder_link(entry: os.DirEntry) -> bool:
