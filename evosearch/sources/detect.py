@@ -17,6 +17,7 @@ from .claude import is_claude_export, read_claude
 from .csv_chat import looks_like_csv_chat, read_csv_chat
 from .discord import is_discord_export, read_discord
 from .encoding import decode_text
+from .google_chat import is_google_chat_export, read_google_chat
 from .html import looks_like_html, read_html
 from .imessage import is_chat_db, read_imessage
 from .jsonl_chat import read_jsonl_chat
@@ -56,6 +57,7 @@ JSON_FORMATS: list[tuple[Callable[[object], bool], Callable]] = [
     (is_telegram_export, read_telegram),
     (is_slack_day, read_slack_day),
     (is_meta_export, read_meta_thread),
+    (is_google_chat_export, read_google_chat),
 ]
 # Documents that are zip packages, told apart by their members:
 # (is_format(zipfile) -> bool, read(path, data, mtime, warn) -> list[Stream]).

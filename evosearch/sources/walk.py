@@ -137,6 +137,7 @@ def _walk(folder: Path, rules: _IgnoreRules, warn: Callable[[str], None]) -> Ite
     rules = rules + _ignore_rules_in(folder, entries, warn)
     slack_export = any(e.name == "channels.json" for e in entries)
     meta_thread = any(e.name == "message_1.json" for e in entries)
+    google_chat = any(e.name == "messages.json" for e in entries) or "Google Chat" in folder.parts
     for entry in entries:
         if entry.name.startswith(".") or entry.name in SKIPPED_DIR_NAMES:
             continue
@@ -144,6 +145,8 @@ def _walk(folder: Path, rules: _IgnoreRules, warn: Callable[[str], None]) -> Ite
             continue  # names and channel lists, read by the day files' reader; no messages
         if meta_thread and entry.name.startswith("message_") and entry.name != "message_1.json" and entry.name.endswith(".json"):
             continue  # a Messenger/Instagram thread's later parts, merged in when message_1.json is read
+        if google_chat and entry.name in ("group_info.json", "user_info.json"):
+            continue  # a Google Chat space's name and members, read with its messages.json
         path = folder / entry.name
         try:
             is_dir = entry.is_dir(follow_symlinks=False)
