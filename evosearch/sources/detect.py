@@ -17,6 +17,7 @@ from .claude import is_claude_export, read_claude
 from .csv_chat import looks_like_csv_chat, read_csv_chat
 from .discord import is_discord_export, read_discord
 from .encoding import decode_text
+from .epub import is_epub, read_epub
 from .google_chat import is_google_chat_export, read_google_chat
 from .html import looks_like_html, read_html
 from .imessage import is_chat_db, read_imessage
@@ -63,6 +64,7 @@ JSON_FORMATS: list[tuple[Callable[[object], bool], Callable]] = [
 # (is_format(zipfile) -> bool, read(path, data, mtime, warn) -> list[Stream]).
 PACKAGED_FORMATS: list[tuple[Callable[[zipfile.ZipFile], bool], Callable]] = [
     (is_docx, read_docx),
+    (is_epub, read_epub),
 ]
 # Text formats that are not JSON, tried before falling back to notes:
 # (looks_like(path, text) -> bool, read(path, text, warn) -> list[Stream]).
