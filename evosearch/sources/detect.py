@@ -24,6 +24,7 @@ from .imessage import is_chat_db, read_imessage
 from .jsonl_chat import read_jsonl_chat
 from .mail import SNIFF_BYTES, looks_like_eml, looks_like_mbox, read_eml, read_mbox
 from .meta_chat import is_meta_export, read_meta_thread
+from .odt import is_odt, read_odt
 from .pdf import PDF_MAGIC, read_pdf
 from .slack import is_slack_day, read_slack_day
 from .telegram import is_telegram_export, read_telegram
@@ -65,6 +66,7 @@ JSON_FORMATS: list[tuple[Callable[[object], bool], Callable]] = [
 PACKAGED_FORMATS: list[tuple[Callable[[zipfile.ZipFile], bool], Callable]] = [
     (is_docx, read_docx),
     (is_epub, read_epub),
+    (is_odt, read_odt),
 ]
 # Text formats that are not JSON, tried before falling back to notes:
 # (looks_like(path, text) -> bool, read(path, text, warn) -> list[Stream]).

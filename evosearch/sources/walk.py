@@ -15,7 +15,7 @@ from ..errors import SourceError
 
 # In folders only these are read; anything else (images, PDFs, binaries) is passed over quietly.
 SOURCE_SUFFIXES = frozenset(
-    {".md", ".markdown", ".txt", ".rst", ".org", ".jsonl", ".json", ".ndjson", ".html", ".htm", ".pdf", ".zip", ".csv", ".tsv", ".mbox", ".mbx", ".eml", ".docx", ".epub"}
+    {".md", ".markdown", ".txt", ".rst", ".org", ".jsonl", ".json", ".ndjson", ".html", ".htm", ".pdf", ".zip", ".csv", ".tsv", ".mbox", ".mbx", ".eml", ".docx", ".epub", ".odt"}
 )
 # Sources known by their whole name: macOS Messages' database (other .db files are not read).
 SOURCE_NAMES = frozenset({"chat.db"})
