@@ -46,6 +46,7 @@ _NOT_JSON = ValueError("not JSON")
 _IGNORE_HINT = "add it to .evosearchignore to silence this"
 _CHAT_FORMATS = (
     "supported chat exports: ChatGPT and Claude conversations.json, Telegram result.json, DiscordChatExporter JSON, "
+    "Messenger and Instagram message_N.json, Google Chat messages.json, "
     'Slack day files, and JSON Lines with one {"ts", "speaker", "text"} message per line; see the README sections "Sources" and "Chat formats"'
 )
 
