@@ -157,3 +157,17 @@ def test_readers_raise_nothing_but_source_error(tmp_path, noise, pieces):
             assert stream.format == "email" and stream.units
             for unit in stream.units:
                 assert unit.text.strip() and isinstance(unit.message_id, str)
+
+
+def test_maildir_messages_are_found_and_read(tmp_path):
+    box = tmp_path / "Maildir"
+    for sub in ("cur", "new", "tmp"):
+        (box / sub).mkdir(parents=True)
+    message = inbox()[0]
+    message["Received"] = "from mx.example.org by mail.example.org"
+    (box / "cur" / "1796000000.M1P2.host:2,S").write_bytes(bytes(message))
+    (box / "new" / "1796000001.M3P4.host").write_bytes(bytes(inbox()[4]))
+    found = list(iter_source_files([tmp_path], lambda _: None))
+    assert [p.parent.name for p in found] == ["cur", "new"]
+    formats = [s.format for p in found for s in read_source(p, lambda _: None)]
+    assert formats == ["email", "email"]

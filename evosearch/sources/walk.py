@@ -138,6 +138,8 @@ def _walk(folder: Path, rules: _IgnoreRules, warn: Callable[[str], None]) -> Ite
     slack_export = any(e.name == "channels.json" for e in entries)
     meta_thread = any(e.name == "message_1.json" for e in entries)
     google_chat = any(e.name == "messages.json" for e in entries) or "Google Chat" in folder.parts
+    # Maildir keeps one message per file, named without a suffix, in cur/ and new/ beside tmp/.
+    maildir = folder.name in ("cur", "new") and (folder.parent / "tmp").is_dir()
     for entry in entries:
         if entry.name.startswith(".") or entry.name in SKIPPED_DIR_NAMES:
             continue
@@ -153,7 +155,7 @@ def _walk(folder: Path, rules: _IgnoreRules, warn: Callable[[str], None]) -> Ite
             is_file = not is_dir and entry.is_file()  # a symlinked file counts; a symlinked folder does not
         except OSError:  # a link loop: warned below, like a FIFO
             is_dir = is_file = False
-        if not (is_dir or is_source_name(entry.name)) or _is_ignored(path, is_dir, rules):
+        if not (is_dir or maildir or is_source_name(entry.name)) or _is_ignored(path, is_dir, rules):
             continue
         if is_dir:
             yield from _walk(path, rules, warn)
