@@ -171,3 +171,11 @@ def test_maildir_messages_are_found_and_read(tmp_path):
     assert [p.parent.name for p in found] == ["cur", "new"]
     formats = [s.format for p in found for s in read_source(p, lambda _: None)]
     assert formats == ["email", "email"]
+
+
+def test_wrapped_attribution_line_is_trimmed_with_its_quote(tmp_path):
+    body = "Thursday is fine.\n\nOn Tue, Nov 3, 2026 at 2:05 PM Ana Lima <ana@example.org>\nwrote:\n> Water on Thursday?\n"
+    path = tmp_path / "x.eml"
+    path.write_bytes(bytes(mail("9@x", BEN, T0, "Re: water", body=body)))
+    [stream] = read_source(path, lambda _: None)
+    assert stream.units[0].text == "Thursday is fine."

@@ -43,6 +43,8 @@ _SEPARATOR = re.compile(rb"^From \S+ +[A-Z][a-z]{2} [A-Z][a-z]{2} +\d")
 _HEADER_LINE = re.compile(rb"^[!-9;-~]+:[ \t]?", re.MULTILINE)
 _REPLY_PREFIX = re.compile(r"^\s*((re|fwd?|aw|sv|wg)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 _WROTE = re.compile(r"^(on\b.*|le\b.*|am\b.*|el\b.*)(wrote|écrit|schrieb|escribió)\s*:\s*$", re.IGNORECASE)
+_WROTE_START = re.compile(r"^(on|le|am|el)\b", re.IGNORECASE)
+_WROTE_END = re.compile(r"\b(wrote|écrit|schrieb|escribió)\s*:\s*$", re.IGNORECASE)
 _ORIGINAL = re.compile(r"^\s*-{2,}\s*(original message|forwarded message)\s*-{2,}\s*$", re.IGNORECASE)
 _OUTLOOK_FROM = re.compile(r"^\s*from:\s.+", re.IGNORECASE)
 _ID = re.compile(r"<([^<>\s]+)>")
@@ -249,6 +251,10 @@ def _trim(text: str) -> str:
         if line.lstrip().startswith(">"):
             continue
         if _WROTE.match(line.strip()) and any(x.lstrip().startswith(">") for x in lines[i + 1 : i + 3]):
+            continue
+        if _WROTE_END.search(line) and any(x.lstrip().startswith(">") for x in lines[i + 1 : i + 3]):
+            if kept and _WROTE_START.match(kept[-1].strip()):
+                kept.pop()  # Gmail wraps a long "On <date>, <name> <address>" line before "wrote:"
             continue
         kept.append(line)
     return "\n".join(kept).strip()
