@@ -133,7 +133,8 @@ def locator(row: dict) -> str:
     if ids:
         return ids[0] if len(ids) == 1 else f"{ids[0]}..{ids[-1]}"
     if row["line_start"] is not None:
-        prefix = "p" if row["format"] == "pdf" else "L"  # PDFs keep page numbers in the line fields
+        # PDFs keep page numbers in the line fields, e-books chapters, Word and ODT block numbers
+        prefix = {"pdf": "p", "epub": "ch", "docx": "¶", "odt": "¶"}.get(row["format"], "L")
         return f"{prefix}{row['line_start']}-{row['line_end']}"
     return f"#{row['position']}"
 

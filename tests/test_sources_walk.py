@@ -27,9 +27,9 @@ def walk(*paths: Path) -> tuple[list[str], list[str]]:
 
 def test_sorted_and_only_candidate_suffixes(tmp_path):
     make(tmp_path, "b.md", "a.TXT", "c/z.org", "c/a.rst", "d.jsonl", "e.json", "f.ndjson", "g.markdown")
-    make(tmp_path, "photo.jpg", "paper.pdf", "paper.docx", "script.py", "Makefile")
+    make(tmp_path, "photo.jpg", "paper.pdf", "paper.docx", "script.py", "Makefile", "notes.db", "chat.db")
     found, warnings = walk(tmp_path)
-    assert found == ["a.TXT", "b.md", "c/a.rst", "c/z.org", "d.jsonl", "e.json", "f.ndjson", "g.markdown", "paper.pdf"]
+    assert found == ["a.TXT", "b.md", "c/a.rst", "c/z.org", "chat.db", "d.jsonl", "e.json", "f.ndjson", "g.markdown", "paper.docx", "paper.pdf"]
     assert warnings == []  # images and code are passed over quietly
     assert all(Path(tmp_path / p).is_absolute() for p in found)
 

@@ -13,15 +13,13 @@ from pathlib import Path
 from ..errors import SourceError
 from .base import Stream, Unit
 from .dates import from_epoch
+from .messages import Malformed
 
 FORMAT = "chatgpt"
 # Tool output (search results, code runs) is not something the person wrote or read as chat.
 # System messages are kept only when they carry text and are not hidden (custom instructions are).
 HIDDEN_ROLES = frozenset({"tool"})
 
-
-class _Malformed(ValueError):
-    """A conversation that does not have the export's shape; its text says what is wrong."""
 
 
 def is_chatgpt_export(data: object) -> bool:
@@ -41,7 +39,7 @@ def read_chatgpt(path: Path, data: object, warn: Callable[[str], None]) -> list[
     for position, conversation in enumerate(conversations, start=1):
         try:
             stream = _read_conversation(path, position, conversation)
-        except _Malformed as e:
+        except Malformed as e:
             warn(f"{path}: conversation {position}{_title_note(conversation)}: {e} — skipped")
             continue
         well_formed += 1
@@ -62,10 +60,10 @@ def _title_note(conversation: object) -> str:
 
 def _read_conversation(path: Path, position: int, conversation: object) -> Stream:
     if not isinstance(conversation, dict):
-        raise _Malformed("not a JSON object")
+        raise Malformed("not a JSON object")
     mapping = conversation.get("mapping")
     if not isinstance(mapping, dict):
-        raise _Malformed('no "mapping" of messages')
+        raise Malformed('no "mapping" of messages')
     started = _epoch_or_none(conversation.get("create_time"))
     units = []
     for node in _active_branch(mapping, conversation.get("current_node")):
@@ -88,18 +86,18 @@ def _active_branch(mapping: dict, current: object) -> list[dict]:
     if current is None:
         return _newest_branch(mapping)
     if not isinstance(current, str) or current not in mapping:
-        raise _Malformed(f"current_node {current!r} is not in the mapping")
+        raise Malformed(f"current_node {current!r} is not in the mapping")
     branch: list[dict] = []
     seen: set[str] = set()
     node_id: object = current
     while node_id is not None:
         if not isinstance(node_id, str) or node_id in seen:
-            raise _Malformed("its parent links loop or are broken")
+            raise Malformed("its parent links loop or are broken")
         node = mapping.get(node_id)
         if node is None:
             break  # parent pruned from the export: the branch starts here
         if not isinstance(node, dict):
-            raise _Malformed(f"node {node_id!r} is not a JSON object")
+            raise Malformed(f"node {node_id!r} is not a JSON object")
         seen.add(node_id)
         branch.append(node)
         node_id = node.get("parent")
@@ -110,7 +108,7 @@ def _active_branch(mapping: dict, current: object) -> list[dict]:
 def _newest_branch(mapping: dict) -> list[dict]:
     roots = [n for n in mapping.values() if isinstance(n, dict) and n.get("parent") not in mapping]
     if not roots:
-        raise _Malformed("no root message and no current_node")
+        raise Malformed("no root message and no current_node")
     branch = [roots[0]]
     seen = {id(roots[0])}
     while True:

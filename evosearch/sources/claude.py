@@ -17,14 +17,11 @@ from pathlib import Path
 from ..errors import SourceError
 from .base import Stream, Unit
 from .dates import parse_iso
-from .messages import in_time_order, read_messages
+from .messages import Malformed, export_name, in_time_order, read_messages
 
 FORMAT = "claude"
 _HINT = 'expected conversations.json from a Claude data export; see the README section "Sources"'
 
-
-class _Malformed(ValueError):
-    """A conversation or message that does not have the export's shape; its text says what is wrong."""
 
 
 def is_claude_export(data: object) -> bool:
@@ -47,7 +44,7 @@ def read_claude(path: Path, data: object, warn: Callable[[str], None]) -> list[S
         where = f"{path}: conversation {position}{_title_note(conversation)}"
         try:
             stream = _read_conversation(path, position, conversation, where, warn)
-        except _Malformed as e:
+        except Malformed as e:
             warn(f"{where}: {e} — skipped")
             continue
         well_formed += 1
@@ -67,19 +64,19 @@ def _title_note(conversation: object) -> str:
 
 def _read_conversation(path: Path, position: int, conversation: object, where: str, warn: Callable[[str], None]) -> Stream:
     if not isinstance(conversation, dict):
-        raise _Malformed("not a JSON object")
+        raise Malformed("not a JSON object")
     messages = conversation.get("chat_messages")
     if not isinstance(messages, list):
-        raise _Malformed('no "chat_messages" list')
+        raise Malformed('no "chat_messages" list')
     started = _iso_or_none(conversation.get("created_at"))
-    units = read_messages(messages, _message_unit, _Malformed, where, warn)
+    units = read_messages(messages, _message_unit, where, warn)
     key = conversation.get("uuid")
     name = conversation.get("name")
     return Stream(
         stream_id=f"{path}#{key if isinstance(key, str) and key else position}",
         path=str(path),
         format=FORMAT,
-        title=name.strip() if isinstance(name, str) and name.strip() else f"{_export_name(path)} #{position}",
+        title=name.strip() if isinstance(name, str) and name.strip() else f"{export_name(path)} #{position}",
         units=_dated(in_time_order(units), started),
     )
 
@@ -87,10 +84,10 @@ def _read_conversation(path: Path, position: int, conversation: object, where: s
 def _message_unit(message: object, number: int) -> Unit | None:
     """The unit for one message, or None when it holds no text."""
     if not isinstance(message, dict):
-        raise _Malformed("not a JSON object")
+        raise Malformed("not a JSON object")
     blocks, text = message.get("content"), message.get("text")
     if not isinstance(blocks, list) and not isinstance(text, str):
-        raise _Malformed('neither "content" blocks nor "text"')
+        raise Malformed('neither "content" blocks nor "text"')
     parts = _text_blocks(blocks) or ([text.strip()] if isinstance(text, str) and text.strip() else [])
     parts += _attachment_texts(message.get("attachments"))
     if not parts:
@@ -142,7 +139,3 @@ def _dated(units: list[Unit], started: datetime | None) -> list[Unit]:
 def _iso_or_none(value: object) -> datetime | None:
     return parse_iso(value) if isinstance(value, str) else None
 
-
-def _export_name(path: Path) -> str:
-    """The file's stem; inside a zip ("<zip>!<member>") the member's."""
-    return Path(path.name.rsplit("!", 1)[-1]).stem or path.stem

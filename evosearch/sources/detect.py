@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,14 +17,21 @@ from .claude import is_claude_export, read_claude
 from .csv_chat import looks_like_csv_chat, read_csv_chat
 from .discord import is_discord_export, read_discord
 from .encoding import decode_text
+from .epub import is_epub, read_epub
+from .google_chat import is_google_chat_export, read_google_chat
 from .html import looks_like_html, read_html
+from .imessage import is_chat_db, read_imessage
 from .jsonl_chat import read_jsonl_chat
+from .mail import SNIFF_BYTES, looks_like_eml, looks_like_mbox, read_eml, read_mbox
+from .meta_chat import is_meta_export, read_meta_thread
+from .odt import is_odt, read_odt
 from .pdf import PDF_MAGIC, read_pdf
 from .slack import is_slack_day, read_slack_day
 from .telegram import is_telegram_export, read_telegram
 from .text import read_document
 from .walk import absolute_path, open_source_file
 from .whatsapp import looks_like_whatsapp, read_whatsapp
+from .word import is_docx, read_docx
 
 MAX_FILE_BYTES = 256 * 2**20
 # How many lines decide whether a file is JSON Lines chat.
@@ -32,9 +41,12 @@ JSON_LINES_SUFFIXES = frozenset({".jsonl", ".ndjson"})
 # JSON is UTF-8 by definition (RFC 8259): a bad byte in these is damage, not another encoding.
 UTF8_ONLY_SUFFIXES = JSON_LINES_SUFFIXES | {".json"}
 
+# What _parse_json reports for text that does not even start like JSON.
+_NOT_JSON = ValueError("not JSON")
 _IGNORE_HINT = "add it to .evosearchignore to silence this"
 _CHAT_FORMATS = (
     "supported chat exports: ChatGPT and Claude conversations.json, Telegram result.json, DiscordChatExporter JSON, "
+    "Messenger and Instagram message_N.json, Google Chat messages.json, "
     'Slack day files, and JSON Lines with one {"ts", "speaker", "text"} message per line; see the README sections "Sources" and "Chat formats"'
 )
 
@@ -47,6 +59,15 @@ JSON_FORMATS: list[tuple[Callable[[object], bool], Callable]] = [
     (is_discord_export, read_discord),
     (is_telegram_export, read_telegram),
     (is_slack_day, read_slack_day),
+    (is_meta_export, read_meta_thread),
+    (is_google_chat_export, read_google_chat),
+]
+# Documents that are zip packages, told apart by their members:
+# (is_format(zipfile) -> bool, read(path, data, mtime, warn) -> list[Stream]).
+PACKAGED_FORMATS: list[tuple[Callable[[zipfile.ZipFile], bool], Callable]] = [
+    (is_docx, read_docx),
+    (is_epub, read_epub),
+    (is_odt, read_odt),
 ]
 # Text formats that are not JSON, tried before falling back to notes:
 # (looks_like(path, text) -> bool, read(path, text, warn) -> list[Stream]).
@@ -59,17 +80,53 @@ TEXT_FORMATS: list[tuple[Callable[[Path, str], bool], Callable]] = [
 def read_source(path: Path, warn: Callable[[str], None]) -> list[Stream]:
     """Streams of one file, whatever its format; SourceError (message starting with the path) when it cannot be read."""
     path = absolute_path(path)
-    data, mtime = _read_bytes(path)
-    if data.startswith(PDF_MAGIC):  # binary by nature: recognised before the text checks
-        streams = read_pdf(path, data, mtime, warn)
-    elif data.startswith(ZIP_MAGIC):
-        streams = read_zip(path, data, MAX_FILE_BYTES, lambda member, text: _read_chat(member, text, warn), warn)
-    else:
-        streams = _read_by_content(path, _decode(path, data, warn), mtime, warn)
+    streams = _read_unloaded(path, warn)
+    if streams is None:
+        streams = _read_loaded(path, warn)
     streams = [s for s in streams if s.units]
     if not streams:
         raise SourceError(f"{path}: no text found", "the file holds no paragraphs or messages to index")
     return streams
+
+
+def _read_unloaded(path: Path, warn: Callable[[str], None]) -> list[Stream] | None:
+    """Mailboxes and databases are never loaded whole, so they have no size limit; None for other files."""
+    try:
+        with open_source_file(path) as f:
+            head = f.read(SNIFF_BYTES)
+            if is_chat_db(path, head):
+                return read_imessage(path, warn)  # SQLite opens the file itself, read-only
+            if not looks_like_mbox(path, head):
+                return None
+            f.seek(0)
+            return read_mbox(path, f, warn)
+    except FileNotFoundError:
+        return None  # _read_bytes says so, as for any file
+    except OSError as e:
+        raise SourceError(f"{path}: cannot read ({e.strerror or e})", "check the file's permissions") from None
+
+
+def _read_loaded(path: Path, warn: Callable[[str], None]) -> list[Stream]:
+    data, mtime = _read_bytes(path)
+    if data.startswith(PDF_MAGIC):  # binary by nature: recognised before the text checks
+        return read_pdf(path, data, mtime, warn)
+    if data.startswith(ZIP_MAGIC):
+        read_packaged = _packaged_format(data)
+        if read_packaged is not None:
+            return read_packaged(path, data, mtime, warn)
+        return read_zip(path, data, MAX_FILE_BYTES, lambda member, text: _read_chat(member, text, warn), warn)
+    if looks_like_eml(path, data[:SNIFF_BYTES]):  # before decoding: a message carries its own charsets
+        return read_eml(path, data, warn)
+    return _read_by_content(path, _decode(path, data, warn), mtime, warn)
+
+
+def _packaged_format(data: bytes) -> Callable | None:
+    """The reader of a zip-packaged document (Word, OpenDocument, EPUB), or None for other zips."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return None  # read_zip says what is wrong with it
+    return next((read for is_format, read in PACKAGED_FORMATS if is_format(archive)), None)
 
 
 def _read_bytes(path: Path) -> tuple[bytes, float]:
@@ -104,26 +161,13 @@ def _decode(path: Path, data: bytes, warn: Callable[[str], None]) -> str:
 
 def _read_by_content(path: Path, text: str, mtime: float, warn: Callable[[str], None]) -> list[Stream]:
     """By content first, so a .txt holding JSON Lines is chat; the suffix only breaks ties."""
-    suffix = path.suffix.lower()
     if looks_like_html(path, text):
         return read_html(path, text, mtime)
-    data, error = None, None
-    if suffix == ".json" or text.lstrip()[:1] in ("[", "{"):
-        try:
-            data = json.loads(text)
-        except (ValueError, RecursionError) as e:
-            error = e
-        if error is None:
-            for looks_like, read in JSON_FORMATS:
-                if looks_like(data):
-                    return read(path, data, warn)
-    if error is not None or data is None:  # not JSON: a text chat format (iOS WhatsApp lines start with "[")
-        for looks_like, read in TEXT_FORMATS:
-            if looks_like(path, text):
-                return read(path, text, warn)
-    if suffix in JSON_LINES_SUFFIXES or (error is not None and _looks_like_jsonl_chat(text)):
-        return read_jsonl_chat(path, text, warn)  # it says what is wrong with the lines
-    if suffix != ".json":
+    data, error = _parse_json(path, text)
+    streams = _read_chat(path, text, warn, (data, error))
+    if streams is not None:
+        return streams
+    if path.suffix.lower() != ".json":
         return read_document(path, text, mtime)
     if isinstance(error, json.JSONDecodeError):
         raise SourceError(
@@ -135,21 +179,31 @@ def _read_by_content(path: Path, text: str, mtime: float, warn: Callable[[str], 
     raise SourceError(f"{path}: JSON but not a known chat export", _CHAT_FORMATS)
 
 
-def _read_chat(path: Path, text: str, warn: Callable[[str], None]) -> list[Stream] | None:
-    """A chat export by content, or None: inside archives nothing else is indexed."""
-    if text.lstrip()[:1] in ("[", "{"):
-        try:
-            data = json.loads(text)
-        except (ValueError, RecursionError):
-            data = None
+def _parse_json(path: Path, text: str) -> tuple[object, Exception | None]:
+    """(data, None) when the text is JSON; (None, the error) when it is not or does not look like it."""
+    if path.suffix.lower() != ".json" and text.lstrip()[:1] not in ("[", "{"):
+        return None, _NOT_JSON
+    try:
+        return json.loads(text), None
+    except (ValueError, RecursionError) as e:
+        return None, e
+
+
+def _read_chat(
+    path: Path, text: str, warn: Callable[[str], None], parsed: tuple[object, Exception | None] | None = None
+) -> list[Stream] | None:
+    """A chat export by content, or None (the one detection cascade; inside archives nothing else is indexed)."""
+    data, error = parsed if parsed is not None else _parse_json(path, text)
+    if error is None:
         for looks_like, read in JSON_FORMATS:
-            if data is not None and looks_like(data):
+            if looks_like(data):
                 return read(path, data, warn)
-    for looks_like, read in TEXT_FORMATS:
-        if looks_like(path, text):
-            return read(path, text, warn)
-    if _looks_like_jsonl_chat(text):
-        return read_jsonl_chat(path, text, warn)
+    else:  # not JSON: a text chat format (iOS WhatsApp lines start with "[")
+        for looks_like, read in TEXT_FORMATS:
+            if looks_like(path, text):
+                return read(path, text, warn)
+    if path.suffix.lower() in JSON_LINES_SUFFIXES or (error is not None and _looks_like_jsonl_chat(text)):
+        return read_jsonl_chat(path, text, warn)  # it says what is wrong with the lines
     return None
 
 

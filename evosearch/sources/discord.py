@@ -17,7 +17,7 @@ from pathlib import Path
 from ..errors import SourceError
 from .base import Stream, Unit
 from .dates import parse_iso
-from .messages import in_time_order, read_messages
+from .messages import Malformed, export_name, in_time_order, read_messages
 
 FORMAT = "discord"
 # A tuple, not a set: `type` may be any JSON value, and lists cannot be looked up in a set.
@@ -26,9 +26,6 @@ KEPT_TYPES = ("Default", "Reply")
 SNIFF_MESSAGES = 20
 _HINT = 'expected a DiscordChatExporter export in JSON format; see the README section "Sources"'
 
-
-class _Malformed(ValueError):
-    """A message that does not have the export's shape; its text says what is wrong."""
 
 
 def is_discord_export(data: object) -> bool:
@@ -49,7 +46,7 @@ def read_discord(path: Path, data: object, warn: Callable[[str], None]) -> list[
         raise SourceError(f"{path}: not a DiscordChatExporter export (expected a channel and its messages)", _HINT)
     if not messages:
         raise SourceError(f"{path}: no messages in the channel export", _HINT)
-    units = read_messages(messages, _message_unit, _Malformed, path, warn)
+    units = read_messages(messages, _message_unit, path, warn)
     if not units:
         count = f"{len(messages)} message" + ("" if len(messages) == 1 else "s")
         raise SourceError(f"{path}: no text messages among its {count} (only joins, pins, empty or malformed ones)", _HINT)
@@ -70,20 +67,20 @@ def read_discord(path: Path, data: object, warn: Callable[[str], None]) -> list[
 def _title(path: Path, channel: dict, guild: dict) -> str:
     """The title "#channel (guild)"; DMs say "(Direct Messages)", as the exporter names their guild."""
     name, guild_name = channel.get("name"), guild.get("name")
-    title = f"#{name.strip()}" if isinstance(name, str) and name.strip() else _export_name(path)
+    title = f"#{name.strip()}" if isinstance(name, str) and name.strip() else export_name(path)
     return f"{title} ({guild_name.strip()})" if isinstance(guild_name, str) and guild_name.strip() else title
 
 
 def _message_unit(message: object, number: int) -> Unit | None:
     """The unit for one message, or None when it is a system message or says nothing."""
     if not isinstance(message, dict):
-        raise _Malformed("not a JSON object")
+        raise Malformed("not a JSON object")
     kind = message.get("type")
     if kind is not None and kind not in KEPT_TYPES:
         return None  # GuildMemberJoin, ChannelPinnedMessage, Call, ThreadCreated, ...
     content = message.get("content")
     if content is not None and not isinstance(content, str):
-        raise _Malformed('"content" is not a string')
+        raise Malformed('"content" is not a string')
     text = content.strip() if content else ""
     if not text:
         text = "\n".join(_embed_texts(message.get("embeds")) + _attachment_labels(message.get("attachments")))
@@ -126,7 +123,3 @@ def _attachment_labels(attachments: object) -> list[str]:
     names = (a.get("fileName") for a in attachments if isinstance(a, dict))
     return [f"[attachment: {name.strip()}]" for name in names if isinstance(name, str) and name.strip()]
 
-
-def _export_name(path: Path) -> str:
-    """The file's stem; inside a zip ("<zip>!<member>") the member's."""
-    return Path(path.name.rsplit("!", 1)[-1]).stem or path.stem

@@ -17,8 +17,8 @@ BINARY_SNIFF_BYTES = 8 * 2**10
 # characters is taken for binary data rather than damaged text.
 MAX_REPLACED_SHARE = 0.1
 # A file with at least one valid non-ASCII UTF-8 character per this many invalid sequences is UTF-8
-# with damage. A file in an 8-bit encoding almost never holds a valid UTF-8 multi-byte sequence, and
-# random bytes hold about one per 12 invalid ones (tests/test_sources_detect.py's noise).
+# with damage: 8-bit text almost never holds a valid multi-byte sequence and random bytes hold far
+# fewer than this (the noise case in tests/test_sources_detect.py checks the margin).
 INVALID_PER_VALID_UTF8 = 4
 UTF8_BOM = b"\xef\xbb\xbf"
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")

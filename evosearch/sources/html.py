@@ -106,3 +106,12 @@ def read_html(path: Path, text: str, mtime: float) -> list[Stream]:
     title = " ".join(parser.title.split()) or next((b[2] for b in parser.blocks), path.stem)
     units = [Unit(t, when, line_start=a, line_end=max(a, b)) for a, b, t in parser.blocks]
     return [Stream(str(path), str(path), "html", title, units)]
+
+
+def html_to_text(text: str) -> str:
+    """The visible text of an HTML fragment, one line per block (for HTML-only email bodies)."""
+    parser = _Visible()
+    parser.feed(text)
+    parser.close()
+    parser._flush()
+    return "\n".join(block for _, _, block in parser.blocks)

@@ -10,6 +10,7 @@ from pathlib import Path
 from ..errors import SourceError
 from .base import Stream, Unit
 from .dates import from_epoch, parse_iso
+from .messages import Malformed
 
 FORMAT = "jsonl-chat"
 # Past this many, one summary line replaces the per-line warnings of a file.
@@ -19,9 +20,6 @@ CHAT_FORMATS_HINT = (
     'each line must be a JSON object with "text" (and "ts", "speaker", "id", "conversation"); see the README section "Chat formats"'
 )
 
-
-class _Malformed(ValueError):
-    """A line that is not a chat message; its text says what is wrong."""
 
 
 def read_jsonl_chat(path: Path, text: str, warn: Callable[[str], None]) -> list[Stream]:
@@ -36,7 +34,7 @@ def read_jsonl_chat(path: Path, text: str, warn: Callable[[str], None]) -> list[
         lines_seen += 1
         try:
             conversation, unit = _read_message(line, number)
-        except _Malformed as e:
+        except Malformed as e:
             problems.append((number, str(e)))
             continue
         if unit is not None:
@@ -60,12 +58,12 @@ def _read_message(line: str, number: int) -> tuple[str | None, Unit | None]:
     try:
         record = json.loads(line)
     except (ValueError, RecursionError) as e:
-        raise _Malformed(f"not valid JSON ({getattr(e, 'msg', type(e).__name__)})") from None
+        raise Malformed(f"not valid JSON ({getattr(e, 'msg', type(e).__name__)})") from None
     if not isinstance(record, dict):
-        raise _Malformed("not a JSON object")
+        raise Malformed("not a JSON object")
     message = record.get("text")
     if not isinstance(message, str):
-        raise _Malformed('no "text" string')
+        raise Malformed('no "text" string')
     time = _read_ts(record.get("ts"))
     conversation = record.get("conversation")
     conversation = None if conversation is None else str(conversation)
@@ -100,7 +98,7 @@ def _read_ts(value: object) -> datetime | None:
                     return found
     except ValueError:
         pass
-    raise _Malformed(f'unreadable "ts" {_preview(value)}')
+    raise Malformed(f'unreadable "ts" {_preview(value)}')
 
 
 def _preview(value: object) -> str:

@@ -1,26 +1,35 @@
-"""What the JSON chat readers (Claude, Telegram, Discord) share: reading a message list, time order."""
+"""What the chat readers share: the malformed-input error, reading a message list, time order, export names."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from .base import Unit
+
+
+class Malformed(ValueError):
+    """A conversation, message or line that does not have its export's shape; its text says what is wrong."""
+
+
+def export_name(path: Path) -> str:
+    """The file's stem; inside a zip ("<zip>!<member>") the member's."""
+    return Path(path.name.rsplit("!", 1)[-1]).stem or path.stem
 
 
 def read_messages(
     messages: list,
     message_unit: Callable[[object, int], Unit | None],
-    malformed: type[Exception],
     where: str,
     warn: Callable[[str], None],
 ) -> list[Unit]:
-    """The units of a message list; messages raising `malformed` are skipped, with one warning line for all of them."""
+    """The units of a message list; messages raising `Malformed` are skipped, with one warning line for all of them."""
     units: list[Unit] = []
     problems: list[str] = []
     for number, message in enumerate(messages, start=1):
         try:
             unit = message_unit(message, number)
-        except malformed as e:
+        except Malformed as e:
             problems.append(f"message {number}: {e}")
             continue
         if unit is not None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from ..errors import SourceError
 from .base import Stream, Unit
 from .dates import from_epoch, parse_iso
-from .messages import in_time_order, read_messages
+from .messages import Malformed, export_name, in_time_order, read_messages
 
 FORMAT = "telegram"
 # How many messages of a single-chat file are looked at to tell it from other JSON with "messages".
@@ -27,9 +27,6 @@ SNIFF_MESSAGES = 20
 UNNAMED_CHAT_TITLES = {"saved_messages": "Saved Messages"}
 _HINT = 'expected result.json from Telegram Desktop (Export chat history, format JSON); see the README section "Sources"'
 
-
-class _Malformed(ValueError):
-    """A chat or message that does not have the export's shape; its text says what is wrong."""
 
 
 def is_telegram_export(data: object) -> bool:
@@ -54,7 +51,7 @@ def read_telegram(path: Path, data: object, warn: Callable[[str], None]) -> list
         where = f"{path}: chat {position}{_name_note(chat)}"
         try:
             stream = _read_chat(path, position, chat, where, warn)
-        except _Malformed as e:
+        except Malformed as e:
             warn(f"{where}: {e} — skipped")
             continue
         well_formed += 1
@@ -90,11 +87,11 @@ def _name_note(chat: object) -> str:
 
 def _read_chat(path: Path, position: int, chat: object, where: str, warn: Callable[[str], None]) -> Stream:
     if not isinstance(chat, dict):
-        raise _Malformed("not a JSON object")
+        raise Malformed("not a JSON object")
     messages = chat.get("messages")
     if not isinstance(messages, list):
-        raise _Malformed('no "messages" list')
-    units = read_messages(messages, _message_unit, _Malformed, where, warn)
+        raise Malformed('no "messages" list')
+    units = read_messages(messages, _message_unit, where, warn)
     chat_id = chat.get("id")
     has_id = isinstance(chat_id, (int, str)) and not isinstance(chat_id, bool) and chat_id != ""
     return Stream(
@@ -113,20 +110,20 @@ def _title(path: Path, position: int, chat: dict, chat_id: object) -> str:
     kind = chat.get("type")
     if isinstance(kind, str) and kind in UNNAMED_CHAT_TITLES:
         return UNNAMED_CHAT_TITLES[kind]
-    return f"chat {chat_id}" if chat_id is not None else f"{_export_name(path)} #{position}"
+    return f"chat {chat_id}" if chat_id is not None else f"{export_name(path)} #{position}"
 
 
 def _message_unit(message: object, number: int) -> Unit | None:
     """The unit for one message, or None when it is a service message or has no text."""
     if not isinstance(message, dict):
-        raise _Malformed("not a JSON object")
+        raise Malformed("not a JSON object")
     if message.get("type", "message") != "message":
         return None  # "service": joins, pins, calls, title changes
     text = _joined_text(message.get("text"))
     if text is None:
         text = _joined_text(message.get("text_entities"))
     if text is None:
-        raise _Malformed('no "text"')
+        raise Malformed('no "text"')
     text = text.strip()
     if not text:
         return None  # a photo, sticker, voice note or poll without a caption
@@ -182,7 +179,3 @@ def _speaker(message: dict) -> str | None:
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
-
-def _export_name(path: Path) -> str:
-    """The file's stem; inside a zip ("<zip>!<member>") the member's."""
-    return Path(path.name.rsplit("!", 1)[-1]).stem or path.stem

@@ -15,8 +15,10 @@ from ..errors import SourceError
 
 # In folders only these are read; anything else (images, PDFs, binaries) is passed over quietly.
 SOURCE_SUFFIXES = frozenset(
-    {".md", ".markdown", ".txt", ".rst", ".org", ".jsonl", ".json", ".ndjson", ".html", ".htm", ".pdf", ".zip", ".csv", ".tsv"}
+    {".md", ".markdown", ".txt", ".rst", ".org", ".jsonl", ".json", ".ndjson", ".html", ".htm", ".pdf", ".zip", ".csv", ".tsv", ".mbox", ".mbx", ".eml", ".docx", ".epub", ".odt"}
 )
+# Sources known by their whole name: macOS Messages' database (other .db files are not read).
+SOURCE_NAMES = frozenset({"chat.db"})
 SKIPPED_DIR_NAMES = frozenset({".git", "node_modules", "__pycache__"})
 # Beside channels.json, a Slack export's top-level JSON files describe the workspace; messages live in channel folders.
 SLACK_METADATA_FILES = frozenset(
@@ -115,7 +117,7 @@ def _kind_of_mode(mode: int) -> str:
 
 
 def is_source_name(name: str) -> bool:
-    return os.path.splitext(name)[1].lower() in SOURCE_SUFFIXES
+    return os.path.splitext(name)[1].lower() in SOURCE_SUFFIXES or name in SOURCE_NAMES
 
 
 def _is_folder_link(entry: os.DirEntry) -> bool:
@@ -134,18 +136,26 @@ def _walk(folder: Path, rules: _IgnoreRules, warn: Callable[[str], None]) -> Ite
         return
     rules = rules + _ignore_rules_in(folder, entries, warn)
     slack_export = any(e.name == "channels.json" for e in entries)
+    meta_thread = any(e.name == "message_1.json" for e in entries)
+    google_chat = any(e.name == "messages.json" for e in entries) or "Google Chat" in folder.parts
+    # Maildir keeps one message per file, named without a suffix, in cur/ and new/ beside tmp/.
+    maildir = folder.name in ("cur", "new") and (folder.parent / "tmp").is_dir()
     for entry in entries:
         if entry.name.startswith(".") or entry.name in SKIPPED_DIR_NAMES:
             continue
         if slack_export and entry.name in SLACK_METADATA_FILES:
             continue  # names and channel lists, read by the day files' reader; no messages
+        if meta_thread and entry.name.startswith("message_") and entry.name != "message_1.json" and entry.name.endswith(".json"):
+            continue  # a Messenger/Instagram thread's later parts, merged in when message_1.json is read
+        if google_chat and entry.name in ("group_info.json", "user_info.json"):
+            continue  # a Google Chat space's name and members, read with its messages.json
         path = folder / entry.name
         try:
             is_dir = entry.is_dir(follow_symlinks=False)
             is_file = not is_dir and entry.is_file()  # a symlinked file counts; a symlinked folder does not
         except OSError:  # a link loop: warned below, like a FIFO
             is_dir = is_file = False
-        if not (is_dir or is_source_name(entry.name)) or _is_ignored(path, is_dir, rules):
+        if not (is_dir or maildir or is_source_name(entry.name)) or _is_ignored(path, is_dir, rules):
             continue
         if is_dir:
             yield from _walk(path, rules, warn)

@@ -1,0 +1,264 @@
+"""Email: .mbox files (Gmail Takeout, Thunderbird) and .eml files; one stream per thread, messages in time order.
+
+Threads are joined through Message-ID, In-Reply-To and References; a reply that carries none of
+them ("Re: subject" from a client that drops the headers) joins the thread of its subject. A
+message is one unit: the sender's display name is the speaker, its Message-ID the locator, its
+Date the time. Quoted replies ("> ..." and the "On ... wrote:" line before them, Outlook's
+"-----Original Message-----") and signatures (after "-- ") are trimmed, so a thread is not indexed
+once per reply. multipart/alternative is read once (plain text preferred, HTML converted when it
+is the only body); attachments contribute "[attachment: name]", never their bytes.
+
+An mbox is read line by line, one message in memory at a time (benchmarks/mbox_memory.py).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.utils import getaddresses, parsedate_to_datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from ..errors import SourceError
+from .base import Stream, Unit
+from .dates import to_utc
+from .html import html_to_text
+from .messages import in_time_order
+
+FORMAT = "email"
+MBOX_SUFFIXES = frozenset({".mbox", ".mbx"})
+EML_SUFFIXES = frozenset({".eml"})
+# Enough of a file's start to see its header block.
+SNIFF_BYTES = 4096
+# A message larger than this is skipped with a warning: its size is attachments, never prose.
+MAX_MESSAGE_BYTES = 64 * 2**20
+_HINT = 'expected an mbox (Gmail Takeout, Thunderbird) or .eml file; see the README section "Sources"'
+
+# "From - Tue Nov 03 14:05:00 2026" (Thunderbird), "From 1829@xxx Tue Nov 03 14:05:00 +0000 2026" (Gmail)
+_SEPARATOR = re.compile(rb"^From \S+ +[A-Z][a-z]{2} [A-Z][a-z]{2} +\d")
+_HEADER_LINE = re.compile(rb"^[!-9;-~]+:[ \t]?", re.MULTILINE)
+_REPLY_PREFIX = re.compile(r"^\s*((re|fwd?|aw|sv|wg)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
+_WROTE = re.compile(r"^(on\b.*|le\b.*|am\b.*|el\b.*)(wrote|écrit|schrieb|escribió)\s*:\s*$", re.IGNORECASE)
+_WROTE_START = re.compile(r"^(on|le|am|el)\b", re.IGNORECASE)
+_WROTE_END = re.compile(r"\b(wrote|écrit|schrieb|escribió)\s*:\s*$", re.IGNORECASE)
+_ORIGINAL = re.compile(r"^\s*-{2,}\s*(original message|forwarded message)\s*-{2,}\s*$", re.IGNORECASE)
+_OUTLOOK_FROM = re.compile(r"^\s*from:\s.+", re.IGNORECASE)
+_ID = re.compile(r"<([^<>\s]+)>")
+_PARSER = BytesParser(policy=policy.default)
+
+
+def looks_like_mbox(path: Path, head: bytes) -> bool:
+    """An mbox starts with a "From " separator line followed by headers."""
+    if not _SEPARATOR.match(head):
+        return False
+    rest = head.split(b"\n", 1)[1] if b"\n" in head else b""
+    return path.suffix.lower() in MBOX_SUFFIXES or bool(_HEADER_LINE.match(rest))
+
+
+def looks_like_eml(path: Path, head: bytes) -> bool:
+    """Headers first, among them From: and one of Date:, Message-ID:, Subject:."""
+    block = head.replace(b"\r\n", b"\n").split(b"\n\n", 1)[0]
+    if not _HEADER_LINE.match(block):
+        return False
+    names = {m.group(0).rstrip(b": \t").lower() for m in _HEADER_LINE.finditer(block)}
+    has_mail_headers = b"from" in names and bool(names & {b"date", b"message-id", b"subject"})
+    return has_mail_headers and (path.suffix.lower() in EML_SUFFIXES or b"received" in names or b"mime-version" in names)
+
+
+def read_mbox(path: Path, file: BinaryIO, warn: Callable[[str], None]) -> list[Stream]:
+    """Threads of an mbox read from `file` message by message; bad messages are warned about and skipped."""
+    return _threads(path, _mbox_messages(path, file, warn), warn)
+
+
+def read_eml(path: Path, data: bytes, warn: Callable[[str], None]) -> list[Stream]:
+    """One .eml file: its message as a thread of one."""
+    return _threads(path, iter([(1, data)]), warn)
+
+
+def _mbox_messages(path: Path, file: BinaryIO, warn: Callable[[str], None]) -> Iterator[tuple[int, bytes]]:
+    """(number, raw bytes) per message; a "From " line after a blank line starts the next one (mboxrd/mboxo)."""
+    lines: list[bytes] = []
+    size, number, too_big, previous_blank = 0, 0, False, True
+    for line in file:
+        if previous_blank and _SEPARATOR.match(line):
+            if number:
+                yield from _finish(path, number, lines, too_big, warn)
+            number += 1
+            lines, size, too_big = [], 0, False
+        elif number:
+            if line.startswith(b">From ") or line.startswith(b">>From "):
+                line = line[1:]  # mboxrd escapes body lines starting "From "
+            size += len(line)
+            if size > MAX_MESSAGE_BYTES:
+                too_big = True
+                lines = []
+            elif not too_big:
+                lines.append(line)
+        previous_blank = not line.strip()
+    if number:
+        yield from _finish(path, number, lines, too_big, warn)
+
+
+def _finish(path: Path, number: int, lines: list[bytes], too_big: bool, warn: Callable[[str], None]) -> Iterator[tuple[int, bytes]]:
+    if too_big:
+        warn(f"{path}: message {number} is over {MAX_MESSAGE_BYTES // 2**20} MiB (attachments) — skipped")
+    else:
+        yield number, b"".join(lines)
+
+
+class _Thread:
+    def __init__(self, key: str, title: str):
+        self.key, self.title, self.units = key, title, []
+
+
+def _threads(path: Path, raws: Iterator[tuple[int, bytes]], warn: Callable[[str], None]) -> list[Stream]:
+    threads: dict[str, _Thread] = {}  # every Message-ID and reference seen -> its thread
+    by_subject: dict[str, _Thread] = {}
+    problems: list[str] = []
+    seen = 0
+    for number, raw in raws:
+        seen += 1
+        try:
+            message = _PARSER.parsebytes(raw)
+            unit, refs, subject = _message_unit(message, number)
+        except Exception as e:  # noqa: BLE001 - the email package raises many kinds on broken headers; one message must not lose the rest
+            problems.append(f"message {number}: {type(e).__name__}: {e}"[:200])
+            continue
+        if unit is None:
+            continue
+        thread = _join(threads, by_subject, unit, refs, subject)
+        thread.units.append(unit)
+    if problems:
+        warn(f"{path}: {len(problems)} malformed message{'' if len(problems) == 1 else 's'} skipped ({problems[0]})")
+    if not seen:
+        raise SourceError(f"{path}: no messages found", _HINT)
+    unique = {id(t): t for t in threads.values()} | {id(t): t for t in by_subject.values()}
+    return [
+        Stream(stream_id=f"{path}#{t.key}", path=str(path), format=FORMAT, title=t.title, units=in_time_order(t.units))
+        for t in unique.values()
+        if t.units
+    ]
+
+
+def _join(threads: dict[str, _Thread], by_subject: dict[str, _Thread], unit: Unit, refs: list[str], subject: str) -> _Thread:
+    """The thread the message belongs to: through its references, else its reply subject, else a new one."""
+    own = unit.message_id
+    thread = next((threads[r] for r in refs if r in threads), None)
+    if thread is None and own in threads:
+        thread = threads[own]  # a reply seen first named this message as its parent
+    normal = _REPLY_PREFIX.sub("", subject).strip().lower()
+    if thread is None and not refs and normal and normal != subject.strip().lower():
+        thread = by_subject.get(normal)
+    if thread is None:
+        thread = _Thread(refs[0] if refs else own, subject.strip() or unit.speaker or "(no subject)")
+    for key in [own, *refs]:
+        other = threads.get(key)
+        if other is not None and other is not thread and other.units:
+            thread.units.extend(other.units)  # two threads met through a later reference: one thread
+            for k, t in list(threads.items()):
+                if t is other:
+                    threads[k] = thread
+            for k, t in list(by_subject.items()):
+                if t is other:
+                    by_subject[k] = thread
+            other.units = []
+        threads[key] = thread
+    if normal:
+        by_subject.setdefault(normal, thread)
+    return thread
+
+
+def _message_unit(message: EmailMessage, number: int) -> tuple[Unit | None, list[str], str]:
+    """(the unit or None when it says nothing, the ids it refers to (oldest first), its subject)."""
+    own = _ids(message.get("Message-ID", ""))
+    refs = _ids(message.get("References", ""))
+    for parent in _ids(message.get("In-Reply-To", "")):
+        if parent not in refs:
+            refs.append(parent)
+    subject = str(message.get("Subject", "") or "")
+    text = _trim(_body(message))
+    attachments = [f"[attachment: {name}]" for name in _attachment_names(message)]
+    text = "\n".join([t for t in [text] if t] + attachments)
+    if not text.strip():
+        return None, refs, subject
+    return (
+        Unit(text=text, time=_date(message), speaker=_speaker(message), message_id=own[0] if own else f"message {number}"),
+        [r for r in refs if r not in own],
+        subject,
+    )
+
+
+def _ids(value: object) -> list[str]:
+    return _ID.findall(str(value or ""))
+
+
+def _date(message: EmailMessage) -> datetime | None:
+    value = message.get("Date")
+    if not value:
+        return None
+    try:
+        moment = parsedate_to_datetime(str(value))
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    return to_utc(moment) if moment.tzinfo else to_utc(moment.replace(tzinfo=None))
+
+
+def _speaker(message: EmailMessage) -> str | None:
+    addresses = getaddresses([str(message.get("From", "") or "")])
+    for name, address in addresses:
+        if name.strip() or address.strip():
+            return name.strip() or address.strip()
+    return None
+
+
+def _body(message: EmailMessage) -> str:
+    """The plain text body, or the HTML one as text; multipart/alternative counts once."""
+    part = message.get_body(preferencelist=("plain", "html"))
+    if part is None:
+        return ""
+    try:
+        content = part.get_content()
+    except (LookupError, ValueError, AssertionError):
+        payload = part.get_payload(decode=True) or b""
+        content = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else str(payload)
+    if not isinstance(content, str):
+        return ""
+    return html_to_text(content) if part.get_content_subtype() == "html" else content
+
+
+def _attachment_names(message: EmailMessage) -> list[str]:
+    names = []
+    for part in message.iter_attachments() if message.is_multipart() else []:
+        name = part.get_filename()
+        if name and name.strip():
+            names.append(" ".join(name.split()))
+    return names
+
+
+def _trim(text: str) -> str:
+    """The message's own words: quoted replies and the signature cut off."""
+    kept: list[str] = []
+    lines = text.replace("\r\n", "\n").split("\n")
+    for i, line in enumerate(lines):
+        if line.rstrip() in ("--", "-- ") or _ORIGINAL.match(line):
+            break
+        if _OUTLOOK_FROM.match(line) and kept and not kept[-1].strip() and any(_is_header(x) for x in lines[i + 1 : i + 4]):
+            break  # Outlook's quoted header block: From:/Sent:/To:/Subject:
+        if line.lstrip().startswith(">"):
+            continue
+        if _WROTE.match(line.strip()) and any(x.lstrip().startswith(">") for x in lines[i + 1 : i + 3]):
+            continue
+        if _WROTE_END.search(line) and any(x.lstrip().startswith(">") for x in lines[i + 1 : i + 3]):
+            if kept and _WROTE_START.match(kept[-1].strip()):
+                kept.pop()  # Gmail wraps a long "On <date>, <name> <address>" line before "wrote:"
+            continue
+        kept.append(line)
+    return "\n".join(kept).strip()
+
+
+def _is_header(line: str) -> bool:
+    return bool(re.match(r"^\s*(sent|date|to|subject|cc):\s", line, re.IGNORECASE))

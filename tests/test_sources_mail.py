@@ -1,0 +1,181 @@
+"""Email: an mbox written the way Gmail Takeout and Thunderbird write it, .eml files, and bad input."""
+
+from __future__ import annotations
+
+import io
+from email.message import EmailMessage
+from email.utils import format_datetime
+from datetime import UTC, datetime
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from evosearch.errors import SourceError
+from evosearch.sources.detect import read_source
+from evosearch.sources.mail import read_eml, read_mbox
+from evosearch.sources.walk import iter_source_files
+
+
+def mail(msgid, sender, date, subject, body=None, html=None, reply_to=None, refs=(), attachment=None) -> EmailMessage:
+    """A message as a mail client writes it (synthetic people and addresses)."""
+    m = EmailMessage()
+    m["From"] = sender
+    m["To"] = "Ben Okafor <ben@example.org>"
+    m["Subject"] = subject
+    m["Date"] = format_datetime(date)
+    m["Message-ID"] = f"<{msgid}>"
+    if reply_to:
+        m["In-Reply-To"] = f"<{reply_to}>"
+    if refs:
+        m["References"] = " ".join(f"<{r}>" for r in refs)
+    if body is not None:
+        m.set_content(body)
+        if html is not None:
+            m.add_alternative(html, subtype="html")
+    elif html is not None:
+        m.set_content(html, subtype="html")
+    if attachment:
+        m.add_attachment(b"\x89PNG binary bytes " * 50, maintype="image", subtype="png", filename=attachment)
+    return m
+
+
+def mbox_bytes(messages: list[EmailMessage]) -> bytes:
+    out = io.BytesIO()
+    for m in messages:
+        out.write(b"From - Tue Nov 03 14:05:00 2026\n")
+        raw = m.as_bytes(policy=m.policy.clone(linesep="\n"))
+        raw = b"\n".join(b">" + line if line.startswith(b"From ") else line for line in raw.split(b"\n"))
+        out.write(raw.rstrip(b"\n") + b"\n\n")
+    return out.getvalue()
+
+
+T0 = datetime(2026, 11, 3, 14, 5, tzinfo=UTC)
+ANA = "Ana Lima <ana@example.org>"
+BEN = "Ben Okafor <ben@example.org>"
+
+
+def inbox() -> list[EmailMessage]:
+    return [
+        mail("1@x", ANA, T0, "Cabin trip", body="Shall we book the cabin by the lake for March?\n\n-- \nAna Lima\nPhone 555 0100"),
+        # a reply quoting the first, sent before it arrived in the file order: time order must fix it
+        mail(
+            "3@x", ANA, T0.replace(hour=18), "Re: Cabin trip", body="Booked it, deposit paid.\n\nOn Tue, Ben wrote:\n> Yes, March works", reply_to="2@x", refs=("1@x", "2@x")
+        ),
+        mail(
+            "2@x",
+            BEN,
+            T0.replace(hour=16),
+            "Re: Cabin trip",
+            body="Yes, March works for me.\n\nOn Tue, 3 Nov 2026, Ana Lima wrote:\n> Shall we book the cabin by the lake for March?",
+            html="<p>Yes, March works for me.</p><blockquote>Shall we book</blockquote>",
+            reply_to="1@x",
+            refs=("1@x",),
+        ),
+        mail("4@x", "newsletter@example.com", T0.replace(day=4), "Weekly digest", html="<html><body><h1>Digest</h1><p>Seed swap on Sunday</p></body></html>"),
+        mail("5@x", BEN, T0.replace(day=5), "Photos", body="The photos from the walk.", attachment="walk.png"),
+        # a client that dropped In-Reply-To and References: joined by subject
+        mail("6@x", ANA, T0.replace(day=6), "RE: Photos", body="Lovely, thanks!"),
+    ]
+
+
+def test_mbox_threads_in_time_order_with_speakers_and_ids(tmp_path):
+    path = tmp_path / "All mail Including Spam and Trash.mbox"
+    path.write_bytes(mbox_bytes(inbox()))
+    warnings = []
+    streams = {s.title: s for s in read_source(path, warnings.append)}
+    assert not warnings
+    assert set(streams) == {"Cabin trip", "Weekly digest", "Photos"}
+    cabin = streams["Cabin trip"]
+    assert cabin.format == "email" and cabin.stream_id == f"{path}#1@x"
+    assert [u.message_id for u in cabin.units] == ["1@x", "2@x", "3@x"]
+    assert [u.speaker for u in cabin.units] == ["Ana Lima", "Ben Okafor", "Ana Lima"]
+    assert cabin.units[0].time == T0
+    # signature and quotes trimmed; the HTML alternative not indexed a second time
+    assert cabin.units[0].text == "Shall we book the cabin by the lake for March?"
+    assert cabin.units[1].text == "Yes, March works for me."
+    assert cabin.units[2].text == "Booked it, deposit paid."
+    digest = streams["Weekly digest"].units[0]
+    assert digest.text == "Digest\nSeed swap on Sunday" and digest.speaker == "newsletter@example.com"
+    photos = streams["Photos"].units
+    assert [u.message_id for u in photos] == ["5@x", "6@x"]
+    assert photos[0].text == "The photos from the walk.\n[attachment: walk.png]"
+    assert "iVBOR" not in photos[0].text and "UE5H" not in photos[0].text  # never the base64
+
+
+def test_mbox_body_line_starting_with_from_is_not_a_separator(tmp_path):
+    path = tmp_path / "x.mbox"
+    path.write_bytes(mbox_bytes([mail("1@x", ANA, T0, "Quote", body="From the garden:\nFrom Tue Nov 03 notes, tomatoes")]))
+    [stream] = read_source(path, lambda _: None)
+    assert len(stream.units) == 1 and "tomatoes" in stream.units[0].text
+
+
+def test_eml_file_and_folder(tmp_path):
+    folder = tmp_path / "mail"
+    folder.mkdir()
+    for m in inbox()[:2]:
+        (folder / f"{m['Message-ID'].strip('<>')}.eml").write_bytes(bytes(m))
+    assert len(list(iter_source_files([folder], lambda _: None))) == 2
+    [stream] = read_source(folder / "1@x.eml", lambda _: None)
+    assert stream.format == "email" and stream.units[0].speaker == "Ana Lima"
+    # an .eml without its suffix is still recognised by its headers
+    (tmp_path / "message").write_bytes(b"Received: from a\r\n" + bytes(inbox()[0]))
+    [stream] = read_source(tmp_path / "message", lambda _: None)
+    assert stream.format == "email"
+
+
+def test_malformed_message_is_warned_about_and_the_rest_kept(tmp_path):
+    good = mbox_bytes(inbox()[:1])
+    bad = b"From - Tue Nov 03 14:05:00 2026\nFrom: =?utf-8?q?broken\nDate: not a date\nSubject: \xff\xfe\n\n\xff\xfe body\n\n"
+    path = tmp_path / "x.mbox"
+    path.write_bytes(bad + good)
+    warnings = []
+    streams = read_source(path, warnings.append)
+    texts = [u.text for s in streams for u in s.units]
+    assert "Shall we book the cabin by the lake for March?" in texts
+    assert len(warnings) <= 1 and all("\n" not in w for w in warnings)
+
+
+def test_not_mail_is_not_taken_for_mail(tmp_path):
+    note = tmp_path / "note.txt"
+    note.write_text("From the start:\nTodo: water the plants\n")
+    [stream] = read_source(note, lambda _: None)
+    assert stream.format != "email"
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.binary(max_size=600), st.lists(st.sampled_from([b"From: a <a@b>\n", b"Subject: Re: x\n", b"Message-ID: <1@x>\n", b"References: <", b"\n", b"Date: Tue, 3 Nov 2026 14:05 +0000\n", b"Content-Type: multipart/alternative; boundary=b\n", b"--b\n", b"\xff"]), max_size=20))
+def test_readers_raise_nothing_but_source_error(tmp_path, noise, pieces):
+    raw = b"".join(pieces) + noise
+    for read in (lambda p: read_mbox(p, io.BytesIO(b"From - Tue Nov 03 14:05:00 2026\n" + raw), lambda _: None), lambda p: read_eml(p, raw, lambda _: None)):
+        path = tmp_path / "x.mbox"
+        try:
+            streams = read(path)
+        except SourceError as e:
+            assert e.message.startswith(f"{path}: ") and "\n" not in e.message
+            continue
+        for stream in streams:
+            assert stream.format == "email" and stream.units
+            for unit in stream.units:
+                assert unit.text.strip() and isinstance(unit.message_id, str)
+
+
+def test_maildir_messages_are_found_and_read(tmp_path):
+    box = tmp_path / "Maildir"
+    for sub in ("cur", "new", "tmp"):
+        (box / sub).mkdir(parents=True)
+    message = inbox()[0]
+    message["Received"] = "from mx.example.org by mail.example.org"
+    (box / "cur" / "1796000000.M1P2.host:2,S").write_bytes(bytes(message))
+    (box / "new" / "1796000001.M3P4.host").write_bytes(bytes(inbox()[4]))
+    found = list(iter_source_files([tmp_path], lambda _: None))
+    assert [p.parent.name for p in found] == ["cur", "new"]
+    formats = [s.format for p in found for s in read_source(p, lambda _: None)]
+    assert formats == ["email", "email"]
+
+
+def test_wrapped_attribution_line_is_trimmed_with_its_quote(tmp_path):
+    body = "Thursday is fine.\n\nOn Tue, Nov 3, 2026 at 2:05 PM Ana Lima <ana@example.org>\nwrote:\n> Water on Thursday?\n"
+    path = tmp_path / "x.eml"
+    path.write_bytes(bytes(mail("9@x", BEN, T0, "Re: water", body=body)))
+    [stream] = read_source(path, lambda _: None)
+    assert stream.units[0].text == "Thursday is fine."
