@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import is_local_uri, make_private_dir
+from .remote import storage_options
 from .errors import StoreError
 from .heap import return_freed_memory
 
@@ -196,7 +197,9 @@ class Store:
             # Readers check for new versions on every query, so a long-lived `ask` (the API, a
             # server, the watch soak) sees what a concurrent writer has committed.
             session = lancedb.Session(metadata_cache_size_bytes=METADATA_CACHE_BYTES)
-            db = lancedb.connect(uri, read_consistency_interval=None if creating else timedelta(0), session=session)
+            db = lancedb.connect(
+                uri, read_consistency_interval=None if creating else timedelta(0), session=session, storage_options=storage_options(uri)
+            )
             names = set(db.list_tables().tables)
         except Exception as e:  # lancedb raises plain OSError/ValueError/RuntimeError for bad URIs
             raise StoreError(f"cannot open the index at {uri}: {e}", "check --db / $EVOSEARCH_DB and credentials") from e
@@ -247,7 +250,7 @@ class Store:
     def _drop_tables(uri: str) -> None:
         import lancedb
 
-        db = lancedb.connect(uri)
+        db = lancedb.connect(uri, storage_options=storage_options(uri))
         for name in set(db.list_tables().tables) & {SEGMENTS, SNAPSHOTS, SOURCES, META}:
             db.drop_table(name)
 

@@ -15,6 +15,7 @@ import lance
 import numpy as np
 
 from .config import is_local_uri
+from .remote import storage_options
 from .errors import StoreError
 from .store import META, METADATA_CACHE_BYTES, SCHEMA_VERSION, SEGMENTS, SOURCES, STATS_COLUMNS, SourceRecord, Store, index_stats, search_rows
 
@@ -45,7 +46,9 @@ class StoreReader:
         for name in (SEGMENTS, META):
             try:
                 # capped as the writer's: a long-lived reader checks out every version a writer commits
-                datasets[name] = lance.dataset(_table_uri(uri, name), metadata_cache_size_bytes=METADATA_CACHE_BYTES)
+                datasets[name] = lance.dataset(
+                    _table_uri(uri, name), metadata_cache_size_bytes=METADATA_CACHE_BYTES, storage_options=storage_options(uri)
+                )
             except Exception as e:  # lance raises ValueError/OSError for missing or unreadable datasets
                 if "not found" in str(e).lower():
                     raise StoreError(f"no index at {uri}", "run `evosearch index PATH` first, or pass --db") from e
@@ -71,7 +74,7 @@ class StoreReader:
             self._datasets[SEGMENTS] = dataset.checkout_version(latest)
 
     def _sources(self):
-        return lance.dataset(_table_uri(self.uri, SOURCES))  # the newest version, like the searches after refresh()
+        return lance.dataset(_table_uri(self.uri, SOURCES), storage_options=storage_options(self.uri))  # the newest version, like the searches after refresh()
 
     def sources(self) -> dict[str, SourceRecord]:
         rows = self._sources().to_table(columns=["path", "size", "mtime", "hash", "format", "stream_ids", "segment_count"])
