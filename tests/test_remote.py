@@ -164,3 +164,26 @@ def test_two_writers_on_two_machines(s3, tmp_path):
         local.update(index_dump_local(folder, tmp_path, folder.name))
     assert set(index_dump(db)) == set(local)
     assert len(streams) == 12
+
+
+def test_two_writers_same_folder_then_one_run(s3, tmp_path):
+    """Two machines index the same folder at once. Each commit is safe, but both plan the same new
+    files, so rows can be written twice; the next `index` removes the doubles (store.py). This
+    test pins that: after one more run every row is there exactly once."""
+    a = _big_corpus(tmp_path / "a", tag="a")
+    db = f"s3://{BUCKET}/same"
+    assert _cli("index", str(a / "a0.jsonl"), "--db", db).exit_code == 0
+    procs = []
+    for name in ("ma", "mb"):
+        env = {**os.environ, "EVOSEARCH_HOME": str(tmp_path / f"home-{name}")}
+        procs.append(subprocess.Popen([sys.executable, "-c", INDEX_CLI, "index", str(a), "--db", db], env=env, stderr=subprocess.PIPE, text=True))
+    for p in procs:
+        _, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err
+    ids = [r["id"] for r in Store.open(db).table("segments").to_arrow().to_pylist()]
+    print(f"rows after the race: {len(ids)}, distinct: {len(set(ids))}")
+    r = _cli("index", str(a), "--db", db)
+    assert r.exit_code == 0, r.output
+    ids = [r["id"] for r in Store.open(db).table("segments").to_arrow().to_pylist()]
+    assert len(ids) == len(set(ids)), "duplicated rows"
+    assert set(index_dump(db)) == set(index_dump_local(a, tmp_path))
