@@ -115,8 +115,11 @@ def _segment_row(stream, seg: Segment, position: int, vector) -> dict:
 
 
 class Indexer:
-    def __init__(self, store: Store, encoder: Encoder, warn: Callable[[str], None], progress: IndexProgress | None = None):
+    def __init__(
+        self, store: Store, encoder: Encoder, warn: Callable[[str], None], progress: IndexProgress | None = None, encode=encode_streams
+    ):
         self.store = store
+        self.encode = encode  # encode_streams, or ray_index.RayEncode: same results, encoded elsewhere
         self.encoder = encoder
         self.progress = progress or IndexProgress()
         self.report = IndexReport()
@@ -328,7 +331,7 @@ class Indexer:
         for n, p in pending.items():  # files with nothing to encode (only removals) are complete now
             if p.open_jobs == 0:
                 finished.append(n)
-        for out in encode_streams(jobs, self.encoder):
+        for out in self.encode(jobs, self.encoder):
             stream, segments = out.job.key
             segment_rows.append(_segment_row(stream, segments[out.position], out.position, out.embedding))
             # The second-to-last snapshot matters most: an appended chat usually changes its last segment.
@@ -386,11 +389,12 @@ def check_paths_exist(paths: list[Path]) -> None:
 
 
 def index_paths(
-    paths: list[Path], store: Store, encoder: Encoder, warn: Callable[[str], None], progress: IndexProgress | None = None
+    paths: list[Path], store: Store, encoder: Encoder, warn: Callable[[str], None], progress: IndexProgress | None = None, encode=encode_streams
 ) -> IndexReport:
-    """Index files and folders into store; see the module docstring for what is re-encoded."""
+    """Index files and folders into store; see the module docstring for what is re-encoded.
+    encode runs the planned streams (ray_index.RayEncode for `index --ray`)."""
     check_paths_exist(paths)
-    return Indexer(store, encoder, warn, progress).run(paths)
+    return Indexer(store, encoder, warn, progress, encode).run(paths)
 
 
 def forget_paths(store: Store, paths: list[Path]) -> int:

@@ -89,6 +89,11 @@ def index(
     db: DbOption = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Drop the index and encode everything again.")] = False,
     quiet: QuietOption = False,
+    ray: Annotated[bool, typer.Option("--ray", help="Encode the streams on a Ray cluster (needs evosearch[ray]).")] = False,
+    ray_address: Annotated[
+        str | None, typer.Option("--ray-address", help="Ray cluster to join ('auto': the local `ray start`). Default: start one here.")
+    ] = None,
+    ray_workers: Annotated[int | None, typer.Option("--ray-workers", min=1, help="Encoder workers. Default: one per GPU, else per CPU.")] = None,
 ) -> None:
     """Index files and folders: notes (.md .txt .rst .org) and chat exports (JSONL, ChatGPT).
 
@@ -100,11 +105,16 @@ def index(
     from ..indexer import check_paths_exist, index_paths
 
     check_paths_exist(paths)  # before the index is created
+    if ray or ray_address:  # before LanceDB starts its threads: Ray forks its helpers at init
+        from ..ray_index import RayEncode, connect
+
+        connect(ray_address, ray_workers)
     store, encoder = open_index(db, write=True, rebuild=rebuild, command="index")  # holds the writer lock
     with store:
         progress = _progress(quiet)
         try:
-            report = index_paths(paths, store, encoder, warn, progress)
+            encode = {"encode": RayEncode(encoder.model_id, ray_workers)} if ray or ray_address else {}
+            report = index_paths(paths, store, encoder, warn, progress, **encode)
         finally:
             if hasattr(progress, "stop"):
                 progress.stop()
