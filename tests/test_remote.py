@@ -187,3 +187,34 @@ def test_two_writers_same_folder_then_one_run(s3, tmp_path):
     ids = [r["id"] for r in Store.open(db).table("segments").to_arrow().to_pylist()]
     assert len(ids) == len(set(ids)), "duplicated rows"
     assert set(index_dump(db)) == set(index_dump_local(a, tmp_path))
+
+
+def test_watch_writes_to_the_bucket(s3, tmp_path):
+    """`watch` keeps an index in a bucket current, and a reader opened separately finds the change."""
+    import threading
+
+    from evosearch.api import open_index
+    from evosearch.search import ask
+    from evosearch.watch import watch
+
+    notes = make_notes(tmp_path)
+    db = f"s3://{BUCKET}/watched"
+    store, encoder = open_index(db, write=True)
+    stop = threading.Event()
+    thread = threading.Thread(target=lambda: watch([notes], store, encoder, stop, print, debounce_s=0.2), daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not store.sources() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        (notes / "zebra.md").write_text("# Zebra\n\nThe zebra crossing project starts.\n")
+        found = False
+        while not found and time.monotonic() < deadline + 30:
+            reader, query_encoder = open_index(db)
+            found = any(r["path"].endswith("zebra.md") for r in ask(reader, query_encoder, "zebra crossing")["results"][:3])
+            time.sleep(0.2)
+        assert found, "the watched change never reached the bucket"
+    finally:
+        stop.set()
+        thread.join(timeout=20)
+        store.close()
