@@ -116,10 +116,10 @@ def _segment_row(stream, seg: Segment, position: int, vector) -> dict:
 
 class Indexer:
     def __init__(
-        self, store: Store, encoder: Encoder, warn: Callable[[str], None], progress: IndexProgress | None = None, encode=encode_streams
+        self, store: Store, encoder: Encoder, warn: Callable[[str], None], progress: IndexProgress | None = None, encode=None
     ):
         self.store = store
-        self.encode = encode  # encode_streams, or ray_index.RayEncode: same results, encoded elsewhere
+        self.encode = encode  # None: encode_streams here; ray_index.RayEncode: the same results, encoded on Ray
         self.encoder = encoder
         self.progress = progress or IndexProgress()
         self.report = IndexReport()
@@ -331,7 +331,7 @@ class Indexer:
         for n, p in pending.items():  # files with nothing to encode (only removals) are complete now
             if p.open_jobs == 0:
                 finished.append(n)
-        for out in self.encode(jobs, self.encoder):
+        for out in (self.encode or encode_streams)(jobs, self.encoder):
             stream, segments = out.job.key
             segment_rows.append(_segment_row(stream, segments[out.position], out.position, out.embedding))
             # The second-to-last snapshot matters most: an appended chat usually changes its last segment.
@@ -389,7 +389,7 @@ def check_paths_exist(paths: list[Path]) -> None:
 
 
 def index_paths(
-    paths: list[Path], store: Store, encoder: Encoder, warn: Callable[[str], None], progress: IndexProgress | None = None, encode=encode_streams
+    paths: list[Path], store: Store, encoder: Encoder, warn: Callable[[str], None], progress: IndexProgress | None = None, encode=None
 ) -> IndexReport:
     """Index files and folders into store; see the module docstring for what is re-encoded.
     encode runs the planned streams (ray_index.RayEncode for `index --ray`)."""

@@ -16,10 +16,15 @@ from .helpers import chat_messages, index_dump, make_notes, write_chat  # noqa: 
 def cluster():
     import os
 
+    before = os.environ.get("EVOSEARCH_ENCODER")
     os.environ["EVOSEARCH_ENCODER"] = "hashing"  # the workers' encoder, like the autouse fixture's
     connect("local", 2)
     yield
     ray.shutdown()
+    if before is None:
+        os.environ.pop("EVOSEARCH_ENCODER")
+    else:
+        os.environ["EVOSEARCH_ENCODER"] = before
 
 
 def _index(notes, db, encode=None):
@@ -90,5 +95,17 @@ def test_ray_index_completes_after_a_worker_dies(cluster, tmp_path):
     with pytest.raises(EvosearchError, match="Ray worker"):
         _index(notes, tmp_path / "ray", kill_a_worker)
     _index(notes, tmp_path / "ray", RayEncode("hashing-v1", workers=2))
+    _index(notes, tmp_path / "plain")
+    assert index_dump(str(tmp_path / "ray")) == index_dump(str(tmp_path / "plain"))
+
+
+def test_cli_index_ray(cluster, tmp_path):
+    from typer.testing import CliRunner
+
+    from evosearch.cli.app import app
+
+    notes = make_notes(tmp_path)
+    r = CliRunner().invoke(app, ["index", str(notes), "--db", str(tmp_path / "ray"), "--ray", "--ray-workers", "2"])
+    assert r.exit_code == 0, r.output
     _index(notes, tmp_path / "plain")
     assert index_dump(str(tmp_path / "ray")) == index_dump(str(tmp_path / "plain"))
