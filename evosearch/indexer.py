@@ -129,8 +129,11 @@ def _segment_row(stream, seg: Segment, position: int, vector) -> dict:
 
 
 class Indexer:
-    def __init__(self, store: Store, encoder: Encoder, warn: Callable[[str], None], progress: IndexProgress | None = None):
+    def __init__(
+        self, store: Store, encoder: Encoder, warn: Callable[[str], None], progress: IndexProgress | None = None, encode=None
+    ):
         self.store = store
+        self.encode = encode  # None: encode_streams here; ray_index.RayEncode: the same results, encoded on Ray
         self.encoder = encoder
         self.progress = progress or IndexProgress()
         self.report = IndexReport()
@@ -343,7 +346,7 @@ class Indexer:
             self.progress.encoder_starting()
             waiting_since = time.monotonic()
         in_call = 0
-        for out in encode_streams(jobs, self.encoder):
+        for out in (self.encode or encode_streams)(jobs, self.encoder):
             if waiting_since is not None:
                 self.report.preparing_seconds = time.monotonic() - waiting_since
                 waiting_since = None
@@ -410,11 +413,12 @@ def check_paths_exist(paths: list[Path]) -> None:
 
 
 def index_paths(
-    paths: list[Path], store: Store, encoder: Encoder, warn: Callable[[str], None], progress: IndexProgress | None = None
+    paths: list[Path], store: Store, encoder: Encoder, warn: Callable[[str], None], progress: IndexProgress | None = None, encode=None
 ) -> IndexReport:
-    """Index files and folders into store; see the module docstring for what is re-encoded."""
+    """Index files and folders into store; see the module docstring for what is re-encoded.
+    encode runs the planned streams (ray_index.RayEncode for `index --ray`)."""
     check_paths_exist(paths)
-    return Indexer(store, encoder, warn, progress).run(paths)
+    return Indexer(store, encoder, warn, progress, encode).run(paths)
 
 
 def forget_paths(store: Store, paths: list[Path]) -> int:

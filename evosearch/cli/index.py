@@ -36,6 +36,11 @@ def index(
         ),
     ] = None,
     quiet: QuietOption = False,
+    ray: Annotated[bool, typer.Option("--ray", help="Encode the streams on a Ray cluster (needs evosearch[ray]).")] = False,
+    ray_address: Annotated[
+        str | None, typer.Option("--ray-address", metavar="ADDRESS", help="Ray cluster to join ('auto': the local `ray start`). Default: start one here.")
+    ] = None,
+    ray_workers: Annotated[int | None, typer.Option("--ray-workers", min=1, metavar="N", help="Encoder workers. Default: one per GPU, else per CPU.")] = None,
 ) -> None:
     """Index files and folders: notes, documents and chat exports, each recognised by its content.
 
@@ -52,11 +57,16 @@ def index(
         if model not in MODELS:
             raise typer.BadParameter(f"{model!r} is not a model; use one of: {', '.join(MODELS)}", param_hint="--model")
     check_paths_exist(paths)  # before the index is created
+    if ray or ray_address:  # before LanceDB starts its threads: Ray forks its helpers at init
+        from ..ray_index import RayEncode, connect
+
+        connect(ray_address, ray_workers)
     store, encoder = open_index(db, write=True, rebuild=rebuild, command="index", model=model)  # holds the writer lock
     with store:
         progress = index_progress(quiet)
         try:
-            report = index_paths(paths, store, encoder, warn, progress)
+            encode = {"encode": RayEncode(encoder.model_id, ray_workers)} if ray or ray_address else {}
+            report = index_paths(paths, store, encoder, warn, progress, **encode)
         finally:
             progress.stop()
     if not quiet:

@@ -14,6 +14,7 @@ from typing import Protocol
 import numpy as np
 
 from ..config import is_local_uri
+from ..remote import storage_options
 from . import schema
 from .schema import META, RESULT_COLUMNS, SEGMENTS, SOURCE_COLUMNS, SOURCES, STATS_COLUMNS, SourceRecord, source_records
 
@@ -165,7 +166,9 @@ def _open_dataset(uri: str, name: str):
 
     try:
         # capped as the writer's: a long-lived reader checks out every version a writer commits
-        return lance.dataset(table_uri(uri, name), metadata_cache_size_bytes=schema.METADATA_CACHE_BYTES)
+        return lance.dataset(
+            table_uri(uri, name), metadata_cache_size_bytes=schema.METADATA_CACHE_BYTES, storage_options=storage_options(uri)
+        )
     except Exception as e:  # lance raises ValueError/OSError for missing or unreadable datasets
         if "not found" in str(e).lower():
             raise schema.no_index(uri) from e

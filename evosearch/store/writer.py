@@ -16,6 +16,7 @@ import numpy as np
 
 from ..config import is_local_uri, make_private_dir
 from ..errors import StoreError
+from ..remote import storage_options
 from . import maintenance, schema
 from .reader import LanceReader
 from .scan import StoredStreams
@@ -103,7 +104,9 @@ class Store(LanceReader):
             # Readers check for new versions on every query, so a long-lived `ask` (the API, a
             # server, the watch soak) sees what a concurrent writer has committed.
             session = lancedb.Session(metadata_cache_size_bytes=schema.METADATA_CACHE_BYTES)
-            db = lancedb.connect(uri, read_consistency_interval=None if creating else timedelta(0), session=session)
+            db = lancedb.connect(
+                uri, read_consistency_interval=None if creating else timedelta(0), session=session, storage_options=storage_options(uri)
+            )
             names = set(db.list_tables().tables)
         except Exception as e:  # lancedb raises plain OSError/ValueError/RuntimeError for bad URIs
             raise cannot_open(uri, e) from e
@@ -150,7 +153,7 @@ class Store(LanceReader):
     def _drop_tables(uri: str) -> None:
         import lancedb
 
-        db = lancedb.connect(uri)
+        db = lancedb.connect(uri, storage_options=storage_options(uri))
         for name in set(db.list_tables().tables) & set(TABLES):
             db.drop_table(name)
 

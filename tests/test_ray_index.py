@@ -1,0 +1,111 @@
+"""`index --ray` on a local Ray cluster (2 CPUs, loopback): the same index as one process builds."""
+
+import pytest
+
+ray = pytest.importorskip("ray", reason="the evosearch[ray] extra is not installed")
+
+from evosearch.api import open_index  # noqa: E402
+from evosearch.errors import EvosearchError  # noqa: E402
+from evosearch.indexer import index_paths  # noqa: E402
+from evosearch.ray_index import RayEncode, connect  # noqa: E402
+
+from .helpers import chat_messages, index_dump, make_notes, write_chat  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    import os
+
+    before = os.environ.get("EVOSEARCH_ENCODER")
+    os.environ["EVOSEARCH_ENCODER"] = "hashing"  # the workers' encoder, like the autouse fixture's
+    connect("local", 2)
+    yield
+    ray.shutdown()
+    if before is None:
+        os.environ.pop("EVOSEARCH_ENCODER")
+    else:
+        os.environ["EVOSEARCH_ENCODER"] = before
+
+
+def _index(notes, db, encode=None):
+    store, encoder = open_index(str(db), write=True)
+    with store:
+        kwargs = {"encode": encode} if encode is not None else {}
+        return index_paths([notes], store, encoder, lambda m: None, **kwargs)
+
+
+def _corpus(root):
+    notes = make_notes(root)
+    for c in range(20):
+        write_chat(notes / f"chat{c}.jsonl", chat_messages(300), conversation=f"c{c}")
+    return notes
+
+
+def test_ray_index_equals_one_process(cluster, tmp_path):
+    notes = _corpus(tmp_path)
+    encode = RayEncode("hashing-v1", workers=2)
+    _index(notes, tmp_path / "ray", encode)
+    _index(notes, tmp_path / "plain")
+    assert index_dump(str(tmp_path / "ray")) == index_dump(str(tmp_path / "plain"))
+
+    # incremental: a chat grows, a note changes; only the changes are encoded, on Ray
+    write_chat(notes / "chat0.jsonl", chat_messages(300) + [("extra", "2026-11-30T12:00:00+00:00", "Ana", "one more thing about the roof")], conversation="c0")
+    (notes / "ideas.md").write_text("---\ndate: 2026-10-20\n---\n# Ideas\n\nA pond behind the shed.\n")
+    report = _index(notes, tmp_path / "ray", encode)
+    assert 0 < report.segments_encoded < report.segments_reused
+    _index(notes, tmp_path / "plain")
+    assert index_dump(str(tmp_path / "ray")) == index_dump(str(tmp_path / "plain"))
+
+
+class _DiesAfter:
+    """RayEncode whose driver stops after n results, as a killed driver would."""
+
+    def __init__(self, inner, n):
+        self.inner, self.n = inner, n
+
+    def __call__(self, jobs, encoder=None):
+        for k, out in enumerate(self.inner(jobs, encoder)):
+            if k == self.n:
+                raise KeyboardInterrupt
+            yield out
+
+
+def test_ray_index_resumes_after_the_driver_dies(cluster, tmp_path):
+    notes = _corpus(tmp_path)
+    encode = RayEncode("hashing-v1", workers=2)
+    with pytest.raises(KeyboardInterrupt):
+        _index(notes, tmp_path / "ray", _DiesAfter(encode, 700))  # past the first write (512 rows)
+    report = _index(notes, tmp_path / "ray", encode)
+    assert report.segments_reused > 0  # it resumed, not restarted
+    _index(notes, tmp_path / "plain")
+    assert index_dump(str(tmp_path / "ray")) == index_dump(str(tmp_path / "plain"))
+
+
+def test_ray_index_completes_after_a_worker_dies(cluster, tmp_path):
+    notes = _corpus(tmp_path)
+    encode = RayEncode("hashing-v1", workers=2)
+
+    def kill_a_worker(jobs, encoder=None):
+        for k, out in enumerate(encode(jobs, encoder)):
+            if k == 0:  # the first call's results are in; the others are queued or running
+                for actor in encode.actors:
+                    ray.kill(actor)
+            yield out
+
+    with pytest.raises(EvosearchError, match="Ray worker"):
+        _index(notes, tmp_path / "ray", kill_a_worker)
+    _index(notes, tmp_path / "ray", RayEncode("hashing-v1", workers=2))
+    _index(notes, tmp_path / "plain")
+    assert index_dump(str(tmp_path / "ray")) == index_dump(str(tmp_path / "plain"))
+
+
+def test_cli_index_ray(cluster, tmp_path):
+    from typer.testing import CliRunner
+
+    from evosearch.cli.app import app
+
+    notes = make_notes(tmp_path)
+    r = CliRunner().invoke(app, ["index", str(notes), "--db", str(tmp_path / "ray"), "--ray", "--ray-workers", "2"])
+    assert r.exit_code == 0, r.output
+    _index(notes, tmp_path / "plain")
+    assert index_dump(str(tmp_path / "ray")) == index_dump(str(tmp_path / "plain"))
