@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .errors import QueryError
 from .filters import conversation_where, source_where, speaker_where, time_where, where_all
-from .search import locator
+from .search import passage
 from .store import IndexReader, sql_str
 from .store.schema import RESULT_COLUMNS
 
@@ -37,26 +37,6 @@ def time_range(since: str | None, until: str | None, reference: datetime) -> tup
     if since_t and until_t and since_t >= until_t:
         raise QueryError(f"--since {since_t.isoformat()} is not before --until {until_t.isoformat()}", "swap them, or widen the range")
     return since_t, until_t
-
-
-def passage(row: dict) -> dict:
-    """One stored segment as `show` and `recent` print it in --json."""
-    return {
-        "ref": row["id"],
-        "path": row["path"],
-        "locator": locator(row),
-        "position": row["position"],
-        "time": row["time"].isoformat() if row["time"] else None,
-        "time_end": row["time_end"].isoformat() if row["time_end"] else None,
-        "speaker": row["speaker"],
-        "title": row["title"],
-        "format": row["format"],
-        "stream_id": row["stream_id"],
-        "line_start": row["line_start"],
-        "line_end": row["line_end"],
-        "message_ids": list(row["message_ids"] or []),
-        "text": row["text"],
-    }
 
 
 def _parse_ref(ref: str) -> tuple[str, int]:

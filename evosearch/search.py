@@ -139,26 +139,29 @@ def locator(row: dict) -> str:
     return f"#{row['position']}"
 
 
-def _result(rank: int, row: dict) -> dict:
+def passage(row: dict) -> dict:
+    """One stored segment as `ask`, `show` and `recent` print it in --json; `ref` is what
+    `evosearch show` and the MCP `show` tool take."""
     return {
-        "rank": rank,
-        "ref": row["id"],  # what `evosearch show` and the MCP `show` tool take
-        "score": round(row["score"], 6),
+        "ref": row["id"],
         "path": row["path"],
         "locator": locator(row),
+        "position": row["position"],
         "time": row["time"].isoformat() if row["time"] else None,
         "time_end": row["time_end"].isoformat() if row["time_end"] else None,
         "speaker": row["speaker"],
         "title": row["title"],
         "format": row["format"],
         "stream_id": row["stream_id"],
-        "position": row["position"],
         "line_start": row["line_start"],
         "line_end": row["line_end"],
         "message_ids": list(row["message_ids"] or []),
         "text": row["text"],
-        "explain": row["explain"],
     }
+
+
+def _result(rank: int, row: dict) -> dict:
+    return {"rank": rank, "score": round(row["score"], 6), **passage(row), "explain": row["explain"]}
 
 
 def gather(
