@@ -5,17 +5,11 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from .output import short_path, short_ref, snippet, stderr, stdout
+from .output import local_time, short_path, short_ref, snippet, stderr, stdout
 
 BAR_CHARS = 36  # the longest timeline bar; label, count and marks take the rest of 80 columns
 EMPTY_RUN_COLLAPSE = 3  # a run of more empty buckets than this is drawn as one "⋮" line
 RECENT_SNIPPET_QUERY = ""  # recent has no query: snippets are the passage's start
-
-
-def _when(iso: str | None) -> str:
-    from datetime import datetime
-
-    return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M") if iso else "undated"
 
 
 def _source_line(path: str, title: str, fmt: str, extra: str = "") -> Text:
@@ -31,7 +25,7 @@ def _source_line(path: str, title: str, fmt: str, extra: str = "") -> Text:
 def _passage_head(p: dict, mark: str = "") -> Text:
     head = Text()
     head.append(mark or "  ", style="bold yellow")
-    head.append(_when(p["time"]), style="cyan")
+    head.append(local_time(p["time"]), style="cyan")
     head.append(f"  {p['locator']}", style="dim green")
     if p["speaker"]:
         head.append(f"  {p['speaker']}", style="magenta")
@@ -51,7 +45,7 @@ def print_show(shown: dict) -> None:
 
 def print_recent(answer: dict) -> None:
     """Groups in the order of their newest passage, each passage with its ref."""
-    window = f"{_when(answer['since'])} to {_when(answer['until']) if answer['until'] else 'now'}"
+    window = f"{local_time(answer['since'])} to {local_time(answer['until']) if answer['until'] else 'now'}"
     stderr.print(f"[dim]{window}: {answer['total']} passages, the newest {answer['shown']} shown[/]")
     if not answer["groups"]:
         stderr.print("nothing written or said in that window")
