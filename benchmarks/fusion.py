@@ -178,7 +178,7 @@ GRIDS: dict[str, tuple[str, list, Callable]] = {
     "min-max combination (dense weight)": ("w_dense", [0.3, 0.4, 0.5, 0.6, 0.7, 0.8], lambda a: combination("minmax", a)),
     "z-score combination (dense weight)": ("w_dense", [0.3, 0.4, 0.5, 0.6, 0.7, 0.8], lambda a: combination("z", a)),
     "cosine + BM25/max (dense weight)": ("w_dense", [0.5, 0.6, 0.7, 0.8, 0.9], lambda a: combination("cosmax", a)),
-    "cosine + w*BM25 (w)": ("w", [0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.035, 0.04, 0.05, 0.07], lambda w: cosine_plus_bm25(w)),
+    "cosine + w*BM25 (w)": ("w", [0.002, 0.003, 0.004, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.025, 0.03, 0.035, 0.04, 0.05, 0.07], lambda w: cosine_plus_bm25(w)),
     "cosine + w*BM25, cosine floor for BM25 (w, floor)": (
         "w, floor",
         [(w, f) for w in (0.03, 0.05) for f in (0.1, 0.2, 0.3)],
@@ -315,7 +315,7 @@ def main(argv=None) -> int:
             rows[name] = row
 
         add_row("RRF k=60 (before, baseline)", locomo(rrf_fuse), "-", rrf_fuse)
-        add_row(f"shipped: search.fuse, cosine + {search.TEXT_WEIGHT} x BM25", locomo(search.fuse), "fixed", search.fuse)
+        add_row(f"shipped: search.fuse, cosine + {search.text_weight(encoder.model_id)} x BM25", locomo(search.fuse), "fixed", search.fuse)
         for name, (param, grid, make) in GRIDS.items():
             scores = {v: locomo(make(v)) for v in grid}
             for v, s in scores.items():

@@ -17,7 +17,6 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
-from .search import TEXT_WEIGHT
 
 stdout = Console(highlight=False, soft_wrap=True)  # never hard-wrap: output is often piped or grepped
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)  # a message stays one line
@@ -131,11 +130,11 @@ def snippet(text: str, query: str) -> Text:
 
 
 def _explain_line(e: dict) -> str:
-    """How search.fuse built the score: the cosine, plus TEXT_WEIGHT x BM25 when the text matched."""
+    """How search.fuse built the score: the cosine, plus the model's weight x BM25 when the text matched."""
     dense = f"dense #{e['dense_rank']}" if "dense_rank" in e else "not in the dense list"
     line = f"cos {e['dense_similarity']:.3f} ({dense})"
     if "text_rank" in e:
-        line += f" + text #{e['text_rank']}: {TEXT_WEIGHT:g} × bm25 {e['bm25']:.2f} = {e['text_part']:.3f}"
+        line += f" + text #{e['text_rank']}: {e['text_weight']:g} × bm25 {e['bm25']:.2f} = {e['text_part']:.3f}"
     line += f" → {e['fused']:.3f}"
     if "window_boost" in e:
         line += f"; in the time window +{e['window_boost']}"

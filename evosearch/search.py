@@ -3,7 +3,7 @@
 1. Time: a phrase in the query ("last week", "in March") becomes a window; words like
    "latest" or "originally" ask for the newest or oldest match.
 2. Retrieval: dense (cosine over segment vectors) and full-text (BM25) candidates,
-   fused by their scores: cosine + TEXT_WEIGHT x BM25, so a passage that shares a word
+   fused by their scores: cosine + a per-model weight x BM25, so a passage that shares a word
    with the question but little meaning does not outrank one that answers it in other words.
 3. Time shaping: candidates inside the query's window rank ahead of the rest (a boost,
    not a filter: a phrase in free text is a guess, so nothing is hidden because of it);
@@ -27,10 +27,13 @@ from .store import IndexReader
 from .timephrases import TimeIntent, TimeWindow, parse_time_intent
 from .timeline import best_matches, timeline_buckets
 
-# What one BM25 point adds to a cosine (fused = cosine + TEXT_WEIGHT x BM25): the largest weight
-# that keeps tests/test_fusion_model.py's lexical decoys below their answers, chosen by
-# benchmarks/fusion.py (figures in docs/benchmarks.md, "Fusion").
-TEXT_WEIGHT = 0.03
+# What one BM25 point adds to a cosine (fused = cosine + weight x BM25), per base model: a model's
+# cosines have their own spread (e5-small's sit in a narrow band near 1, MiniLM's spread over
+# 0-1), so one BM25 point is worth less against e5's. Each is the weight benchmarks/fusion.py
+# chose on all of LoCoMo for that model, with tests/test_fusion_model.py's lexical decoys below
+# their answers for MiniLM (figures in docs/benchmarks.md, "Fusion").
+TEXT_WEIGHTS = {"minilm": 0.03, "e5-small": 0.0075}
+TEXT_WEIGHT = TEXT_WEIGHTS["minilm"]  # a model without a weight of its own (the hashing encoder) takes MiniLM's
 MIN_CANDIDATES = 50  # per retriever; more candidates, better fusion, slower
 ORDER_BONUS = 0.5  # recency bonus for "latest"/"first", as a share of the best fused score
 ORDER_MIN_SIMILARITY_SHARE = 0.6  # the order bonus goes only to candidates this close (dense cosine) to the best one
@@ -46,6 +49,7 @@ class Candidates:
 
     dense: list[dict]
     text: list[dict]
+    text_weight: float = TEXT_WEIGHT  # the index's base model's (TEXT_WEIGHTS)
 
 
 @dataclass
@@ -60,7 +64,7 @@ class Gathered:
 
 
 def fuse(c: Candidates) -> dict[int, dict]:
-    """row id -> row with its `fused` score, cosine + TEXT_WEIGHT x BM25 (0 where the text does not
+    """row id -> row with its `fused` score, cosine + c.text_weight x BM25 (0 where the text does not
     match), and in `explain` the parts it was built from. Scores, not ranks: reciprocal rank fusion
     gave a full-text #1 with cosine 0.2 the same credit as one with 0.6 (issue 22)."""
     fused: dict[int, dict] = {}
@@ -69,9 +73,9 @@ def fuse(c: Candidates) -> dict[int, dict]:
     for rank, row in enumerate(c.text, 1):
         entry = fused.setdefault(row["_rowid"], {**row, "explain": {}})
         entry["bm25"] = row["bm25"]
-        entry["explain"].update(text_rank=rank, bm25=round(row["bm25"], 4))
+        entry["explain"].update(text_rank=rank, bm25=round(row["bm25"], 4), text_weight=c.text_weight)
     for entry in fused.values():
-        text_part = TEXT_WEIGHT * entry["bm25"]
+        text_part = c.text_weight * entry["bm25"]
         entry["fused"] = entry["similarity"] + text_part
         entry["explain"].update(dense_similarity=round(entry["similarity"], 4), text_part=round(text_part, 4), fused=round(entry["fused"], 4))
     return fused
@@ -86,7 +90,14 @@ def _retrieve(store: IndexReader, vector, text: str, pool: int, where: str | Non
     text_hits = store.text_search(_fts_text(text), pool, where, [*RANKING_COLUMNS, "vector"])
     for row in text_hits:
         row["similarity"] = float(np.dot(row.pop("vector"), vector))  # stored vectors are unit length, as is the query's
-    return Candidates(dense, text_hits)
+    return Candidates(dense, text_hits, text_weight(store.model_id))
+
+
+def text_weight(model_id: str) -> float:
+    """The fusion weight of BM25 for the base model that wrote an index (TEXT_WEIGHTS)."""
+    from .encoder import model_name
+
+    return TEXT_WEIGHTS.get(model_name(model_id), TEXT_WEIGHT)
 
 
 def _fts_text(text: str) -> str:
