@@ -446,3 +446,45 @@ def test_progress_advances_after_every_encoder_call_and_the_first_call_is_timed_
     assert sum(calls) == report.segments_encoded
     assert 0.3 <= report.preparing_seconds < report.seconds
     assert report.segments_per_s == pytest.approx(report.segments_encoded / (report.seconds - report.preparing_seconds))
+
+
+def _bm25(db, queries):
+    """Each query's full-text hits as (path, position) -> BM25, from the index at db."""
+    from evosearch.store import open_for_search
+
+    store = open_for_search(str(db))
+    return [{(r["path"], r["position"]): round(r["bm25"], 4) for r in store.text_search(q, 50, None, ["path", "position"])} for q in queries]
+
+
+def test_full_text_scores_after_edits_deletions_and_forget_equal_a_clean_index(tmp_path):
+    # BM25's statistics must count the live rows only: an index with a history of replaced,
+    # deleted and forgotten rows ranks exactly as a clean index of the same files.
+    from evosearch.indexer import forget_paths
+
+    notes = make_notes(tmp_path)
+    for i in range(6):
+        (notes / f"extra-{i}.md").write_text(f"# Extra {i}\n\nThe launch plan and the budget, note {i}. " * (i + 1))
+    db = tmp_path / "db"
+    run_index([notes], db)
+    (notes / "extra-1.md").write_text("# Extra 1\n\nRewritten: the budget moved to March, and the launch is off.")
+    (notes / "extra-2.md").unlink()
+    messages = chat_messages(30)
+    messages[5] = (messages[5][0], messages[5][1], "Ana", "edited: the budget is final")
+    write_chat(notes / "team.jsonl", messages)
+    run_index([notes], db)
+    store, _ = open_index(str(db), write=True)
+    with store:
+        forget_paths(store, [notes / "extra-3.md"])
+    (notes / "extra-3.md").unlink()
+    queries = ["launch plan", "budget", "friday"]
+    history = _bm25(db, queries)
+    assert all(history), history  # the queries match something
+    assert history == [{(p.replace("copy-bm25/", ""), n): s for (p, n), s in q.items()} for q in _clean_bm25(notes, tmp_path, queries)]
+
+
+def _clean_bm25(notes, tmp_path, queries):
+    copy = tmp_path / "copy-bm25"
+    shutil.copytree(notes, copy / notes.name)
+    db = tmp_path / "fresh-bm25"
+    run_index([copy / notes.name], db)
+    return _bm25(db, queries)

@@ -17,10 +17,12 @@ from .schema import META, SEGMENTS, SNAPSHOTS, SOURCES
 if TYPE_CHECKING:
     from .writer import Store
 
-# Rows no index covers yet are searched flat; once they lie in this many fragments (small writes:
-# watch, appended messages) they are compacted and added to the indexes (update_indexes).
+# Rows the vector index does not cover yet are searched flat; once they lie in this many fragments
+# (small writes: watch, appended messages) they are compacted and added to it (update_indexes).
+# The full-text index covers every row after every run (keep_text_index_exact).
 # The tables without an index are compacted at the same count of small fragments.
 COMPACT_AFTER_SMALL_FRAGMENTS = 16
+COMMIT_RETRIES = 5  # on an object store another machine's writer may commit between our read and our commit
 REWRITE_DELETED_SHARE = 0.1  # an indexed fragment is rewritten once this share of its rows is deleted
 # From this many segments on, vectors get an approximate index (IVF_HNSW_SQ, cosine); below it the
 # exact scan is fast enough and nothing needs building (recall and speed: benchmarks/ann_recall.py).
@@ -40,15 +42,16 @@ def finish_writes(store: Store) -> None:
     first run, or once small writes pile up (watch, appended messages; until then their rows
     are searched flat), and keep the vector index in step (index_vectors)."""
     segments = store.table(SEGMENTS)
-    if not store.dirty:
-        return
     if segments.count_rows() == 0:
+        return
+    if not store.dirty:  # a killed run may have written without finishing: the check costs little
+        keep_text_index_exact(store)
         return
     store.dirty = False
     index_vectors(store)
-    has_text = any("text" in i.columns for i in segments.list_indices())
-    if not has_text or len(unindexed_fragments(segments.to_lance())) >= COMPACT_AFTER_SMALL_FRAGMENTS:
-        update_indexes(store, build_text=not has_text)
+    keep_text_index_exact(store)  # first: lance compacts only fragments the same indexes cover
+    if len(unindexed_fragments(segments.to_lance())) >= COMPACT_AFTER_SMALL_FRAGMENTS:
+        update_indexes(store)
     for name in (SNAPSHOTS, SOURCES, META):  # no index on these: compaction is a plain copy
         table = store.table(name)
         if table.stats()["fragment_stats"]["num_small_fragments"] >= COMPACT_AFTER_SMALL_FRAGMENTS:
@@ -76,13 +79,53 @@ def index_vectors(store: Store) -> None:
         update_indexes(store)
 
 
-def update_indexes(store: Store, *, rebuild_vectors: bool = False, build_text: bool = False) -> None:
-    """Compact the fragments no index covers, then add their rows to the indexes: the vector
-    index rebuilt over all rows, or extended (a new part, or merged with the newest parts, see
-    parts_to_merge); the full-text index built, or extended (lance keeps it in one part).
+def keep_text_index_exact(store: Store) -> None:
+    """Keep BM25's statistics (row count, lengths, term counts) those of the live rows, so `ask`
+    ranks as it would on a clean index of the same files, whatever the index's history of
+    kills, edits and resumes (benchmarks/faults.py). Rows added since the full-text index was
+    built are added to it, which leaves exact statistics; rows deleted since (edited, removed
+    and forgotten files) are hidden by it but still counted, so then it is rebuilt. Both cost
+    time in proportion to the index (docs/benchmarks.md, "Faults")."""
+    for attempt in range(COMMIT_RETRIES):
+        try:
+            _update_text_index(store)
+            return
+        except OSError as e:  # another machine's writer committed first (an index in a bucket)
+            if "Retryable commit conflict" not in str(e) or attempt == COMMIT_RETRIES - 1:
+                raise
+            store.table(SEGMENTS).checkout_latest()
+
+
+def _update_text_index(store: Store) -> None:
+    from lancedb.index import FTS
+
+    segments = store.table(SEGMENTS)
+    segments.checkout_latest()
+    dataset = segments.to_lance()
+    text = [i for i in dataset.describe_indices() if i.field_names == ["text"]]
+    built = int(store.meta.get("text_index_version", 0))
+    deleted_since = any(
+        f.metadata.deletion_file is not None and f.metadata.deletion_file.read_version >= built for f in dataset.get_fragments()
+    )
+    if not text or deleted_since:
+        segments.create_index("text", config=FTS(stem=True, remove_stop_words=True), replace=True)
+        segments.checkout_latest()
+        store.set_meta("text_index_version", str(segments.version))
+    else:
+        covered = {f for part in text[0].segments for f in part.fragment_ids}
+        if any(f.fragment_id not in covered for f in dataset.get_fragments()):
+            dataset.optimize.optimize_indices(index_names=[text[0].name])
+            segments.checkout_latest()
+    return_freed_memory()
+
+
+def update_indexes(store: Store, *, rebuild_vectors: bool = False) -> None:
+    """Compact the fragments no index covers, then add their rows to the vector index: rebuilt
+    over all rows, or extended (a new part, or merged with the newest parts, see parts_to_merge).
     A fragment an index covers is rewritten only once a tenth of its rows are deleted
-    (rewrite_a_stale_fragment), so indexes are not remapped onto the whole corpus each time."""
-    from lancedb.index import FTS, HnswSq
+    (rewrite_a_stale_fragment), so indexes are not remapped onto the whole corpus each time.
+    The full-text index is kept up to date after every run (keep_text_index_exact)."""
+    from lancedb.index import HnswSq
 
     segments = store.table(SEGMENTS)
     dataset = segments.to_lance()
@@ -92,21 +135,13 @@ def update_indexes(store: Store, *, rebuild_vectors: bool = False, build_text: b
     if rebuild_vectors:
         segments.create_index("vector", config=HnswSq(distance_type="cosine"), replace=True)
         return_freed_memory()
-    if build_text:  # once, at the end of a first run: not rebuilt as rows arrive
-        segments.create_index("text", config=FTS(stem=True, remove_stop_words=True), replace=True)
-        return_freed_memory()
     dataset = segments.to_lance()
-    indexes = dataset.describe_indices()
-    vector = [i.name for i in indexes if i.field_names == ["vector"]]
-    text = [i.name for i in indexes if i.field_names == ["text"]]
+    vector = [i.name for i in dataset.describe_indices() if i.field_names == ["vector"]]
     parts = vector_index_parts(dataset) if vector else []
     waiting = dataset.count_rows() - sum(parts)
     if vector and not rebuild_vectors and waiting > 0:
         merge = parts_to_merge(parts, waiting, ANN_REBUILD_MAX_SEGMENTS)
         dataset.optimize.optimize_indices(index_names=vector, num_indices_to_merge=merge)
-        return_freed_memory()
-    if text and not build_text:
-        dataset.optimize.optimize_indices(index_names=text)
         return_freed_memory()
     dataset.cleanup_old_versions(older_than=timedelta(days=7))  # as LanceDB's optimize() did
     segments.checkout_latest()  # the table's view would otherwise lag until its next write
@@ -123,15 +158,16 @@ def vector_index_parts(dataset) -> list[int]:
 
 
 def unindexed_fragments(dataset) -> list[int]:
-    """Ids of the fragments of a lance dataset that no index covers (rows written since the
-    indexes were last built or extended)."""
-    covered = {f for i in dataset.describe_indices() for part in i.segments for f in part.fragment_ids}
+    """Ids of the fragments of a lance dataset that the vector index does not cover (rows written
+    since it was last built or extended; every fragment while there is none)."""
+    covered = {f for i in dataset.describe_indices() if i.field_names == ["vector"] for part in i.segments for f in part.fragment_ids}
     return [f.fragment_id for f in dataset.get_fragments() if f.fragment_id not in covered]
 
 
 def compact_unindexed(dataset) -> None:
-    """Merge the fragments no index covers into large ones, leaving every indexed fragment as
-    it is: nothing to remap, so memory follows the rows compacted, not the corpus."""
+    """Merge the fragments the vector index does not cover into large ones, leaving every
+    fragment it covers as it is: nothing of it to remap, so memory follows the rows compacted,
+    not the corpus (the full-text index is remapped, which costs about what extending it does)."""
     waiting = set(unindexed_fragments(dataset))
     if len(waiting) > 1:
         indexed = [f.fragment_id for f in dataset.get_fragments() if f.fragment_id not in waiting]

@@ -345,8 +345,8 @@ class Store(LanceReader):
     def index_vectors(self) -> None:
         maintenance.index_vectors(self)
 
-    def update_indexes(self, *, rebuild_vectors: bool = False, build_text: bool = False) -> None:
-        maintenance.update_indexes(self, rebuild_vectors=rebuild_vectors, build_text=build_text)
+    def update_indexes(self, *, rebuild_vectors: bool = False) -> None:
+        maintenance.update_indexes(self, rebuild_vectors=rebuild_vectors)
 
 
 # A filter ORs one condition per stream; lance parses it recursively, so thousands at once could
