@@ -336,3 +336,26 @@ def test_the_quantizer_is_quieted_without_silencing_anyone_else():
     ours = logging.LogRecord("root", logging.WARNING, "/x/evosearch/indexer.py", 1, "kept", None, None)
     theirs = logging.LogRecord("root", logging.WARNING, "/x/site-packages/onnxruntime/quantization/quantize.py", 1, "advice", None, None)
     assert quiet.filter(ours) and not quiet.filter(theirs)
+
+
+def test_without_torch_the_first_index_says_what_to_install(monkeypatch):
+    """torch builds the CPU model once per machine (ONNX export); when it is missing, `index`
+    stops with one line naming the command, not a traceback. tests/conftest.py gives every test
+    an empty data dir, so nothing is cached."""
+    import importlib.util
+    from importlib.metadata import PackageNotFoundError
+
+    from evosearch.encoder import onnx_models
+    from evosearch.encoder.common import base_model_dir
+    from evosearch.errors import EvosearchError
+
+    real_find_spec = importlib.util.find_spec
+
+    def missing(package):
+        raise PackageNotFoundError(package)
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real_find_spec(name, *a))
+    monkeypatch.setattr(onnx_models, "version", lambda name: missing(name) if name == "torch" else "1.0")
+    with pytest.raises(EvosearchError) as raised:
+        onnx_models.load_session(base_model_dir())
+    assert "needs torch" in str(raised.value) and "pip install torch==2.13.0" in raised.value.hint

@@ -34,7 +34,8 @@ import re
 import subprocess
 import sys
 import warnings
-from importlib.metadata import version
+import importlib.util
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from ..errors import EvosearchError
@@ -61,7 +62,7 @@ def cache_files(base: Path) -> tuple[Path, Path]:
 
     weights = base / "model.safetensors"
     stat = weights.stat()
-    material = f"{weights}:{stat.st_size}:{stat.st_mtime_ns}:{version('onnxruntime')}:{version('torch')}"
+    material = f"{weights}:{stat.st_size}:{stat.st_mtime_ns}:{version('onnxruntime')}:{_torch_version()}"
     int8, fp32 = (hashlib.sha1(m.encode()).hexdigest()[:16] for m in (f"{material}:{RECIPE}", material))
     cache = Path(home_dir()) / "cache"
     return cache / f"minilm-int8-{int8}.onnx", cache / f"minilm-fp32-{fp32}.onnx"
@@ -132,7 +133,20 @@ def _build(module, tokens, int8: Path, fp32: Path) -> None:
         partial.unlink(missing_ok=True)
 
 
+def _torch_version() -> str:
+    """torch's version (the exporter is part of what a cached model was built with), or "none"."""
+    try:
+        return version("torch")
+    except PackageNotFoundError:
+        return "none"
+
+
 def _build_in_child(int8: Path, fp32: Path) -> None:
+    if importlib.util.find_spec("torch") is None:
+        raise EvosearchError(
+            "preparing the CPU model (once per machine) needs torch, which is not installed",
+            "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu",
+        )
     package_root = str(Path(__file__).resolve().parents[2])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)}
     done = subprocess.run([sys.executable, "-m", __name__, str(int8), str(fp32)], env=env, capture_output=True, text=True)
