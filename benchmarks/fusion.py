@@ -190,6 +190,11 @@ GRIDS: dict[str, tuple[str, list, Callable]] = {
         lambda wc: cosine_plus_bm25(*wc),
     ),
     "RRF + chat neighbours (weight)": ("weight", [0.05, 0.1, 0.2, 0.3], lambda g: with_neighbours(rrf_fuse, g)),
+    "cosine + shipped w*BM25 + chat neighbours (weight)": (
+        "weight",
+        [0.05, 0.1, 0.15, 0.2, 0.25, 0.3],
+        lambda g: with_neighbours(search.fuse, g),
+    ),
     "cosine + w*BM25 + chat neighbours (w, weight)": (
         "w, weight",
         [(w, g) for w in (0.03, 0.05) for g in (0.05, 0.1, 0.2, 0.3)],
@@ -328,6 +333,7 @@ def main(argv=None) -> int:
                         "fold B": mean(s[i] for i in folds[1]),
                         "docs_r10": docs(make(v))[1],
                         "decoys": decoys(make(v)),
+                        **{cname: mean(r for r, q in zip(s, lq) if q["category"] == c) for c, cname in CATEGORY_NAMES.items()},
                     }
                 )
             oof = [0.0] * len(lq)
@@ -357,11 +363,16 @@ def main(argv=None) -> int:
             + " | ".join(f"{r[c]:.1f}" for c in cats)
             + f" | {r['docs_r1']:.1f} | {r['docs_r10']:.1f} | {r['decoys']}/{len(cases)} |"
         )
-    print("\nEvery grid point (LoCoMo R@10 in-sample: all, fold A, fold B; documents R@10)\n")
-    print("| variant | value | all | fold A | fold B | docs R@10 | decoy cases |\n|---|---|---|---|---|---|---|")
+    print("\nEvery grid point (LoCoMo R@10 in-sample: all, fold A, fold B, categories; documents R@10)\n")
+    print(f"| variant | value | all | fold A | fold B | {' | '.join(cats)} | docs R@10 | decoy cases |")
+    print("|" + "---|" * (8 + len(cats)))
     for g in grid_rows:
-        value = next(v for k, v in g.items() if k not in ("variant", "all", "fold A", "fold B", "docs_r10", "decoys"))
-        print(f"| {g['variant']} | {value} | {g['all']:.1f} | {g['fold A']:.1f} | {g['fold B']:.1f} | {g['docs_r10']:.1f} | {g['decoys']}/{len(cases)} |")
+        value = next(v for k, v in g.items() if k not in ("variant", "all", "fold A", "fold B", "docs_r10", "decoys", *cats))
+        print(
+            f"| {g['variant']} | {value} | {g['all']:.1f} | {g['fold A']:.1f} | {g['fold B']:.1f} | "
+            + " | ".join(f"{g[c]:.1f}" for c in cats)
+            + f" | {g['docs_r10']:.1f} | {g['decoys']}/{len(cases)} |"
+        )
     if args.json:
         args.json.write_text(json.dumps({"rows": rows, "grid": grid_rows}, indent=1))
     return 0

@@ -92,7 +92,8 @@ def test_past_the_rebuild_limit_new_rows_are_indexed_in_bounded_parts(tmp_path, 
     real_create = store.table(SEGMENTS).create_index
 
     def spy(column, **kwargs):
-        built.append(store.table(SEGMENTS).count_rows())
+        if column == "vector":
+            built.append(store.table(SEGMENTS).count_rows())
         return real_create(column, **kwargs)
 
     monkeypatch.setattr(store.table(SEGMENTS), "create_index", spy)
@@ -237,3 +238,26 @@ def test_an_indexed_fragment_is_rewritten_once_a_tenth_of_its_rows_are_deleted(t
         assert store.vector_search(vectors[i], 1, None)[0]["id"] == f"s@{i}"
         assert store.text_search(f"paragraph {i}", 1, None)[0]["id"] == f"s@{i}"
     assert store.text_search("paragraph 8", 1, None)[0]["id"] != "s@8"  # deleted rows stay deleted
+
+
+def test_the_full_text_index_is_rebuilt_after_any_deletion_up_to_the_limit_then_after_a_share(tmp_path, monkeypatch):
+    """Up to TEXT_EXACT_MAX_SEGMENTS, any row deleted since the full-text index was built makes the
+    next run rebuild it (BM25 counts the live rows only); past it, once TEXT_STALE_SHARE of the
+    rows are (a rebuild costs time in proportion to the index)."""
+    store, _ = _indexed_store(tmp_path, monkeypatch)
+
+    def delete(ids):
+        store.table(SEGMENTS).delete(f"id IN ({', '.join(repr(f's@{i}') for i in ids)})")
+        store.dirty = True
+        store.finish_writes()
+        return int(store.meta["text_index_version"])
+
+    built = int(store.meta["text_index_version"])
+    assert delete([0]) > built  # 400 rows: within the limit, one deletion is enough
+    monkeypatch.setattr(maintenance, "TEXT_EXACT_MAX_SEGMENTS", 100)
+    monkeypatch.setattr(maintenance, "TEXT_STALE_SHARE", 0.06)  # about 22 of the 380-odd live rows
+    built = int(store.meta["text_index_version"])
+    assert delete(range(1, 11)) == built
+    assert delete(range(11, 21)) == built  # 20 deleted since: not more than the share yet
+    assert delete(range(21, 24)) > built
+    assert store.text_search("paragraph 5", 1, None)[0]["id"] != "s@5"

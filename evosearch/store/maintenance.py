@@ -19,9 +19,14 @@ if TYPE_CHECKING:
 
 # Rows the vector index does not cover yet are searched flat; once they lie in this many fragments
 # (small writes: watch, appended messages) they are compacted and added to it (update_indexes).
-# The full-text index covers every row after every run (keep_text_index_exact).
+# The full-text index is kept apart (update_text_index).
 # The tables without an index are compacted at the same count of small fragments.
 COMPACT_AFTER_SMALL_FRAGMENTS = 16
+# Up to this many segments the full-text index is made exact after every run (update_text_index;
+# a rebuild costs about 0.6 s per 100k segments here, docs/benchmarks.md "Faults"); past it, it
+# is extended with the vector index and rebuilt once this share of its rows were deleted since.
+TEXT_EXACT_MAX_SEGMENTS = 200_000
+TEXT_STALE_SHARE = 0.01
 COMMIT_RETRIES = 5  # on an object store another machine's writer may commit between our read and our commit
 REWRITE_DELETED_SHARE = 0.1  # an indexed fragment is rewritten once this share of its rows is deleted
 # From this many segments on, vectors get an approximate index (IVF_HNSW_SQ, cosine); below it the
@@ -38,18 +43,21 @@ ANN_DELTA_SEGMENTS = 40_000
 
 
 def finish_writes(store: Store) -> None:
-    """After a run that wrote: bring the indexes up to date (update_indexes) at the end of a
-    first run, or once small writes pile up (watch, appended messages; until then their rows
-    are searched flat), and keep the vector index in step (index_vectors)."""
+    """After a run that wrote: keep the full-text index's statistics true (update_text_index),
+    the vector index in step (index_vectors), and once small writes pile up (watch, appended
+    messages; until then the vector index searches their rows flat) compact them and add them
+    to the indexes (update_indexes)."""
     segments = store.table(SEGMENTS)
-    if segments.count_rows() == 0:
+    rows = segments.count_rows()
+    if rows == 0:
         return
+    exact = rows <= TEXT_EXACT_MAX_SEGMENTS
     if not store.dirty:  # a killed run may have written without finishing: the check costs little
-        keep_text_index_exact(store)
+        update_text_index(store, extend=exact)
         return
     store.dirty = False
     index_vectors(store)
-    keep_text_index_exact(store)  # first: lance compacts only fragments the same indexes cover
+    update_text_index(store, extend=exact)  # first: lance compacts only fragments the same indexes cover
     if len(unindexed_fragments(segments.to_lance())) >= COMPACT_AFTER_SMALL_FRAGMENTS:
         update_indexes(store)
     for name in (SNAPSHOTS, SOURCES, META):  # no index on these: compaction is a plain copy
@@ -79,16 +87,18 @@ def index_vectors(store: Store) -> None:
         update_indexes(store)
 
 
-def keep_text_index_exact(store: Store) -> None:
+def update_text_index(store: Store, *, extend: bool) -> None:
     """Keep BM25's statistics (row count, lengths, term counts) those of the live rows, so `ask`
     ranks as it would on a clean index of the same files, whatever the index's history of
     kills, edits and resumes (benchmarks/faults.py). Rows added since the full-text index was
-    built are added to it, which leaves exact statistics; rows deleted since (edited, removed
-    and forgotten files) are hidden by it but still counted, so then it is rebuilt. Both cost
-    time in proportion to the index (docs/benchmarks.md, "Faults")."""
+    built are added to it (extend), which leaves exact statistics; rows deleted since (edited,
+    removed and forgotten files) are hidden by it but still counted, so then it is rebuilt.
+    Both cost time in proportion to the index (docs/benchmarks.md, "Faults"), so past
+    TEXT_EXACT_MAX_SEGMENTS it is extended with the vector index and rebuilt once
+    TEXT_STALE_SHARE of its rows were deleted."""
     for attempt in range(COMMIT_RETRIES):
         try:
-            _update_text_index(store)
+            _update_text_index(store, extend)
             return
         except OSError as e:  # another machine's writer committed first (an index in a bucket)
             if "Retryable commit conflict" not in str(e) or attempt == COMMIT_RETRIES - 1:
@@ -96,7 +106,7 @@ def keep_text_index_exact(store: Store) -> None:
             store.table(SEGMENTS).checkout_latest()
 
 
-def _update_text_index(store: Store) -> None:
+def _update_text_index(store: Store, extend: bool) -> None:
     from lancedb.index import FTS
 
     segments = store.table(SEGMENTS)
@@ -104,14 +114,15 @@ def _update_text_index(store: Store) -> None:
     dataset = segments.to_lance()
     text = [i for i in dataset.describe_indices() if i.field_names == ["text"]]
     built = int(store.meta.get("text_index_version", 0))
-    deleted_since = any(
-        f.metadata.deletion_file is not None and f.metadata.deletion_file.read_version >= built for f in dataset.get_fragments()
-    )
-    if not text or deleted_since:
+    deletions = [f.metadata.deletion_file for f in dataset.get_fragments()]
+    deleted_since = sum(d.num_deleted_rows for d in deletions if d is not None and d.read_version >= built)
+    rows = dataset.count_rows()
+    stale = deleted_since > (0 if rows <= TEXT_EXACT_MAX_SEGMENTS else TEXT_STALE_SHARE * rows)
+    if not text or stale:
         segments.create_index("text", config=FTS(stem=True, remove_stop_words=True), replace=True)
         segments.checkout_latest()
         store.set_meta("text_index_version", str(segments.version))
-    else:
+    elif extend:
         covered = {f for part in text[0].segments for f in part.fragment_ids}
         if any(f.fragment_id not in covered for f in dataset.get_fragments()):
             dataset.optimize.optimize_indices(index_names=[text[0].name])
@@ -124,7 +135,7 @@ def update_indexes(store: Store, *, rebuild_vectors: bool = False) -> None:
     over all rows, or extended (a new part, or merged with the newest parts, see parts_to_merge).
     A fragment an index covers is rewritten only once a tenth of its rows are deleted
     (rewrite_a_stale_fragment), so indexes are not remapped onto the whole corpus each time.
-    The full-text index is kept up to date after every run (keep_text_index_exact)."""
+    The full-text index is extended too (update_text_index)."""
     from lancedb.index import HnswSq
 
     segments = store.table(SEGMENTS)
@@ -143,6 +154,7 @@ def update_indexes(store: Store, *, rebuild_vectors: bool = False) -> None:
         merge = parts_to_merge(parts, waiting, ANN_REBUILD_MAX_SEGMENTS)
         dataset.optimize.optimize_indices(index_names=vector, num_indices_to_merge=merge)
         return_freed_memory()
+    update_text_index(store, extend=True)
     dataset.cleanup_old_versions(older_than=timedelta(days=7))  # as LanceDB's optimize() did
     segments.checkout_latest()  # the table's view would otherwise lag until its next write
     if vector:
