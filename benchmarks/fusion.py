@@ -193,7 +193,7 @@ GRIDS: dict[str, tuple[str, list, Callable]] = {
     "cosine + shipped w*BM25 + chat neighbours (weight)": (
         "weight",
         [0.05, 0.1, 0.15, 0.2, 0.25, 0.3],
-        lambda g: with_neighbours(search.fuse, g),
+        lambda g: with_neighbours(search.fuse_evidence, g),
     ),
     "cosine + w*BM25 + chat neighbours (w, weight)": (
         "w, weight",
@@ -252,8 +252,6 @@ def main(argv=None) -> int:
 
     from evosearch.encoder import load_encoder
 
-    # The neighbour signal needs each candidate's place in its stream (and whether it is a chat).
-    search.RANKING_COLUMNS = list(dict.fromkeys([*search.RANKING_COLUMNS, "stream_id", "position", "message_ids"]))
     encoder = load_encoder()
     started = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -320,7 +318,9 @@ def main(argv=None) -> int:
             rows[name] = row
 
         add_row("RRF k=60 (before, baseline)", locomo(rrf_fuse), "-", rrf_fuse)
-        add_row(f"shipped: search.fuse, cosine + {search.text_weight(encoder.model_id)} x BM25", locomo(search.fuse), "fixed", search.fuse)
+        text_w, neighbour_w = search.fusion_weights(encoder.model_id)
+        add_row(f"cosine + {text_w} x BM25 (search.fuse_evidence)", locomo(search.fuse_evidence), "fixed", search.fuse_evidence)
+        add_row(f"shipped: search.fuse, the same + {neighbour_w} x chat neighbours", locomo(search.fuse), "fixed", search.fuse)
         for name, (param, grid, make) in GRIDS.items():
             scores = {v: locomo(make(v)) for v in grid}
             for v, s in scores.items():

@@ -135,6 +135,8 @@ def _explain_line(e: dict) -> str:
     line = f"cos {e['dense_similarity']:.3f} ({dense})"
     if "text_rank" in e:
         line += f" + text #{e['text_rank']}: {e['text_weight']:g} × bm25 {e['bm25']:.2f} = {e['text_part']:.3f}"
+    if "neighbours" in e:
+        line += f" + neighbouring turns {e['neighbours']:.3f}"
     line += f" → {e['fused']:.3f}"
     if "window_boost" in e:
         line += f"; in the time window +{e['window_boost']}"

@@ -34,10 +34,18 @@ from .timeline import best_matches, timeline_buckets
 # their answers for MiniLM (figures in docs/benchmarks.md, "Fusion").
 TEXT_WEIGHTS = {"minilm": 0.03, "e5-small": 0.0075}
 TEXT_WEIGHT = TEXT_WEIGHTS["minilm"]  # a model without a weight of its own (the hashing encoder) takes MiniLM's
+# A chat turn whose neighbouring turns (just before or after it in its conversation) are also
+# candidates gains this share of the better neighbour's score: the question's context lies
+# around its answer. Chosen per base model by benchmarks/fusion.py on LoCoMo (docs/benchmarks.md,
+# "Fusion"); documents' sections are left alone. None for e5-small: its scores sit so close
+# together that the share rewards having a neighbour at all, and it lost at every weight tried.
+NEIGHBOUR_WEIGHTS = {"minilm": 0.15, "e5-small": 0.0}
 MIN_CANDIDATES = 50  # per retriever; more candidates, better fusion, slower
 ORDER_BONUS = 0.5  # recency bonus for "latest"/"first", as a share of the best fused score
 ORDER_MIN_SIMILARITY_SHARE = 0.6  # the order bonus goes only to candidates this close (dense cosine) to the best one
-RANKING_COLUMNS = ["time"]  # what ranking reads of each candidate (the time, for "latest"/"first")
+# What ranking reads of each candidate: the time (for "latest"/"first") and its place in its
+# stream (chat neighbours; documents have no message ids).
+RANKING_COLUMNS = ["time", "stream_id", "position", "message_ids"]
 WINDOW_BOOST = 1.0  # added to passages inside the query's time window, which also rank first whatever their score
 
 
@@ -50,6 +58,7 @@ class Candidates:
     dense: list[dict]
     text: list[dict]
     text_weight: float = TEXT_WEIGHT  # the index's base model's (TEXT_WEIGHTS)
+    neighbour_weight: float = NEIGHBOUR_WEIGHTS["minilm"]  # the same (NEIGHBOUR_WEIGHTS)
 
 
 @dataclass
@@ -64,6 +73,22 @@ class Gathered:
 
 
 def fuse(c: Candidates) -> dict[int, dict]:
+    """row id -> row with its `fused` score and in `explain` the parts it was built from: the
+    evidence (fuse_evidence), plus for a chat turn c.neighbour_weight x the better evidence of
+    the turns just before and after it, where they are candidates too."""
+    fused = fuse_evidence(c)
+    by_place = {(e["stream_id"], e["position"]): e["fused"] for e in fused.values()}
+    for entry in fused.values():
+        if not entry.get("message_ids") or not c.neighbour_weight:
+            continue
+        near = max(by_place.get((entry["stream_id"], entry["position"] + step), 0.0) for step in (-1, 1))
+        if near > 0:
+            entry["fused"] += c.neighbour_weight * near
+            entry["explain"].update(neighbours=round(c.neighbour_weight * near, 4), fused=round(entry["fused"], 4))
+    return fused
+
+
+def fuse_evidence(c: Candidates) -> dict[int, dict]:
     """row id -> row with its `fused` score, cosine + c.text_weight x BM25 (0 where the text does not
     match), and in `explain` the parts it was built from. Scores, not ranks: reciprocal rank fusion
     gave a full-text #1 with cosine 0.2 the same credit as one with 0.6 (issue 22)."""
@@ -90,14 +115,16 @@ def _retrieve(store: IndexReader, vector, text: str, pool: int, where: str | Non
     text_hits = store.text_search(_fts_text(text), pool, where, [*RANKING_COLUMNS, "vector"])
     for row in text_hits:
         row["similarity"] = float(np.dot(row.pop("vector"), vector))  # stored vectors are unit length, as is the query's
-    return Candidates(dense, text_hits, text_weight(store.model_id))
+    return Candidates(dense, text_hits, *fusion_weights(store.model_id))
 
 
-def text_weight(model_id: str) -> float:
-    """The fusion weight of BM25 for the base model that wrote an index (TEXT_WEIGHTS)."""
+def fusion_weights(model_id: str) -> tuple[float, float]:
+    """(TEXT_WEIGHTS, NEIGHBOUR_WEIGHTS) for the base model that wrote an index; MiniLM's for a
+    model without its own."""
     from .encoder import model_name
 
-    return TEXT_WEIGHTS.get(model_name(model_id), TEXT_WEIGHT)
+    name = model_name(model_id)
+    return TEXT_WEIGHTS.get(name, TEXT_WEIGHT), NEIGHBOUR_WEIGHTS.get(name, NEIGHBOUR_WEIGHTS["minilm"])
 
 
 def _fts_text(text: str) -> str:
