@@ -172,6 +172,17 @@ def with_neighbours(base: Callable, weight: float, chats_only: bool = True) -> C
     return fuse
 
 
+def window_share(share: float) -> Callable:
+    """The shipped fusion, with the time window's boost only for candidates whose cosine reaches
+    share x the best one's (search.WINDOW_MIN_SIMILARITY_SHARE; rank reads it after fusing)."""
+
+    def fuse(c: Candidates) -> dict[int, dict]:
+        search.WINDOW_MIN_SIMILARITY_SHARE = share
+        return search.fuse(c)
+
+    return fuse
+
+
 GRIDS: dict[str, tuple[str, list, Callable]] = {
     "weighted RRF (text weight)": ("w_text", [0.25, 0.5, 0.75, 1.0, 1.5, 2.0], lambda w: weighted_rrf(w)),
     "RRF, cosine floor for text ranks": ("floor", [0.0, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35], lambda f: weighted_rrf(1.0, f)),
@@ -200,6 +211,7 @@ GRIDS: dict[str, tuple[str, list, Callable]] = {
         [(w, g) for w in (0.03, 0.05) for g in (0.05, 0.1, 0.2, 0.3)],
         lambda wg: with_neighbours(cosine_plus_bm25(wg[0]), wg[1]),
     ),
+    "shipped, window boost only above a cosine share (share)": ("share", [0.0, 0.5, 0.6, 0.7, 0.8], window_share),
 }
 
 
@@ -317,6 +329,7 @@ def main(argv=None) -> int:
                 row[cname] = mean(r for r, q in zip(per_q, lq) if q["category"] == c)
             rows[name] = row
 
+        shipped_share = search.WINDOW_MIN_SIMILARITY_SHARE
         add_row("RRF k=60 (before, baseline)", locomo(rrf_fuse), "-", rrf_fuse)
         text_w, neighbour_w = search.fusion_weights(encoder.model_id)
         add_row(f"cosine + {text_w} x BM25 (search.fuse_evidence)", locomo(search.fuse_evidence), "fixed", search.fuse_evidence)
@@ -346,6 +359,7 @@ def main(argv=None) -> int:
             ship = max(grid, key=lambda v: mean(scores[v]))
             add_row(name, oof, f"{param}: A {chosen[0]} / B {chosen[1]}; all {ship}", make(ship))
             rows[name]["ship_value"] = ship
+            search.WINDOW_MIN_SIMILARITY_SHARE = shipped_share  # window_share sets it
 
     print(
         f"LoCoMo: {len(lq)} questions over {locomo_segments} segments; documents: {len(dq)} queries over "

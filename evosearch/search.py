@@ -47,6 +47,9 @@ ORDER_MIN_SIMILARITY_SHARE = 0.6  # the order bonus goes only to candidates this
 # stream (chat neighbours; documents have no message ids).
 RANKING_COLUMNS = ["time", "stream_id", "position", "message_ids"]
 WINDOW_BOOST = 1.0  # added to passages inside the query's time window, which also rank first whatever their score
+# ... if their cosine is at least this share of the best candidate's: a date in a question may
+# describe the content, not when it was written (docs/benchmarks.md, "Time phrases").
+WINDOW_MIN_SIMILARITY_SHARE = 0.6
 
 
 @dataclass
@@ -238,10 +241,18 @@ def rank(gathered: Gathered, limit: int, fusion: Callable[[Candidates], dict[int
         row["score"], row["in_window"] = row["fused"], False
     if gathered.inside is not None:
         inside = fusion(gathered.inside)
-        for row in inside.values():
+        best = max((r.get("similarity", 0.0) for r in [*ranked, *inside.values()]), default=0.0)
+        floor = WINDOW_MIN_SIMILARITY_SHARE * best if WINDOW_MIN_SIMILARITY_SHARE else float("-inf")
+        boosted = {i: r for i, r in inside.items() if r.get("similarity", 0.0) >= floor}
+        for row in boosted.values():
             row["score"], row["in_window"] = row["fused"] + WINDOW_BOOST, True
             row["explain"]["window_boost"] = WINDOW_BOOST
-        ranked = sorted(inside.values(), key=lambda r: -r["score"]) + [r for r in ranked if r["_rowid"] not in inside]
+        rest = {r["_rowid"]: r for r in ranked if r["_rowid"] not in boosted}
+        for i, row in inside.items():  # found only inside the window, and not close enough for its boost
+            if i not in boosted and i not in rest:
+                row["score"], row["in_window"] = row["fused"], False
+                rest[i] = row
+        ranked = sorted(boosted.values(), key=lambda r: -r["score"]) + sorted(rest.values(), key=lambda r: -r["score"])
     if gathered.intent.order:
         ranked = _apply_order(ranked, gathered.intent.order, limit)
     return ranked

@@ -41,3 +41,27 @@ def test_a_chat_turn_gains_a_share_of_its_best_neighbouring_candidate():
     assert fused[3]["fused"] == 0.55 and fused[4]["fused"] == 0.58
     assert "neighbours" in fused[1]["explain"] and "neighbours" not in fused[4]["explain"]
     assert "neighbouring turns 0.075" in _explain_line(fused[1]["explain"])
+
+
+def test_the_window_boost_goes_only_to_passages_close_to_the_best_match():
+    # "SARS cases between November 2002 and July 2003": the range dates the content; a weak report
+    # inside the window must not outrank the summary that answers it, a close one still does.
+    from datetime import datetime, timezone
+
+    from evosearch.timephrases import TimeIntent, TimeWindow
+
+    doc = lambda i, sim, day: {"_rowid": i, "similarity": sim, "stream_id": f"d{i}", "position": 0, "message_ids": [], "time": day}  # noqa: E731
+    day = datetime(2003, 1, 1, tzinfo=timezone.utc)
+    summary, weak, close = doc(1, 0.78, datetime(2004, 5, 1, tzinfo=timezone.utc)), doc(2, 0.40, day), doc(3, 0.70, day)
+    window = TimeWindow(
+        start=datetime(2002, 11, 1, tzinfo=timezone.utc), end=datetime(2003, 8, 1, tzinfo=timezone.utc), phrase="between November 2002 and July 2003"
+    )
+    intent = TimeIntent(window, None, None, "SARS cases")
+    weak_only = search.Gathered(intent, "SARS cases", search.Candidates([summary, weak], []), search.Candidates([dict(weak)], []))
+    assert [r["_rowid"] for r in search.rank(weak_only, 10)] == [1, 2]
+    with_close = search.Gathered(
+        intent, "SARS cases", search.Candidates([summary, close, weak], []), search.Candidates([dict(close), dict(weak)], [])
+    )
+    ranked = search.rank(with_close, 10)
+    assert [r["_rowid"] for r in ranked] == [3, 1, 2]
+    assert ranked[0]["in_window"] and "window_boost" not in ranked[2]["explain"]
