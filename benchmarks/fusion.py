@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -174,10 +175,11 @@ def with_neighbours(base: Callable, weight: float, chats_only: bool = True) -> C
 
 def window_share(share: float) -> Callable:
     """The shipped fusion, with the time window's boost only for candidates whose cosine reaches
-    share x the best one's (search.WINDOW_MIN_SIMILARITY_SHARE; rank reads it after fusing)."""
+    share x the best one's (Fusion.window_share, which rank reads from the candidates after fusing
+    them: main restores the shipped value afterwards)."""
 
     def fuse(c: Candidates) -> dict[int, dict]:
-        search.WINDOW_MIN_SIMILARITY_SHARE = share
+        c.fusion = replace(c.fusion, window_share=share)
         return search.fuse(c)
 
     return fuse
@@ -329,11 +331,10 @@ def main(argv=None) -> int:
                 row[cname] = mean(r for r, q in zip(per_q, lq) if q["category"] == c)
             rows[name] = row
 
-        shipped_share = search.WINDOW_MIN_SIMILARITY_SHARE
         add_row("RRF k=60 (before, baseline)", locomo(rrf_fuse), "-", rrf_fuse)
-        text_w, neighbour_w = search.fusion_weights(encoder.model_id)
-        add_row(f"cosine + {text_w} x BM25 (search.fuse_evidence)", locomo(search.fuse_evidence), "fixed", search.fuse_evidence)
-        add_row(f"shipped: search.fuse, the same + {neighbour_w} x chat neighbours", locomo(search.fuse), "fixed", search.fuse)
+        shipped = search.fusion_for(encoder.model_id)
+        add_row(f"cosine + {shipped.text_weight} x BM25 (search.fuse_evidence)", locomo(search.fuse_evidence), "fixed", search.fuse_evidence)
+        add_row(f"shipped: search.fuse, {shipped}", locomo(search.fuse), "fixed", search.fuse)
         for name, (param, grid, make) in GRIDS.items():
             scores = {v: locomo(make(v)) for v in grid}
             for v, s in scores.items():
@@ -359,7 +360,10 @@ def main(argv=None) -> int:
             ship = max(grid, key=lambda v: mean(scores[v]))
             add_row(name, oof, f"{param}: A {chosen[0]} / B {chosen[1]}; all {ship}", make(ship))
             rows[name]["ship_value"] = ship
-            search.WINDOW_MIN_SIMILARITY_SHARE = shipped_share  # window_share sets it
+            for g in [*locomo_gathered, *doc_gathered, *case_gathered]:  # window_share changed them
+                for c in (g.candidates, g.inside):
+                    if c is not None:
+                        c.fusion = search.fusion_for(encoder.model_id)
 
     print(
         f"LoCoMo: {len(lq)} questions over {locomo_segments} segments; documents: {len(dq)} queries over "

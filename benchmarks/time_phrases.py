@@ -193,12 +193,14 @@ def ranked_files(store, encoder, question: str) -> list[str]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--encoder", default="hashing", choices=["hashing", "minilm"])
-    parser.add_argument("--window-share", type=float, default=None, help="search.WINDOW_MIN_SIMILARITY_SHARE to try (default: the shipped one)")
+    parser.add_argument("--window-share", type=float, default=None, help="Fusion.window_share to try (default: the encoder's shipped one)")
     args = parser.parse_args(argv)
     if args.window_share is not None:
+        from dataclasses import replace
+
         import evosearch.search as search
 
-        search.WINDOW_MIN_SIMILARITY_SHARE = args.window_share
+        search.FUSION = {name: replace(f, window_share=args.window_share) for name, f in search.FUSION.items()}
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from quality import build_index
 

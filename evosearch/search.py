@@ -3,7 +3,7 @@
 1. Time: a phrase in the query ("last week", "in March") becomes a window; words like
    "latest" or "originally" ask for the newest or oldest match.
 2. Retrieval: dense (cosine over segment vectors) and full-text (BM25) candidates,
-   fused by their scores: cosine + a per-model weight x BM25, so a passage that shares a word
+   fused by their scores: cosine + a per-model weight x BM25 (Fusion), so a passage that shares a word
    with the question but little meaning does not outrank one that answers it in other words.
 3. Time shaping: candidates inside the query's window rank ahead of the rest (a boost,
    not a filter: a phrase in free text is a guess, so nothing is hidden because of it);
@@ -27,19 +27,6 @@ from .store import IndexReader
 from .timephrases import TimeIntent, TimeWindow, parse_time_intent
 from .timeline import best_matches, timeline_buckets
 
-# What one BM25 point adds to a cosine (fused = cosine + weight x BM25), per base model: a model's
-# cosines have their own spread (e5-small's sit in a narrow band near 1, MiniLM's spread over
-# 0-1), so one BM25 point is worth less against e5's. Each is the weight benchmarks/fusion.py
-# chose on all of LoCoMo for that model, with tests/test_fusion_model.py's lexical decoys below
-# their answers for MiniLM (figures in docs/benchmarks.md, "Fusion").
-TEXT_WEIGHTS = {"minilm": 0.03, "e5-small": 0.0075}
-TEXT_WEIGHT = TEXT_WEIGHTS["minilm"]  # a model without a weight of its own (the hashing encoder) takes MiniLM's
-# A chat turn whose neighbouring turns (just before or after it in its conversation) are also
-# candidates gains this share of the better neighbour's score: the question's context lies
-# around its answer. Chosen per base model by benchmarks/fusion.py on LoCoMo (docs/benchmarks.md,
-# "Fusion"); documents' sections are left alone. None for e5-small: its scores sit so close
-# together that the share rewards having a neighbour at all, and it lost at every weight tried.
-NEIGHBOUR_WEIGHTS = {"minilm": 0.15, "e5-small": 0.0}
 MIN_CANDIDATES = 50  # per retriever; more candidates, better fusion, slower
 ORDER_BONUS = 0.5  # recency bonus for "latest"/"first", as a share of the best fused score
 ORDER_MIN_SIMILARITY_SHARE = 0.6  # the order bonus goes only to candidates this close (dense cosine) to the best one
@@ -47,9 +34,36 @@ ORDER_MIN_SIMILARITY_SHARE = 0.6  # the order bonus goes only to candidates this
 # stream (chat neighbours; documents have no message ids).
 RANKING_COLUMNS = ["time", "stream_id", "position", "message_ids"]
 WINDOW_BOOST = 1.0  # added to passages inside the query's time window, which also rank first whatever their score
-# ... if their cosine is at least this share of the best candidate's: a date in a question may
-# describe the content, not when it was written (docs/benchmarks.md, "Time phrases").
-WINDOW_MIN_SIMILARITY_SHARE = 0.6
+
+
+@dataclass(frozen=True)
+class Fusion:
+    """How `ask` weighs its evidence, per base model: a model's cosines have their own spread
+    (e5-small's sit in a narrow band near 1, MiniLM's spread over 0-1). Each value is the one
+    benchmarks/fusion.py chose on all of LoCoMo for that model (docs/benchmarks.md, "Fusion")."""
+
+    # What one BM25 point adds to a cosine; for MiniLM also the largest weight that keeps
+    # tests/test_fusion_model.py's lexical decoys below their answers.
+    text_weight: float
+    # A chat turn whose neighbouring turns (just before or after it in its conversation) are also
+    # candidates gains this share of the better neighbour's score: the question's context lies
+    # around its answer. Documents' sections are left alone.
+    neighbour_weight: float
+    # The time window's boost goes only to candidates whose cosine reaches this share of the best
+    # one's: a date in a question may describe the content, not when it was written
+    # (docs/benchmarks.md, "Time phrases").
+    window_share: float
+
+
+FUSION = {
+    "minilm": Fusion(text_weight=0.03, neighbour_weight=0.15, window_share=0.6),
+    # No neighbours: e5's scores sit so close together that the term rewards having a neighbour
+    # at all, and it lost at every weight tried. The window share has no effect on its cosines.
+    "e5-small": Fusion(text_weight=0.0075, neighbour_weight=0.0, window_share=0.0),
+    # The test encoder: MiniLM's weights, and no window share (its word-count cosines withheld the
+    # boost from right answers: benchmarks/time_phrases.py --encoder hashing).
+    "hashing": Fusion(text_weight=0.03, neighbour_weight=0.15, window_share=0.0),
+}
 
 
 @dataclass
@@ -60,8 +74,7 @@ class Candidates:
 
     dense: list[dict]
     text: list[dict]
-    text_weight: float = TEXT_WEIGHT  # the index's base model's (TEXT_WEIGHTS)
-    neighbour_weight: float = NEIGHBOUR_WEIGHTS["minilm"]  # the same (NEIGHBOUR_WEIGHTS)
+    fusion: Fusion = FUSION["minilm"]  # the index's base model's
 
 
 @dataclass
@@ -77,22 +90,22 @@ class Gathered:
 
 def fuse(c: Candidates) -> dict[int, dict]:
     """row id -> row with its `fused` score and in `explain` the parts it was built from: the
-    evidence (fuse_evidence), plus for a chat turn c.neighbour_weight x the better evidence of
+    evidence (fuse_evidence), plus for a chat turn the neighbour weight x the better evidence of
     the turns just before and after it, where they are candidates too."""
     fused = fuse_evidence(c)
     by_place = {(e["stream_id"], e["position"]): e["fused"] for e in fused.values()}
     for entry in fused.values():
-        if not entry.get("message_ids") or not c.neighbour_weight:
+        if not entry.get("message_ids") or not c.fusion.neighbour_weight:
             continue
         near = max(by_place.get((entry["stream_id"], entry["position"] + step), 0.0) for step in (-1, 1))
         if near > 0:
-            entry["fused"] += c.neighbour_weight * near
-            entry["explain"].update(neighbours=round(c.neighbour_weight * near, 4), fused=round(entry["fused"], 4))
+            entry["fused"] += c.fusion.neighbour_weight * near
+            entry["explain"].update(neighbours=round(c.fusion.neighbour_weight * near, 4), fused=round(entry["fused"], 4))
     return fused
 
 
 def fuse_evidence(c: Candidates) -> dict[int, dict]:
-    """row id -> row with its `fused` score, cosine + c.text_weight x BM25 (0 where the text does not
+    """row id -> row with its `fused` score, cosine + the text weight x BM25 (0 where the text does not
     match), and in `explain` the parts it was built from. Scores, not ranks: reciprocal rank fusion
     gave a full-text #1 with cosine 0.2 the same credit as one with 0.6 (issue 22)."""
     fused: dict[int, dict] = {}
@@ -101,9 +114,9 @@ def fuse_evidence(c: Candidates) -> dict[int, dict]:
     for rank, row in enumerate(c.text, 1):
         entry = fused.setdefault(row["_rowid"], {**row, "explain": {}})
         entry["bm25"] = row["bm25"]
-        entry["explain"].update(text_rank=rank, bm25=round(row["bm25"], 4), text_weight=c.text_weight)
+        entry["explain"].update(text_rank=rank, bm25=round(row["bm25"], 4), text_weight=c.fusion.text_weight)
     for entry in fused.values():
-        text_part = c.text_weight * entry["bm25"]
+        text_part = c.fusion.text_weight * entry["bm25"]
         entry["fused"] = entry["similarity"] + text_part
         entry["explain"].update(dense_similarity=round(entry["similarity"], 4), text_part=round(text_part, 4), fused=round(entry["fused"], 4))
     return fused
@@ -118,16 +131,14 @@ def _retrieve(store: IndexReader, vector, text: str, pool: int, where: str | Non
     text_hits = store.text_search(_fts_text(text), pool, where, [*RANKING_COLUMNS, "vector"])
     for row in text_hits:
         row["similarity"] = float(np.dot(row.pop("vector"), vector))  # stored vectors are unit length, as is the query's
-    return Candidates(dense, text_hits, *fusion_weights(store.model_id))
+    return Candidates(dense, text_hits, fusion_for(store.model_id))
 
 
-def fusion_weights(model_id: str) -> tuple[float, float]:
-    """(TEXT_WEIGHTS, NEIGHBOUR_WEIGHTS) for the base model that wrote an index; MiniLM's for a
-    model without its own."""
+def fusion_for(model_id: str) -> Fusion:
+    """FUSION for the base model that wrote an index."""
     from .encoder import model_name
 
-    name = model_name(model_id)
-    return TEXT_WEIGHTS.get(name, TEXT_WEIGHT), NEIGHBOUR_WEIGHTS.get(name, NEIGHBOUR_WEIGHTS["minilm"])
+    return FUSION[model_name(model_id)]
 
 
 def _fts_text(text: str) -> str:
@@ -242,7 +253,8 @@ def rank(gathered: Gathered, limit: int, fusion: Callable[[Candidates], dict[int
     if gathered.inside is not None:
         inside = fusion(gathered.inside)
         best = max((r.get("similarity", 0.0) for r in [*ranked, *inside.values()]), default=0.0)
-        floor = WINDOW_MIN_SIMILARITY_SHARE * best if WINDOW_MIN_SIMILARITY_SHARE else float("-inf")
+        share = gathered.candidates.fusion.window_share
+        floor = share * best if share else float("-inf")
         boosted = {i: r for i, r in inside.items() if r.get("similarity", 0.0) >= floor}
         for row in boosted.values():
             row["score"], row["in_window"] = row["fused"] + WINDOW_BOOST, True

@@ -1,5 +1,5 @@
-"""search.fuse: BM25 and chat neighbours weighed per base model (search.TEXT_WEIGHTS,
-search.NEIGHBOUR_WEIGHTS); no model needed."""
+"""search.fuse and rank: BM25, chat neighbours and the window's boost weighed per base model
+(search.FUSION); no model needed."""
 
 from evosearch import search
 from evosearch.output import _explain_line
@@ -9,7 +9,7 @@ def _candidates(model_id: str) -> search.Candidates:
     doc = {"stream_id": "d", "message_ids": []}
     dense = [{"_rowid": 1, "similarity": 0.90, "position": 0, **doc}]
     text = [{"_rowid": 2, "similarity": 0.80, "bm25": 8.0, "position": 1, **doc}, {"_rowid": 1, "similarity": 0.90, "bm25": 1.0, "position": 0, **doc}]
-    return search.Candidates(dense, text, *search.fusion_weights(model_id))
+    return search.Candidates(dense, text, search.fusion_for(model_id))
 
 
 def test_each_base_model_fuses_with_its_own_text_weight():
@@ -19,13 +19,13 @@ def test_each_base_model_fuses_with_its_own_text_weight():
     e5 = search.fuse(_candidates("multilingual-e5-small-q4+static"))
     assert max(minilm, key=lambda i: minilm[i]["fused"]) == 2
     assert max(e5, key=lambda i: e5[i]["fused"]) == 1
-    assert e5[2]["fused"] == 0.80 + search.TEXT_WEIGHTS["e5-small"] * 8.0
-    assert search.fusion_weights("hashing-v1") == (search.TEXT_WEIGHTS["minilm"], search.NEIGHBOUR_WEIGHTS["minilm"])
+    assert e5[2]["fused"] == 0.80 + search.FUSION["e5-small"].text_weight * 8.0
+    assert search.fusion_for("hashing-v1").text_weight == search.FUSION["minilm"].text_weight
 
 
 def test_explain_prints_the_weight_that_was_used():
     e5 = search.fuse(_candidates("multilingual-e5-small-q4+static"))
-    assert f"{search.TEXT_WEIGHTS['e5-small']:g} × bm25 8.00" in _explain_line(e5[2]["explain"])
+    assert f"{search.FUSION['e5-small'].text_weight:g} × bm25 8.00" in _explain_line(e5[2]["explain"])
 
 
 def test_a_chat_turn_gains_a_share_of_its_best_neighbouring_candidate():
@@ -34,7 +34,7 @@ def test_a_chat_turn_gains_a_share_of_its_best_neighbouring_candidate():
     chat = lambda i, pos, sim: {"_rowid": i, "similarity": sim, "stream_id": "c", "position": pos, "message_ids": [f"m{pos}"]}  # noqa: E731
     doc = lambda i, pos, sim: {"_rowid": i, "similarity": sim, "stream_id": "d", "position": pos, "message_ids": []}  # noqa: E731
     dense = [chat(1, 4, 0.6), chat(2, 5, 0.5), chat(3, 9, 0.55), doc(4, 0, 0.58), doc(5, 1, 0.57)]
-    c = search.Candidates(dense, [], 0.03, 0.15)
+    c = search.Candidates(dense, [], search.Fusion(text_weight=0.03, neighbour_weight=0.15, window_share=0.6))
     fused = search.fuse(c)
     assert fused[1]["fused"] == 0.6 + 0.15 * 0.5
     assert fused[2]["fused"] == 0.5 + 0.15 * 0.6
