@@ -1,0 +1,74 @@
+"""What keeping BM25's statistics exact costs: the full-text index rebuilt, or extended, at a size.
+
+    python benchmarks/text_index.py [--segments 100000,200000,1000000]
+
+For each size, a segments table is filled directly (60-word texts from a 20,000-word vocabulary,
+random unit vectors, no vector index: its cost is not the question here) through the store
+package, and then, as `index` does after a run (store/maintenance.update_text_index): the first
+build; 30 rows appended, then the index extended (what a run that only added rows costs); one row
+deleted, then the index rebuilt (what a run with an edited or removed file costs up to
+TEXT_EXACT_MAX_SEGMENTS; measured at every size here, to show why there is a limit). Prints
+seconds per step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def rows(lo: int, hi: int, rng: random.Random, words: list[str], dim: int = 384) -> list[dict]:
+    vectors = np.random.default_rng(lo).standard_normal((hi - lo, dim)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    return [
+        {
+            "id": f"s{i}@0", "stream_id": f"s{i}", "path": f"/notes/n{i}.md", "position": 0, "title": "n", "format": "markdown",
+            "text": " ".join(rng.choices(words, k=60)), "vector": v, "time": None, "time_end": None, "speaker": None,
+            "message_ids": [], "line_start": 1, "line_end": 1, "content_hash": str(i),
+        }
+        for i, v in zip(range(lo, hi), vectors)
+    ]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--segments", default="100000,200000,1000000")
+    args = parser.parse_args(argv)
+    from evosearch.store import Store, maintenance
+    from evosearch.store.schema import SEGMENTS
+
+    maintenance.ANN_MIN_SEGMENTS = 10**12  # no vector index: only the full-text index is timed
+    maintenance.TEXT_EXACT_MAX_SEGMENTS = 10**12  # what exact statistics would cost at every size
+    rng = random.Random(0)
+    words = [f"w{i}" for i in range(20_000)]
+    print("| segments | first build (s) | +30 rows, extended (s) | 1 row deleted, rebuilt (s) |")
+    print("|---|---|---|---|")
+    for n in (int(x) for x in args.segments.split(",")):
+        with tempfile.TemporaryDirectory() as tmp:
+            store = Store.open(str(Path(tmp) / "db"), model_id="m", dim=384, memory_shape=(2, 384))
+            for lo in range(0, n, 50_000):
+                store.add_segments(rows(lo, min(lo + 50_000, n), rng, words))
+            maintenance.compact_unindexed(store.table(SEGMENTS).to_lance())  # one fragment, as a finished first run leaves
+            store.table(SEGMENTS).checkout_latest()
+            timings = []
+            for step in ("build", "extend", "rebuild"):
+                if step == "extend":
+                    store.add_segments(rows(n, n + 30, rng, words))
+                elif step == "rebuild":
+                    store.table(SEGMENTS).delete("id = 's7@0'")
+                started = time.monotonic()
+                maintenance.update_text_index(store, extend=True)
+                timings.append(time.monotonic() - started)
+            print(f"| {n:,} | {timings[0]:.1f} | {timings[1]:.1f} | {timings[2]:.1f} |", flush=True)
+            store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
