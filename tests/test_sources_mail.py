@@ -11,9 +11,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from evosearch.errors import SourceError
+from evosearch.sources import mail as mail_module
 from evosearch.sources.detect import read_source
 from evosearch.sources.mail import read_eml, read_mbox
 from evosearch.sources.walk import iter_source_files
+from tests.test_sources_documents import make_pdf
+from tests.test_sources_odt import odt_bytes
+from tests.test_sources_word import word_document
 
 
 def mail(msgid, sender, date, subject, body=None, html=None, reply_to=None, refs=(), attachment=None) -> EmailMessage:
@@ -143,7 +147,7 @@ def test_not_mail_is_not_taken_for_mail(tmp_path):
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.binary(max_size=600), st.lists(st.sampled_from([b"From: a <a@b>\n", b"Subject: Re: x\n", b"Message-ID: <1@x>\n", b"References: <", b"\n", b"Date: Tue, 3 Nov 2026 14:05 +0000\n", b"Content-Type: multipart/alternative; boundary=b\n", b"--b\n", b"\xff"]), max_size=20))
+@given(st.binary(max_size=600), st.lists(st.sampled_from([b"From: a <a@b>\n", b"Subject: Re: x\n", b"Message-ID: <1@x>\n", b"References: <", b"\n", b"Date: Tue, 3 Nov 2026 14:05 +0000\n", b"Content-Type: multipart/alternative; boundary=b\n", b"--b\n", b"\xff", b"Content-Type: application/pdf\n", b"Content-Disposition: attachment; filename=a.docx\n", b"Content-Transfer-Encoding: base64\n", b"%PDF-1.4\n", b"UEsDBA==\n"]), max_size=20))
 def test_readers_raise_nothing_but_source_error(tmp_path, noise, pieces):
     raw = b"".join(pieces) + noise
     for read in (lambda p: read_mbox(p, io.BytesIO(b"From - Tue Nov 03 14:05:00 2026\n" + raw), lambda _: None), lambda p: read_eml(p, raw, lambda _: None)):
@@ -179,3 +183,53 @@ def test_wrapped_attribution_line_is_trimmed_with_its_quote(tmp_path):
     path.write_bytes(bytes(mail("9@x", BEN, T0, "Re: water", body=body)))
     [stream] = read_source(path, lambda _: None)
     assert stream.units[0].text == "Thursday is fine."
+
+
+def with_documents() -> EmailMessage:
+    """A message carrying what people attach: documents evosearch reads, a broken one and a photo."""
+    m = mail("7@x", ANA, T0, "Plans", body="The plans are attached.")
+    m.add_attachment(make_pdf(["The shed roof is green sedum.", "Budget raised to 900 euros."]), maintype="application", subtype="pdf", filename="shed.pdf")
+    m.add_attachment(word_document(), maintype="application", subtype="octet-stream", filename="garden.docx")  # typed by name only
+    m.add_attachment(odt_bytes(), maintype="application", subtype="vnd.oasis.opendocument.text", filename="trip.odt")
+    m.add_attachment("# Packing\n\nTent and stove.\n", subtype="markdown", filename="list.md")
+    m.add_attachment(b"%PDF-1.4 cut short", maintype="application", subtype="pdf", filename="broken.pdf")
+    m.add_attachment(b"\x89PNG binary bytes " * 50, maintype="image", subtype="png", filename="walk.png")
+    return m
+
+
+def test_attachments_text_follows_its_message_read_by_the_file_readers(tmp_path):
+    path = tmp_path / "x.mbox"
+    path.write_bytes(mbox_bytes([with_documents(), mail("8@x", BEN, T0.replace(hour=15), "Re: Plans", body="Thanks!", reply_to="7@x")]))
+    warnings = []
+    [stream] = read_source(path, warnings.append)
+    ids = [u.message_id for u in stream.units]
+    # the message, then each document's blocks in order, then the reply
+    assert ids[0] == "7@x" and ids[-1] == "8@x"
+    assert list(dict.fromkeys(ids[1:-1])) == ["7@x attachment shed.pdf", "7@x attachment garden.docx", "7@x attachment trip.odt", "7@x attachment list.md"]
+    by_id = {}
+    for u in stream.units[1:-1]:
+        by_id.setdefault(u.message_id, []).append(u.text)
+        assert u.speaker == "Ana Lima" and u.time == T0
+    assert by_id["7@x attachment shed.pdf"] == ["The shed roof is green sedum.", "Budget raised to 900 euros."]
+    assert "Tomatoes go in the south bed after the last frost." in by_id["7@x attachment garden.docx"]
+    assert "passport\ncharger" in by_id["7@x attachment trip.odt"]
+    assert by_id["7@x attachment list.md"] == ["# Packing\nTent and stove."]
+    # every name stays in the message's text; the photo and the broken PDF contribute nothing else, never base64
+    assert all(f"[attachment: {n}]" in stream.units[0].text for n in ("shed.pdf", "garden.docx", "broken.pdf", "walk.png"))
+    assert not any("iVBOR" in u.text or "JVBER" in u.text for u in stream.units)
+    [warning] = warnings
+    assert "\n" not in warning and warning.startswith(f"{path}: 1 attachment ") and "'broken.pdf' in message <7@x>" in warning
+
+
+def test_attachment_over_the_size_limit_is_indexed_by_name(tmp_path, monkeypatch):
+    monkeypatch.setattr(mail_module, "MAX_ATTACHMENT_BYTES", 2**20)
+    m = mail("9@x", ANA, T0, "Logs", body="Two logs.")
+    m.add_attachment("ferry log line\n" * 2**17, filename="big.txt")  # 1.9 MiB
+    m.add_attachment("ferry log summary\n", filename="small.txt")
+    path = tmp_path / "x.eml"
+    path.write_bytes(bytes(m))
+    warnings = []
+    [stream] = read_source(path, warnings.append)
+    assert [u.message_id for u in stream.units] == ["9@x", "9@x attachment small.txt"]
+    assert "[attachment: big.txt]" in stream.units[0].text
+    assert warnings == [f"{path}: 1 attachment indexed by name only or in part ('big.txt' in message <9@x>: over the 1 MiB read per attachment)"]
