@@ -7,6 +7,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from datetime import UTC, datetime
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -233,3 +234,68 @@ def test_attachment_over_the_size_limit_is_indexed_by_name(tmp_path, monkeypatch
     assert [u.message_id for u in stream.units] == ["9@x", "9@x attachment small.txt"]
     assert "[attachment: big.txt]" in stream.units[0].text
     assert warnings == [f"{path}: 1 attachment indexed by name only or in part ('big.txt' in message <9@x>: over the 1 MiB read per attachment)"]
+
+
+MORK = b'// <!-- <mdb:mork:z v="1.4"/> -->\n< <(a=c)> // (f=iso-8859-1)\n  (B8=Inbox)(B9=ns:msg:db:row:scope:msgs:all)>\n'
+
+
+def thunderbird_mbox(messages: list[tuple[EmailMessage, int]]) -> bytes:
+    """Messages as Thunderbird stores them: a "From - date" line, then its X-Mozilla headers first."""
+    out = io.BytesIO()
+    for m, status in messages:
+        raw = m.as_bytes(policy=m.policy.clone(linesep="\n"))
+        out.write(f"From - Tue Nov 03 14:05:00 2026\nX-Mozilla-Status: {status:04x}\nX-Mozilla-Status2: 00000000\nX-Mozilla-Keys:{' ' * 80}\n".encode())
+        out.write(b"\n".join(b">" + line if line.startswith(b"From ") else line for line in raw.split(b"\n")).rstrip(b"\n") + b"\n\n")
+    return out.getvalue()
+
+
+def test_thunderbird_profile_mailboxes_are_found_by_content(tmp_path):
+    profile = tmp_path / "xk3v9q2d.default-release"
+    local = profile / "Mail" / "Local Folders"
+    imap = profile / "ImapMail" / "imap.example.org"
+    (local / "Archives.sbd").mkdir(parents=True)
+    imap.mkdir(parents=True)
+    received, sent, archived = inbox()[:3], inbox()[3:4], inbox()[4:5]
+    deleted = mail("99@x", BEN, T0, "Old news", body="Deleted but the folder was never compacted.")
+    (local / "Inbox").write_bytes(thunderbird_mbox([(m, 0x0001) for m in received] + [(deleted, 0x0009)]))
+    (local / "Sent").write_bytes(thunderbird_mbox([(m, 0x0001) for m in sent]))
+    (local / "Trash").write_bytes(b"")  # emptied
+    (local / "Archives").write_bytes(b"")  # a folder that only holds subfolders
+    (local / "Archives.sbd" / "2024").write_bytes(thunderbird_mbox([(m, 0x0003) for m in archived]))
+    (imap / "INBOX").write_bytes(thunderbird_mbox([(inbox()[5], 0x0000)]))
+    for mailbox in (local / "Inbox", local / "Sent", local / "Trash", local / "Archives", local / "Archives.sbd" / "2024", imap / "INBOX"):
+        mailbox.with_name(mailbox.name + ".msf").write_bytes(MORK)
+    (local / "msgFilterRules.dat").write_text('version="9"\nlogging="no"\n')
+    # text that starts like an mbox but holds no mail headers, and a plain note without a suffix
+    (local / "Notes").write_text("From - Tue Nov 03 14:05:00 2026\nTodo: water the plants\nSubject: later\n")
+    (local / "README").write_text("From the start: this folder holds mail.\n")
+    warnings = []
+    found = list(iter_source_files([profile], warnings.append))
+    assert [p.relative_to(profile).as_posix() for p in found] == [
+        "ImapMail/imap.example.org/INBOX",
+        "Mail/Local Folders/Archives.sbd/2024",
+        "Mail/Local Folders/Inbox",
+        "Mail/Local Folders/Sent",
+    ]
+    assert not warnings
+    streams = {p.name: read_source(p, warnings.append) for p in found}
+    assert not warnings
+    assert all(s.format == "email" for ss in streams.values() for s in ss)
+    assert [u.message_id for s in streams["Inbox"] for u in s.units] == ["1@x", "2@x", "3@x"]  # 99@x was deleted
+    assert [s.title for s in streams["2024"]] == ["Photos"]
+    # named on its own, the index is one clear line, and the look-alike note is a note
+    with pytest.raises(SourceError) as e:
+        read_source(local / "Inbox.msf", warnings.append)
+    assert e.value.message == f"{local / 'Inbox.msf'}: a Thunderbird index (.msf), not mail" and "Inbox" in e.value.hint
+    [note] = read_source(local / "Notes", warnings.append)
+    assert note.format == "text"
+
+
+def test_long_header_block_is_still_mail(tmp_path):
+    """Gmail and corporate servers put kilobytes of Received/DKIM headers before From: and Date:."""
+    m = inbox()[0]
+    raw = b"".join(b"Received: from relay%d.example.net by mx.example.org; Tue, 3 Nov 2026 14:05:00 +0000\n" % i for i in range(80)) + bytes(m)
+    (tmp_path / "Inbox").write_bytes(b"From - Tue Nov 03 14:05:00 2026\n" + raw.replace(b"\r\n", b"\n"))
+    [found] = iter_source_files([tmp_path], print)
+    [stream] = read_source(found, print)
+    assert stream.format == "email" and stream.units[0].speaker == "Ana Lima"

@@ -20,7 +20,7 @@ from .google_chat import is_google_chat_export, read_google_chat
 from .html import looks_like_html, read_html
 from .imessage import is_chat_db, read_imessage
 from .jsonl_chat import read_jsonl_chat
-from .mail import SNIFF_BYTES, looks_like_eml, looks_like_mbox, read_eml, read_mbox
+from .mail import SNIFF_BYTES, is_thunderbird_index, looks_like_eml, looks_like_mbox, read_eml, read_mbox
 from .meta_chat import is_meta_export, read_meta_thread
 from .slack import is_slack_day, read_slack_day
 from .telegram import is_telegram_export, read_telegram
@@ -84,6 +84,10 @@ def _read_unloaded(path: Path, warn: Callable[[str], None]) -> list[Stream] | No
             head = f.read(SNIFF_BYTES)
             if is_chat_db(path, head):
                 return read_imessage(path, warn)  # SQLite opens the file itself, read-only
+            if is_thunderbird_index(head):
+                raise SourceError(
+                    f"{path}: a Thunderbird index (.msf), not mail", f"index the mailbox beside it ({path.with_suffix('').name}) or the folder holding both"
+                )
             if not looks_like_mbox(path, head):
                 return None
             f.seek(0)

@@ -39,8 +39,9 @@ from .messages import in_time_order
 FORMAT = "email"
 MBOX_SUFFIXES = frozenset({".mbox", ".mbx"})
 EML_SUFFIXES = frozenset({".eml"})
-# Enough of a file's start to see its header block.
-SNIFF_BYTES = 4096
+# Enough of a file's start to see its header block: mail from Gmail or a corporate server can carry
+# many kilobytes of Received, DKIM and ARC headers before From: and Date:.
+SNIFF_BYTES = 64 * 2**10
 # A message larger than this is skipped with a warning: its size is attachments, never prose.
 MAX_MESSAGE_BYTES = 64 * 2**20
 # An attachment over this size is indexed by name only, and so is one past this much read from its
@@ -77,11 +78,17 @@ _PARSER = BytesParser(policy=policy.default)
 
 
 def looks_like_mbox(path: Path, head: bytes) -> bool:
-    """An mbox starts with a "From " separator line followed by headers."""
+    """An mbox starts with a "From " separator line followed by headers. Without an mbox suffix
+    (Thunderbird names its mailboxes Inbox, Sent, ...) they must be a message's own: a block of
+    header lines holding From: and one of Date:, Message-ID:, Subject:, so a note that happens to
+    start with "From " stays a note."""
     if not _SEPARATOR.match(head):
         return False
     rest = head.split(b"\n", 1)[1] if b"\n" in head else b""
-    return path.suffix.lower() in MBOX_SUFFIXES or bool(_HEADER_LINE.match(rest))
+    if path.suffix.lower() in MBOX_SUFFIXES:
+        return True
+    names = _header_names(rest)
+    return names is not None and _has_mail_headers(names)
 
 
 def looks_like_eml(path: Path, head: bytes) -> bool:
@@ -90,8 +97,30 @@ def looks_like_eml(path: Path, head: bytes) -> bool:
     if not _HEADER_LINE.match(block):
         return False
     names = {m.group(0).rstrip(b": \t").lower() for m in _HEADER_LINE.finditer(block)}
-    has_mail_headers = b"from" in names and bool(names & {b"date", b"message-id", b"subject"})
-    return has_mail_headers and (path.suffix.lower() in EML_SUFFIXES or b"received" in names or b"mime-version" in names)
+    return _has_mail_headers(names) and (path.suffix.lower() in EML_SUFFIXES or b"received" in names or b"mime-version" in names)
+
+
+def is_thunderbird_index(head: bytes) -> bool:
+    """Thunderbird's .msf files beside its mailboxes are Mork databases (an index), not mail."""
+    return head.lstrip().startswith(b"// <!-- <mdb:mork")
+
+
+def _header_names(text: bytes) -> set[bytes] | None:
+    """The names in the header block that starts `text`, or None when a line in it is not a header."""
+    names = set()
+    block, *after = text.replace(b"\r\n", b"\n").split(b"\n\n", 1)
+    lines = block.split(b"\n")
+    for line in lines if after else lines[:-1]:  # a block the sniff cut off may end mid-line
+        match = _HEADER_LINE.match(line)
+        if match:
+            names.add(match.group(0).rstrip(b": \t").lower())
+        elif not (line[:1] in (b" ", b"\t") and names) and line.strip():
+            return None  # not a header and not a folded header's continuation
+    return names
+
+
+def _has_mail_headers(names: set[bytes]) -> bool:
+    return b"from" in names and bool(names & {b"date", b"message-id", b"subject"})
 
 
 def read_mbox(path: Path, file: BinaryIO, warn: Callable[[str], None]) -> list[Stream]:
