@@ -21,7 +21,7 @@ from .html import looks_like_html, read_html
 from .imessage import is_chat_db, read_imessage
 from .jsonl_chat import read_jsonl_chat
 from .mail import SNIFF_BYTES, is_thunderbird_index, looks_like_eml, looks_like_mbox, read_eml, read_mbox
-from .meta_chat import is_meta_export, read_meta_thread
+from .meta_chat import is_meta_export, read_meta_thread, thread_parts
 from .slack import is_slack_day, read_slack_day
 from .telegram import is_telegram_export, read_telegram
 from .text import read_document
@@ -75,6 +75,12 @@ def read_source(path: Path, warn: Callable[[str], None]) -> list[Stream]:
     if not streams:
         raise SourceError(f"{path}: no text found", "the file holds no paragraphs or messages to index")
     return streams
+
+
+def companion_files(path: Path) -> list[Path]:
+    """Other files read_source(path) reads along with it (a Messenger thread's message_2.json...),
+    so that a change in one of them alone is seen as a change of `path`."""
+    return thread_parts(absolute_path(path))
 
 
 def _read_unloaded(path: Path, warn: Callable[[str], None]) -> list[Stream] | None:
