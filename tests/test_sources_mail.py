@@ -299,3 +299,21 @@ def test_long_header_block_is_still_mail(tmp_path):
     [found] = iter_source_files([tmp_path], print)
     [stream] = read_source(found, print)
     assert stream.format == "email" and stream.units[0].speaker == "Ana Lima"
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from([b"From - Tue Nov 03 14:05:00 2026\n", b"From: a <a@b>\n", b"Subject: x\n", b"Date: y\n", b" folded\n", b"Todo: z\n", b"plain words\n", b"\n", b"\r\n", b"\xff\x00"]), max_size=12), st.binary(max_size=200))
+def test_walk_sniffing_never_fails_and_takes_only_mail(tmp_path, pieces, noise):
+    """A file without a suffix is taken only when read_source would read it as mail; nothing raises or warns."""
+    folder = tmp_path / "box"
+    folder.mkdir(exist_ok=True)
+    (folder / "Inbox").write_bytes(b"".join(pieces) + noise)
+    warnings = []
+    found = list(iter_source_files([folder], warnings.append))
+    assert not warnings
+    for path in found:
+        try:
+            streams = read_source(path, lambda _: None)
+        except SourceError:
+            continue  # a mailbox whose messages are all unreadable says so in one line
+        assert all(s.format == "email" for s in streams)
