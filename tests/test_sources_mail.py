@@ -317,3 +317,16 @@ def test_walk_sniffing_never_fails_and_takes_only_mail(tmp_path, pieces, noise):
         except SourceError:
             continue  # a mailbox whose messages are all unreadable says so in one line
         assert all(s.format == "email" for s in streams)
+
+
+def test_attachments_past_the_per_message_budget_are_indexed_by_name(tmp_path, monkeypatch):
+    monkeypatch.setattr(mail_module, "MAX_ATTACHMENT_BYTES_PER_MESSAGE", 2**20)
+    m = mail("10@x", ANA, T0, "Logs", body="Three logs.")
+    for name in ("a.txt", "b.txt", "c.txt"):
+        m.add_attachment(f"{name} ferry log line\n" * 30_000, filename=name)  # 0.5 MiB each
+    path = tmp_path / "x.eml"
+    path.write_bytes(bytes(m))
+    warnings = []
+    [stream] = read_source(path, warnings.append)
+    assert list(dict.fromkeys(u.message_id for u in stream.units)) == ["10@x", "10@x attachment a.txt"]
+    assert warnings == [f"{path}: 2 attachments indexed by name only or in part ('b.txt' in message <10@x>: over the 1 MiB read per message)"]
