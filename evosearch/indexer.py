@@ -22,7 +22,7 @@ from .encode import StreamJob, encode_streams
 from .encoder import Encoder
 from .errors import EvosearchError, SourceError
 from .segment import Segment, segment_stream
-from .sources.detect import read_source
+from .sources.detect import companion_files, read_source
 from .sources.walk import absolute_path, iter_source_files, open_source_file
 from .store import STALE_HASH, SourceRecord, Store
 
@@ -92,12 +92,35 @@ class _PendingFile:
     open_jobs: int
 
 
-def _file_hash(path: Path) -> str:
+def _file_hash(path: Path, companions: list[Path]) -> str:
+    """The file's sha256, with its companion files' names and bytes after its own (none: the file's alone)."""
     h = hashlib.sha256()
-    with open_source_file(path) as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
+    for number, part in enumerate([path, *companions]):
+        if number:
+            h.update(b"\0" + part.name.encode() + b"\0")
+        try:
+            with open_source_file(part) as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    h.update(block)
+        except FileNotFoundError:
+            if not number:
+                raise
+            # a companion removed since it was listed: the thread is read without it
     return h.hexdigest()
+
+
+def _source_stat(path: Path, companions: list[Path]) -> tuple[int, float]:
+    """(size, mtime) of a source and the files read with it: their sizes summed, the latest mtime,
+    so that a companion edited, added or removed changes what the next run compares."""
+    stat = path.stat()
+    size, mtime = stat.st_size, stat.st_mtime
+    for part in companions:
+        try:
+            part_stat = part.stat()
+        except FileNotFoundError:  # removed since it was listed: the hash or the read will see the thread as it is
+            continue
+        size, mtime = size + part_stat.st_size, max(mtime, part_stat.st_mtime)
+    return size, mtime
 
 
 def _first_change(stored: list[tuple[int, str]], segments: list[Segment]) -> int:
@@ -192,18 +215,19 @@ class Indexer:
     def _plan_file(self, path: Path, known: SourceRecord | None) -> _FilePlan | None:
         """None when the file needs no encoding; else what to encode, replace and drop."""
         try:
-            stat = path.stat()
+            companions = companion_files(path)
+            size, mtime = _source_stat(path, companions)
             recheck = str(path) in self._recheck  # its rows were repaired: compare them with the file
-            if known and known.size == stat.st_size and known.mtime == stat.st_mtime and not recheck:
+            if known and known.size == size and known.mtime == mtime and not recheck:
                 self._unchanged(path)
                 return None
-            digest = _file_hash(path)
+            digest = _file_hash(path, companions)
             if known and known.hash == digest and self._streams_complete(known) and not recheck:
-                self._touched.append(SourceRecord(**{**known.__dict__, "mtime": stat.st_mtime}))
+                self._touched.append(SourceRecord(**{**known.__dict__, "mtime": mtime}))
                 self._unchanged(path)
                 return None
             streams = read_source(path, self.warn)
-            if known is None and digest in self._vanished and self._move_if_same(path, stat, digest, streams):
+            if known is None and digest in self._vanished and self._move_if_same(path, size, mtime, digest, streams):
                 return None
         except SourceError as e:
             self.warn(e.message + (f" — {e.hint}" if e.hint else ""))
@@ -223,8 +247,8 @@ class Indexer:
         segmented = [(stream, segment_stream(stream)) for stream in streams]
         record = SourceRecord(
             path=str(path),
-            size=stat.st_size,
-            mtime=stat.st_mtime,
+            size=size,
+            mtime=mtime,
             hash=digest,
             format=streams[0].format if streams else "?",
             stream_ids=[s.stream_id for s in streams],
@@ -240,7 +264,7 @@ class Indexer:
         self.report.indexed += 1
         return plan
 
-    def _move_if_same(self, path: Path, stat, digest: str, streams) -> bool:
+    def _move_if_same(self, path: Path, size: int, mtime: float, digest: str, streams) -> bool:
         """A renamed file whose segments are unchanged (same text and times) takes over the old
         file's vectors and snapshots; True when it did. New rows first, then the new source row,
         then the old source: a kill in between leaves rows the next run recognises as complete."""
@@ -257,7 +281,7 @@ class Indexer:
         self.store.put_sources(
             [
                 SourceRecord(
-                    str(path), stat.st_size, stat.st_mtime, digest, old.format, [m[1].stream_id for m in moves], sum(m[2] for m in moves)
+                    str(path), size, mtime, digest, old.format, [m[1].stream_id for m in moves], sum(m[2] for m in moves)
                 )
             ]
         )

@@ -488,3 +488,39 @@ def _clean_bm25(notes, tmp_path, queries):
     db = tmp_path / "fresh-bm25"
     run_index([copy / notes.name], db)
     return _bm25(db, queries)
+
+
+def indexed_texts(db) -> list[str]:
+    from evosearch.store import Store
+
+    return Store.open(str(db)).table("segments").to_arrow().column("text").to_pylist()
+
+
+def test_a_messenger_thread_edited_only_in_message_2_is_reindexed(tmp_path):
+    """The walk yields message_1.json alone and its reader merges message_2.json...: a change in a later
+    part, a part added or a part removed must still make the thread's source count as changed."""
+    import json
+
+    from .test_sources_meta import write_thread
+
+    folder = tmp_path / "messages" / "inbox" / "zoemuller_1234567890"
+    write_thread(folder)
+    db = tmp_path / "db"
+    first, warnings = run_index([tmp_path / "messages"], db)
+    assert (first.indexed, warnings) == (1, [])
+    part_1 = (folder / "message_1.json").stat()
+    older = json.loads((folder / "message_2.json").read_text())
+    older["messages"][1]["content"] = "Lunch at the harbour next week?"
+    (folder / "message_2.json").write_text(json.dumps(older))
+    assert (folder / "message_1.json").stat().st_mtime == part_1.st_mtime  # untouched
+    report, _ = run_index([tmp_path / "messages"], db)
+    assert (report.indexed, report.unchanged) == (1, 0)
+    texts = indexed_texts(db)
+    assert any("harbour" in t for t in texts) and not any("Lunch next week?" in t for t in texts)
+    assert index_dump(str(db)) == fresh_copy_dump(tmp_path / "messages", tmp_path, "messenger")
+    # a part removed counts too
+    (folder / "message_2.json").unlink()
+    report, _ = run_index([tmp_path / "messages"], db)
+    assert report.indexed == 1 and not any("harbour" in t for t in indexed_texts(db))
+    again, _ = run_index([tmp_path / "messages"], db)
+    assert (again.indexed, again.unchanged) == (0, 1)

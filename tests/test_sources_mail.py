@@ -7,13 +7,18 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from datetime import UTC, datetime
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from evosearch.errors import SourceError
+from evosearch.sources import mail as mail_module
 from evosearch.sources.detect import read_source
 from evosearch.sources.mail import read_eml, read_mbox
 from evosearch.sources.walk import iter_source_files
+from tests.test_sources_documents import make_pdf
+from tests.test_sources_odt import odt_bytes
+from tests.test_sources_word import word_document
 
 
 def mail(msgid, sender, date, subject, body=None, html=None, reply_to=None, refs=(), attachment=None) -> EmailMessage:
@@ -143,7 +148,7 @@ def test_not_mail_is_not_taken_for_mail(tmp_path):
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.binary(max_size=600), st.lists(st.sampled_from([b"From: a <a@b>\n", b"Subject: Re: x\n", b"Message-ID: <1@x>\n", b"References: <", b"\n", b"Date: Tue, 3 Nov 2026 14:05 +0000\n", b"Content-Type: multipart/alternative; boundary=b\n", b"--b\n", b"\xff"]), max_size=20))
+@given(st.binary(max_size=600), st.lists(st.sampled_from([b"From: a <a@b>\n", b"Subject: Re: x\n", b"Message-ID: <1@x>\n", b"References: <", b"\n", b"Date: Tue, 3 Nov 2026 14:05 +0000\n", b"Content-Type: multipart/alternative; boundary=b\n", b"--b\n", b"\xff", b"Content-Type: application/pdf\n", b"Content-Disposition: attachment; filename=a.docx\n", b"Content-Transfer-Encoding: base64\n", b"%PDF-1.4\n", b"UEsDBA==\n"]), max_size=20))
 def test_readers_raise_nothing_but_source_error(tmp_path, noise, pieces):
     raw = b"".join(pieces) + noise
     for read in (lambda p: read_mbox(p, io.BytesIO(b"From - Tue Nov 03 14:05:00 2026\n" + raw), lambda _: None), lambda p: read_eml(p, raw, lambda _: None)):
@@ -179,3 +184,149 @@ def test_wrapped_attribution_line_is_trimmed_with_its_quote(tmp_path):
     path.write_bytes(bytes(mail("9@x", BEN, T0, "Re: water", body=body)))
     [stream] = read_source(path, lambda _: None)
     assert stream.units[0].text == "Thursday is fine."
+
+
+def with_documents() -> EmailMessage:
+    """A message carrying what people attach: documents evosearch reads, a broken one and a photo."""
+    m = mail("7@x", ANA, T0, "Plans", body="The plans are attached.")
+    m.add_attachment(make_pdf(["The shed roof is green sedum.", "Budget raised to 900 euros."]), maintype="application", subtype="pdf", filename="shed.pdf")
+    m.add_attachment(word_document(), maintype="application", subtype="octet-stream", filename="garden.docx")  # typed by name only
+    m.add_attachment(odt_bytes(), maintype="application", subtype="vnd.oasis.opendocument.text", filename="trip.odt")
+    m.add_attachment("# Packing\n\nTent and stove.\n", subtype="markdown", filename="list.md")
+    m.add_attachment(b"%PDF-1.4 cut short", maintype="application", subtype="pdf", filename="broken.pdf")
+    m.add_attachment(b"\x89PNG binary bytes " * 50, maintype="image", subtype="png", filename="walk.png")
+    return m
+
+
+def test_attachments_text_follows_its_message_read_by_the_file_readers(tmp_path):
+    path = tmp_path / "x.mbox"
+    path.write_bytes(mbox_bytes([with_documents(), mail("8@x", BEN, T0.replace(hour=15), "Re: Plans", body="Thanks!", reply_to="7@x")]))
+    warnings = []
+    [stream] = read_source(path, warnings.append)
+    ids = [u.message_id for u in stream.units]
+    # the message, then each document's blocks in order, then the reply
+    assert ids[0] == "7@x" and ids[-1] == "8@x"
+    assert list(dict.fromkeys(ids[1:-1])) == ["7@x attachment shed.pdf", "7@x attachment garden.docx", "7@x attachment trip.odt", "7@x attachment list.md"]
+    by_id = {}
+    for u in stream.units[1:-1]:
+        by_id.setdefault(u.message_id, []).append(u.text)
+        assert u.speaker == "Ana Lima" and u.time == T0
+    assert by_id["7@x attachment shed.pdf"] == ["The shed roof is green sedum.", "Budget raised to 900 euros."]
+    assert "Tomatoes go in the south bed after the last frost." in by_id["7@x attachment garden.docx"]
+    assert "passport\ncharger" in by_id["7@x attachment trip.odt"]
+    assert by_id["7@x attachment list.md"] == ["# Packing\nTent and stove."]
+    # every name stays in the message's text; the photo and the broken PDF contribute nothing else, never base64
+    assert all(f"[attachment: {n}]" in stream.units[0].text for n in ("shed.pdf", "garden.docx", "broken.pdf", "walk.png"))
+    assert not any("iVBOR" in u.text or "JVBER" in u.text for u in stream.units)
+    [warning] = warnings
+    assert "\n" not in warning and warning.startswith(f"{path}: 1 attachment ") and "'broken.pdf' in message <7@x>" in warning
+
+
+def test_attachment_over_the_size_limit_is_indexed_by_name(tmp_path, monkeypatch):
+    monkeypatch.setattr(mail_module, "MAX_ATTACHMENT_BYTES", 2**20)
+    m = mail("9@x", ANA, T0, "Logs", body="Two logs.")
+    m.add_attachment("ferry log line\n" * 2**17, filename="big.txt")  # 1.9 MiB
+    m.add_attachment("ferry log summary\n", filename="small.txt")
+    path = tmp_path / "x.eml"
+    path.write_bytes(bytes(m))
+    warnings = []
+    [stream] = read_source(path, warnings.append)
+    assert [u.message_id for u in stream.units] == ["9@x", "9@x attachment small.txt"]
+    assert "[attachment: big.txt]" in stream.units[0].text
+    assert warnings == [f"{path}: 1 attachment indexed by name only or in part ('big.txt' in message <9@x>: over the 1 MiB read per attachment)"]
+
+
+MORK = b'// <!-- <mdb:mork:z v="1.4"/> -->\n< <(a=c)> // (f=iso-8859-1)\n  (B8=Inbox)(B9=ns:msg:db:row:scope:msgs:all)>\n'
+
+
+def thunderbird_mbox(messages: list[tuple[EmailMessage, int]]) -> bytes:
+    """Messages as Thunderbird stores them: a "From - date" line, then its X-Mozilla headers first."""
+    out = io.BytesIO()
+    for m, status in messages:
+        raw = m.as_bytes(policy=m.policy.clone(linesep="\n"))
+        out.write(f"From - Tue Nov 03 14:05:00 2026\nX-Mozilla-Status: {status:04x}\nX-Mozilla-Status2: 00000000\nX-Mozilla-Keys:{' ' * 80}\n".encode())
+        out.write(b"\n".join(b">" + line if line.startswith(b"From ") else line for line in raw.split(b"\n")).rstrip(b"\n") + b"\n\n")
+    return out.getvalue()
+
+
+def test_thunderbird_profile_mailboxes_are_found_by_content(tmp_path):
+    profile = tmp_path / "xk3v9q2d.default-release"
+    local = profile / "Mail" / "Local Folders"
+    imap = profile / "ImapMail" / "imap.example.org"
+    (local / "Archives.sbd").mkdir(parents=True)
+    imap.mkdir(parents=True)
+    received, sent, archived = inbox()[:3], inbox()[3:4], inbox()[4:5]
+    deleted = mail("99@x", BEN, T0, "Old news", body="Deleted but the folder was never compacted.")
+    (local / "Inbox").write_bytes(thunderbird_mbox([(m, 0x0001) for m in received] + [(deleted, 0x0009)]))
+    (local / "Sent").write_bytes(thunderbird_mbox([(m, 0x0001) for m in sent]))
+    (local / "Trash").write_bytes(b"")  # emptied
+    (local / "Archives").write_bytes(b"")  # a folder that only holds subfolders
+    (local / "Archives.sbd" / "2024").write_bytes(thunderbird_mbox([(m, 0x0003) for m in archived]))
+    (imap / "INBOX").write_bytes(thunderbird_mbox([(inbox()[5], 0x0000)]))
+    for mailbox in (local / "Inbox", local / "Sent", local / "Trash", local / "Archives", local / "Archives.sbd" / "2024", imap / "INBOX"):
+        mailbox.with_name(mailbox.name + ".msf").write_bytes(MORK)
+    (local / "msgFilterRules.dat").write_text('version="9"\nlogging="no"\n')
+    # text that starts like an mbox but holds no mail headers, and a plain note without a suffix
+    (local / "Notes").write_text("From - Tue Nov 03 14:05:00 2026\nTodo: water the plants\nSubject: later\n")
+    (local / "README").write_text("From the start: this folder holds mail.\n")
+    warnings = []
+    found = list(iter_source_files([profile], warnings.append))
+    assert [p.relative_to(profile).as_posix() for p in found] == [
+        "ImapMail/imap.example.org/INBOX",
+        "Mail/Local Folders/Archives.sbd/2024",
+        "Mail/Local Folders/Inbox",
+        "Mail/Local Folders/Sent",
+    ]
+    assert not warnings
+    streams = {p.name: read_source(p, warnings.append) for p in found}
+    assert not warnings
+    assert all(s.format == "email" for ss in streams.values() for s in ss)
+    assert [u.message_id for s in streams["Inbox"] for u in s.units] == ["1@x", "2@x", "3@x"]  # 99@x was deleted
+    assert [s.title for s in streams["2024"]] == ["Photos"]
+    # named on its own, the index is one clear line, and the look-alike note is a note
+    with pytest.raises(SourceError) as e:
+        read_source(local / "Inbox.msf", warnings.append)
+    assert e.value.message == f"{local / 'Inbox.msf'}: a Thunderbird index (.msf), not mail" and "Inbox" in e.value.hint
+    [note] = read_source(local / "Notes", warnings.append)
+    assert note.format == "text"
+
+
+def test_long_header_block_is_still_mail(tmp_path):
+    """Gmail and corporate servers put kilobytes of Received/DKIM headers before From: and Date:."""
+    m = inbox()[0]
+    raw = b"".join(b"Received: from relay%d.example.net by mx.example.org; Tue, 3 Nov 2026 14:05:00 +0000\n" % i for i in range(80)) + bytes(m)
+    (tmp_path / "Inbox").write_bytes(b"From - Tue Nov 03 14:05:00 2026\n" + raw.replace(b"\r\n", b"\n"))
+    [found] = iter_source_files([tmp_path], print)
+    [stream] = read_source(found, print)
+    assert stream.format == "email" and stream.units[0].speaker == "Ana Lima"
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from([b"From - Tue Nov 03 14:05:00 2026\n", b"From: a <a@b>\n", b"Subject: x\n", b"Date: y\n", b" folded\n", b"Todo: z\n", b"plain words\n", b"\n", b"\r\n", b"\xff\x00"]), max_size=12), st.binary(max_size=200))
+def test_walk_sniffing_never_fails_and_takes_only_mail(tmp_path, pieces, noise):
+    """A file without a suffix is taken only when read_source would read it as mail; nothing raises or warns."""
+    folder = tmp_path / "box"
+    folder.mkdir(exist_ok=True)
+    (folder / "Inbox").write_bytes(b"".join(pieces) + noise)
+    warnings = []
+    found = list(iter_source_files([folder], warnings.append))
+    assert not warnings
+    for path in found:
+        try:
+            streams = read_source(path, lambda _: None)
+        except SourceError:
+            continue  # a mailbox whose messages are all unreadable says so in one line
+        assert all(s.format == "email" for s in streams)
+
+
+def test_attachments_past_the_per_message_budget_are_indexed_by_name(tmp_path, monkeypatch):
+    monkeypatch.setattr(mail_module, "MAX_ATTACHMENT_BYTES_PER_MESSAGE", 2**20)
+    m = mail("10@x", ANA, T0, "Logs", body="Three logs.")
+    for name in ("a.txt", "b.txt", "c.txt"):
+        m.add_attachment(f"{name} ferry log line\n" * 30_000, filename=name)  # 0.5 MiB each
+    path = tmp_path / "x.eml"
+    path.write_bytes(bytes(m))
+    warnings = []
+    [stream] = read_source(path, warnings.append)
+    assert list(dict.fromkeys(u.message_id for u in stream.units)) == ["10@x", "10@x attachment a.txt"]
+    assert warnings == [f"{path}: 2 attachments indexed by name only or in part ('b.txt' in message <10@x>: over the 1 MiB read per message)"]

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,22 +14,19 @@ from .chatgpt import is_chatgpt_export, read_chatgpt
 from .claude import is_claude_export, read_claude
 from .csv_chat import looks_like_csv_chat, read_csv_chat
 from .discord import is_discord_export, read_discord
+from .document_bytes import read_binary_document
 from .encoding import decode_text
-from .epub import is_epub, read_epub
 from .google_chat import is_google_chat_export, read_google_chat
 from .html import looks_like_html, read_html
 from .imessage import is_chat_db, read_imessage
 from .jsonl_chat import read_jsonl_chat
-from .mail import SNIFF_BYTES, looks_like_eml, looks_like_mbox, read_eml, read_mbox
-from .meta_chat import is_meta_export, read_meta_thread
-from .odt import is_odt, read_odt
-from .pdf import PDF_MAGIC, read_pdf
+from .mail import SNIFF_BYTES, is_thunderbird_index, looks_like_eml, looks_like_mbox, read_eml, read_mbox
+from .meta_chat import is_meta_export, read_meta_thread, thread_parts
 from .slack import is_slack_day, read_slack_day
 from .telegram import is_telegram_export, read_telegram
 from .text import read_document
 from .walk import absolute_path, open_source_file
 from .whatsapp import looks_like_whatsapp, read_whatsapp
-from .word import is_docx, read_docx
 
 MAX_FILE_BYTES = 256 * 2**20
 # How many lines decide whether a file is JSON Lines chat.
@@ -62,13 +57,6 @@ JSON_FORMATS: list[tuple[Callable[[object], bool], Callable]] = [
     (is_meta_export, read_meta_thread),
     (is_google_chat_export, read_google_chat),
 ]
-# Documents that are zip packages, told apart by their members:
-# (is_format(zipfile) -> bool, read(path, data, mtime, warn) -> list[Stream]).
-PACKAGED_FORMATS: list[tuple[Callable[[zipfile.ZipFile], bool], Callable]] = [
-    (is_docx, read_docx),
-    (is_epub, read_epub),
-    (is_odt, read_odt),
-]
 # Text formats that are not JSON, tried before falling back to notes:
 # (looks_like(path, text) -> bool, read(path, text, warn) -> list[Stream]).
 TEXT_FORMATS: list[tuple[Callable[[Path, str], bool], Callable]] = [
@@ -89,6 +77,12 @@ def read_source(path: Path, warn: Callable[[str], None]) -> list[Stream]:
     return streams
 
 
+def companion_files(path: Path) -> list[Path]:
+    """Other files read_source(path) reads along with it (a Messenger thread's message_2.json...),
+    so that a change in one of them alone is seen as a change of `path`."""
+    return thread_parts(absolute_path(path))
+
+
 def _read_unloaded(path: Path, warn: Callable[[str], None]) -> list[Stream] | None:
     """Mailboxes and databases are never loaded whole, so they have no size limit; None for other files."""
     try:
@@ -96,6 +90,10 @@ def _read_unloaded(path: Path, warn: Callable[[str], None]) -> list[Stream] | No
             head = f.read(SNIFF_BYTES)
             if is_chat_db(path, head):
                 return read_imessage(path, warn)  # SQLite opens the file itself, read-only
+            if is_thunderbird_index(head):
+                raise SourceError(
+                    f"{path}: a Thunderbird index (.msf), not mail", f"index the mailbox beside it ({path.with_suffix('').name}) or the folder holding both"
+                )
             if not looks_like_mbox(path, head):
                 return None
             f.seek(0)
@@ -108,25 +106,14 @@ def _read_unloaded(path: Path, warn: Callable[[str], None]) -> list[Stream] | No
 
 def _read_loaded(path: Path, warn: Callable[[str], None]) -> list[Stream]:
     data, mtime = _read_bytes(path)
-    if data.startswith(PDF_MAGIC):  # binary by nature: recognised before the text checks
-        return read_pdf(path, data, mtime, warn)
+    document = read_binary_document(path, data, mtime, warn)  # binary by nature: recognised before the text checks
+    if document is not None:
+        return document
     if data.startswith(ZIP_MAGIC):
-        read_packaged = _packaged_format(data)
-        if read_packaged is not None:
-            return read_packaged(path, data, mtime, warn)
         return read_zip(path, data, MAX_FILE_BYTES, lambda member, text: _read_chat(member, text, warn), warn)
     if looks_like_eml(path, data[:SNIFF_BYTES]):  # before decoding: a message carries its own charsets
         return read_eml(path, data, warn)
     return _read_by_content(path, _decode(path, data, warn), mtime, warn)
-
-
-def _packaged_format(data: bytes) -> Callable | None:
-    """The reader of a zip-packaged document (Word, OpenDocument, EPUB), or None for other zips."""
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError, OSError):
-        return None  # read_zip says what is wrong with it
-    return next((read for is_format, read in PACKAGED_FORMATS if is_format(archive)), None)
 
 
 def _read_bytes(path: Path) -> tuple[bytes, float]:

@@ -6,7 +6,12 @@ message is one unit: the sender's display name is the speaker, its Message-ID th
 Date the time. Quoted replies ("> ..." and the "On ... wrote:" line before them, Outlook's
 "-----Original Message-----") and signatures (after "-- ") are trimmed, so a thread is not indexed
 once per reply. multipart/alternative is read once (plain text preferred, HTML converted when it
-is the only body); attachments contribute "[attachment: name]", never their bytes.
+is the only body); attachments contribute "[attachment: name]", never their bytes, and an attachment
+that is a document evosearch reads (PDF, Word, OpenDocument text, EPUB, HTML, markdown or plain
+text) adds its text right after its message, through the same readers as a file of that kind: one
+unit per block, the sender as speaker, "<Message-ID> attachment <name>" as the locator. Thunderbird
+keeps deleted messages in the mbox until the folder is compacted (X-Mozilla-Status flag 0x0008);
+they are skipped.
 
 An mbox is read line by line, one message in memory at a time (benchmarks/mbox_memory.py).
 """
@@ -26,16 +31,37 @@ from typing import BinaryIO
 from ..errors import SourceError
 from .base import Stream, Unit
 from .dates import to_utc
+from .document_bytes import read_binary_document, read_text_document
+from .encoding import decode_text
 from .html import html_to_text
 from .messages import in_time_order
 
 FORMAT = "email"
 MBOX_SUFFIXES = frozenset({".mbox", ".mbx"})
 EML_SUFFIXES = frozenset({".eml"})
-# Enough of a file's start to see its header block.
-SNIFF_BYTES = 4096
+# Enough of a file's start to see its header block: mail from Gmail or a corporate server can carry
+# many kilobytes of Received, DKIM and ARC headers before From: and Date:.
+SNIFF_BYTES = 64 * 2**10
 # A message larger than this is skipped with a warning: its size is attachments, never prose.
 MAX_MESSAGE_BYTES = 64 * 2**20
+# An attachment over this size is indexed by name only, and so is one past this much read from its
+# message: a message's time to read stays bounded whatever it carries (benchmarks/mbox_memory.py).
+MAX_ATTACHMENT_BYTES = 20 * 2**20
+MAX_ATTACHMENT_BYTES_PER_MESSAGE = 40 * 2**20
+# Attachments read for their text, by MIME type or, for application/octet-stream and the like, by name.
+BINARY_DOCUMENT_TYPES = frozenset(
+    {
+        "application/pdf",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.oasis.opendocument.text",
+        "application/epub+zip",
+    }
+)
+BINARY_DOCUMENT_SUFFIXES = frozenset({".pdf", ".docx", ".odt", ".epub"})
+TEXT_DOCUMENT_TYPES = frozenset({"text/plain", "text/markdown", "text/x-markdown", "text/html", "text/x-rst", "text/x-org"})
+TEXT_DOCUMENT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".rst", ".org", ".html", ".htm"})
+# X-Mozilla-Status bit Thunderbird sets on a message deleted but not yet compacted away.
+MOZILLA_DELETED = 0x0008
 _HINT = 'expected an mbox (Gmail Takeout, Thunderbird) or .eml file; see the README section "Sources"'
 
 # "From - Tue Nov 03 14:05:00 2026" (Thunderbird), "From 1829@xxx Tue Nov 03 14:05:00 +0000 2026" (Gmail)
@@ -52,11 +78,17 @@ _PARSER = BytesParser(policy=policy.default)
 
 
 def looks_like_mbox(path: Path, head: bytes) -> bool:
-    """An mbox starts with a "From " separator line followed by headers."""
+    """An mbox starts with a "From " separator line followed by headers. Without an mbox suffix
+    (Thunderbird names its mailboxes Inbox, Sent, ...) they must be a message's own: a block of
+    header lines holding From: and one of Date:, Message-ID:, Subject:, so a note that happens to
+    start with "From " stays a note."""
     if not _SEPARATOR.match(head):
         return False
     rest = head.split(b"\n", 1)[1] if b"\n" in head else b""
-    return path.suffix.lower() in MBOX_SUFFIXES or bool(_HEADER_LINE.match(rest))
+    if path.suffix.lower() in MBOX_SUFFIXES:
+        return True
+    names = _header_names(rest)
+    return names is not None and _has_mail_headers(names)
 
 
 def looks_like_eml(path: Path, head: bytes) -> bool:
@@ -65,8 +97,30 @@ def looks_like_eml(path: Path, head: bytes) -> bool:
     if not _HEADER_LINE.match(block):
         return False
     names = {m.group(0).rstrip(b": \t").lower() for m in _HEADER_LINE.finditer(block)}
-    has_mail_headers = b"from" in names and bool(names & {b"date", b"message-id", b"subject"})
-    return has_mail_headers and (path.suffix.lower() in EML_SUFFIXES or b"received" in names or b"mime-version" in names)
+    return _has_mail_headers(names) and (path.suffix.lower() in EML_SUFFIXES or b"received" in names or b"mime-version" in names)
+
+
+def is_thunderbird_index(head: bytes) -> bool:
+    """Thunderbird's .msf files beside its mailboxes are Mork databases (an index), not mail."""
+    return head.lstrip().startswith(b"// <!-- <mdb:mork")
+
+
+def _header_names(text: bytes) -> set[bytes] | None:
+    """The names in the header block that starts `text`, or None when a line in it is not a header."""
+    names = set()
+    block, *after = text.replace(b"\r\n", b"\n").split(b"\n\n", 1)
+    lines = block.split(b"\n")
+    for line in lines if after else lines[:-1]:  # a block the sniff cut off may end mid-line
+        match = _HEADER_LINE.match(line)
+        if match:
+            names.add(match.group(0).rstrip(b": \t").lower())
+        elif not (line[:1] in (b" ", b"\t") and names) and line.strip():
+            return None  # not a header and not a folded header's continuation
+    return names
+
+
+def _has_mail_headers(names: set[bytes]) -> bool:
+    return b"from" in names and bool(names & {b"date", b"message-id", b"subject"})
 
 
 def read_mbox(path: Path, file: BinaryIO, warn: Callable[[str], None]) -> list[Stream]:
@@ -119,6 +173,7 @@ def _threads(path: Path, raws: Iterator[tuple[int, bytes]], warn: Callable[[str]
     threads: dict[str, _Thread] = {}  # every Message-ID and reference seen -> its thread
     by_subject: dict[str, _Thread] = {}
     problems: list[str] = []
+    attachment_problems: list[str] = []
     seen = 0
     for number, raw in raws:
         seen += 1
@@ -132,8 +187,12 @@ def _threads(path: Path, raws: Iterator[tuple[int, bytes]], warn: Callable[[str]
             continue
         thread = _join(threads, by_subject, unit, refs, subject)
         thread.units.append(unit)
+        thread.units += _attachment_units(message, unit, attachment_problems.append)
     if problems:
         warn(f"{path}: {len(problems)} malformed message{'' if len(problems) == 1 else 's'} skipped ({problems[0]})")
+    if attachment_problems:
+        n = len(attachment_problems)
+        warn(f"{path}: {n} attachment{'' if n == 1 else 's'} indexed by name only or in part ({attachment_problems[0]})")
     if not seen:
         raise SourceError(f"{path}: no messages found", _HINT)
     unique = {id(t): t for t in threads.values()} | {id(t): t for t in by_subject.values()}
@@ -180,6 +239,8 @@ def _message_unit(message: EmailMessage, number: int) -> tuple[Unit | None, list
         if parent not in refs:
             refs.append(parent)
     subject = str(message.get("Subject", "") or "")
+    if _deleted_in_thunderbird(message):
+        return None, refs, subject
     text = _trim(_body(message))
     attachments = [f"[attachment: {name}]" for name in _attachment_names(message)]
     text = "\n".join([t for t in [text] if t] + attachments)
@@ -230,13 +291,91 @@ def _body(message: EmailMessage) -> str:
     return html_to_text(content) if part.get_content_subtype() == "html" else content
 
 
-def _attachment_names(message: EmailMessage) -> list[str]:
-    names = []
+def _named_attachments(message: EmailMessage) -> Iterator[tuple[str, EmailMessage]]:
     for part in message.iter_attachments() if message.is_multipart() else []:
         name = part.get_filename()
         if name and name.strip():
-            names.append(" ".join(name.split()))
-    return names
+            yield " ".join(name.split()), part
+
+
+def _attachment_names(message: EmailMessage) -> list[str]:
+    return [name for name, _ in _named_attachments(message)]
+
+
+def _attachment_units(message: EmailMessage, unit: Unit, problem: Callable[[str], None]) -> list[Unit]:
+    """The text of the message's attachments that are documents, each block a unit placed right after
+    the message (its time, its sender); what cannot be read is reported through `problem` and left out."""
+    units: list[Unit] = []
+    budget = MAX_ATTACHMENT_BYTES_PER_MESSAGE
+    for name, part in _named_attachments(message):
+        where = f"{name!r} in {_message_label(unit.message_id)}"
+        try:
+            kind = _document_kind(name, part.get_content_type())
+            if kind is None:
+                continue  # an image, a spreadsheet, an archive: its name is in the message's text
+            data = part.get_payload(decode=True)
+            if not isinstance(data, bytes) or not data.strip():
+                continue
+            if len(data) > min(MAX_ATTACHMENT_BYTES, budget):
+                limit = MAX_ATTACHMENT_BYTES if len(data) > MAX_ATTACHMENT_BYTES else MAX_ATTACHMENT_BYTES_PER_MESSAGE
+                problem(f"{where}: over the {limit // 2**20} MiB read per {'attachment' if limit == MAX_ATTACHMENT_BYTES else 'message'}")
+                continue
+            budget -= len(data)
+            texts = _attachment_texts(name, kind, part, data, unit, problem, where)
+        except SourceError as e:
+            problem(f"{where}: {e.message.split(': ', 1)[-1]}")
+            continue
+        except Exception as e:  # noqa: BLE001 - a damaged attachment must not lose its message or the mailbox
+            problem(f"{where}: {type(e).__name__}")
+            continue
+        locator = f"{unit.message_id} attachment {name}"
+        units += [Unit(text=t, time=unit.time, speaker=unit.speaker, message_id=locator) for t in texts]
+    return units
+
+
+def _message_label(message_id: str | None) -> str:
+    return message_id if not message_id or message_id.startswith("message ") else f"message <{message_id}>"
+
+
+def _document_kind(name: str, content_type: str) -> str | None:
+    """"binary" (PDF, Word, OpenDocument, EPUB), "text" (HTML, markdown, plain text) or None (not read for text)."""
+    suffix = Path(name).suffix.lower()
+    if content_type in BINARY_DOCUMENT_TYPES or suffix in BINARY_DOCUMENT_SUFFIXES:
+        return "binary"
+    if content_type in TEXT_DOCUMENT_TYPES or suffix in TEXT_DOCUMENT_SUFFIXES:
+        return "text"
+    return None
+
+
+def _attachment_texts(
+    name: str, kind: str, part: EmailMessage, data: bytes, unit: Unit, problem: Callable[[str], None], where: str
+) -> list[str]:
+    # The readers name their source in messages; the attachment's name stands in for a path
+    # (its suffix picks markdown, org or reST), and their warnings become this attachment's problems.
+    path = Path(name.replace("/", "_").replace("\\", "_"))
+    mtime = unit.time.timestamp() if unit.time else 0.0
+    notes: list[str] = []
+    if kind == "binary":
+        streams = read_binary_document(path, data, mtime, notes.append)
+        if streams is None:
+            raise SourceError(f"{path}: not a PDF, Word, OpenDocument or EPUB file inside", "")
+    else:
+        charset = part.get_content_charset()
+        try:
+            text = data.decode(charset) if charset else decode_text(str(path), data, notes.append)
+        except (LookupError, UnicodeDecodeError):
+            text = decode_text(str(path), data, notes.append)  # a wrong or unknown charset label
+        streams = read_text_document(path, text, mtime)
+    if notes:
+        problem(f"{where}: {notes[0].split(': ', 1)[-1]}")
+    return [u.text for s in streams for u in s.units if u.text.strip()]
+
+
+def _deleted_in_thunderbird(message: EmailMessage) -> bool:
+    try:
+        return bool(int(str(message.get("X-Mozilla-Status", "0")).strip() or "0", 16) & MOZILLA_DELETED)
+    except ValueError:
+        return False
 
 
 def _trim(text: str) -> str:

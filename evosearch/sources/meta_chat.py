@@ -72,16 +72,21 @@ def read_meta_thread(path: Path, data: object, warn: Callable[[str], None]) -> l
     return [Stream(f"{path}#{key}", str(path), INSTAGRAM if instagram else MESSENGER, title, in_time_order(units))]
 
 
-def _siblings(path: Path, warn: Callable[[str], None]) -> list[tuple[Path, dict]]:
-    """message_2.json... beside message_1.json (not inside zips, where each member stands alone)."""
+def thread_parts(path: Path) -> list[Path]:
+    """message_2.json... beside message_1.json, in order (not inside zips, where each member stands alone):
+    what reading message_1.json reads too, so a change in any of them is a change of the thread."""
     if path.name != "message_1.json" or "!" in str(path):
         return []
-    found = []
     try:
-        names = sorted((int(m.group(1)), p) for p in path.parent.iterdir() if (m := THREAD_FILE.fullmatch(p.name)) and m.group(1) != "1")
+        numbered = [(int(m.group(1)), p) for p in path.parent.iterdir() if (m := THREAD_FILE.fullmatch(p.name)) and m.group(1) != "1"]
     except OSError:
         return []
-    for _, sibling in names:
+    return [p for _, p in sorted(numbered)]
+
+
+def _siblings(path: Path, warn: Callable[[str], None]) -> list[tuple[Path, dict]]:
+    found = []
+    for sibling in thread_parts(path):
         try:
             found.append((sibling, json.loads(sibling.read_text(encoding="utf-8"))))
         except (OSError, ValueError, RecursionError) as e:

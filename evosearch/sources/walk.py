@@ -12,13 +12,17 @@ from typing import BinaryIO
 import pathspec
 
 from ..errors import SourceError
+from .mail import SNIFF_BYTES, looks_like_mbox
 
-# In folders only these are read; anything else (images, PDFs, binaries) is passed over quietly.
+# In folders only these are read, and mailboxes without a suffix found by their content (_may_be_mailbox);
+# anything else (images, binaries, Thunderbird's .msf indexes) is passed over quietly.
 SOURCE_SUFFIXES = frozenset(
     {".md", ".markdown", ".txt", ".rst", ".org", ".jsonl", ".json", ".ndjson", ".html", ".htm", ".pdf", ".zip", ".csv", ".tsv", ".mbox", ".mbx", ".eml", ".docx", ".epub", ".odt"}
 )
 # Sources known by their whole name: macOS Messages' database (other .db files are not read).
 SOURCE_NAMES = frozenset({"chat.db"})
+# Thunderbird's index of the mailbox of the same name: a Mork database, never read.
+THUNDERBIRD_INDEX_SUFFIX = ".msf"
 SKIPPED_DIR_NAMES = frozenset({".git", "node_modules", "__pycache__"})
 # Beside channels.json, a Slack export's top-level JSON files describe the workspace; messages live in channel folders.
 SLACK_METADATA_FILES = frozenset(
@@ -39,7 +43,8 @@ def iter_source_files(paths: list[Path], warn: Callable[[str], None]) -> Iterato
     file is yielded under its own path, not its target's: it is what the folder holds, so when the
     link goes, its rows go with the folder's other removed files. It is skipped when the file it
     points to is yielded too (one file, found twice). Anything else with a source name (a broken
-    link, a link loop, a FIFO, a socket, a device) gets one warning, and is never opened.
+    link, a link loop, a FIFO, a socket, a device) gets one warning, and is never opened. A file
+    without a source suffix is taken when its first bytes are an mbox's (Thunderbird's mailboxes).
     """
     found: list[tuple[Path, bool]] = []  # (path, is a link)
     for given in paths:
@@ -135,6 +140,7 @@ def _walk(folder: Path, rules: _IgnoreRules, warn: Callable[[str], None]) -> Ite
         warn(f"{folder}: cannot be read ({e.strerror or e}) — check the path and permissions")
         return
     rules = rules + _ignore_rules_in(folder, entries, warn)
+    names = {e.name for e in entries}
     slack_export = any(e.name == "channels.json" for e in entries)
     meta_thread = any(e.name == "message_1.json" for e in entries)
     google_chat = any(e.name == "messages.json" for e in entries) or "Google Chat" in folder.parts
@@ -155,7 +161,11 @@ def _walk(folder: Path, rules: _IgnoreRules, warn: Callable[[str], None]) -> Ite
             is_file = not is_dir and entry.is_file()  # a symlinked file counts; a symlinked folder does not
         except OSError:  # a link loop: warned below, like a FIFO
             is_dir = is_file = False
-        if not (is_dir or maildir or is_source_name(entry.name)) or _is_ignored(path, is_dir, rules):
+        if not (is_dir or maildir or is_source_name(entry.name)):
+            if is_file and _may_be_mailbox(entry.name, names) and not _is_ignored(path, False, rules) and _is_mailbox(path):
+                yield path, entry.is_symlink()
+            continue  # anything else without a source name is passed over quietly, as documented
+        if _is_ignored(path, is_dir, rules):
             continue
         if is_dir:
             yield from _walk(path, rules, warn)
@@ -163,6 +173,22 @@ def _walk(folder: Path, rules: _IgnoreRules, warn: Callable[[str], None]) -> Ite
             yield path, entry.is_symlink()
         elif not _is_folder_link(entry):  # links to folders are passed over quietly, as documented
             warn(f"{path}: not a regular file ({_kind_of_special(path)}) — skipped")
+
+
+def _may_be_mailbox(name: str, names: set[str]) -> bool:
+    """Thunderbird keeps each folder as an mbox named like the folder (Inbox, Sent, Archives.sbd/2024),
+    with no suffix or a dot of the folder's own, and its .msf index beside it."""
+    return not os.path.splitext(name)[1] or f"{name}{THUNDERBIRD_INDEX_SUFFIX}" in names
+
+
+def _is_mailbox(path: Path) -> bool:
+    """The file starts like an mbox with real mail headers (mail.looks_like_mbox); unreadable files are passed over."""
+    try:
+        with open_source_file(path) as f:
+            head = f.read(SNIFF_BYTES)
+    except (OSError, SourceError):
+        return False
+    return looks_like_mbox(path, head)
 
 
 def _ignore_rules_in(folder: Path, entries: list[os.DirEntry], warn: Callable[[str], None]) -> _IgnoreRules:
