@@ -524,3 +524,18 @@ def test_a_messenger_thread_edited_only_in_message_2_is_reindexed(tmp_path):
     assert report.indexed == 1 and not any("harbour" in t for t in indexed_texts(db))
     again, _ = run_index([tmp_path / "messages"], db)
     assert (again.indexed, again.unchanged) == (0, 1)
+
+
+def test_a_google_chat_space_renamed_in_group_info_alone_is_reindexed(tmp_path):
+    """The title of a Google Chat space comes from group_info.json beside messages.json."""
+    import json
+
+    from .test_sources_google_chat import write_takeout
+
+    space = write_takeout(tmp_path)
+    db = tmp_path / "db"
+    run_index([tmp_path / "Takeout"], db)
+    (space / "group_info.json").write_text(json.dumps({"name": "Allotment 2027", "members": []}))
+    report, _ = run_index([tmp_path / "Takeout"], db)
+    assert (report.indexed, report.unchanged) == (1, 0)
+    assert index_dump(str(db)) == fresh_copy_dump(tmp_path / "Takeout", tmp_path, "google-chat")

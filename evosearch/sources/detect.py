@@ -78,9 +78,12 @@ def read_source(path: Path, warn: Callable[[str], None]) -> list[Stream]:
 
 
 def companion_files(path: Path) -> list[Path]:
-    """Other files read_source(path) reads along with it (a Messenger thread's message_2.json...),
-    so that a change in one of them alone is seen as a change of `path`."""
-    return thread_parts(absolute_path(path))
+    """Other files read_source(path) reads along with it (a Messenger thread's message_2.json...,
+    a Google Chat space's group_info.json, where its title comes from), so that a change in one
+    of them alone is seen as a change of `path`."""
+    path = absolute_path(path)
+    group_info = path.parent / "group_info.json"
+    return thread_parts(path) + ([group_info] if path.name == "messages.json" and group_info.is_file() else [])
 
 
 def _read_unloaded(path: Path, warn: Callable[[str], None]) -> list[Stream] | None:
