@@ -396,13 +396,7 @@ class Indexer:
         new row is repaired (_repair_duplicates) and the stream's rest re-encoded."""
         targets = {name: self.store.fragment_target(name) for name in (SEGMENTS, SNAPSHOTS)}
         fragments: dict[str, list] = {name: [] for name in targets}
-        # What a worker needs of a stream: its fields without the units, the segments it encodes.
-        portable = [
-            StreamJob(key=(dataclasses.replace(stream, units=[]), segments[job.start :], len(segments)), texts=job.texts, start=job.start, memory=job.memory)
-            for job in jobs
-            for stream, segments in [job.key]
-        ]
-        for written in self.writer(portable, targets):
+        for written in self.writer([_portable(job) for job in jobs], targets):
             if waiting_since is not None:
                 self.report.preparing_seconds = time.monotonic() - waiting_since
                 waiting_since = None
@@ -438,6 +432,13 @@ class Indexer:
             if path not in seen and any(path.startswith(f) for f in folders):
                 self.store.delete_source(record)
                 self.report.removed += 1
+
+
+def _portable(job: StreamJob) -> StreamJob:
+    """The job as a worker gets it (write_stream_fragments): the stream without its units, the
+    segments from job.start on, and the stream's segment count."""
+    stream, segments = job.key
+    return dataclasses.replace(job, key=(dataclasses.replace(stream, units=[]), segments[job.start :], len(segments)))
 
 
 def _stale(record: SourceRecord) -> SourceRecord:

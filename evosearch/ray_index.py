@@ -23,8 +23,9 @@ from .encode import StreamJob
 from .errors import EvosearchError
 from .indexer import WrittenStreams
 
-# Streams sent to an actor per call: enough to fill its batches, few enough that results stream
-# back while the others are encoded (docs/benchmarks.md, "index --ray").
+# Streams sent to an actor per call: enough to fill its batches, few enough that progress advances
+# while the others are encoded (docs/benchmarks.md, "index --ray"). Each call writes one fragment
+# per table, so this also sets the fragment count (docs/teams.md).
 STREAMS_PER_TASK = 32
 # Calls in flight per actor, so an actor never idles waiting for the driver.
 TASKS_IN_FLIGHT = 2
