@@ -3,8 +3,9 @@
 lance's distributed write: a worker (a Ray actor in `index --ray`) writes data files straight
 into a table's dataset (local or object store) and returns only their metadata; the writer then
 makes them rows with one Append commit per table (Store.commit_fragments). Until that commit the
-files are in no version, so a worker or driver killed before it leaves files no reader sees
-(lance's cleanup_old_versions removes them), never rows.
+files are in no version, so a worker or driver killed before it leaves files no reader sees, never
+rows; lance's cleanup_old_versions, which `index` runs (maintenance.py), deletes them once they are
+7 days old (younger ones may belong to a commit still under way).
 """
 
 from __future__ import annotations
