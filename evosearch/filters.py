@@ -40,7 +40,7 @@ def source_where(store, pattern: str) -> str:
 
 def speaker_where(names: list[str] | None) -> str | None:
     """Segments where any of the names spoke, case-insensitive. A segment stores the names of its
-    messages' speakers joined by ", " (indexer._segment_row), so the match is per name, not substring."""
+    messages' speakers joined by ", " (store.segment_row), so the match is per name, not substring."""
     names = [n.strip().lower() for n in names or [] if n.strip()]
     if not names:
         return None

@@ -9,6 +9,7 @@ and a run killed halfway (mismatch where the stored rows stop).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -24,7 +25,7 @@ from .errors import EvosearchError, SourceError
 from .segment import Segment, segment_stream
 from .sources.detect import companion_files, read_source
 from .sources.walk import absolute_path, iter_source_files, open_source_file
-from .store import STALE_HASH, SourceRecord, Store
+from .store import SEGMENTS, SNAPSHOTS, STALE_HASH, SourceRecord, Store, segment_row, snapshot_row, write_fragments
 
 # Files are read and segmented in groups, so memory stays bounded whatever the corpus size.
 GROUP_SEGMENTS = 4096
@@ -92,6 +93,35 @@ class _PendingFile:
     open_jobs: int
 
 
+@dataclass
+class WrittenStreams:
+    """What a fragment writer (ray_index.RayWriter) reports for some jobs of a group, each written whole."""
+
+    jobs: list[int]  # indices in the jobs it was given
+    segments: int  # segment rows written
+    fragments: dict[str, list]  # table name -> lance fragments, not yet committed
+
+
+def keeps_snapshot(position: int, count: int) -> bool:
+    """Whether the memory after segment position of a stream of count segments is stored.
+    The second-to-last snapshot matters most: an appended chat usually changes its last segment."""
+    return position >= count - 2 or (position + 1) % SNAPSHOT_EVERY == 0
+
+
+def write_stream_fragments(jobs: list[StreamJob], encoder: Encoder, targets: dict) -> tuple[int, dict[str, list]]:
+    """A worker's half of `index --ray`: encode jobs (keys as Indexer._write_group_elsewhere makes
+    them) and write their segment and snapshot rows as fragments of targets' tables (table name ->
+    store.FragmentTarget), for the index's writer to commit. Returns the rows written and the fragments."""
+    segment_rows, snapshot_rows = [], []
+    for out in encode_streams(jobs, encoder):
+        stream, tail, count = out.job.key
+        segment_rows.append(segment_row(stream, tail[out.position - out.job.start], out.position, out.embedding))
+        if keeps_snapshot(out.position, count):
+            snapshot_rows.append(snapshot_row(stream.stream_id, out.position, out.memory))
+    written = {SEGMENTS: segment_rows, SNAPSHOTS: snapshot_rows}
+    return len(segment_rows), {name: write_fragments(targets[name], rows) for name, rows in written.items()}
+
+
 def _file_hash(path: Path, companions: list[Path]) -> str:
     """The file's sha256, with its companion files' names and bytes after its own (none: the file's alone)."""
     h = hashlib.sha256()
@@ -131,32 +161,14 @@ def _first_change(stored: list[tuple[int, str]], segments: list[Segment]) -> int
     return len(segments)
 
 
-def _segment_row(stream, seg: Segment, position: int, vector) -> dict:
-    return {
-        "id": f"{stream.stream_id}@{position}",
-        "stream_id": stream.stream_id,
-        "path": stream.path,
-        "position": position,
-        "title": stream.title,
-        "format": stream.format,
-        "text": seg.text,
-        "vector": vector,
-        "time": seg.time,
-        "time_end": seg.time_end,
-        "speaker": ", ".join(seg.speakers) or None,
-        "message_ids": list(seg.message_ids),
-        "line_start": seg.line_start,
-        "line_end": seg.line_end,
-        "content_hash": seg.content_hash,
-    }
-
-
 class Indexer:
     def __init__(
-        self, store: Store, encoder: Encoder, warn: Callable[[str], None], progress: IndexProgress | None = None, encode=None
+        self, store: Store, encoder: Encoder, warn: Callable[[str], None], progress: IndexProgress | None = None, writer=None
     ):
         self.store = store
-        self.encode = encode  # None: encode_streams here; ray_index.RayEncode: the same results, encoded on Ray
+        # None: streams encoded and rows written here; ray_index.RayWriter: encoded and written as
+        # fragments by Ray workers, committed here (_write_group_elsewhere)
+        self.writer = writer
         self.encoder = encoder
         self.progress = progress or IndexProgress()
         self.report = IndexReport()
@@ -204,7 +216,7 @@ class Indexer:
             return set()
         removed = self.store.remove_duplicates(streams, sources)
         self.warn(
-            f"the index held {removed} segments stored twice (two writers at once); "
+            f"the index held {removed} segments stored twice (two writers at once, or a run killed while replacing rows); "
             f"kept one of each and re-checking {len(streams)} streams against their files"
         )
         self._stored, self._stored_by_path = self.store.stored_segments()
@@ -369,8 +381,11 @@ class Indexer:
             self._encoder_waited = True
             self.progress.encoder_starting()
             waiting_since = time.monotonic()
+        if self.writer is not None:
+            self._write_group_elsewhere(jobs, owner, pending, finished, replace_from, waiting_since)
+            return
         in_call = 0
-        for out in (self.encode or encode_streams)(jobs, self.encoder):
+        for out in encode_streams(jobs, self.encoder):
             if waiting_since is not None:
                 self.report.preparing_seconds = time.monotonic() - waiting_since
                 waiting_since = None
@@ -380,9 +395,8 @@ class Indexer:
                 self.progress.segments_done(in_call)
                 in_call = 0
             stream, segments = out.job.key
-            segment_rows.append(_segment_row(stream, segments[out.position], out.position, out.embedding))
-            # The second-to-last snapshot matters most: an appended chat usually changes its last segment.
-            if out.position >= len(segments) - 2 or (out.position + 1) % SNAPSHOT_EVERY == 0:
+            segment_rows.append(segment_row(stream, segments[out.position], out.position, out.embedding))
+            if keeps_snapshot(out.position, len(segments)):
                 snapshot_rows.append((stream.stream_id, out.position, out.memory))
             self.report.segments_encoded += 1
             if out.last:
@@ -396,6 +410,37 @@ class Indexer:
             if len(segment_rows) >= WRITE_ROWS:
                 flush()
         flush()
+
+    def _write_group_elsewhere(self, jobs, owner, pending, finished, replace_from, waiting_since) -> None:
+        """`index --ray`: the writer's workers encode the group's streams and write their rows as
+        fragments; here they become rows in one commit per table, then the replaced rows and the
+        gone streams are dropped and the source rows written, in the plain path's order. A kill
+        before the commits leaves fragment files that no version holds; one between them leaves
+        rows the next run checks against the files: a position then held by both its old and its
+        new row is repaired (_repair_duplicates) and the stream's rest re-encoded."""
+        targets = {name: self.store.fragment_target(name) for name in (SEGMENTS, SNAPSHOTS)}
+        fragments: dict[str, list] = {name: [] for name in targets}
+        for written in self.writer([_portable(job) for job in jobs], targets):
+            if waiting_since is not None:
+                self.report.preparing_seconds = time.monotonic() - waiting_since
+                waiting_since = None
+                self.progress.encoder_ready()
+            self.progress.segments_done(written.segments)
+            self.report.segments_encoded += written.segments
+            for name, written_fragments in written.fragments.items():
+                fragments[name].extend(written_fragments)
+            for k in written.jobs:
+                n = owner[id(jobs[k])]
+                pending[n].open_jobs -= 1
+                if pending[n].open_jobs == 0:
+                    finished.append(n)
+                    self.progress.file_done(pending[n].plan.record.path)  # encoded; committed with the group
+        for name, table_fragments in fragments.items():
+            self.store.commit_fragments(name, table_fragments)
+        self.store.delete_replaced(replace_from)
+        self.store.delete_stream_tails({sid: 0 for n in finished for sid in pending[n].plan.gone})
+        self.store.put_sources([pending[n].plan.record for n in finished])
+        self.store.index_vectors()
 
     def _remember_roots(self, roots: list[Path]) -> None:
         """Folders indexed so far: what `watch` watches by default."""
@@ -411,6 +456,13 @@ class Indexer:
             if path not in seen and any(path.startswith(f) for f in folders):
                 self.store.delete_source(record)
                 self.report.removed += 1
+
+
+def _portable(job: StreamJob) -> StreamJob:
+    """The job as a worker gets it (write_stream_fragments): the stream without its units, the
+    segments from job.start on, and the stream's segment count."""
+    stream, segments = job.key
+    return dataclasses.replace(job, key=(dataclasses.replace(stream, units=[]), segments[job.start :], len(segments)))
 
 
 def _stale(record: SourceRecord) -> SourceRecord:
@@ -437,12 +489,12 @@ def check_paths_exist(paths: list[Path]) -> None:
 
 
 def index_paths(
-    paths: list[Path], store: Store, encoder: Encoder, warn: Callable[[str], None], progress: IndexProgress | None = None, encode=None
+    paths: list[Path], store: Store, encoder: Encoder, warn: Callable[[str], None], progress: IndexProgress | None = None, writer=None
 ) -> IndexReport:
     """Index files and folders into store; see the module docstring for what is re-encoded.
-    encode runs the planned streams (ray_index.RayEncode for `index --ray`)."""
+    writer encodes and writes the planned streams elsewhere (ray_index.RayWriter for `index --ray`)."""
     check_paths_exist(paths)
-    return Indexer(store, encoder, warn, progress, encode).run(paths)
+    return Indexer(store, encoder, warn, progress, writer).run(paths)
 
 
 def forget_paths(store: Store, paths: list[Path]) -> int:

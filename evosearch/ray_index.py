@@ -4,10 +4,12 @@ Streams are the unit of parallelism: each is sequential (its memory carries from
 to the next) and streams are independent. The driver plans exactly as `index` does (which files
 and streams are new or changed, from which snapshot each resumes), then sends whole streams to
 a pool of Ray actors, one encoder loaded once per actor, each running the same chunked
-sequential batching as a single process (encode.py). Results come back as they finish and the
-driver writes them through the normal store path, in the same order of commits, so a kill of the
-driver or a worker leaves the same consistent index a killed plain `index` leaves, and the next
-run completes it.
+sequential batching as a single process (encode.py). Each actor writes its streams' segment and
+snapshot rows as lance fragments straight into the index's tables (local or object store) and
+returns only their metadata; the driver commits a group's fragments once per table, then drops
+replaced rows and writes the source rows (Indexer._write_group_elsewhere). A kill of the driver or
+a worker before a commit leaves data files no version holds; after it, rows the next run checks
+and completes.
 
 Ray is an optional extra (`pip install 'evosearch[ray]'`): nothing else imports this module.
 """
@@ -15,15 +17,15 @@ Ray is an optional extra (`pip install 'evosearch[ray]'`): nothing else imports 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
-import numpy as np
-
-from .encode import Encoded, StreamJob, encode_streams
+from .encode import StreamJob
 from .errors import EvosearchError
+from .indexer import WrittenStreams
 
-# Streams sent to an actor per call: enough to fill its batches, few enough that results stream
-# back while the others are encoded (docs/benchmarks.md, "index --ray").
+# Streams sent to an actor per call: enough to fill its batches, few enough that progress advances
+# while the others are encoded (docs/benchmarks.md, "index --ray"). Each call writes one fragment
+# per table, so this also sets the fragment count (docs/teams.md).
 STREAMS_PER_TASK = 32
 # Calls in flight per actor, so an actor never idles waiting for the driver.
 TASKS_IN_FLIGHT = 2
@@ -61,7 +63,8 @@ def worker_count() -> int:
 
 
 class _EncoderWorker:
-    """One encoder, loaded once; encodes whole streams, sequentially within each."""
+    """One encoder, loaded once; encodes whole streams, sequentially within each, and writes their
+    rows as fragments of the index's tables."""
 
     def __init__(self, model_id: str | None = None):
         from .encoder import load_encoder, model_name
@@ -69,13 +72,14 @@ class _EncoderWorker:
         self.encoder = load_encoder(model_name(model_id) if model_id else None)  # the index's base model
         self.model_id = self.encoder.model_id
 
-    def encode(self, jobs: list[tuple[int, list[str], int, np.ndarray]]) -> list[tuple[int, int, np.ndarray, np.ndarray, bool]]:
-        plain = [StreamJob(key=n, texts=texts, start=start, memory=memory) for n, texts, start, memory in jobs]
-        return [(out.job.key, out.position, out.embedding, out.memory, out.last) for out in encode_streams(plain, self.encoder)]
+    def write(self, jobs: list[StreamJob], targets: dict) -> tuple[int, dict[str, list]]:
+        from .indexer import write_stream_fragments
+
+        return write_stream_fragments(jobs, self.encoder, targets)
 
 
-class RayEncode:
-    """A drop-in for encode.encode_streams that runs the jobs on Ray actors."""
+class RayWriter:
+    """Encodes a group's streams on Ray actors, which write the rows as fragments (Indexer.writer)."""
 
     def __init__(self, model_id: str, workers: int | None = None):
         ray = _import_ray()
@@ -88,34 +92,30 @@ class RayEncode:
         if models != {model_id}:
             raise EvosearchError(f"the Ray workers load encoder {sorted(models)}, the index holds {model_id}", "install the same evosearch on every worker")
 
-    def __call__(self, jobs: Iterable[StreamJob], encoder=None) -> Iterator[Encoded]:
+    def __call__(self, jobs: list[StreamJob], targets: dict) -> Iterator[WrittenStreams]:
+        """Yield, as each call returns, which jobs it wrote, how many rows, and their fragments."""
         ray = self.ray
-        jobs = [job for job in jobs if job.texts]
         # Small runs still spread over every actor; large ones go in calls of STREAMS_PER_TASK.
         size = max(1, min(STREAMS_PER_TASK, -(-len(jobs) // (len(self.actors) * TASKS_IN_FLIGHT))))
-        chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
-        queue = list(enumerate(chunks))
-        running: dict = {}  # object ref -> (actor, chunk)
+        queue = [list(range(i, min(i + size, len(jobs)))) for i in range(0, len(jobs), size)]
+        running: dict = {}  # object ref -> (actor, job indices)
         idle = [a for a in self.actors for _ in range(TASKS_IN_FLIGHT)]
-        offset = {n: sum(len(c) for c in chunks[:n]) for n in range(len(chunks))}
         while queue or running:
             while queue and idle:
-                n, chunk = queue.pop(0)
+                chunk = queue.pop(0)
                 actor = idle.pop(0)
-                payload = [(offset[n] + i, job.texts, job.start, job.memory) for i, job in enumerate(chunk)]
-                running[actor.encode.remote(payload)] = (actor, n)
+                running[actor.write.remote([jobs[k] for k in chunk], targets)] = (actor, chunk)
             done, _ = ray.wait(list(running), num_returns=1)
-            actor, n = running.pop(done[0])
+            actor, chunk = running.pop(done[0])
             idle.append(actor)
             try:
-                results = ray.get(done[0])
+                segments, fragments = ray.get(done[0])
             except ray.exceptions.RayError as e:
                 raise EvosearchError(
                     f"a Ray worker failed while encoding: {type(e).__name__}",
                     "run `evosearch index` again: what was written is kept and the rest is encoded",
                 ) from e
-            for i, (k, position, embedding, memory, last) in enumerate(results):
-                yield Encoded(jobs[k], position, embedding, memory, last, batch_end=i == len(results) - 1)  # progress per task
+            yield WrittenStreams(chunk, segments, fragments)
 
     def close(self) -> None:
         for a in self.actors:

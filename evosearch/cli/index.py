@@ -58,15 +58,15 @@ def index(
             raise typer.BadParameter(f"{model!r} is not a model; use one of: {', '.join(MODELS)}", param_hint="--model")
     check_paths_exist(paths)  # before the index is created
     if ray or ray_address:  # before LanceDB starts its threads: Ray forks its helpers at init
-        from ..ray_index import RayEncode, connect
+        from ..ray_index import RayWriter, connect
 
         connect(ray_address, ray_workers)
     store, encoder = open_index(db, write=True, rebuild=rebuild, command="index", model=model)  # holds the writer lock
     with store:
         progress = index_progress(quiet)
         try:
-            encode = {"encode": RayEncode(encoder.model_id, ray_workers)} if ray or ray_address else {}
-            report = index_paths(paths, store, encoder, warn, progress, **encode)
+            writer = RayWriter(encoder.model_id, ray_workers) if ray or ray_address else None
+            report = index_paths(paths, store, encoder, warn, progress, writer=writer)
         finally:
             progress.stop()
     if not quiet:

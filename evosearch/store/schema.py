@@ -114,6 +114,32 @@ def table_schemas(dim: int) -> dict:
     return {SEGMENTS: segments, SNAPSHOTS: snapshots, SOURCES: sources, META: meta}
 
 
+def segment_row(stream, seg, position: int, vector) -> dict:
+    """A segments row: segment seg (segment.Segment) at position of stream (sources.Stream), encoded as vector."""
+    return {
+        "id": f"{stream.stream_id}@{position}",
+        "stream_id": stream.stream_id,
+        "path": stream.path,
+        "position": position,
+        "title": stream.title,
+        "format": stream.format,
+        "text": seg.text,
+        "vector": vector,
+        "time": seg.time,
+        "time_end": seg.time_end,
+        "speaker": ", ".join(seg.speakers) or None,
+        "message_ids": list(seg.message_ids),
+        "line_start": seg.line_start,
+        "line_end": seg.line_end,
+        "content_hash": seg.content_hash,
+    }
+
+
+def snapshot_row(stream_id: str, position: int, memory) -> dict:
+    """A snapshots row: the memory (Q, D) after segment position of the stream."""
+    return {"stream_id": stream_id, "position": position, "memory": memory.astype("float32").tobytes()}
+
+
 def sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 

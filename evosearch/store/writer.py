@@ -18,6 +18,7 @@ from ..config import is_local_uri, make_private_dir
 from ..errors import StoreError
 from ..remote import storage_options
 from . import maintenance, schema
+from .fragments import FragmentTarget
 from .reader import LanceReader
 from .scan import StoredStreams
 from .schema import (
@@ -32,6 +33,7 @@ from .schema import (
     cannot_open,
     check_schema_version,
     no_index,
+    snapshot_row,
     sql_in,
     sql_str,
     table_schemas,
@@ -318,6 +320,32 @@ class Store(LanceReader):
         if snaps:
             self._tables[SNAPSHOTS].add(snaps)
 
+    # ---- rows written elsewhere as fragments (fragments.py, `index --ray`) ---------------------
+
+    def fragment_target(self, name: str) -> FragmentTarget:
+        """Where a worker writes table name's rows as fragments."""
+        ds = self.dataset(name)
+        return FragmentTarget(ds.uri, ds.schema, ds.data_storage_version)
+
+    def commit_fragments(self, name: str, fragments: list) -> None:
+        """Make fragments written by workers rows of table name, in one Append commit. Appends never
+        conflict, so a commit another writer made since is rebased on, not lost (lance retries)."""
+        if not fragments:
+            return
+        import lance
+
+        ds = self.dataset(name)
+        lance.LanceDataset.commit(ds, lance.LanceOperation.Append(fragments), read_version=ds.version)
+        self._tables[name].checkout_latest()  # this writer's handle never polls for new versions
+        self.dirty = True
+
+    def delete_replaced(self, starts: dict[str, int]) -> None:
+        """Drop the rows mark_replacing blanked (stream_id -> position), once their replacements are
+        committed: those still carrying STALE_HASH, which no new row has. Their snapshots went in mark_replacing."""
+        for where in stream_tail_filters(starts):
+            self.dirty = True
+            self._tables[SEGMENTS].delete(f"({where}) AND content_hash = {sql_str(STALE_HASH)}")
+
     def add_segments(self, rows: list[dict]) -> None:
         if rows:
             self.dirty = True
@@ -325,7 +353,7 @@ class Store(LanceReader):
 
     def add_snapshots(self, rows: list[tuple[str, int, np.ndarray]]) -> None:
         if rows:
-            self._tables[SNAPSHOTS].add([{"stream_id": s, "position": p, "memory": m.astype(np.float32).tobytes()} for s, p, m in rows])
+            self._tables[SNAPSHOTS].add([snapshot_row(s, p, m) for s, p, m in rows])
 
     def set_meta(self, key: str, value: str) -> None:
         self.meta[key] = value
