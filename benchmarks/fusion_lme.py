@@ -1,0 +1,62 @@
+"""The shipped fusion's parts on LongMemEval_S dev: do chat neighbours and the window share hold
+on a second conversational set? One index, `ask` replayed with each part switched off.
+
+    python benchmarks/fusion_lme.py [--questions 50]
+
+LongMemEval_S dev's first half (the questions training never reads; as benchmarks/quality.py),
+each question's haystack sessions as JSON Lines chats (user and assistant turns), indexed once
+with the default encoder; every question asked restricted to its own haystack, under each
+variant of search.FUSION for that model. Turn-level Recall@10 and session Recall@10, per
+category and overall.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from quality import LME_DEFAULT, build_index, hybrid, recall_rows, session_recall, write_longmemeval  # noqa: E402
+from retrieval_metrics import table  # noqa: E402
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--longmemeval", type=Path, default=LME_DEFAULT)
+    parser.add_argument("--questions", type=int, default=50)
+    args = parser.parse_args(argv)
+    from evosearch import search
+    from evosearch.encoder import load_encoder, model_name
+
+    encoder = load_encoder()
+    name = model_name(encoder.model_id)
+    shipped = search.FUSION[name]
+    variants = {
+        f"shipped {shipped}": shipped,
+        "no window share": replace(shipped, window_share=0.0),
+        "no neighbours": replace(shipped, neighbour_weight=0.0),
+        "neither (cosine + BM25 only)": replace(shipped, neighbour_weight=0.0, window_share=0.0),
+    }
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        questions, _ = write_longmemeval(args.longmemeval, args.questions, tmp / "lme")
+        store, _, segments = build_index(tmp / "lme", tmp / "db", encoder)
+        rows, sessions = {}, {}
+        for label, fusion in variants.items():
+            search.FUSION[name] = fusion
+            ranked = [hybrid(store, encoder, q, f"*/{q['sample_id']}/*") for q in questions]
+            rows[label], sessions[label] = recall_rows(questions, ranked), session_recall(questions, ranked)
+        search.FUSION[name] = shipped
+    print(f"{len(questions)} questions over {segments} segments; encoder {encoder.model_id}")
+    print(table("LongMemEval_S dev (turn level), `ask`", rows, sorted({q["category"] for q in questions}), sessions))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
