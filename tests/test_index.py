@@ -539,3 +539,20 @@ def test_a_google_chat_space_renamed_in_group_info_alone_is_reindexed(tmp_path):
     report, _ = run_index([tmp_path / "Takeout"], db)
     assert (report.indexed, report.unchanged) == (1, 0)
     assert index_dump(str(db)) == fresh_copy_dump(tmp_path / "Takeout", tmp_path, "google-chat")
+
+
+def test_slack_day_files_are_reindexed_when_only_users_json_changes(tmp_path):
+    """A Slack folder export's speakers' names come from users.json two levels above each day file."""
+    import json
+
+    from .test_sources_slack import USERS, write_export
+
+    export = write_export(tmp_path / "slack")
+    db = tmp_path / "db"
+    first, _ = run_index([export], db)
+    renamed = [{**u, "profile": {**u["profile"], "display_name": "Ana Renamed"}} if u["id"] == "U01ANA" else u for u in USERS]
+    (export / "users.json").write_text(json.dumps(renamed))
+    report, _ = run_index([export], db)
+    assert report.indexed == first.indexed > 0 and report.unchanged == 0
+    assert any("Ana Renamed" in t for t in indexed_texts(db))
+    assert index_dump(str(db)) == fresh_copy_dump(export, tmp_path, "slack")

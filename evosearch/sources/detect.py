@@ -22,7 +22,7 @@ from .imessage import is_chat_db, read_imessage
 from .jsonl_chat import read_jsonl_chat
 from .mail import SNIFF_BYTES, is_thunderbird_index, looks_like_eml, looks_like_mbox, read_eml, read_mbox
 from .meta_chat import is_meta_export, read_meta_thread, thread_parts
-from .slack import is_slack_day, read_slack_day
+from .slack import folder_metadata, is_slack_day, read_slack_day
 from .telegram import is_telegram_export, read_telegram
 from .text import read_document
 from .walk import absolute_path, open_source_file
@@ -79,11 +79,15 @@ def read_source(path: Path, warn: Callable[[str], None]) -> list[Stream]:
 
 def companion_files(path: Path) -> list[Path]:
     """Other files read_source(path) reads along with it (a Messenger thread's message_2.json...,
-    a Google Chat space's group_info.json, where its title comes from), so that a change in one
-    of them alone is seen as a change of `path`."""
+    a Google Chat space's group_info.json, a Slack day file's users.json and channels.json, where
+    names come from), so that a change in one of them alone is seen as a change of `path`."""
     path = absolute_path(path)
     group_info = path.parent / "group_info.json"
-    return thread_parts(path) + ([group_info] if path.name == "messages.json" and group_info.is_file() else [])
+    return [
+        *thread_parts(path),
+        *([group_info] if path.name == "messages.json" and group_info.is_file() else []),
+        *folder_metadata(path),  # a Slack day file's names
+    ]
 
 
 def _read_unloaded(path: Path, warn: Callable[[str], None]) -> list[Stream] | None:

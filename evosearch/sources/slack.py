@@ -163,16 +163,23 @@ def _is_slack_users(data: object) -> bool:
     )
 
 
+def folder_metadata(day_file: Path) -> list[Path]:
+    """The export's users.json and channels.json two levels above a day file, those that exist:
+    where its speakers' and channels' names come from."""
+    if not _DAY_NAME.fullmatch(day_file.name):
+        return []
+    return [m for m in (day_file.parent.parent / name for name in ("users.json", "channels.json")) if m.is_file()]
+
+
 def _folder_names(day_file: Path) -> dict[str, str]:
     """Names from the export folder two levels up; read once per file version."""
     names: dict[str, str] = {}
-    for file_name in ("users.json", "channels.json"):
-        metadata = day_file.parent.parent / file_name
+    for metadata in folder_metadata(day_file):
         try:
             stat = metadata.stat()
         except OSError:
             continue
-        names |= _names_file(str(metadata), file_name, stat.st_mtime_ns, stat.st_size)
+        names |= _names_file(str(metadata), metadata.name, stat.st_mtime_ns, stat.st_size)
     return names
 
 
