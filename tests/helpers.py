@@ -8,6 +8,25 @@ import numpy as np
 from evosearch.store import Store
 
 
+def damage_one_member(package: bytes, data, max_size: int) -> bytes:
+    """A zip package (Word, EPUB...) with one member, drawn by hypothesis `data`, replaced by random
+    bytes or cut in half: the damaged files a reader must refuse with one line."""
+    import io
+    import zipfile
+
+    from hypothesis import strategies as st
+
+    with zipfile.ZipFile(io.BytesIO(package)) as src:
+        members = {i.filename: src.read(i) for i in src.infolist()}
+    victim = data.draw(st.sampled_from(sorted(members)))
+    members[victim] = data.draw(st.one_of(st.binary(max_size=max_size), st.just(members[victim][: len(members[victim]) // 2])))
+    raw = io.BytesIO()
+    with zipfile.ZipFile(raw, "w") as z:
+        for name, content in members.items():
+            z.writestr(name, content)
+    return raw.getvalue()
+
+
 def write_chat(path: Path, messages: list[tuple[str, str, str, str]], conversation: str = "team") -> None:
     """messages: (id, ts, speaker, text)."""
     path.write_text(

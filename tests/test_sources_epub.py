@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import io
-import zipfile
 from datetime import datetime
+
 from ebooklib import epub
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -13,6 +12,8 @@ from evosearch.errors import SourceError
 from evosearch.sources.dates import to_utc
 from evosearch.sources.detect import read_source
 from evosearch.sources.epub import read_epub
+
+from .helpers import damage_one_member
 
 
 def book_bytes(tmp_path) -> bytes:
@@ -53,17 +54,10 @@ def test_epub_chapters_in_spine_order(tmp_path):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.data())
 def test_reader_raises_nothing_but_source_error(tmp_path, data):
-    with zipfile.ZipFile(io.BytesIO(book_bytes(tmp_path))) as src:
-        members = {i.filename: src.read(i) for i in src.infolist()}
-    victim = data.draw(st.sampled_from(sorted(members)))
-    members[victim] = data.draw(st.one_of(st.binary(max_size=200), st.just(members[victim][: len(members[victim]) // 2])))
-    raw = io.BytesIO()
-    with zipfile.ZipFile(raw, "w") as z:
-        for name, content in members.items():
-            z.writestr(name, content)
+    damaged = damage_one_member(book_bytes(tmp_path), data, max_size=200)
     path = tmp_path / "x.epub"
     try:
-        streams = read_epub(path, raw.getvalue(), 0.0, lambda _: None)
+        streams = read_epub(path, damaged, 0.0, lambda _: None)
     except SourceError as e:
         assert e.message.startswith(f"{path}: ") and "\n" not in e.message
         return

@@ -15,6 +15,8 @@ from evosearch.sources.detect import read_source
 from evosearch.sources.walk import iter_source_files
 from evosearch.sources.word import read_docx
 
+from .helpers import damage_one_member
+
 
 def word_document() -> bytes:
     document = docx.Document()
@@ -83,18 +85,10 @@ def test_damaged_docx_is_one_clear_error(tmp_path):
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.data())
 def test_reader_raises_nothing_but_source_error(tmp_path, data):
-    good = word_document()
-    with zipfile.ZipFile(io.BytesIO(good)) as src:
-        members = {i.filename: src.read(i) for i in src.infolist()}
-    victim = data.draw(st.sampled_from(sorted(members)))
-    members[victim] = data.draw(st.one_of(st.binary(max_size=300), st.just(members[victim][: len(members[victim]) // 2])))
-    raw = io.BytesIO()
-    with zipfile.ZipFile(raw, "w") as z:
-        for name, content in members.items():
-            z.writestr(name, content)
+    damaged = damage_one_member(word_document(), data, max_size=300)
     path = tmp_path / "x.docx"
     try:
-        streams = read_docx(path, raw.getvalue(), 0.0, lambda _: None)
+        streams = read_docx(path, damaged, 0.0, lambda _: None)
     except SourceError as e:
         assert e.message.startswith(f"{path}: ") and "\n" not in e.message
         return

@@ -22,6 +22,14 @@ ZIP_MAGIC = b"PK\x03\x04"
 CHAT_MEMBER_SUFFIXES = (".json", ".jsonl", ".ndjson", ".txt", ".csv")
 
 
+def package_mimetype(archive: zipfile.ZipFile) -> bytes | None:
+    """The `mimetype` member that OpenDocument and EPUB packages start with, or None."""
+    try:
+        return archive.read("mimetype").strip()
+    except (KeyError, OSError, zipfile.BadZipFile, ValueError, NotImplementedError):
+        return None
+
+
 def read_zip(
     path: Path,
     data: bytes,

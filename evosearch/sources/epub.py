@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ..errors import SourceError
+from .archive import package_mimetype
 from .base import Stream, Unit
 from .dates import parse_iso, to_utc
 from .html import html_to_text
@@ -25,10 +26,7 @@ _HINT = "the file may be damaged or DRM-protected; export it again without DRM, 
 
 
 def is_epub(archive: zipfile.ZipFile) -> bool:
-    try:
-        return archive.read("mimetype").strip() == EPUB_MIMETYPE
-    except (KeyError, OSError, zipfile.BadZipFile, ValueError, NotImplementedError):
-        return False
+    return package_mimetype(archive) == EPUB_MIMETYPE
 
 
 def read_epub(path: Path, data: bytes, mtime: float, warn: Callable[[str], None]) -> list[Stream]:

@@ -17,6 +17,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from ..errors import SourceError
+from .archive import package_mimetype
 from .base import Stream, Unit
 from .dates import parse_iso, to_utc
 
@@ -34,10 +35,7 @@ _HINT = "open and save it again in LibreOffice, or add it to .evosearchignore"
 
 
 def is_odt(archive: zipfile.ZipFile) -> bool:
-    try:
-        return archive.read("mimetype").strip() == ODT_MIMETYPE
-    except (KeyError, OSError, zipfile.BadZipFile, ValueError, NotImplementedError):
-        return False
+    return package_mimetype(archive) == ODT_MIMETYPE
 
 
 def read_odt(path: Path, data: bytes, mtime: float, warn: Callable[[str], None]) -> list[Stream]:
