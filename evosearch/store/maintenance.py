@@ -48,16 +48,14 @@ def finish_writes(store: Store) -> None:
     messages; until then the vector index searches their rows flat) compact them and add them
     to the indexes (update_indexes)."""
     segments = store.table(SEGMENTS)
-    rows = segments.count_rows()
-    if rows == 0:
+    if segments.count_rows() == 0:
         return
-    exact = rows <= TEXT_EXACT_MAX_SEGMENTS
     if not store.dirty:  # a killed run may have written without finishing: the check costs little
-        update_text_index(store, extend=exact)
+        update_text_index(store)
         return
     store.dirty = False
     index_vectors(store)
-    update_text_index(store, extend=exact)  # first: lance compacts only fragments the same indexes cover
+    update_text_index(store)  # first: lance compacts only fragments the same indexes cover
     if len(unindexed_fragments(segments.to_lance())) >= COMPACT_AFTER_SMALL_FRAGMENTS:
         update_indexes(store)
     for name in (SNAPSHOTS, SOURCES, META):  # no index on these: compaction is a plain copy
@@ -87,14 +85,14 @@ def index_vectors(store: Store) -> None:
         update_indexes(store)
 
 
-def update_text_index(store: Store, *, extend: bool) -> None:
+def update_text_index(store: Store, *, extend: bool = False) -> None:
     """Keep BM25's statistics (row count, lengths, term counts) those of the live rows, so `ask`
     ranks as it would on a clean index of the same files, whatever the index's history of
     kills, edits and resumes (benchmarks/faults.py). Rows added since the full-text index was
-    built are added to it (extend), which leaves exact statistics; rows deleted since (edited,
-    removed and forgotten files) are hidden by it but still counted, so then it is rebuilt.
-    Both cost time in proportion to the index (docs/benchmarks.md, "Faults"), so past
-    TEXT_EXACT_MAX_SEGMENTS it is extended with the vector index and rebuilt once
+    built are added to it, which leaves exact statistics; rows deleted since (edited, removed
+    and forgotten files) are hidden by it but still counted, so then it is rebuilt. Both cost
+    time in proportion to the index (docs/benchmarks.md, "Faults"), so past
+    TEXT_EXACT_MAX_SEGMENTS it is extended only with the vector index (extend) and rebuilt once
     TEXT_STALE_SHARE of its rows were deleted."""
     for attempt in range(COMMIT_RETRIES):
         try:
@@ -114,20 +112,22 @@ def _update_text_index(store: Store, extend: bool) -> None:
     dataset = segments.to_lance()
     text = [i for i in dataset.describe_indices() if i.field_names == ["text"]]
     built = int(store.meta.get("text_index_version", 0))
-    deletions = [f.metadata.deletion_file for f in dataset.get_fragments()]
+    fragments = dataset.get_fragments()
+    deletions = [f.metadata.deletion_file for f in fragments]
     deleted_since = sum(d.num_deleted_rows for d in deletions if d is not None and d.read_version >= built)
     rows = dataset.count_rows()
-    stale = deleted_since > (0 if rows <= TEXT_EXACT_MAX_SEGMENTS else TEXT_STALE_SHARE * rows)
-    if not text or stale:
+    exact = rows <= TEXT_EXACT_MAX_SEGMENTS
+    if not text or deleted_since > (0 if exact else TEXT_STALE_SHARE * rows):
         segments.create_index("text", config=FTS(stem=True, remove_stop_words=True), replace=True)
         segments.checkout_latest()
         store.set_meta("text_index_version", str(segments.version))
-    elif extend:
+        return_freed_memory()
+    elif extend or exact:
         covered = {f for part in text[0].segments for f in part.fragment_ids}
-        if any(f.fragment_id not in covered for f in dataset.get_fragments()):
+        if any(f.fragment_id not in covered for f in fragments):
             dataset.optimize.optimize_indices(index_names=[text[0].name])
             segments.checkout_latest()
-    return_freed_memory()
+            return_freed_memory()
 
 
 def update_indexes(store: Store, *, rebuild_vectors: bool = False) -> None:
