@@ -24,13 +24,16 @@ from .encoder import Encoder
 from .errors import EvosearchError, SourceError
 from .segment import Segment, segment_stream
 from .sources.detect import companion_files, read_source
-from .sources.walk import absolute_path, iter_source_files, open_source_file
+from .sources.walk import absolute_path, iter_sources, open_source_file
 from .store import SEGMENTS, SNAPSHOTS, STALE_HASH, SourceRecord, Store, segment_row, snapshot_row, write_fragments
 
 # Files are read and segmented in groups, so memory stays bounded whatever the corpus size.
 GROUP_SEGMENTS = 4096
 # Rows are written in batches: fewer, larger LanceDB fragments.
 WRITE_ROWS = 512
+# The mtime stored for a mail folder with a message that could not be read: no real mtime equals it,
+# so each run looks at the folder again.
+UNREAD_MTIME = -1.0
 
 
 class IndexProgress:
@@ -122,12 +125,18 @@ def write_stream_fragments(jobs: list[StreamJob], encoder: Encoder, targets: dic
     return len(segment_rows), {name: write_fragments(targets[name], rows) for name, rows in written.items()}
 
 
-def _file_hash(path: Path, companions: list[Path]) -> str:
-    """The file's sha256, with its companion files' names and bytes after its own (none: the file's alone)."""
+def _file_hash(path: Path, companions: list[Path]) -> tuple[str, bool]:
+    """(the file's sha256, with its companion files' names and bytes after its own (none: the file's
+    alone), whether every part could be read). A mail folder's hash is its messages' alone; one of
+    them unreadable is left out of it (its mailbox is read without it, with a warning)."""
     h = hashlib.sha256()
+    folder = path.is_dir()
+    complete = True
     for number, part in enumerate([path, *companions]):
         if number:
             h.update(b"\0" + part.name.encode() + b"\0")
+        elif folder:
+            continue
         try:
             with open_source_file(part) as f:
                 for block in iter(lambda: f.read(1 << 20), b""):
@@ -136,20 +145,29 @@ def _file_hash(path: Path, companions: list[Path]) -> str:
             if not number:
                 raise
             # a companion removed since it was listed: the thread is read without it
-    return h.hexdigest()
+        except (OSError, SourceError):
+            if not (number and folder):
+                raise
+            complete = False
+    return h.hexdigest(), complete
 
 
 def _source_stat(path: Path, companions: list[Path]) -> tuple[int, float]:
     """(size, mtime) of a source and the files read with it: their sizes summed, the latest mtime,
-    so that a companion edited, added or removed changes what the next run compares."""
+    so that a companion edited, added or removed changes what the next run compares. For a mail
+    folder, the folders holding its messages count too: their mtime changes when a file is added,
+    removed or renamed in them."""
     stat = path.stat()
     size, mtime = stat.st_size, stat.st_mtime
-    for part in companions:
+    folders = {part.parent for part in companions} - {path} if path.is_dir() else set()
+    for part in [*companions, *sorted(folders)]:
         try:
             part_stat = part.stat()
         except FileNotFoundError:  # removed since it was listed: the hash or the read will see the thread as it is
             continue
-        size, mtime = size + part_stat.st_size, max(mtime, part_stat.st_mtime)
+        except OSError:  # unreadable: _file_hash says so
+            continue
+        size, mtime = size + (0 if part in folders else part_stat.st_size), max(mtime, part_stat.st_mtime)
     return size, mtime
 
 
@@ -178,19 +196,19 @@ class Indexer:
     def run(self, paths: list[Path]) -> IndexReport:
         started = time.monotonic()
         roots = [absolute_path(Path(p)) for p in paths]
-        files = list(iter_source_files(roots, self.warn))
-        self.progress.files_found(len(files))
+        sources = list(iter_sources(roots, self.warn))  # (path, a mail folder's members)
+        self.progress.files_found(len(sources))
         known = self.store.sources()
         self._stored, self._stored_by_path = self.store.stored_segments()
         self._recheck = self._repair_duplicates()
         self._touched: list[SourceRecord] = []  # same content, new mtime
-        walked = {str(p) for p in files}
+        walked = {str(p) for p, _ in sources}
         # Sources whose file vanished, by content hash: a new file with that hash is a rename.
         self._vanished = {r.hash: r for p, r in known.items() if p not in walked and not Path(p).exists()}
         group: list[_FilePlan] = []
         planned = 0
-        for path in files:
-            plan = self._plan_file(path, known.get(str(path)))
+        for path, members in sources:
+            plan = self._plan_file(path, members, known.get(str(path)))
             if plan is not None:
                 group.append(plan)
                 planned += sum(len(job.texts) for job in plan.jobs)
@@ -224,21 +242,23 @@ class Indexer:
 
     # ---- planning -------------------------------------------------------------------------
 
-    def _plan_file(self, path: Path, known: SourceRecord | None) -> _FilePlan | None:
-        """None when the file needs no encoding; else what to encode, replace and drop."""
+    def _plan_file(self, path: Path, members: list[Path] | None, known: SourceRecord | None) -> _FilePlan | None:
+        """None when the file (or mail folder, with its members) needs no encoding; else what to encode, replace and drop."""
         try:
-            companions = companion_files(path)
+            companions = companion_files(path) if members is None else members
             size, mtime = _source_stat(path, companions)
             recheck = str(path) in self._recheck  # its rows were repaired: compare them with the file
             if known and known.size == size and known.mtime == mtime and not recheck:
                 self._unchanged(path)
                 return None
-            digest = _file_hash(path, companions)
+            digest, complete = _file_hash(path, companions)
+            if not complete:
+                mtime = UNREAD_MTIME  # compared again next run, so the message is read once it can be
             if known and known.hash == digest and self._streams_complete(known) and not recheck:
                 self._touched.append(SourceRecord(**{**known.__dict__, "mtime": mtime}))
                 self._unchanged(path)
                 return None
-            streams = read_source(path, self.warn)
+            streams = read_source(path, self.warn, members)
             if known is None and digest in self._vanished and self._move_if_same(path, size, mtime, digest, streams):
                 return None
         except SourceError as e:
@@ -453,7 +473,8 @@ class Indexer:
         """Sources under an indexed folder that the walk no longer yields (deleted or now ignored)."""
         folders = [str(r) + os.sep for r in roots if r.is_dir()]
         for path, record in known.items():
-            if path not in seen and any(path.startswith(f) for f in folders):
+            # a mail folder is a source under its own path: it may be the root itself
+            if path not in seen and any(path.startswith(f) or path + os.sep == f for f in folders):
                 self.store.delete_source(record)
                 self.report.removed += 1
 

@@ -274,13 +274,13 @@ def test_a_file_deleted_mid_run_is_reported_as_gone_not_as_a_permission_problem(
     from evosearch.sources.detect import read_source
 
     notes = make_notes(tmp_path)
-    walk = indexer.iter_source_files
+    walk = indexer.iter_sources
 
     def walk_then_delete(roots, warn):  # the walk listed it; it was deleted before it was read
         yield from walk(roots, warn)
-        yield notes / "deleted-meanwhile.md"
+        yield notes / "deleted-meanwhile.md", None
 
-    monkeypatch.setattr(indexer, "iter_source_files", walk_then_delete)
+    monkeypatch.setattr(indexer, "iter_sources", walk_then_delete)
     report, warnings = run_index([notes], tmp_path / "db")
     assert report.indexed == 4 and report.skipped == 1
     assert warnings == [f"{notes / 'deleted-meanwhile.md'}: gone before it could be read (deleted or moved during the run)"]

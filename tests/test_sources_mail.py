@@ -15,7 +15,7 @@ from evosearch.errors import SourceError
 from evosearch.sources import mail as mail_module
 from evosearch.sources.detect import read_source
 from evosearch.sources.mail import read_eml, read_mbox
-from evosearch.sources.walk import iter_source_files
+from evosearch.sources.walk import iter_source_files, iter_sources
 from tests.test_sources_documents import make_pdf
 from tests.test_sources_odt import odt_bytes
 from tests.test_sources_word import word_document
@@ -119,13 +119,110 @@ def test_eml_file_and_folder(tmp_path):
     folder.mkdir()
     for m in inbox()[:2]:
         (folder / f"{m['Message-ID'].strip('<>')}.eml").write_bytes(bytes(m))
-    assert len(list(iter_source_files([folder], lambda _: None))) == 2
+    # the folder is one source, its .eml files its members; a file named on its own is read alone
+    assert list(iter_sources([folder], lambda _: None)) == [(folder, [folder / "1@x.eml", folder / "3@x.eml"])]
     [stream] = read_source(folder / "1@x.eml", lambda _: None)
     assert stream.format == "email" and stream.units[0].speaker == "Ana Lima"
     # an .eml without its suffix is still recognised by its headers
     (tmp_path / "message").write_bytes(b"Received: from a\r\n" + bytes(inbox()[0]))
     [stream] = read_source(tmp_path / "message", lambda _: None)
     assert stream.format == "email"
+
+
+def units_of(streams) -> dict[str, list[tuple]]:
+    """thread title -> (message id, speaker, time, text) of each unit: what must not depend on how the mail was stored."""
+    return {s.title: [(u.message_id, u.speaker, u.time, u.text) for u in s.units] for s in streams}
+
+
+def test_a_folder_of_eml_files_is_threaded_across_files_like_the_same_mbox(tmp_path):
+    """Five files of one thread, saved under their subjects as mail clients do, in an order unrelated to time."""
+    folder = tmp_path / "Saved mail"
+    folder.mkdir()
+    messages = inbox() + [with_documents(), mail("8@x", BEN, T0.replace(hour=15), "Re: Plans", body="Thanks!", reply_to="7@x")]
+    for number, m in enumerate(reversed(messages)):
+        (folder / f"{number:02d} {m['Subject'].replace(':', '')}.eml").write_bytes(bytes(m))
+    (folder / "notes.txt").write_text("Not mail: a note beside the mail, a source of its own.\n")
+    mbox = tmp_path / "same.mbox"
+    mbox.write_bytes(mbox_bytes(messages))
+    [(source, members)] = [(p, m) for p, m in iter_sources([folder], print) if m is not None]
+    assert source == folder and len(members) == len(messages)
+    warnings = []
+    streams = read_source(folder, warnings.append, members)
+    assert [w.split(": ", 1)[1][:12] for w in warnings] == ["1 attachment"]  # broken.pdf, as in the mbox
+    assert units_of(streams) == units_of(read_source(mbox, print))
+    cabin = next(s for s in streams if s.title == "Cabin trip")
+    assert cabin.stream_id == f"{folder}#1@x" and cabin.path == str(folder) and cabin.format == "email"
+    assert [u.message_id for u in cabin.units] == ["1@x", "2@x", "3@x"]
+    assert {p for p, m in iter_sources([folder], print) if m is None} == {folder / "notes.txt"}
+
+
+def test_a_maildir_is_one_mailbox_across_cur_and_new(tmp_path):
+    box = tmp_path / "Mail" / "INBOX"
+    for sub in ("cur", "new", "tmp"):
+        (box / sub).mkdir(parents=True)
+    first, reply = inbox()[0], inbox()[2]  # 2@x answers 1@x
+    for m in (first, reply):
+        m["Received"] = "from mx.example.org by mail.example.org"
+    (box / "cur" / "1796000000.M1P2.host:2,S").write_bytes(bytes(first))
+    (box / "new" / "1796000001.M3P4.host").write_bytes(bytes(reply))
+    (box / "tmp" / "1796000002.M5P6.host").write_bytes(b"From: half written")  # a delivery under way: never read
+    no_id = mail("x", BEN, T0.replace(day=9), "Seeds", body="Seeds arrived.")
+    del no_id["Message-ID"]
+    (box / "cur" / "1796000003.M7P8.host:2,").write_bytes(bytes(no_id))
+    (box / "dovecot-uidlist").write_text("3 V1 N4\n")
+    warnings = []
+    found = list(iter_sources([tmp_path], warnings.append))
+    assert found == [(box, [box / "cur" / "1796000000.M1P2.host:2,S", box / "cur" / "1796000003.M7P8.host:2,", box / "new" / "1796000001.M3P4.host"])]
+    streams = {s.title: s for s in read_source(box, warnings.append, found[0][1])}
+    assert not warnings
+    assert [u.message_id for u in streams["Cabin trip"].units] == ["1@x", "2@x"]
+    # a message without a Message-ID is located by its file
+    assert [u.message_id for u in streams["Seeds"].units] == ["cur/1796000003.M7P8.host:2,"]
+    # cur/ named on its own is a mailbox of its messages
+    assert [p for p, _ in iter_sources([box / "cur"], print)] == [box / "cur"]
+
+
+def test_bad_files_in_a_mail_folder_are_one_warning_and_the_rest_is_read(tmp_path, monkeypatch):
+    folder = tmp_path / "mail"
+    folder.mkdir()
+    (folder / "a.eml").write_bytes(bytes(inbox()[0]))
+    (folder / "b.eml").write_bytes(b"\x89PNG\r\n\x1a\n binary, not mail")
+    (folder / "c.eml").write_bytes(b"")
+    (folder / "d.eml").write_bytes(b"From - Tue Nov 03 14:05:00 2026\n" + bytes(inbox()[3]))  # saved with its mbox line
+    warnings = []
+    streams = read_source(folder, warnings.append)
+    assert [u.message_id for s in streams for u in s.units] == ["1@x", "4@x"]
+    assert warnings == [f"{folder}: 2 files not read as mail (b.eml: not a mail message)"]
+    # nothing readable at all: one SourceError line, naming the first problem
+    for name in ("a.eml", "d.eml"):
+        (folder / name).unlink()
+    with pytest.raises(SourceError) as e:
+        read_source(folder, warnings.append)
+    assert e.value.message == f"{folder}: no mail messages found; 2 files not read as mail (b.eml: not a mail message)"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.sampled_from(["a.eml", "b.eml", "Re x.eml", "c.EML"]), st.binary(max_size=300), st.lists(st.sampled_from([b"From: a <a@b>\n", b"Subject: Re: x\n", b"Message-ID: <1@x>\n", b"In-Reply-To: <1@x>\n", b"References: <2@x> <", b"\n", b"Date: Tue, 3 Nov 2026 14:05 +0000\n", b"Content-Type: message/rfc822\n", b"Content-Type: multipart/mixed; boundary=b\n", b"--b\n", b"\xff"]), max_size=12)), max_size=5))
+def test_mail_folder_reading_raises_nothing_but_source_error(tmp_path, files):
+    folder = tmp_path / "box"
+    if folder.exists():
+        for old in folder.iterdir():
+            old.unlink()
+    folder.mkdir(exist_ok=True)
+    for name, noise, pieces in files:
+        (folder / name).write_bytes(b"".join(pieces) + noise)
+    warnings = []
+    try:
+        streams = read_source(folder, warnings.append)
+    except SourceError as e:
+        assert e.message.startswith(f"{folder}: ") and "\n" not in e.message
+        return
+    assert all("\n" not in w for w in warnings)
+    assert len({s.stream_id for s in streams}) == len(streams)
+    said = [(u.message_id, u.text) for s in streams for u in s.units]
+    assert len(said) == len(set(said))  # a message saved twice is indexed once
+    for stream in streams:
+        assert stream.format == "email" and stream.units and stream.path == str(folder)
 
 
 def test_malformed_message_is_warned_about_and_the_rest_kept(tmp_path):
@@ -162,20 +259,6 @@ def test_readers_raise_nothing_but_source_error(tmp_path, noise, pieces):
             assert stream.format == "email" and stream.units
             for unit in stream.units:
                 assert unit.text.strip() and isinstance(unit.message_id, str)
-
-
-def test_maildir_messages_are_found_and_read(tmp_path):
-    box = tmp_path / "Maildir"
-    for sub in ("cur", "new", "tmp"):
-        (box / sub).mkdir(parents=True)
-    message = inbox()[0]
-    message["Received"] = "from mx.example.org by mail.example.org"
-    (box / "cur" / "1796000000.M1P2.host:2,S").write_bytes(bytes(message))
-    (box / "new" / "1796000001.M3P4.host").write_bytes(bytes(inbox()[4]))
-    found = list(iter_source_files([tmp_path], lambda _: None))
-    assert [p.parent.name for p in found] == ["cur", "new"]
-    formats = [s.format for p in found for s in read_source(p, lambda _: None)]
-    assert formats == ["email", "email"]
 
 
 def test_wrapped_attribution_line_is_trimmed_with_its_quote(tmp_path):
@@ -330,3 +413,65 @@ def test_attachments_past_the_per_message_budget_are_indexed_by_name(tmp_path, m
     [stream] = read_source(path, warnings.append)
     assert list(dict.fromkeys(u.message_id for u in stream.units)) == ["10@x", "10@x attachment a.txt"]
     assert warnings == [f"{path}: 2 attachments indexed by name only or in part ('b.txt' in message <10@x>: over the 1 MiB read per message)"]
+
+
+def forwarded_original() -> EmailMessage:
+    original = mail("orig@x", ANA, T0.replace(day=1), "Ferry times", body="The ferry leaves at 7:40 from pier 3.\n\nOn Mon, Ben wrote:\n> When is the ferry?\n\n-- \nAna Lima")
+    original.add_attachment(b"\x89PNG binary bytes " * 50, maintype="image", subtype="png", filename="pier.png")
+    return original
+
+
+def forwarding(filename: str | None) -> bytes:
+    """Ben forwards Ana's message as an attachment (message/rfc822), as Gmail and Thunderbird do (named
+    "<subject>.eml") or Outlook does (no name); Ana's message carries a photo of its own."""
+    m = mail("fwd@x", BEN, T0.replace(day=2), "Fwd: Ferry times", body="See Ana's note below.")
+    m.add_attachment(forwarded_original())
+    [part] = [p for p in m.iter_attachments() if p.get_content_type() == "message/rfc822"]
+    del part["Content-Disposition"]
+    if filename:
+        part.add_header("Content-Disposition", "attachment", filename=filename)
+    return bytes(m)
+
+
+def base64_forwarding() -> bytes:
+    """A forwarded message sent base64-encoded: against RFC 2046, but some clients send it so."""
+    import base64
+
+    return (
+        b"From: Ben Okafor <ben@example.org>\nSubject: Fwd: Ferry times\nDate: Mon, 02 Nov 2026 14:05:00 +0000\n"
+        b"Message-ID: <fwd@x>\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=zz\n\n"
+        b"--zz\nContent-Type: text/plain\n\nSee Ana's note below.\n"
+        b"--zz\nContent-Type: message/rfc822\nContent-Transfer-Encoding: base64\n"
+        b'Content-Disposition: attachment; filename="Ferry times.eml"\n\n' + base64.encodebytes(bytes(forwarded_original())) + b"--zz--\n"
+    )
+
+
+@pytest.mark.parametrize("filename, name", [("Ferry times.eml", "Ferry times.eml"), (None, "Ferry times.eml")])
+def test_a_forwarded_message_is_read_after_the_message_carrying_it(tmp_path, filename, name):
+    path = tmp_path / "x.eml"
+    path.write_bytes(forwarding(filename))
+    warnings = []
+    [stream] = read_source(path, warnings.append)
+    assert not warnings
+    assert [u.message_id for u in stream.units] == ["fwd@x", f"fwd@x attachment {name}"]
+    carrier, forwarded = stream.units
+    assert carrier.text == f"See Ana's note below.\n[attachment: {name}]"
+    assert forwarded.time == carrier.time and forwarded.speaker == "Ana Lima"
+    # its sender, date and subject; its body trimmed like a message's; its own attachment by name; never base64
+    assert forwarded.text == (
+        "From: Ana Lima <ana@example.org>\nDate: Sun, 01 Nov 2026 14:05:00 +0000\nSubject: Ferry times\n"
+        "The ferry leaves at 7:40 from pier 3.\n[attachment: pier.png]"
+    )
+    assert not any("iVBOR" in u.text for u in stream.units)
+
+
+def test_a_base64_forwarded_message_is_decoded_and_a_big_one_named_only(tmp_path, monkeypatch):
+    path = tmp_path / "x.eml"
+    path.write_bytes(base64_forwarding())
+    [stream] = read_source(path, print)
+    assert "The ferry leaves at 7:40 from pier 3." in stream.units[1].text
+    monkeypatch.setattr(mail_module, "MAX_ATTACHMENT_BYTES", 200)
+    warnings = []
+    [stream] = read_source(path, warnings.append)
+    assert [u.message_id for u in stream.units] == ["fwd@x"] and "[attachment: Ferry times.eml]" in stream.units[0].text
+    assert warnings == [f"{path}: 1 attachment indexed by name only or in part ('Ferry times.eml' in message <fwd@x>: over the 0 MiB read per attachment)"]

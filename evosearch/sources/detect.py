@@ -20,12 +20,12 @@ from .google_chat import is_google_chat_export, read_google_chat
 from .html import looks_like_html, read_html
 from .imessage import is_chat_db, read_imessage
 from .jsonl_chat import read_jsonl_chat
-from .mail import SNIFF_BYTES, is_thunderbird_index, looks_like_eml, looks_like_mbox, read_eml, read_mbox
+from .mail import SNIFF_BYTES, is_thunderbird_index, looks_like_eml, looks_like_mbox, read_eml, read_mail_folder, read_mbox
 from .meta_chat import is_meta_export, read_meta_thread, thread_parts
 from .slack import folder_metadata, is_slack_day, read_slack_day
 from .telegram import is_telegram_export, read_telegram
 from .text import read_document
-from .walk import absolute_path, open_source_file
+from .walk import absolute_path, mailbox_members, open_source_file
 from .whatsapp import looks_like_whatsapp, read_whatsapp
 
 MAX_FILE_BYTES = 256 * 2**20
@@ -65,12 +65,17 @@ TEXT_FORMATS: list[tuple[Callable[[Path, str], bool], Callable]] = [
 ]
 
 
-def read_source(path: Path, warn: Callable[[str], None]) -> list[Stream]:
-    """Streams of one file, whatever its format; SourceError (message starting with the path) when it cannot be read."""
+def read_source(path: Path, warn: Callable[[str], None], members: list[Path] | None = None) -> list[Stream]:
+    """Streams of one file, whatever its format, or of a mail folder (its .eml files or a Maildir's
+    messages: `members` as the walk listed them, else walk.mailbox_members); SourceError (message
+    starting with the path) when it cannot be read."""
     path = absolute_path(path)
-    streams = _read_unloaded(path, warn)
-    if streams is None:
-        streams = _read_loaded(path, warn)
+    if path.is_dir():
+        streams = _read_mail_folder(path, mailbox_members(path, warn) if members is None else members, warn)
+    else:
+        streams = _read_unloaded(path, warn)
+        if streams is None:
+            streams = _read_loaded(path, warn)
     streams = [s for s in streams if s.units]
     if not streams:
         raise SourceError(f"{path}: no text found", "the file holds no paragraphs or messages to index")
@@ -80,14 +85,23 @@ def read_source(path: Path, warn: Callable[[str], None]) -> list[Stream]:
 def companion_files(path: Path) -> list[Path]:
     """Other files read_source(path) reads along with it (a Messenger thread's message_2.json...,
     a Google Chat space's group_info.json, a Slack day file's users.json and channels.json, where
-    names come from), so that a change in one of them alone is seen as a change of `path`."""
+    names come from), so that a change in one of them alone is seen as a change of `path`. For a
+    mail folder: its message files."""
     path = absolute_path(path)
+    if path.is_dir():
+        return mailbox_members(path)
     group_info = path.parent / "group_info.json"
     return [
         *thread_parts(path),
         *([group_info] if path.name == "messages.json" and group_info.is_file() else []),
         *folder_metadata(path),  # a Slack day file's names
     ]
+
+
+def _read_mail_folder(folder: Path, members: list[Path], warn: Callable[[str], None]) -> list[Stream]:
+    if not members:
+        raise SourceError(f"{folder}: a folder without .eml files or Maildir messages", "index the folder to read the files in it")
+    return read_mail_folder(folder, members, lambda file: _read_bytes(file)[0], warn)
 
 
 def _read_unloaded(path: Path, warn: Callable[[str], None]) -> list[Stream] | None:

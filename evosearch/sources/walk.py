@@ -12,10 +12,11 @@ from typing import BinaryIO
 import pathspec
 
 from ..errors import SourceError
-from .mail import SNIFF_BYTES, looks_like_mbox
+from .mail import EML_SUFFIXES, SNIFF_BYTES, looks_like_mbox
 
 # In folders only these are read, and mailboxes without a suffix found by their content (_may_be_mailbox);
-# anything else (images, binaries, Thunderbird's .msf indexes) is passed over quietly.
+# anything else (images, binaries, Thunderbird's .msf indexes) is passed over quietly. A folder's .eml
+# files, and a Maildir's messages, are not sources of their own: the folder is (mailbox_members).
 SOURCE_SUFFIXES = frozenset(
     {".md", ".markdown", ".txt", ".rst", ".org", ".jsonl", ".json", ".ndjson", ".html", ".htm", ".pdf", ".zip", ".csv", ".tsv", ".mbox", ".mbx", ".eml", ".docx", ".epub", ".odt"}
 )
@@ -28,6 +29,10 @@ SKIPPED_DIR_NAMES = frozenset({".git", "node_modules", "__pycache__"})
 SLACK_METADATA_FILES = frozenset(
     {"users.json", "channels.json", "groups.json", "dms.json", "mpims.json", "integration_logs.json", "canvases.json", "huddles.json"}
 )
+# A Maildir keeps one message per file, named without a suffix, in cur/ and new/; tmp/ holds deliveries
+# still being written, never read.
+MAILDIR_FOLDERS = ("cur", "new", "tmp")
+MAILDIR_MESSAGE_FOLDERS = ("cur", "new")
 # Read in this order, so a pattern in .evosearchignore overrides one in .gitignore beside it.
 IGNORE_FILE_NAMES = (".gitignore", ".evosearchignore")
 
@@ -36,33 +41,41 @@ _IgnoreRules = list[tuple[Path, pathspec.GitIgnoreSpec]]
 
 
 def iter_source_files(paths: list[Path], warn: Callable[[str], None]) -> Iterator[Path]:
-    """Absolute paths of the files to read, each once, folders in sorted order.
+    """The paths of iter_sources, without the mailbox folders' members."""
+    return (path for path, _ in iter_sources(paths, warn))
 
-    A file named in `paths` is always yielded; in folders, hidden entries, ignored entries and
-    files without a source suffix are skipped, and symlinked folders are not entered. A link to a
-    file is yielded under its own path, not its target's: it is what the folder holds, so when the
-    link goes, its rows go with the folder's other removed files. It is skipped when the file it
-    points to is yielded too (one file, found twice). Anything else with a source name (a broken
-    link, a link loop, a FIFO, a socket, a device) gets one warning, and is never opened. A file
-    without a source suffix is taken when its first bytes are an mbox's (Thunderbird's mailboxes).
+
+def iter_sources(paths: list[Path], warn: Callable[[str], None]) -> Iterator[tuple[Path, list[Path] | None]]:
+    """(absolute path, members) of each source to read, each once, folders in sorted order; members is
+    None for a file, and for a mail folder the message files read as its one mailbox (mailbox_members).
+
+    A file named in `paths` is always yielded, on its own (an .eml too); in folders, hidden entries,
+    ignored entries and files without a source suffix are skipped, and symlinked folders are not
+    entered. A folder holding .eml files, or a Maildir (cur/, new/, tmp/), is yielded as one source
+    whose members are its messages, so that a thread saved as five files is read as one thread. A
+    link to a file is yielded under its own path, not its target's: it is what the folder holds, so
+    when the link goes, its rows go with the folder's other removed files. It is skipped when the
+    file it points to is yielded too (one file, found twice). Anything else with a source name (a
+    broken link, a link loop, a FIFO, a socket, a device) gets one warning, and is never opened. A
+    file without a source suffix is taken when its first bytes are an mbox's (Thunderbird's mailboxes).
     """
-    found: list[tuple[Path, bool]] = []  # (path, is a link)
+    found: list[tuple[Path, bool, list[Path] | None]] = []  # (path, is a link, members)
     for given in paths:
         try:
             root = absolute_path(Path(given))
             if root.is_dir():
                 found.extend(_walk(root, [], warn))
             elif root.is_file():
-                found.append((root, root.is_symlink()))
+                found.append((root, root.is_symlink(), None))
             elif os.path.lexists(root):
                 warn(f"{root}: not a regular file ({_kind_of_special(root)}) — skipped")
             else:
                 warn(f"{root}: does not exist — check the path and permissions")
         except OSError as e:
             warn(f"{given}: cannot be read ({e.strerror or e}) — check the path and permissions")
-    files = {path for path, is_link in found if not is_link}
+    files = {path for path, is_link, _ in found if not is_link}
     seen: set[Path] = set()
-    for path, is_link in found:
+    for path, is_link, members in found:
         try:
             key = path.resolve() if is_link else path
         except (OSError, RuntimeError):  # the link became a loop since the walk saw it: the read will say so
@@ -70,7 +83,76 @@ def iter_source_files(paths: list[Path], warn: Callable[[str], None]) -> Iterato
         if key in seen or (is_link and key in files):
             continue
         seen.add(key)
-        yield path
+        yield path, members
+
+
+def mailbox_members(folder: Path, warn: Callable[[str], None] = lambda _: None) -> list[Path]:
+    """The message files of a mail folder, sorted: its .eml files, the files in a Maildir's cur/ and
+    new/, or every file when the folder is a Maildir's cur/ or new/ itself; [] for any other folder.
+    Ignore files in the folder are honoured (the walk also honours those above it)."""
+    try:
+        with os.scandir(folder) as listing:
+            entries = sorted(listing, key=lambda e: e.name)
+    except OSError:
+        return []
+    return _mailbox_members(folder, entries, _ignore_rules_in(folder, entries, warn), warn)
+
+
+def _is_maildir(entries: list[os.DirEntry]) -> bool:
+    folders = {e.name for e in entries if _is_folder(e)}
+    return all(name in folders for name in MAILDIR_FOLDERS)
+
+
+def _is_folder(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir(follow_symlinks=False)
+    except OSError:
+        return False
+
+
+def _is_maildir_message_folder(folder: Path) -> bool:
+    """cur/ or new/ of a Maildir, walked on its own (named as the folder to index)."""
+    parent = folder.parent
+    return folder.name in MAILDIR_MESSAGE_FOLDERS and all((parent / name).is_dir() for name in MAILDIR_FOLDERS)
+
+
+def _mailbox_members(folder: Path, entries: list[os.DirEntry], rules: _IgnoreRules, warn: Callable[[str], None]) -> list[Path]:
+    every_file = _is_maildir_message_folder(folder)
+    members = [
+        path
+        for entry in entries
+        if every_file or os.path.splitext(entry.name)[1].lower() in EML_SUFFIXES
+        for path in _message_file(folder, entry, rules, warn)
+    ]
+    if _is_maildir(entries):
+        for name in MAILDIR_MESSAGE_FOLDERS:
+            sub = folder / name
+            if _is_ignored(sub, True, rules):
+                continue
+            try:
+                with os.scandir(sub) as listing:
+                    messages = sorted(listing, key=lambda e: e.name)
+            except OSError as e:
+                warn(f"{sub}: cannot be read ({e.strerror or e}) — check the path and permissions")
+                continue
+            sub_rules = rules + _ignore_rules_in(sub, messages, warn)
+            members += [path for entry in messages for path in _message_file(sub, entry, sub_rules, warn)]
+    return members
+
+
+def _message_file(folder: Path, entry: os.DirEntry, rules: _IgnoreRules, warn: Callable[[str], None]) -> list[Path]:
+    """[the entry's path] when it is a message file of a mail folder to read; a special file is warned about."""
+    path = folder / entry.name
+    if entry.name.startswith(".") or _is_folder(entry) or _is_ignored(path, False, rules):
+        return []
+    try:
+        if entry.is_file():
+            return [path]
+    except OSError:
+        pass
+    if not _is_folder_link(entry):
+        warn(f"{path}: not a regular file ({_kind_of_special(path)}) — skipped")
+    return []
 
 
 def absolute_path(path: Path) -> Path:
@@ -132,7 +214,7 @@ def _is_folder_link(entry: os.DirEntry) -> bool:
         return False
 
 
-def _walk(folder: Path, rules: _IgnoreRules, warn: Callable[[str], None]) -> Iterator[tuple[Path, bool]]:
+def _walk(folder: Path, rules: _IgnoreRules, warn: Callable[[str], None]) -> Iterator[tuple[Path, bool, list[Path] | None]]:
     try:
         with os.scandir(folder) as listing:
             entries = sorted(listing, key=lambda e: e.name)
@@ -144,11 +226,16 @@ def _walk(folder: Path, rules: _IgnoreRules, warn: Callable[[str], None]) -> Ite
     slack_export = any(e.name == "channels.json" for e in entries)
     meta_thread = any(e.name == "message_1.json" for e in entries)
     google_chat = any(e.name == "messages.json" for e in entries) or "Google Chat" in folder.parts
-    # Maildir keeps one message per file, named without a suffix, in cur/ and new/ beside tmp/.
-    maildir = folder.name in ("cur", "new") and (folder.parent / "tmp").is_dir()
+    maildir = _is_maildir(entries)
+    message_folder = _is_maildir_message_folder(folder)
+    members = _mailbox_members(folder, entries, rules, warn)
+    if members:
+        yield folder, False, members
     for entry in entries:
         if entry.name.startswith(".") or entry.name in SKIPPED_DIR_NAMES:
             continue
+        if message_folder or os.path.splitext(entry.name)[1].lower() in EML_SUFFIXES or (maildir and entry.name in MAILDIR_FOLDERS):
+            continue  # a message of the folder's mailbox, yielded above
         if slack_export and entry.name in SLACK_METADATA_FILES:
             continue  # names and channel lists, read by the day files' reader; no messages
         if meta_thread and entry.name.startswith("message_") and entry.name != "message_1.json" and entry.name.endswith(".json"):
@@ -161,16 +248,16 @@ def _walk(folder: Path, rules: _IgnoreRules, warn: Callable[[str], None]) -> Ite
             is_file = not is_dir and entry.is_file()  # a symlinked file counts; a symlinked folder does not
         except OSError:  # a link loop: warned below, like a FIFO
             is_dir = is_file = False
-        if not (is_dir or maildir or is_source_name(entry.name)):
+        if not (is_dir or is_source_name(entry.name)):
             if is_file and _may_be_mailbox(entry.name, names) and not _is_ignored(path, False, rules) and _is_mailbox(path):
-                yield path, entry.is_symlink()
+                yield path, entry.is_symlink(), None
             continue  # anything else without a source name is passed over quietly, as documented
         if _is_ignored(path, is_dir, rules):
             continue
         if is_dir:
             yield from _walk(path, rules, warn)
         elif is_file:
-            yield path, entry.is_symlink()
+            yield path, entry.is_symlink(), None
         elif not _is_folder_link(entry):  # links to folders are passed over quietly, as documented
             warn(f"{path}: not a regular file ({_kind_of_special(path)}) — skipped")
 
