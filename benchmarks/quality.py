@@ -74,7 +74,7 @@ def write_longmemeval(path: Path, count: int, out: Path) -> tuple[list[dict], di
     for item in items[:count]:
         qid = item["question_id"]
         folder = out / qid
-        folder.mkdir(parents=True)
+        folder.mkdir(parents=True, exist_ok=True)
         turns, gold = [], []
         for sid, date, session in zip(
             item["haystack_session_ids"],
