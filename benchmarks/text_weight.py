@@ -60,6 +60,19 @@ def relative_floor(weight: float, share: float):
     return fuse
 
 
+def excess(weight: float, threshold: float):
+    """The shipped cosine + 0.03 x BM25, plus weight x the BM25 above a threshold: a hit that shares
+    several or rare words with the query (a high BM25) gains more than one sharing a common word."""
+
+    def fuse(c):
+        out = _union(c)
+        for e in out.values():
+            e["fused"] = e["similarity"] + 0.03 * e["bm25"] + weight * max(0.0, e["bm25"] - threshold)
+        return out
+
+    return fuse
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--locomo", type=Path, default=locomo_to_jsonl.DEFAULT_INPUT)
@@ -115,6 +128,9 @@ def main(argv=None) -> int:
             for share in (0.5, 0.7):
                 variants[f"cosine + {w} x BM25 where cosine >= {share} x best"] = with_neighbours(relative_floor(w, share), NEIGHBOURS)
 
+        for w in (0.03, 0.06, 0.12, 0.24):
+            for threshold in (4.0, 6.0, 8.0, 10.0):
+                variants[f"cosine + 0.03 x BM25 + {w} x (BM25 - {threshold})+"] = with_neighbours(excess(w, threshold), NEIGHBOURS)
         samples = sorted({q["sample_id"] for q in lq})
         fold_a = set(samples[: len(samples) // 2])
         print(f"LoCoMo {len(lq)} questions, LongMemEval_S dev {len(lme_questions)}, decoy cases {len(cases)}; encoder {encoder.model_id}\n")

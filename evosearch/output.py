@@ -134,7 +134,8 @@ def _explain_line(e: dict) -> str:
     dense = f"dense #{e['dense_rank']}" if "dense_rank" in e else "not in the dense list"
     line = f"cos {e['dense_similarity']:.3f} ({dense})"
     if "text_rank" in e:
-        line += f" + text #{e['text_rank']}: {e['text_weight']:g} × bm25 {e['bm25']:.2f} = {e['text_part']:.3f}"
+        excess = f" + {e['text_excess']:.3f} for bm25 past its level" if "text_excess" in e else ""
+        line += f" + text #{e['text_rank']}: {e['text_weight']:g} × bm25 {e['bm25']:.2f}{excess} = {e['text_part']:.3f}"
     if "neighbours" in e:
         line += f" + neighbouring turns {e['neighbours']:.3f}"
     line += f" → {e['fused']:.3f}"

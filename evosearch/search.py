@@ -53,10 +53,17 @@ class Fusion:
     # one's: a date in a question may describe the content, not when it was written
     # (docs/benchmarks.md, "Time phrases").
     window_share: float
+    # BM25 past this level (the hit shares several words, or rare ones, with the question) counts this
+    # much more per point. LongMemEval's answers are found by full text at low cosines and want a far
+    # larger weight than text_weight; a lexical decoy shares one common word and stays below the level
+    # (benchmarks/text_weight.py). Chat turns only: on documents it cost Recall@1 (benchmarks/fusion.py).
+    # 0: no such term.
+    text_excess_weight: float = 0.0
+    text_excess_from: float = 0.0
 
 
 FUSION = {
-    "minilm": Fusion(text_weight=0.03, neighbour_weight=0.15, window_share=0.6),
+    "minilm": Fusion(text_weight=0.03, neighbour_weight=0.15, window_share=0.6, text_excess_weight=0.24, text_excess_from=8.0),
     # No neighbours: e5's scores sit so close together that the term rewards having a neighbour
     # at all, and it lost at every weight tried. The window share has no effect on its cosines.
     "e5-small": Fusion(text_weight=0.0075, neighbour_weight=0.0, window_share=0.0),
@@ -106,7 +113,7 @@ def fuse(c: Candidates) -> dict[int, dict]:
 
 def fuse_evidence(c: Candidates) -> dict[int, dict]:
     """row id -> row with its `fused` score, cosine + the text weight x BM25 (0 where the text does not
-    match), and in `explain` the parts it was built from. Scores, not ranks: reciprocal rank fusion
+    match) + for a chat turn the excess weight x the BM25 above its level, and in `explain` the parts it was built from. Scores, not ranks: reciprocal rank fusion
     gave a full-text #1 with cosine 0.2 the same credit as one with 0.6 (issue 22)."""
     fused: dict[int, dict] = {}
     for rank, row in enumerate(c.dense, 1):
@@ -115,10 +122,14 @@ def fuse_evidence(c: Candidates) -> dict[int, dict]:
         entry = fused.setdefault(row["_rowid"], {**row, "explain": {}})
         entry["bm25"] = row["bm25"]
         entry["explain"].update(text_rank=rank, bm25=round(row["bm25"], 4), text_weight=c.fusion.text_weight)
+    f = c.fusion
     for entry in fused.values():
-        text_part = c.fusion.text_weight * entry["bm25"]
+        excess = f.text_excess_weight * max(0.0, entry["bm25"] - f.text_excess_from) if entry.get("message_ids") else 0.0
+        text_part = f.text_weight * entry["bm25"] + excess
         entry["fused"] = entry["similarity"] + text_part
         entry["explain"].update(dense_similarity=round(entry["similarity"], 4), text_part=round(text_part, 4), fused=round(entry["fused"], 4))
+        if excess:
+            entry["explain"].update(text_excess=round(excess, 4))
     return fused
 
 

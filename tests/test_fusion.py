@@ -28,6 +28,27 @@ def test_explain_prints_the_weight_that_was_used():
     assert f"{search.FUSION['e5-small'].text_weight:g} × bm25 8.00" in _explain_line(e5[2]["explain"])
 
 
+def test_bm25_past_its_level_counts_more_and_below_it_as_before():
+    # A chat turn sharing several or rare words (BM25 12) gains the excess weight on the 4 points past
+    # the level; one sharing a common word (BM25 3) gets the plain text weight only, and so does a
+    # document section past the level.
+    fusion = search.Fusion(text_weight=0.03, neighbour_weight=0.0, window_share=0.0, text_excess_weight=0.24, text_excess_from=8.0)
+    turn = lambda i, pos: {"stream_id": "c", "message_ids": [f"m{i}"], "position": pos}  # noqa: E731
+    doc = {"stream_id": "d", "message_ids": [], "position": 0}
+    text = [
+        {"_rowid": 1, "similarity": 0.2, "bm25": 12.0, **turn(1, 0)},
+        {"_rowid": 2, "similarity": 0.5, "bm25": 3.0, **turn(2, 5)},
+        {"_rowid": 3, "similarity": 0.2, "bm25": 12.0, **doc},
+    ]
+    fused = search.fuse(search.Candidates([], text, fusion))
+    assert abs(fused[1]["fused"] - (0.2 + 0.03 * 12.0 + 0.24 * 4.0)) < 1e-9
+    assert abs(fused[2]["fused"] - (0.5 + 0.03 * 3.0)) < 1e-9
+    assert abs(fused[3]["fused"] - (0.2 + 0.03 * 12.0)) < 1e-9
+    assert "text_excess" in fused[1]["explain"] and "text_excess" not in fused[2]["explain"]
+    assert "+ 0.960 for bm25 past its level" in _explain_line(fused[1]["explain"])
+    assert search.FUSION["minilm"].text_excess_weight > 0 and search.FUSION["e5-small"].text_excess_weight == 0
+
+
 def test_a_chat_turn_gains_a_share_of_its_best_neighbouring_candidate():
     # Turns 4 and 5 of one chat are both candidates; turn 9 is alone; a document section beside
     # another gains nothing (neighbours are a chat signal).
