@@ -134,7 +134,7 @@ def _explain_line(e: dict) -> str:
     dense = f"dense #{e['dense_rank']}" if "dense_rank" in e else "not in the dense list"
     line = f"cos {e['dense_similarity']:.3f} ({dense})"
     if "text_rank" in e:
-        excess = f" + {e['text_excess']:.3f} for bm25 past its level" if "text_excess" in e else ""
+        excess = f" + {e['text_excess_weight']:g} × (bm25 − {e['text_excess_from']:g})" if "text_excess" in e else ""
         line += f" + text #{e['text_rank']}: {e['text_weight']:g} × bm25 {e['bm25']:.2f}{excess} = {e['text_part']:.3f}"
     if "neighbours" in e:
         line += f" + neighbouring turns {e['neighbours']:.3f}"

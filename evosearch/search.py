@@ -129,7 +129,7 @@ def fuse_evidence(c: Candidates) -> dict[int, dict]:
         entry["fused"] = entry["similarity"] + text_part
         entry["explain"].update(dense_similarity=round(entry["similarity"], 4), text_part=round(text_part, 4), fused=round(entry["fused"], 4))
         if excess:
-            entry["explain"].update(text_excess=round(excess, 4))
+            entry["explain"].update(text_excess=round(excess, 4), text_excess_weight=f.text_excess_weight, text_excess_from=f.text_excess_from)
     return fused
 
 

@@ -45,7 +45,7 @@ def test_bm25_past_its_level_counts_more_and_below_it_as_before():
     assert abs(fused[2]["fused"] - (0.5 + 0.03 * 3.0)) < 1e-9
     assert abs(fused[3]["fused"] - (0.2 + 0.03 * 12.0)) < 1e-9
     assert "text_excess" in fused[1]["explain"] and "text_excess" not in fused[2]["explain"]
-    assert "+ 0.960 for bm25 past its level" in _explain_line(fused[1]["explain"])
+    assert "0.03 × bm25 12.00 + 0.24 × (bm25 − 8) = 1.320" in _explain_line(fused[1]["explain"])
     assert search.FUSION["minilm"].text_excess_weight > 0 and search.FUSION["e5-small"].text_excess_weight == 0
 
 
