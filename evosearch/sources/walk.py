@@ -129,11 +129,8 @@ def _mailbox_members(folder: Path, entries: list[os.DirEntry], rules: _IgnoreRul
             sub = folder / name
             if _is_ignored(sub, True, rules):
                 continue
-            try:
-                with os.scandir(sub) as listing:
-                    messages = sorted(listing, key=lambda e: e.name)
-            except OSError as e:
-                warn(f"{sub}: cannot be read ({e.strerror or e}) — check the path and permissions")
+            messages = _listing(sub, warn)
+            if messages is None:
                 continue
             sub_rules = rules + _ignore_rules_in(sub, messages, warn)
             members += [path for entry in messages for path in _message_file(sub, entry, sub_rules, warn)]
@@ -214,12 +211,19 @@ def _is_folder_link(entry: os.DirEntry) -> bool:
         return False
 
 
-def _walk(folder: Path, rules: _IgnoreRules, warn: Callable[[str], None]) -> Iterator[tuple[Path, bool, list[Path] | None]]:
+def _listing(folder: Path, warn: Callable[[str], None]) -> list[os.DirEntry] | None:
+    """The folder's entries in name order; None, with one warning line, when it cannot be read."""
     try:
         with os.scandir(folder) as listing:
-            entries = sorted(listing, key=lambda e: e.name)
+            return sorted(listing, key=lambda e: e.name)
     except OSError as e:
         warn(f"{folder}: cannot be read ({e.strerror or e}) — check the path and permissions")
+        return None
+
+
+def _walk(folder: Path, rules: _IgnoreRules, warn: Callable[[str], None]) -> Iterator[tuple[Path, bool, list[Path] | None]]:
+    entries = _listing(folder, warn)
+    if entries is None:
         return
     rules = rules + _ignore_rules_in(folder, entries, warn)
     names = {e.name for e in entries}
