@@ -65,11 +65,15 @@ def _lme_time(text: str) -> datetime:
     return datetime.strptime(text.split(" (")[0] + " " + text.split(") ")[-1], "%Y/%m/%d %H:%M").replace(tzinfo=UTC)
 
 
-def write_longmemeval(path: Path, count: int, out: Path) -> tuple[list[dict], dict[str, list[dict]]]:
-    """One folder per question, one JSONL chat per haystack session; returns (questions, turns per question)."""
+def write_longmemeval(path: Path, count: int, out: Path, second_half: bool = False) -> tuple[list[dict], dict[str, list[dict]]]:
+    """One folder per question, one JSONL chat per haystack session; returns (questions, turns per question).
+    second_half: the dev split's other questions (their filler sessions train the memory, so they
+    check what does not involve it, such as fusion weights chosen on the first half)."""
     from evosearch.train.recipes import BENCHMARK_QUESTIONS
 
-    items = [i for i in json.loads(gzip.decompress(path.read_bytes()))[:BENCHMARK_QUESTIONS] if not i["question_id"].endswith("_abs")]
+    data = json.loads(gzip.decompress(path.read_bytes()))
+    half = data[BENCHMARK_QUESTIONS:] if second_half else data[:BENCHMARK_QUESTIONS]
+    items = [i for i in half if not i["question_id"].endswith("_abs")]
     questions, conversations = [], {}
     for item in items[:count]:
         qid = item["question_id"]

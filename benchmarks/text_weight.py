@@ -78,6 +78,7 @@ def main(argv=None) -> int:
     parser.add_argument("--locomo", type=Path, default=locomo_to_jsonl.DEFAULT_INPUT)
     parser.add_argument("--longmemeval", type=Path, default=LME_DEFAULT)
     parser.add_argument("--lme-questions", type=int, default=50)
+    parser.add_argument("--lme-second-half", action="store_true", help="LongMemEval dev's second half: an out-of-sample check of weights chosen on the first")
     parser.add_argument("--workdir", type=Path, default=None, help="keep the indexes here: a second run only re-checks them")
     args = parser.parse_args(argv)
     from evosearch.encoder import load_encoder
@@ -93,7 +94,7 @@ def main(argv=None) -> int:
         for q in lq:
             q["query"], q["now"], q["source"] = q["question"], datetime.fromisoformat(q["now"]), f"{q['sample_id']}.jsonl"
         locomo, _, _ = build_index(data_dir, tmp / "locomo-db", encoder)
-        lme_questions, _ = write_longmemeval(args.longmemeval, args.lme_questions, tmp / "lme")
+        lme_questions, _ = write_longmemeval(args.longmemeval, args.lme_questions, tmp / "lme", args.lme_second_half)
         for q in lme_questions:
             q["query"], q["now"], q["source"] = q["question"], datetime.fromisoformat(q["now"]), f"*/{q['sample_id']}/*"
         lme, _, _ = build_index(tmp / "lme", tmp / "lme-db", encoder)
@@ -135,7 +136,8 @@ def main(argv=None) -> int:
             variants[f"cosine + 0.03 x BM25 + 0.24 x (BM25 - 8.0)+, {neighbours} x neighbours"] = with_neighbours(excess(0.24, 8.0), neighbours)
         samples = sorted({q["sample_id"] for q in lq})
         fold_a = set(samples[: len(samples) // 2])
-        print(f"LoCoMo {len(lq)} questions, LongMemEval_S dev {len(lme_questions)}, decoy cases {len(cases)}; encoder {encoder.model_id}\n")
+        half = "second" if args.lme_second_half else "first"
+        print(f"LoCoMo {len(lq)} questions, LongMemEval_S dev {len(lme_questions)} ({half} half), decoy cases {len(cases)}; encoder {encoder.model_id}\n")
         print("| fusion (with 0.15 x chat neighbours unless it says) | LoCoMo R@10 | fold A | fold B | LongMemEval R@10 | decoys |")
         print("|---|---|---|---|---|---|")
         for name, fuse in variants.items():
