@@ -156,6 +156,31 @@ def test_a_folder_of_eml_files_is_threaded_across_files_like_the_same_mbox(tmp_p
     assert {p for p, m in iter_sources([folder], print) if m is None} == {folder / "notes.txt"}
 
 
+def test_maildir_plus_folders_inside_a_maildir_are_mailboxes_of_their_own_but_not_trash_or_spam(tmp_path):
+    # Dovecot's layout: the root is INBOX; .Sent and .Archive.2024 are Maildirs inside it.
+    root = tmp_path / "Maildir"
+    for folder in (root, root / ".Sent", root / ".Archive.2024", root / ".Trash", root / ".Junk", root / ".Lists.rust"):
+        for sub in ("cur", "new", "tmp"):
+            (folder / sub).mkdir(parents=True)
+    messages = inbox()
+    placed = {root: messages[0], root / ".Sent": messages[2], root / ".Archive.2024": messages[1], root / ".Trash": messages[3], root / ".Junk": messages[3]}
+    for number, (folder, message) in enumerate(placed.items()):
+        (folder / "cur" / f"17960000{number}.M1.host:2,S").write_bytes(bytes(message))
+    (root / ".Lists.rust" / "cur" / "x").write_bytes(bytes(messages[3]))
+    (root / "maildirfolder").write_text("")
+    (root / "dovecot.index.log").write_bytes(b"\x01\x02")
+    warnings = []
+    found = [path for path, _ in iter_sources([tmp_path], warnings.append)]
+    assert found == [root, root / ".Archive.2024", root / ".Lists.rust", root / ".Sent"]
+    assert not warnings
+    # outside a Maildir, hidden folders stay passed over
+    hidden = tmp_path / "notes" / ".drafts"
+    for sub in ("cur", "new", "tmp"):
+        (hidden / sub).mkdir(parents=True)
+    (hidden / "cur" / "y").write_bytes(bytes(messages[0]))
+    assert [path for path, _ in iter_sources([tmp_path / "notes"], warnings.append)] == []
+
+
 def test_a_maildir_is_one_mailbox_across_cur_and_new(tmp_path):
     box = tmp_path / "Mail" / "INBOX"
     for sub in ("cur", "new", "tmp"):

@@ -33,6 +33,9 @@ SLACK_METADATA_FILES = frozenset(
 # still being written, never read.
 MAILDIR_FOLDERS = ("cur", "new", "tmp")
 MAILDIR_MESSAGE_FOLDERS = ("cur", "new")
+# Maildir++ (Dovecot, Courier) keeps a mailbox's folders as hidden Maildirs inside it (.Sent,
+# .Archive.2024): those are read; these, deleted mail and spam, are not.
+MAILDIR_PLUS_SKIPPED = frozenset({".trash", ".junk", ".spam"})
 # Read in this order, so a pattern in .evosearchignore overrides one in .gitignore beside it.
 IGNORE_FILE_NAMES = (".gitignore", ".evosearchignore")
 
@@ -101,6 +104,11 @@ def mailbox_members(folder: Path, warn: Callable[[str], None] = lambda _: None) 
 def _is_maildir(entries: list[os.DirEntry]) -> bool:
     folders = {e.name for e in entries if _is_folder(e)}
     return all(name in folders for name in MAILDIR_FOLDERS)
+
+
+def _is_maildir_plus_folder(entry: os.DirEntry) -> bool:
+    """A hidden folder inside a Maildir that is one of its Maildir++ folders, and not deleted mail or spam."""
+    return entry.name.lower() not in MAILDIR_PLUS_SKIPPED and _is_folder(entry)
 
 
 def _is_folder(entry: os.DirEntry) -> bool:
@@ -236,7 +244,7 @@ def _walk(folder: Path, rules: _IgnoreRules, warn: Callable[[str], None]) -> Ite
     if members:
         yield folder, False, members
     for entry in entries:
-        if entry.name.startswith(".") or entry.name in SKIPPED_DIR_NAMES:
+        if entry.name in SKIPPED_DIR_NAMES or (entry.name.startswith(".") and not (maildir and _is_maildir_plus_folder(entry))):
             continue
         if message_folder or os.path.splitext(entry.name)[1].lower() in EML_SUFFIXES or (maildir and entry.name in MAILDIR_FOLDERS):
             continue  # a message of the folder's mailbox, yielded above
