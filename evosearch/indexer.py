@@ -530,6 +530,12 @@ def forget_paths(store: Store, paths: list[Path]) -> int:
         target = str(absolute_path(Path(path)))
         matches = [r for p, r in known.items() if p == target or p.startswith(target.rstrip(os.sep) + os.sep)]
         if not matches:
+            mailbox = next((p for p in known if Path(p).is_dir() and target.startswith(p.rstrip(os.sep) + os.sep)), None)
+            if mailbox is not None:  # a message file of a mail folder, which is indexed as one source
+                raise EvosearchError(
+                    f"{path} is a message of the mailbox {mailbox}, indexed as one source; nothing was forgotten",
+                    f"delete the file or list it in {mailbox}/.evosearchignore, then run `evosearch index` again; or forget {mailbox}",
+                )
             raise EvosearchError(
                 f"nothing indexed at {path}; nothing was forgotten", "see `evosearch status --sources` for what is indexed"
             )

@@ -188,3 +188,22 @@ def test_an_unreadable_message_file_is_read_once_it_can_be(tmp_path, monkeypatch
     assert (report.indexed, warnings) == (1, []) and any("Seed swap" in t for t in texts(db))
     again, _ = run_index([folder], db)
     assert (again.indexed, again.unchanged) == (0, 1)
+
+
+def test_forgetting_one_message_file_of_a_mail_folder_says_how_and_changes_nothing(tmp_path):
+    from evosearch.errors import EvosearchError
+    from evosearch.indexer import forget_paths
+
+    folder = tmp_path / "mail" / "Saved"
+    write_folder(folder, inbox()[:3])
+    db = tmp_path / "db"
+    run_index([tmp_path / "mail"], db)
+    before = stored(db)
+    one = next(folder.glob("*.eml"))
+    store = Store.open(str(db))
+    with pytest.raises(EvosearchError) as raised:
+        forget_paths(store, [one])
+    assert f"is a message of the mailbox {folder}" in str(raised.value)
+    assert ".evosearchignore" in raised.value.hint
+    assert stored(db) == before
+    assert forget_paths(store, [folder]) == 1  # the mailbox itself can be forgotten
