@@ -131,25 +131,26 @@ def _file_hash(path: Path, companions: list[Path]) -> tuple[str, bool]:
     them unreadable is left out of it (its mailbox is read without it, with a warning)."""
     h = hashlib.sha256()
     folder = path.is_dir()
+    if not folder:
+        _hash_file(h, path)  # the source itself: any error is the caller's
     complete = True
-    for number, part in enumerate([path, *companions]):
-        if number:
-            h.update(b"\0" + part.name.encode() + b"\0")
-        elif folder:
-            continue
+    for part in companions:
+        h.update(b"\0" + part.name.encode() + b"\0")
         try:
-            with open_source_file(part) as f:
-                for block in iter(lambda: f.read(1 << 20), b""):
-                    h.update(block)
+            _hash_file(h, part)
         except FileNotFoundError:
-            if not number:
-                raise
-            # a companion removed since it was listed: the thread is read without it
+            pass  # removed since it was listed: the thread is read without it
         except (OSError, SourceError):
-            if not (number and folder):
+            if not folder:
                 raise
             complete = False
     return h.hexdigest(), complete
+
+
+def _hash_file(h, path: Path) -> None:
+    with open_source_file(path) as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
 
 
 def _source_stat(path: Path, companions: list[Path]) -> tuple[int, float]:

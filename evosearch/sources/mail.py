@@ -181,14 +181,12 @@ def read_mail_folder(folder: Path, files: list[Path], read: Callable[[Path], byt
                 yield label, data
 
     streams, seen = _threads(folder, messages(), warn)
-    if not_mail:
-        n = len(not_mail)
-        summary = f"{n} file{'' if n == 1 else 's'} not read as mail ({not_mail[0]})"
-        if not seen:
-            raise SourceError(f"{folder}: no mail messages found; {summary}", _HINT)
+    n = len(not_mail)
+    summary = f"{n} file{'' if n == 1 else 's'} not read as mail ({not_mail[0]})" if n else ""
+    if not seen:
+        raise SourceError(f"{folder}: no mail messages found" + (f"; {summary}" if n else ""), _HINT)
+    if n:
         warn(f"{folder}: {summary}")
-    elif not seen:
-        raise SourceError(f"{folder}: no mail messages found", _HINT)
     return streams
 
 
@@ -438,24 +436,26 @@ def _attachment_units(message: EmailMessage, unit: Unit, message_where: str, pro
         where = f"{name!r} in {message_where}"
         locator = f"{unit.message_id} attachment {name}"
         try:
-            forwarded = part.get_content_type() == FORWARDED_TYPE
-            kind = "forwarded" if forwarded else _document_kind(name, part.get_content_type())
-            if kind is None:
-                continue  # an image, a spreadsheet, an archive: its name is in the message's text
-            inner = _forwarded_message(part) if forwarded else None
-            data = _forwarded_size(inner) if forwarded else part.get_payload(decode=True)
-            size = data if isinstance(data, int) else len(data) if isinstance(data, bytes) else 0
-            if inner is None and (not isinstance(data, bytes) or not data.strip()):
-                continue
+            if part.get_content_type() == FORWARDED_TYPE:
+                forwarded = _forwarded_message(part)
+                if forwarded is None:
+                    continue
+                size = _forwarded_size(forwarded)
+            else:
+                forwarded, kind = None, _document_kind(name, part.get_content_type())
+                data = part.get_payload(decode=True) if kind else None
+                if not isinstance(data, bytes) or not data.strip():
+                    continue  # an image, a spreadsheet, an archive (its name is in the message's text), or empty
+                size = len(data)
             if size > min(MAX_ATTACHMENT_BYTES, budget):
                 limit = MAX_ATTACHMENT_BYTES if size > MAX_ATTACHMENT_BYTES else MAX_ATTACHMENT_BYTES_PER_MESSAGE
                 problem(f"{where}: over the {limit // 2**20} MiB read per {'attachment' if limit == MAX_ATTACHMENT_BYTES else 'message'}")
                 continue
             budget -= size
-            if inner is not None:
-                text = _forwarded_text(inner)
+            if forwarded is not None:
+                text = _forwarded_text(forwarded)
                 if text:
-                    units.append(Unit(text=text, time=unit.time, speaker=_speaker(inner) or unit.speaker, message_id=locator))
+                    units.append(Unit(text=text, time=unit.time, speaker=_speaker(forwarded) or unit.speaker, message_id=locator))
                 continue
             texts = _attachment_texts(name, kind, part, data, unit, problem, where)
         except SourceError as e:
@@ -490,10 +490,8 @@ def _forwarded_subject(part: EmailMessage) -> str:
         return ""
 
 
-def _forwarded_size(inner: EmailMessage | None) -> int:
+def _forwarded_size(inner: EmailMessage) -> int:
     """The encoded size of a forwarded message's parts: what reading it may cost, held to the attachment limits."""
-    if inner is None:
-        return 0
     return sum(len(p.get_payload()) for p in inner.walk() if not p.is_multipart() and isinstance(p.get_payload(), str | bytes))
 
 
