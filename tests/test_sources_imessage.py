@@ -6,7 +6,7 @@ import hashlib
 import sqlite3
 from datetime import UTC, datetime
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from evosearch.errors import SourceError
@@ -121,6 +121,7 @@ def test_attributed_body_decoder_never_raises(blob):
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.binary(min_size=1, max_size=4096), st.integers(min_value=0, max_value=20000))
+@example(junk=b"`", offset=3589)  # a damaged schema: SQLite's message quoted its SQL, newlines and all
 def test_damaged_database_raises_nothing_but_source_error(tmp_path, junk, offset):
     path = tmp_path / "chat.db"
     path.unlink(missing_ok=True)

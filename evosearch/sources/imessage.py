@@ -53,12 +53,12 @@ def read_imessage(path: Path, warn: Callable[[str], None]) -> list[Stream]:
     try:
         connection = sqlite3.connect(uri, uri=True)
     except sqlite3.Error as e:
-        raise SourceError(f"{path}: cannot open the database ({e})", _HINT) from None
+        raise SourceError(f"{path}: cannot open the database ({_one_line(e)})", _HINT) from None
     connection.text_factory = lambda raw: raw.decode("utf-8", "replace")  # a damaged page must not stop the read
     try:
         rows = connection.execute(_QUERY).fetchall()
     except sqlite3.Error as e:
-        raise SourceError(f"{path}: not an iMessage database ({e})", _HINT) from None
+        raise SourceError(f"{path}: not an iMessage database ({_one_line(e)})", _HINT) from None
     except UnicodeDecodeError:  # column names are decoded by Python whatever the text_factory
         raise SourceError(f"{path}: damaged database (its schema is not UTF-8)", "copy chat.db again from ~/Library/Messages") from None
     finally:
@@ -131,3 +131,8 @@ def decode_attributed_body(blob: object) -> str | None:
     if len(raw) < size:
         return None
     return raw.decode("utf-8", "replace") or None
+
+
+def _one_line(error: Exception) -> str:
+    """SQLite quotes a damaged schema's SQL, newlines and all, in its message; a warning is one line."""
+    return " ".join(str(error).split())
