@@ -28,6 +28,7 @@ import re
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from email import policy
+from email.headerregistry import HeaderRegistry
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
@@ -82,7 +83,31 @@ _WROTE_END = re.compile(r"\b(wrote|écrit|schrieb|escribió)\s*:\s*$", re.IGNORE
 _ORIGINAL = re.compile(r"^\s*-{2,}\s*(original message|forwarded message)\s*-{2,}\s*$", re.IGNORECASE)
 _OUTLOOK_FROM = re.compile(r"^\s*from:\s.+", re.IGNORECASE)
 _ID = re.compile(r"<([^<>\s]+)>")
-_PARSER = BytesParser(policy=policy.default)
+
+
+class _ParsedHeaders(HeaderRegistry):
+    """The standard header classes, each (name, value) parsed once: the email package parses a
+    header again on every read (Content-Type some eight times a message, through get_body and
+    iter_attachments), and most values repeat across a mailbox. Header objects are read, never
+    changed, so one may serve every message (benchmarks/mail_parse.py)."""
+
+    LIMIT = 4096  # values kept; past it the cache starts again (a mailbox's Message-IDs never repeat)
+
+    def __init__(self):
+        super().__init__()
+        self._parsed: dict[tuple[str, str], object] = {}
+
+    def __call__(self, name: str, value: str):
+        key = (name.lower(), value)
+        header = self._parsed.get(key)
+        if header is None:
+            if len(self._parsed) >= self.LIMIT:
+                self._parsed.clear()
+            header = self._parsed[key] = super().__call__(name, value)
+        return header
+
+
+_PARSER = BytesParser(policy=policy.default.clone(header_factory=_ParsedHeaders()))
 
 
 def looks_like_mbox(path: Path, head: bytes) -> bool:
