@@ -78,6 +78,7 @@ def main(argv=None) -> int:
     parser.add_argument("--docs", type=Path, default=default_docs())
     parser.add_argument("--files", type=int, default=150)
     parser.add_argument("--model", type=Path, default=Path(__file__).resolve().parents[1] / "model" / "evo-1", help="memory weights to test")
+    parser.add_argument("--late-context", action="store_true", help="memory on = late_context.LateContextEncoder, not --model")
     args = parser.parse_args(argv)
     if args.docs is None or not args.docs.exists():
         parser.error("no documentation folder found; pass --docs DIR (rst or md files with headed sections)")
@@ -88,7 +89,12 @@ def main(argv=None) -> int:
 
     torch.set_num_threads(os.cpu_count() or 2)
     os.environ["EVOSEARCH_MODEL"] = str(args.model)
-    encoder = load_encoder("minilm")
+    if args.late_context:
+        from late_context import LateContextEncoder
+
+        encoder = LateContextEncoder()
+    else:
+        encoder = load_encoder("minilm")
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         corpus = tmp / "docs"
@@ -100,6 +106,7 @@ def main(argv=None) -> int:
         table = {
             "dense, memory off (= static MiniLM)": [hits(off.vector_search(off_encoder.encode_queries([q["query"]])[0], 10, None), q) for q in queries],
             "dense, memory on": [hits(on.vector_search(encoder.encode_queries([q["query"]])[0], 10, None), q) for q in queries],
+            "hybrid ask, memory off": [hits(ask(off, off_encoder, q["query"], limit=10)["results"], q) for q in queries],
             "hybrid ask, memory on": [hits(ask(on, encoder, q["query"], limit=10)["results"], q) for q in queries],
         }
     print(f"encoder {encoder.model_id}; {len(queries)} queries over {segments} segments of {args.files} documents from {args.docs}")

@@ -220,6 +220,11 @@ def main(argv=None) -> int:
     parser.add_argument("--lme-questions", type=int, default=10, help="LongMemEval questions (0: skip)")
     parser.add_argument("--model", type=Path, default=Path(__file__).resolve().parents[1] / "model" / "evo-1", help="memory weights to test")
     parser.add_argument(
+        "--late-context",
+        action="store_true",
+        help="memory on = late_context.LateContextEncoder (each segment also read after the stream's last word pieces), not --model",
+    )
+    parser.add_argument(
         "--questions",
         type=int,
         default=None,
@@ -232,7 +237,12 @@ def main(argv=None) -> int:
 
     torch.set_num_threads(os.cpu_count() or 2)
     os.environ["EVOSEARCH_MODEL"] = str(args.model)
-    encoder = load_encoder("minilm")
+    if args.late_context:
+        from late_context import LateContextEncoder
+
+        encoder = LateContextEncoder()
+    else:
+        encoder = load_encoder("minilm")
     print(f"encoder: {encoder.model_id}")
     started = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp_name:

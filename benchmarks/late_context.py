@@ -1,0 +1,164 @@
+"""Context read, not learned: each segment goes through MiniLM after the last C tokens of its stream
+before it, and is mean-pooled over its own tokens only ("late chunking", Günther et al. 2024,
+arXiv:2409.04701). No weights change; C = 0 is the shipped static embedding exactly.
+
+    python benchmarks/late_context.py [--context 0 32 64 128] [--locomo ../shared/bench/locomo10.json]
+
+LoCoMo, 1,535 questions within their own conversation, segments of 4 messages as `index` makes them,
+dense only, turn-level Recall@10 (first 10 distinct turns) overall, by category, and on the questions
+whose evidence needs an earlier segment (retrieval_metrics.needs_earlier_context); the fixed rule
+(add 0.2 x the previous segment's direction), the static vector plus w x the one read in context
+(w in MIXES; --context must start with 0), and torch fp32 segments/s of each C, from the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from retrieval_metrics import needs_earlier_context  # noqa: E402
+
+MAX_TOKENS = 256
+FIXED_RULE = 0.2
+MIXES = (0.25, 0.5, 1.0)
+
+
+def pool(bert, rows: list[list[int]], skip: list[int], batch: int = 32) -> np.ndarray:
+    """(n, D) unit vectors: each row of word pieces through MiniLM, mean-pooled over [CLS] and what
+    follows its first `skip` pieces after [CLS] (the context it was read after is attended, not pooled)."""
+    out = np.zeros((len(rows), 384), np.float32)
+    order = sorted(range(len(rows)), key=lambda i: len(rows[i]))
+    with torch.inference_mode():
+        for s in range(0, len(order), batch):
+            group = order[s : s + batch]
+            width = max(len(rows[i]) for i in group)
+            ids = torch.zeros(len(group), width, dtype=torch.long)
+            mask = torch.zeros_like(ids)
+            weights = torch.zeros(len(group), width)
+            for j, i in enumerate(group):
+                ids[j, : len(rows[i])] = torch.tensor(rows[i])
+                mask[j, : len(rows[i])] = 1
+                weights[j, 0] = 1
+                weights[j, 1 + skip[i] : len(rows[i])] = 1  # its own pieces and [SEP]
+            h = bert(ids, mask)
+            out[group] = ((h * weights[..., None]).sum(1) / weights.sum(1, keepdim=True)).numpy()
+    return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+def read_after(own: list[int], before: list[int], context: int) -> tuple[list[int], int]:
+    """([CLS] the last pieces of `before` that fit (at most `context`) own [SEP], how many of `before`)."""
+    own = own[: MAX_TOKENS - 2]
+    room = min(context, MAX_TOKENS - 2 - len(own))
+    before = before[-room:] if room > 0 else []
+    return [101, *before, *own, 102], len(before)
+
+
+def embed_stream(bert, tokenizer, segments: list[str], context: int) -> np.ndarray:
+    """(n, D): segment t read after the last `context` word pieces of the stream before it (all that fit
+    in MiniLM's window with it), pooled over its own."""
+    pieces = [e.ids[1:-1] for e in tokenizer.encode_batch(segments)]  # without [CLS] and [SEP]
+    read = [read_after(own, [p for seg in pieces[max(0, t - 16) : t] for p in seg], context) for t, own in enumerate(pieces)]
+    return pool(bert, [r for r, _ in read], [n for _, n in read])
+
+
+class LateContextEncoder:
+    """An `index` encoder (encode(texts, memory) -> (embeddings, memory)) for benchmarks/quality.py:
+    unit(static + WEIGHT x the segment read after the stream's last word pieces + PREVIOUS x the
+    previous segment's static direction). Its memory is (2, D) float32: row 0 the previous segment's
+    static direction, row 1 [n, the last n word pieces of the stream]. An empty memory gives the
+    static vector exactly, so quality.py's MemoryOff is the shipped encoder."""
+
+    WEIGHT, PREVIOUS = 0.5, 0.2
+
+    def __init__(self):
+        from evosearch.encoder.bert import load_bert
+        from evosearch.encoder.common import base_model_dir, load_tokenizer
+
+        self.bert = load_bert(base_model_dir()).float()
+        self.tokenizer = load_tokenizer(100_000)
+        self.model_id = f"all-MiniLM-L6-v2+late-context-{self.WEIGHT}-{self.PREVIOUS}"
+        self.dim, self.memory_slots = 384, 2
+
+    def empty_memory(self, n: int) -> np.ndarray:
+        return np.zeros((n, 2, self.dim), np.float32)
+
+    def encode(self, texts: list[str], memory: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        own = [e.ids[1:-1][: MAX_TOKENS - 2] for e in self.tokenizer.encode_batch(texts)]
+        before = [m[1, 1 : 1 + int(m[1, 0])].astype(np.int64).tolist() for m in memory]
+        static = pool(self.bert, [[101, *o, 102] for o in own], [0] * len(own))
+        read = [read_after(o, b, MAX_TOKENS) for o, b in zip(own, before)]
+        with_context = [i for i, b in enumerate(before) if b]
+        contextual = static.copy()  # with nothing before, the segment read in context is itself
+        if with_context:
+            contextual[with_context] = pool(self.bert, [read[i][0] for i in with_context], [read[i][1] for i in with_context])
+        mixed = static + self.WEIGHT * contextual + self.PREVIOUS * memory[:, 0]
+        new = np.zeros_like(memory)
+        new[:, 0] = static
+        for i, (o, b) in enumerate(zip(own, before)):
+            tail = (b + o)[-(MAX_TOKENS - 2) :]
+            new[i, 1, 0] = len(tail)
+            new[i, 1, 1 : 1 + len(tail)] = tail
+        return mixed / np.linalg.norm(mixed, axis=1, keepdims=True), new
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self.encode(texts, self.empty_memory(len(texts)))[0]
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--context", type=int, nargs="+", default=[0, 32, 64, 128])
+    p.add_argument("--locomo", type=Path, default=ROOT.parent / "shared" / "bench" / "locomo10.json")
+    a = p.parse_args()
+    from memory_data import locomo_samples, turn_recall  # noqa: E402
+
+    from evosearch.encoder.bert import load_bert
+    from evosearch.encoder.common import base_model_dir, load_tokenizer
+
+    torch.set_num_threads(2)
+    samples, meta = locomo_samples(a.locomo)
+    bert = load_bert(base_model_dir()).float()
+    tokenizer = load_tokenizer(100_000)
+    queries = [embed_stream(bert, tokenizer, [q.text for q in s.queries], 0) for s in samples]
+    n_segments = sum(len(s.segments) for s in samples)
+    results = {}
+    for c in a.context:
+        t = time.perf_counter()
+        vectors = [embed_stream(bert, tokenizer, s.segments, c) for s in samples]
+        seconds = time.perf_counter() - t
+        row = {
+            "r@10": turn_recall(vectors, queries, meta),
+            "context": turn_recall(vectors, queries, meta, context=True),
+            "segments/s": round(n_segments / seconds, 1),
+        }
+        if c == 0:
+            static = vectors
+        else:
+            for w in MIXES:  # the static vector plus w x the one read in context
+                mixed = [v + w * x for v, x in zip(static, vectors)]
+                mixed = [m / np.linalg.norm(m, axis=1, keepdims=True) for m in mixed]
+                results[f"static + {w} x context {c}"] = mix = {
+                    "r@10": turn_recall(mixed, queries, meta), "context": turn_recall(mixed, queries, meta, context=True)
+                }
+                print(f"static + {w} x context {c}", json.dumps(mix), flush=True)
+        if c == 0:
+            fixed = [v + FIXED_RULE * np.vstack([np.zeros_like(v[:1]), v[:-1]]) for v in vectors]
+            fixed = [f / np.linalg.norm(f, axis=1, keepdims=True) for f in fixed]
+            results["fixed rule"] = {"r@10": turn_recall(fixed, queries, meta), "context": turn_recall(fixed, queries, meta, context=True)}
+            print("fixed rule", json.dumps(results["fixed rule"]), flush=True)
+        results[f"context {c}"] = row
+        print(f"context {c}", json.dumps(row), flush=True)
+    print(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
