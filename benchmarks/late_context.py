@@ -2,13 +2,15 @@
 before it, and is mean-pooled over its own tokens only ("late chunking", Günther et al. 2024,
 arXiv:2409.04701). No weights change; C = 0 is the shipped static embedding exactly.
 
-    python benchmarks/late_context.py [--context 0 32 64 128] [--locomo ../shared/bench/locomo10.json]
+    python benchmarks/late_context.py [--context 0 64 128 254] [--speed] [--locomo ../shared/bench/locomo10.json]
 
 LoCoMo, 1,535 questions within their own conversation, segments of 4 messages as `index` makes them,
 dense only, turn-level Recall@10 (first 10 distinct turns) overall, by category, and on the questions
 whose evidence needs an earlier segment (retrieval_metrics.needs_earlier_context); the fixed rule
-(add 0.2 x the previous segment's direction), the static vector plus w x the one read in context
-(w in MIXES; --context must start with 0), and torch fp32 segments/s of each C, from the same run.
+(add 0.2 x the previous segment's direction), the static vector plus w x the one read in context plus
+f x the previous segment's static direction ((w, f) in MIXES; --context must start with 0), each also
+on the two halves of the conversations (folds A and B), and torch fp32 segments/s of each C, from the
+same run. With --speed: the int8 path's cost of each C instead (int8_speed).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from retrieval_metrics import needs_earlier_context  # noqa: E402
 
 MAX_TOKENS = 256
 FIXED_RULE = 0.2
-MIXES = (0.25, 0.5, 1.0)
+MIXES = [(w, f) for f in (0.0, 0.2) for w in (0.25, 0.5, 0.75, 1.0)]
 
 
 def pool(bert, rows: list[list[int]], skip: list[int], batch: int = 32) -> np.ndarray:
@@ -114,9 +116,46 @@ class LateContextEncoder:
         return self.encode(texts, self.empty_memory(len(texts)))[0]
 
 
+def int8_speed(segments: list[list[str]], contexts: list[int], rounds: int = 3) -> None:
+    """Segments/s on the CPU path `index` ships (MiniLM int8, each segment alone in its call) of the
+    static pass alone and of the static pass plus the segment read after C word pieces, against plain
+    torch fp32 MiniLM (the issue's baseline), rounds alternating; medians. The int8 graph pools over
+    all its tokens, so the context rows cost what they would with pooling over their own: speed only."""
+    import statistics
+    from types import SimpleNamespace
+
+    from locomo_ask import plain_minilm_rate
+
+    from evosearch.encoder.common import load_tokenizer, model_dir
+    from evosearch.encoder.int8_encoder import Int8Encoder
+
+    encoder = Int8Encoder(model_dir())
+    tokenizer = load_tokenizer(100_000)
+    flat = [t for stream in segments for t in stream]
+    pieces = [[e.ids[1:-1] for e in tokenizer.encode_batch(stream)] for stream in segments]
+    rows = {}
+    for c in contexts:
+        read = [read_after(own, [p for seg in stream[max(0, t - 16) : t] for p in seg], c) for stream in pieces for t, own in enumerate(stream)]
+        rows[c] = [SimpleNamespace(ids=row) for row, before in read if before or not c]  # a stream's first segment is read once
+    encoder.pool_rows(rows[0][:8])  # the session loads (and the int8 model is built) outside the timing
+    rates: dict[str, list[float]] = {}
+    for _ in range(rounds):
+        rates.setdefault("plain torch fp32", []).append(plain_minilm_rate(flat))
+        for c in contexts:
+            t = time.perf_counter()
+            encoder.pool_rows(rows[0])
+            if c:
+                encoder.pool_rows(rows[c])
+            rates.setdefault(f"int8, static{f' + read after {c}' if c else ''}", []).append(len(flat) / (time.perf_counter() - t))
+    base = statistics.median(rates["plain torch fp32"])
+    for name, r in rates.items():
+        print(f"{name:34s} {statistics.median(r):7.1f} segments/s  {statistics.median(r) / base:5.2f}x plain torch fp32", flush=True)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--context", type=int, nargs="+", default=[0, 32, 64, 128])
+    p.add_argument("--context", type=int, nargs="+", default=[0, 64, 128, 254])
+    p.add_argument("--speed", action="store_true", help="only the int8 path's segments/s for each --context (int8_speed)")
     p.add_argument("--locomo", type=Path, default=ROOT.parent / "shared" / "bench" / "locomo10.json")
     a = p.parse_args()
     from memory_data import locomo_samples, turn_recall  # noqa: E402
@@ -126,37 +165,40 @@ def main() -> None:
 
     torch.set_num_threads(2)
     samples, meta = locomo_samples(a.locomo)
+    if a.speed:
+        int8_speed([s.segments for s in samples], a.context)
+        return
     bert = load_bert(base_model_dir()).float()
     tokenizer = load_tokenizer(100_000)
     queries = [embed_stream(bert, tokenizer, [q.text for q in s.queries], 0) for s in samples]
     n_segments = sum(len(s.segments) for s in samples)
+    half = len(samples) // 2
+
+    def scores(vectors) -> dict:
+        """R@10 overall, on the questions needing an earlier segment, and on each half of the conversations."""
+        parts = {"all": range(len(samples)), "fold A": range(half), "fold B": range(half, len(samples))}
+        out = {k: turn_recall([vectors[i] for i in r], [queries[i] for i in r], [meta[i] for i in r]) for k, r in parts.items()}
+        return out | {"context": turn_recall(vectors, queries, meta, context=True)}
+
+    def unit_rows(vectors):
+        return [v / np.linalg.norm(v, axis=1, keepdims=True) for v in vectors]
+
     results = {}
     for c in a.context:
         t = time.perf_counter()
         vectors = [embed_stream(bert, tokenizer, s.segments, c) for s in samples]
         seconds = time.perf_counter() - t
-        row = {
-            "r@10": turn_recall(vectors, queries, meta),
-            "context": turn_recall(vectors, queries, meta, context=True),
-            "segments/s": round(n_segments / seconds, 1),
-        }
         if c == 0:
             static = vectors
-        else:
-            for w in MIXES:  # the static vector plus w x the one read in context
-                mixed = [v + w * x for v, x in zip(static, vectors)]
-                mixed = [m / np.linalg.norm(m, axis=1, keepdims=True) for m in mixed]
-                results[f"static + {w} x context {c}"] = mix = {
-                    "r@10": turn_recall(mixed, queries, meta), "context": turn_recall(mixed, queries, meta, context=True)
-                }
-                print(f"static + {w} x context {c}", json.dumps(mix), flush=True)
-        if c == 0:
-            fixed = [v + FIXED_RULE * np.vstack([np.zeros_like(v[:1]), v[:-1]]) for v in vectors]
-            fixed = [f / np.linalg.norm(f, axis=1, keepdims=True) for f in fixed]
-            results["fixed rule"] = {"r@10": turn_recall(fixed, queries, meta), "context": turn_recall(fixed, queries, meta, context=True)}
+            previous = [np.vstack([np.zeros_like(v[:1]), v[:-1]]) for v in static]
+            results["fixed rule"] = scores(unit_rows([v + FIXED_RULE * b for v, b in zip(static, previous)]))
             print("fixed rule", json.dumps(results["fixed rule"]), flush=True)
-        results[f"context {c}"] = row
-        print(f"context {c}", json.dumps(row), flush=True)
+        results[f"read after {c}"] = scores(vectors) | {"segments/s torch fp32": round(n_segments / seconds, 1)}
+        print(f"read after {c}", json.dumps(results[f"read after {c}"]), flush=True)
+        for w, f in MIXES if c else ():  # the static vector + w x the one read in context + f x the previous static
+            mixed = unit_rows([v + w * x + f * b for v, x, b in zip(static, vectors, previous)])
+            results[f"static + {w} x read after {c} + {f} x previous"] = mix = scores(mixed)
+            print(f"static + {w} x read after {c} + {f} x previous", json.dumps(mix), flush=True)
     print(json.dumps(results, indent=1))
 
 
