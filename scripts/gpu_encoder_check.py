@@ -56,7 +56,8 @@ def serve_base_model(minilm: Path, into: Path) -> None:
         shutil.copy(minilm / name, model / name)
     save_file({k: v.to(torch.float32).contiguous() for k, v in load_file(str(minilm / "model.safetensors")).items()}, str(model / "model.safetensors"))
     sys.path.insert(0, str(into))
-    os.environ["PYTHONPATH"] = os.pathsep.join([str(into), *filter(None, [os.environ.get("PYTHONPATH")])])  # the int8 model is built in a child
+    # the int8 model is built in a child process, which needs both (the package is not installed there)
+    os.environ["PYTHONPATH"] = os.pathsep.join([str(into), str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
 
 
 def encode_all(encoder, streams: list[list[str]]) -> tuple[list[np.ndarray], float]:
