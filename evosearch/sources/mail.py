@@ -24,6 +24,7 @@ located by its file's name. An mbox is read line by line, one message in memory 
 from __future__ import annotations
 
 import base64
+import functools
 import re
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -89,22 +90,17 @@ class _ParsedHeaders(HeaderRegistry):
     """The standard header classes, each (name, value) parsed once: the email package parses a
     header again on every read (Content-Type some eight times a message, through get_body and
     iter_attachments), and most values repeat across a mailbox. Header objects are read, never
-    changed, so one may serve every message (benchmarks/mail_parse.py)."""
+    changed, so one may serve every message (benchmarks/mail_parse.py). The least recently used
+    values go first, so a mailbox's unique Message-IDs never push out its common Content-Types."""
 
-    LIMIT = 4096  # values kept; past it the cache starts again (a mailbox's Message-IDs never repeat)
+    LIMIT = 4096  # values kept
 
     def __init__(self):
         super().__init__()
-        self._parsed: dict[tuple[str, str], object] = {}
+        self._parsed = functools.lru_cache(maxsize=self.LIMIT)(super().__call__)
 
     def __call__(self, name: str, value: str):
-        key = (name.lower(), value)
-        header = self._parsed.get(key)
-        if header is None:
-            if len(self._parsed) >= self.LIMIT:
-                self._parsed.clear()
-            header = self._parsed[key] = super().__call__(name, value)
-        return header
+        return self._parsed(name, value)
 
 
 _PARSER = BytesParser(policy=policy.default.clone(header_factory=_ParsedHeaders()))
