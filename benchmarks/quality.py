@@ -224,6 +224,7 @@ def main(argv=None) -> int:
         action="store_true",
         help="memory on = late_context.LateContextEncoder (each segment also read after the stream's last word pieces), not --model",
     )
+    parser.add_argument("--neighbour-weight", type=float, default=None, help="ask's chat-neighbour weight for MiniLM (default: the shipped one)")
     parser.add_argument(
         "--questions",
         type=int,
@@ -237,6 +238,12 @@ def main(argv=None) -> int:
 
     torch.set_num_threads(os.cpu_count() or 2)
     os.environ["EVOSEARCH_MODEL"] = str(args.model)
+    if args.neighbour_weight is not None:
+        from dataclasses import replace
+
+        from evosearch import search
+
+        search.FUSION["minilm"] = replace(search.FUSION["minilm"], neighbour_weight=args.neighbour_weight)
     if args.late_context:
         from late_context import LateContextEncoder
 
