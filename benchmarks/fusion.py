@@ -255,6 +255,20 @@ def mean(values) -> float:
     return 100 * sum(values) / len(values) if values else float("nan")
 
 
+def out_of_fold(grid: dict, folds: list[list[int]]) -> tuple[list[float], list, object]:
+    """For per-query scores of each parameter value ({value: [score per query]}) and two folds of
+    query indices: (each query's score under the value chosen on the other fold, the value chosen
+    on each fold, the value chosen on all queries)."""
+    oof = [0.0] * len(next(iter(grid.values())))
+    chosen = []
+    for f in (0, 1):
+        best = max(grid, key=lambda v: mean(grid[v][i] for i in folds[f]))
+        chosen.append(best)
+        for i in folds[1 - f]:
+            oof[i] = grid[best][i]
+    return oof, chosen, max(grid, key=lambda v: mean(grid[v]))
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--locomo", type=Path, default=locomo_to_jsonl.DEFAULT_INPUT)
@@ -350,14 +364,7 @@ def main(argv=None) -> int:
                         **{cname: mean(r for r, q in zip(s, lq) if q["category"] == c) for c, cname in CATEGORY_NAMES.items()},
                     }
                 )
-            oof = [0.0] * len(lq)
-            chosen = []
-            for f in (0, 1):
-                best = max(grid, key=lambda v: mean(scores[v][i] for i in folds[f]))
-                chosen.append(best)
-                for i in folds[1 - f]:
-                    oof[i] = scores[best][i]
-            ship = max(grid, key=lambda v: mean(scores[v]))
+            oof, chosen, ship = out_of_fold({v: scores[v] for v in grid}, folds)
             add_row(name, oof, f"{param}: A {chosen[0]} / B {chosen[1]}; all {ship}", make(ship))
             rows[name]["ship_value"] = ship
             for g in [*locomo_gathered, *doc_gathered, *case_gathered]:  # window_share changed them

@@ -50,7 +50,7 @@ def matched_samples(conversations, rng: random.Random, context: float) -> list[S
     """Chats through the hold-out recipe, except that KEPT of the chosen sentences stay in their
     segment with about half their words as the query, and a `context` share of those queries also
     name 2-3 content words that one of the 3 segments before says and this one does not."""
-    from evosearch.train.pseudo_queries import _candidates, hold_out_sentences
+    from evosearch.train.pseudo_queries import hold_out_sentences
     from evosearch.train.recipes import segment_texts_with_owners
 
     samples = []

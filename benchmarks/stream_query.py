@@ -50,7 +50,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import locomo_to_jsonl  # noqa: E402
 from doc_quality import default_docs, hits, write_corpus  # noqa: E402
-from fusion import K, Scorer, gather_all, locomo_recall, mean  # noqa: E402
+from fusion import K, Scorer, gather_all, locomo_recall, mean, out_of_fold  # noqa: E402
 from quality import LME_DEFAULT, build_index, session_recall, write_longmemeval  # noqa: E402
 from retrieval_metrics import turn_recall_at_k  # noqa: E402
 
@@ -292,14 +292,7 @@ def main(argv=None) -> int:
     print("| variant | weight (fold A / B; all) | LoCoMo R@10, out of fold | LongMemEval R@10 | LME sessions @10 | documents R@10 |")
     print("|---|---|---|---|---|---|")
     for label, grid in loc.items():
-        oof = [0.0] * len(lq)
-        chosen = []
-        for f in (0, 1):
-            best = max(grid, key=lambda w: mean(grid[w][i] for i in folds[f]))
-            chosen.append(best)
-            for i in folds[1 - f]:
-                oof[i] = grid[best][i]
-        ship = max(grid, key=lambda w: mean(grid[w]))
+        oof, chosen, ship = out_of_fold(grid, folds)
         lme = scores["LongMemEval_S dev"][label][ship]
         docs = scores["documents"][label][ship]
         print(
