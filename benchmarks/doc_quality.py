@@ -77,8 +77,12 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--docs", type=Path, default=default_docs())
     parser.add_argument("--files", type=int, default=150)
-    parser.add_argument("--model", type=Path, default=Path(__file__).resolve().parents[1] / "model" / "evo-1", help="memory weights to test")
-    parser.add_argument("--late-context", action="store_true", help="memory on = late_context.LateContextEncoder, not --model")
+    parser.add_argument(
+        "--model",
+        type=Path,
+        default=Path(__file__).resolve().parents[1] / "model" / "evo-1",
+        help="the model folder whose memory to test: trained weights (model/evo-1) or a context read (model/context)",
+    )
     args = parser.parse_args(argv)
     if args.docs is None or not args.docs.exists():
         parser.error("no documentation folder found; pass --docs DIR (rst or md files with headed sections)")
@@ -89,12 +93,7 @@ def main(argv=None) -> int:
 
     torch.set_num_threads(os.cpu_count() or 2)
     os.environ["EVOSEARCH_MODEL"] = str(args.model)
-    if args.late_context:
-        from late_context import LateContextEncoder
-
-        encoder = LateContextEncoder()
-    else:
-        encoder = load_encoder("minilm")
+    encoder = load_encoder("minilm")
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         corpus = tmp / "docs"

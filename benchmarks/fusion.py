@@ -185,6 +185,22 @@ def window_share(share: float) -> Callable:
     return fuse
 
 
+def shipped_with(**changes) -> Callable:
+    """search.fuse with some of the index's Fusion values replaced (the candidates keep theirs)."""
+
+    def fuse(c: Candidates) -> dict[int, dict]:
+        return search.fuse(replace(c, fusion=replace(c.fusion, **changes)))
+
+    return fuse
+
+
+def scaled_text(s: float) -> Callable:
+    """The shipped fusion with its text weight and its excess weight both x s: where an encoder's
+    cosines spread less (a vector mixed with its context), BM25 should count for less."""
+    f = search.fusion_for("all-MiniLM-L6-v2")
+    return shipped_with(text_weight=f.text_weight * s, text_excess_weight=f.text_excess_weight * s)
+
+
 GRIDS: dict[str, tuple[str, list, Callable]] = {
     "weighted RRF (text weight)": ("w_text", [0.25, 0.5, 0.75, 1.0, 1.5, 2.0], lambda w: weighted_rrf(w)),
     "RRF, cosine floor for text ranks": ("floor", [0.0, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35], lambda f: weighted_rrf(1.0, f)),
@@ -214,6 +230,8 @@ GRIDS: dict[str, tuple[str, list, Callable]] = {
         lambda wg: with_neighbours(cosine_plus_bm25(wg[0]), wg[1]),
     ),
     "shipped, window boost only above a cosine share (share)": ("share", [0.0, 0.5, 0.6, 0.7, 0.8], window_share),
+    "shipped, both BM25 weights x s (s)": ("s", [0.5, 0.75, 1.0, 1.25, 1.5, 2.0], lambda s: scaled_text(s)),
+    "shipped, neighbour weight (weight)": ("weight", [0.0, 0.1, 0.15, 0.2, 0.3], lambda g: shipped_with(neighbour_weight=g)),
 }
 
 
@@ -276,8 +294,11 @@ def main(argv=None) -> int:
     parser.add_argument("--files", type=int, default=150)
     parser.add_argument("--questions", type=int, default=None, help="only the first N LoCoMo questions (quick runs)")
     parser.add_argument("--json", type=Path, default=None, help="also write every score here")
+    parser.add_argument("--model", type=Path, default=None, help="a model folder to index with (e.g. model/context); default: the shipped one")
     args = parser.parse_args(argv)
 
+    if args.model:
+        os.environ["EVOSEARCH_MODEL"] = str(args.model)
     from evosearch.encoder import load_encoder
 
     encoder = load_encoder()

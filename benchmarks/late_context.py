@@ -2,7 +2,10 @@
 before it, and is mean-pooled over its own tokens only ("late chunking", Günther et al. 2024,
 arXiv:2409.04701). No weights change; C = 0 is the shipped static embedding exactly.
 
-    python benchmarks/late_context.py [--context 0 64 128 254] [--speed] [--locomo ../shared/bench/locomo10.json]
+    python benchmarks/late_context.py [--context 0 64 128 254] [--content-only] [--speed] [--locomo ../shared/bench/locomo10.json]
+
+The product's context read (evosearch/encoder/context_read.py, model/context) is the --content-only
+reading at C = 32, w 0.5, f 0.2; benchmarks/quality.py --model model/context measures it through index.
 
 LoCoMo, 1,535 questions within their own conversation, segments of 4 messages as `index` makes them,
 dense only, turn-level Recall@10 (first 10 distinct turns) overall, by category, and on the questions
@@ -65,68 +68,29 @@ def read_after(own: list[int], before: list[int], context: int) -> tuple[list[in
     return [101, *before, *own, 102], len(before)
 
 
-def embed_stream(bert, tokenizer, segments: list[str], context: int) -> np.ndarray:
+def embed_stream(bert, tokenizer, segments: list[str], context: int, content_only: bool = False) -> np.ndarray:
     """(n, D): segment t read after the last `context` word pieces of the stream before it (all that fit
-    in MiniLM's window with it), pooled over its own."""
+    in MiniLM's window with it; with content_only, only its content words' pieces, as the product's
+    context read keeps them), pooled over its own."""
+    from evosearch.encoder.context_read import ContentFilter
+
     pieces = [e.ids[1:-1] for e in tokenizer.encode_batch(segments)]  # without [CLS] and [SEP]
-    read = [read_after(own, [p for seg in pieces[max(0, t - 16) : t] for p in seg], context) for t, own in enumerate(pieces)]
+    before = [ContentFilter(tokenizer)(p) for p in pieces] if content_only else pieces
+    read = [read_after(own, [p for seg in before[max(0, t - 48) : t] for p in seg], context) for t, own in enumerate(pieces)]
     return pool(bert, [r for r, _ in read], [n for _, n in read])
 
 
-class LateContextEncoder:
-    """An `index` encoder (encode(texts, memory) -> (embeddings, memory)) for benchmarks/quality.py:
-    unit(static + WEIGHT x the segment read after the stream's last word pieces + PREVIOUS x the
-    previous segment's static direction). Its memory is (2, D) float32: row 0 the previous segment's
-    static direction, row 1 [n, the last n word pieces of the stream]. An empty memory gives the
-    static vector exactly, so quality.py's MemoryOff is the shipped encoder."""
-
-    WEIGHT, PREVIOUS = 0.5, 0.2
-
-    def __init__(self):
-        from evosearch.encoder.bert import load_bert
-        from evosearch.encoder.common import base_model_dir, load_tokenizer
-
-        self.bert = load_bert(base_model_dir()).float()
-        self.tokenizer = load_tokenizer(100_000)
-        self.model_id = f"all-MiniLM-L6-v2+late-context-{self.WEIGHT}-{self.PREVIOUS}"
-        self.dim, self.memory_slots = 384, 2
-
-    def empty_memory(self, n: int) -> np.ndarray:
-        return np.zeros((n, 2, self.dim), np.float32)
-
-    def encode(self, texts: list[str], memory: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        own = [e.ids[1:-1][: MAX_TOKENS - 2] for e in self.tokenizer.encode_batch(texts)]
-        before = [m[1, 1 : 1 + int(m[1, 0])].astype(np.int64).tolist() for m in memory]
-        static = pool(self.bert, [[101, *o, 102] for o in own], [0] * len(own))
-        read = [read_after(o, b, MAX_TOKENS) for o, b in zip(own, before)]
-        with_context = [i for i, b in enumerate(before) if b]
-        contextual = static.copy()  # with nothing before, the segment read in context is itself
-        if with_context:
-            contextual[with_context] = pool(self.bert, [read[i][0] for i in with_context], [read[i][1] for i in with_context])
-        mixed = static + self.WEIGHT * contextual + self.PREVIOUS * memory[:, 0]
-        new = np.zeros_like(memory)
-        new[:, 0] = static
-        for i, (o, b) in enumerate(zip(own, before)):
-            tail = (b + o)[-(MAX_TOKENS - 2) :]
-            new[i, 1, 0] = len(tail)
-            new[i, 1, 1 : 1 + len(tail)] = tail
-        return mixed / np.linalg.norm(mixed, axis=1, keepdims=True), new
-
-    def encode_queries(self, texts: list[str]) -> np.ndarray:
-        return self.encode(texts, self.empty_memory(len(texts)))[0]
-
-
-def int8_speed(segments: list[list[str]], contexts: list[int], rounds: int = 3) -> None:
+def int8_speed(segments: list[list[str]], contexts: list[int], rounds: int = 3, content_only: bool = False) -> None:
     """Segments/s on the CPU path `index` ships (MiniLM int8, each segment alone in its call) of the
     static pass alone and of the static pass plus the segment read after C word pieces, against plain
     torch fp32 MiniLM (the issue's baseline), rounds alternating; medians. The int8 graph pools over
     all its tokens, so the context rows cost what they would with pooling over their own: speed only."""
     import statistics
-    from types import SimpleNamespace
 
     from locomo_ask import plain_minilm_rate
 
     from evosearch.encoder.common import load_tokenizer, model_dir
+    from evosearch.encoder.context_read import ATTEND_ONLY, ContentFilter, Row
     from evosearch.encoder.int8_encoder import Int8Encoder
 
     encoder = Int8Encoder(model_dir())
@@ -135,8 +99,10 @@ def int8_speed(segments: list[list[str]], contexts: list[int], rounds: int = 3) 
     pieces = [[e.ids[1:-1] for e in tokenizer.encode_batch(stream)] for stream in segments]
     rows = {}
     for c in contexts:
-        read = [read_after(own, [p for seg in stream[max(0, t - 16) : t] for p in seg], c) for stream in pieces for t, own in enumerate(stream)]
-        rows[c] = [SimpleNamespace(ids=row) for row, before in read if before or not c]  # a stream's first segment is read once
+        content = ContentFilter(tokenizer)
+        before = [[content(p) for p in stream] for stream in pieces] if content_only else pieces
+        read = [read_after(own, [p for seg in kept[max(0, t - 48) : t] for p in seg], c) for stream, kept in zip(pieces, before) for t, own in enumerate(stream)]
+        rows[c] = [Row(row, [1] + [ATTEND_ONLY] * before + [1] * (len(row) - 1 - before)) for row, before in read if before or not c]  # a stream's first segment is read once
     encoder.pool_rows(rows[0][:8])  # the session loads (and the int8 model is built) outside the timing
     rates: dict[str, list[float]] = {}
     for _ in range(rounds):
@@ -155,6 +121,7 @@ def int8_speed(segments: list[list[str]], contexts: list[int], rounds: int = 3) 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--context", type=int, nargs="+", default=[0, 64, 128, 254])
+    p.add_argument("--content-only", action="store_true", help="the context keeps only content words' pieces, as the product's context read does (context_read.ContentFilter)")
     p.add_argument("--speed", action="store_true", help="only the int8 path's segments/s for each --context (int8_speed)")
     p.add_argument("--locomo", type=Path, default=ROOT.parent / "shared" / "bench" / "locomo10.json")
     a = p.parse_args()
@@ -166,7 +133,7 @@ def main() -> None:
     torch.set_num_threads(2)
     samples, meta = locomo_samples(a.locomo)
     if a.speed:
-        int8_speed([s.segments for s in samples], a.context)
+        int8_speed([s.segments for s in samples], a.context, content_only=a.content_only)
         return
     bert = load_bert(base_model_dir()).float()
     tokenizer = load_tokenizer(100_000)
@@ -186,7 +153,7 @@ def main() -> None:
     results = {}
     for c in a.context:
         t = time.perf_counter()
-        vectors = [embed_stream(bert, tokenizer, s.segments, c) for s in samples]
+        vectors = [embed_stream(bert, tokenizer, s.segments, c, a.content_only) for s in samples]
         seconds = time.perf_counter() - t
         if c == 0:
             static = vectors

@@ -218,11 +218,11 @@ def main(argv=None) -> int:
     parser.add_argument("--locomo", type=Path, default=locomo_to_jsonl.DEFAULT_INPUT)
     parser.add_argument("--longmemeval", type=Path, default=LME_DEFAULT)
     parser.add_argument("--lme-questions", type=int, default=10, help="LongMemEval questions (0: skip)")
-    parser.add_argument("--model", type=Path, default=Path(__file__).resolve().parents[1] / "model" / "evo-1", help="memory weights to test")
     parser.add_argument(
-        "--late-context",
-        action="store_true",
-        help="memory on = late_context.LateContextEncoder (each segment also read after the stream's last word pieces), not --model",
+        "--model",
+        type=Path,
+        default=Path(__file__).resolve().parents[1] / "model" / "evo-1",
+        help="the model folder whose memory to test: trained weights (model/evo-1) or a context read (model/context)",
     )
     parser.add_argument("--neighbour-weight", type=float, default=None, help="ask's chat-neighbour weight for MiniLM (default: the shipped one)")
     parser.add_argument(
@@ -244,12 +244,7 @@ def main(argv=None) -> int:
         from evosearch import search
 
         search.FUSION["minilm"] = replace(search.FUSION["minilm"], neighbour_weight=args.neighbour_weight)
-    if args.late_context:
-        from late_context import LateContextEncoder
-
-        encoder = LateContextEncoder()
-    else:
-        encoder = load_encoder("minilm")
+    encoder = load_encoder("minilm")
     print(f"encoder: {encoder.model_id}")
     started = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp_name:

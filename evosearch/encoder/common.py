@@ -39,16 +39,42 @@ class EncoderConfig:
     max_tokens: int = 256  # segment truncation, specials included
     memory_in_embedding: bool = False  # read the queue when embedding; needs trained weights
     version: str = "evo-0"
+    # The context read (context_read.py): each segment also read after this many content word pieces
+    # of its stream (0: off), mixed in with these weights. Exclusive with memory_in_embedding.
+    context_pieces: int = 0
+    context_weight: float = 0.0
+    previous_weight: float = 0.0
 
     @property
     def model_id(self) -> str:
+        if self.context_pieces:
+            return f"{self.base}+context-{self.context_pieces}-{self.context_weight}-{self.previous_weight}"
         return f"{self.base}+{self.version}" + ("" if self.memory_in_embedding else "-static")
+
+    def context_read(self, tokenizer):
+        """The ContextRead this config asks for, or None."""
+        if not self.context_pieces:
+            return None
+        from .context_read import ContextRead
+
+        return ContextRead(tokenizer, self.context_pieces, self.context_weight, self.previous_weight, self.max_tokens)
 
     @classmethod
     def load(cls, path: Path) -> "EncoderConfig":
         if not path.exists():
             return cls()
-        return cls(**json.loads(path.read_text()))
+        from ..errors import EvosearchError
+
+        try:
+            config = cls(**json.loads(path.read_text()))
+        except (ValueError, TypeError) as e:  # not JSON, or a key this version does not know
+            raise EvosearchError(f"cannot read the model config {path}: {e}", "restore model/ from the release") from e
+        if config.context_pieces and (config.memory_in_embedding or config.memory_slots < 2 or config.context_pieces >= config.dim):
+            raise EvosearchError(
+                f"the model config {path} asks for a context read it cannot carry",
+                f"set memory_in_embedding false, memory_slots at least 2 and context_pieces below {config.dim}",
+            )
+        return config
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2) + "\n"
@@ -108,13 +134,13 @@ def load_tokenizer(max_tokens: int):
 
 
 def pad_rows(encodings: list) -> tuple[np.ndarray, np.ndarray]:
-    """(ids, mask), each (B, T) int64, T the longest row."""
+    """(ids, mask), each (B, T) int64, T the longest row; encodings: tokenizers Encodings or context_read Rows."""
     width = max(len(e.ids) for e in encodings)
     ids = np.zeros((len(encodings), width), dtype=np.int64)
     mask = np.zeros_like(ids)
     for row, e in enumerate(encodings):
         ids[row, : len(e.ids)] = e.ids
-        mask[row, : len(e.ids)] = 1
+        mask[row, : len(e.ids)] = e.attention_mask  # 1s, or context_read's Row marks its context
     return ids, mask
 
 

@@ -31,6 +31,7 @@ class Int8Encoder:
         self.model_id, self.dim, self.memory_slots = self.config.model_id, self.config.dim, self.config.memory_slots
         self.tokenizer = load_tokenizer(self.config.max_tokens)
         self.memory = NumpyMemory(folder / MEMORY_WEIGHTS) if self.config.memory_in_embedding else None
+        self.context = self.config.context_read(self.tokenizer)
         self.workers = usable_cpus()
         self._session = None  # loaded at the first segment: a run with nothing to encode never pays for it
         self._threads = None
@@ -59,7 +60,8 @@ class Int8Encoder:
 
         def pool_one(row: int) -> None:
             ids = np.asarray(encodings[row].ids, dtype=np.int64)[None]  # (1, T), no padding
-            out[row] = session.run(None, {"ids": ids, "mask": np.ones_like(ids)})[0][0]
+            mask = np.asarray(encodings[row].attention_mask, dtype=np.int64)[None]  # 1s, or a context read's Row
+            out[row] = session.run(None, {"ids": ids, "mask": mask})[0][0]
 
         longest_first = sorted(range(len(encodings)), key=lambda r: -len(encodings[r].ids))  # threads end together
         if self._threads is None or len(encodings) == 1:
@@ -78,8 +80,11 @@ class Int8Encoder:
         return np.zeros((n, self.memory_slots, self.dim), dtype=np.float32)
 
     def encode(self, texts: list[str], memory: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        pooled = self._pooled(texts)
         memory = np.asarray(memory, dtype=np.float32)
+        if self.context is not None:
+            encodings = self.tokenize(texts)
+            return self.context.encode(encodings, self.pool_rows(encodings), memory, self.pool_rows)
+        pooled = self._pooled(texts)
         if self.memory is None:  # memory carried, not read (minilm.py's module docstring)
             return unit(pooled), memory  # float32 in, float32 out
         return self.memory(pooled, memory)

@@ -48,8 +48,9 @@ def memory_module_class():
             self.memory = LatentMemory(config.dim, config.memory_slots, config.latents_per_segment)
 
         def pool(self, input_ids, attention_mask):
+            # attention_mask: 0 padding, 1 attended and pooled, 2 attended only (context_read.py)
             hidden = self.bert(input_ids, attention_mask)  # (B, T, D)
-            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)  # (B, T, 1)
+            mask = (attention_mask == 1).unsqueeze(-1).to(hidden.dtype)  # (B, T, 1)
             return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)  # (B, D)
 
         def forward(self, input_ids, attention_mask, memory):
@@ -93,6 +94,7 @@ class MiniLMEncoder:
         self.memory_slots = config.memory_slots
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.tokenizer = load_tokenizer(config.max_tokens)
+        self.context = config.context_read(self.tokenizer)
         module = memory_module_class()(load_bert_weights(base_model_dir()), config)
         if config.memory_in_embedding:
             load_memory_weights(module, weights or model_dir() / MEMORY_WEIGHTS)
@@ -115,6 +117,10 @@ class MiniLMEncoder:
             out[rows] = self.module.pool(*self.padded([encodings[r] for r in rows])).to(out.dtype)
         return out
 
+    def _pooled_numpy(self, encodings: list) -> np.ndarray:
+        with self._torch.inference_mode():
+            return self._pooled_by_length(encodings).float().cpu().numpy()
+
     def pooled(self, texts: list[str], batch_size: int = 256) -> np.ndarray:
         """(N, D) raw mean-pooled base vectors: what the memory module reads (training caches these)."""
         out = []
@@ -128,6 +134,9 @@ class MiniLMEncoder:
 
     def encode(self, texts: list[str], memory: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         encodings = self.tokenize(texts)
+        if self.context is not None:
+            memory = np.asarray(memory, dtype=np.float32)
+            return self.context.encode(encodings, self._pooled_numpy(encodings), memory, self._pooled_numpy)
         with self._torch.inference_mode():
             mem = self._torch.from_numpy(np.ascontiguousarray(memory, dtype=np.float32)).to(self.device)
             embedding, new_memory = self.module.embed(self._pooled_by_length(encodings), mem)

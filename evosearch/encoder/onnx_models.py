@@ -42,6 +42,9 @@ from ..errors import EvosearchError
 
 
 RECIPE = "int8-per-channel-ffn-out-fp32"  # part of the cache key: a new recipe builds a new model
+# Part of both models' cache key: the pooling graph averages where the mask is 1 (2 marks a context
+# read's context: attended, not pooled; context_read.py). A graph from before pooled where it was nonzero.
+GRAPH = "pool-where-mask-1"
 
 
 def _fp32_nodes(model_file: Path) -> list[str]:
@@ -62,7 +65,7 @@ def cache_files(base: Path) -> tuple[Path, Path]:
 
     weights = base / "model.safetensors"
     stat = weights.stat()
-    material = f"{weights}:{stat.st_size}:{stat.st_mtime_ns}:{version('onnxruntime')}:{_torch_version()}"
+    material = f"{weights}:{stat.st_size}:{stat.st_mtime_ns}:{version('onnxruntime')}:{_torch_version()}:{GRAPH}"
     int8, fp32 = (hashlib.sha1(m.encode()).hexdigest()[:16] for m in (f"{material}:{RECIPE}", material))
     cache = Path(home_dir()) / "cache"
     return cache / f"minilm-int8-{int8}.onnx", cache / f"minilm-fp32-{fp32}.onnx"

@@ -1,0 +1,124 @@
+"""Memory as context read, not learned: each segment is also read by MiniLM after the content words
+its stream said just before it, and pooled over its own word pieces only (late chunking, Günther et
+al. 2024, arXiv:2409.04701). No trained weights: the base model attends from "it" and "the plan" to
+what was named before.
+
+A segment's vector is unit(static + WEIGHT x that reading + PREVIOUS x the previous segment's static
+direction) (EncoderConfig.context_weight, previous_weight). The memory a stream carries is (Q, D)
+float32: row 0 the previous segment's static direction, row 1 [n, the last n content word pieces]
+(piece ids are below 2^24, exact in float32). An empty memory gives the static vector exactly.
+
+Only content words travel (content_pieces): 32 of them span about three times the text 32 raw
+pieces do, and on LoCoMo read as well as 254 raw pieces at a fifth of the cost
+(benchmarks/late_context.py --content-only; docs/benchmarks.md, "Context read").
+
+The reading's row is [CLS] context segment [SEP], masked 2 (attended, not pooled) over the context
+and 1 elsewhere: the pooling graph (minilm.py's pool) averages only where the mask is 1. Plain
+segments are all 1, so the same graph serves both. numpy only: int8_encoder.py never imports torch.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .common import unit
+
+ATTEND_ONLY = 2  # mask value: the token is attended to but not pooled
+CLS, SEP = 101, 102  # MiniLM's special tokens
+FILLER = frozenset(
+    # stopwords and chat filler: what a later segment never needs to be tied to
+    "the and for with from about that this these those there here then than what when where which who whom whose why "
+    "how does did are was were has have had its they them their his her she you your our been being into would could "
+    "should will can may might after before during since until while some any more most other such only own same very "
+    "just also ever never yet still one two first last like kind not but thats yeah yes okay really well too lot get got going "
+    "gonna know think thing things good great nice cool wow sure thanks thank hey hello love glad sounds".split()
+)
+
+
+class ContentFilter:
+    """Which word pieces belong to content words: a word (a piece and the ## pieces after it) of 3+
+    letters or digits that is not in FILLER. Decided once per vocabulary entry."""
+
+    def __init__(self, tokenizer):
+        size = tokenizer.get_vocab_size()
+        tokens = [tokenizer.id_to_token(i) or "" for i in range(size)]
+        self.continues = np.array([t.startswith("##") for t in tokens])
+        self.text = [t.removeprefix("##") for t in tokens]
+
+    def __call__(self, ids: list[int]) -> list[int]:
+        keep: list[int] = []
+        word: list[int] = []
+
+        def close() -> None:
+            text = "".join(self.text[i] for i in word)
+            if len(text) >= 3 and text.isalnum() and text.lower() not in FILLER:
+                keep.extend(word)
+
+        for i in ids:
+            if word and self.continues[i]:
+                word.append(i)
+                continue
+            if word:
+                close()
+            word = [i]
+        if word:
+            close()
+        return keep
+
+
+class Row(NamedTuple):
+    """One call's tokens, shaped like a tokenizers Encoding where the encoders read it."""
+
+    ids: list[int]
+    attention_mask: list[int]
+
+
+class ContextRead:
+    """The arithmetic around the model: which rows to read, how to mix, what memory to carry."""
+
+    def __init__(self, tokenizer, pieces: int, weight: float, previous: float, max_tokens: int):
+        self.content = ContentFilter(tokenizer)
+        self.pieces, self.weight, self.previous, self.max_tokens = pieces, weight, previous, max_tokens
+
+    @staticmethod
+    def carried(memory: np.ndarray) -> list[int]:
+        """The content pieces a memory row carries (row 1: [n, ids...])."""
+        n = int(memory[1, 0])
+        return memory[1, 1 : 1 + n].astype(np.int64).tolist()
+
+    def row(self, own: list[int], before: list[int]) -> Row | None:
+        """The call that reads own (a segment's pieces, without [CLS]/[SEP]) after as many of the
+        pieces before it as fit; None when none do (then the reading is the static vector)."""
+        own = own[: self.max_tokens - 2]
+        room = min(self.pieces, self.max_tokens - 2 - len(own))
+        before = before[-room:] if room > 0 else []
+        if not before:
+            return None
+        return Row([CLS, *before, *own, SEP], [1] + [ATTEND_ONLY] * len(before) + [1] * (len(own) + 1))
+
+    def encode(self, encodings: list, pooled: np.ndarray, memory: np.ndarray, pool) -> tuple[np.ndarray, np.ndarray]:
+        """The Encoder.encode result for segments' encodings (with [CLS]/[SEP]), their raw pooled
+        static vectors (N, D) and memories (N, Q, D); pool(rows) -> (n, D) raw pooled vectors of Rows."""
+        static = unit(pooled)
+        own = [e.ids[1:-1] for e in encodings]
+        rows = [self.row(o, self.carried(m)) for o, m in zip(own, memory)]
+        read = static.copy()  # with nothing before it, a segment read in context is itself
+        wanted = [i for i, r in enumerate(rows) if r is not None]
+        if wanted:
+            read[wanted] = unit(pool([rows[i] for i in wanted]))
+        mixed = unit(static + self.weight * read + self.previous * memory[:, 0]).astype(np.float32)
+        first = [i for i, r in enumerate(rows) if r is None and not memory[i, 0].any()]
+        mixed[first] = static[first]  # a stream's first segment: the static vector bit for bit, not rescaled
+        after = np.stack([self.memory_after(o, s, m) for o, s, m in zip(own, static, memory)]) if len(own) else memory
+        return mixed, after.astype(np.float32)
+
+    def memory_after(self, own: list[int], static: np.ndarray, memory: np.ndarray) -> np.ndarray:
+        """The memory (Q, D) after a segment: its static direction, and the last content pieces."""
+        tail = (self.carried(memory) + self.content(own))[-self.pieces :]
+        new = np.zeros_like(memory)
+        new[0] = static
+        new[1, 0] = len(tail)
+        new[1, 1 : 1 + len(tail)] = tail
+        return new

@@ -1,0 +1,169 @@
+"""The context read (encoder/context_read.py): each segment also read after its stream's last content
+words. Marked `model`: the real tokenizer and MiniLM, on tiny inputs."""
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from evosearch.encoder.common import MODEL_DIR, EncoderConfig, load_tokenizer
+from evosearch.encoder.context_read import ATTEND_ONLY, ContentFilter, ContextRead
+from evosearch.errors import EvosearchError
+
+from .helpers import chat_messages, index_dump, write_chat
+
+pytestmark = pytest.mark.model
+
+CONTEXT = MODEL_DIR / "context"
+PUPPY = ["Ana: my sister Maya adopted a puppy from the shelter", "Ben: lovely, what breed is it?", "Ana: she named him Biscuit"]
+REPORT = ["Ben: the quarterly report is due Friday", "Ana: I will send the figures tonight", "Ana: she named him Biscuit"]
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return load_tokenizer(256)
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory):
+    """A data dir of this module's own, where the int8 model is built once."""
+    return tmp_path_factory.mktemp("context-home")
+
+
+@pytest.fixture(scope="module")
+def int8(home):
+    from evosearch.encoder.int8_encoder import Int8Encoder
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("EVOSEARCH_HOME", str(home))
+        encoder = Int8Encoder(CONTEXT)
+        encoder.encode(PUPPY[:1], encoder.empty_memory(1))  # builds the ONNX models under home
+    return encoder
+
+
+def pieces(tokenizer, text: str) -> list[int]:
+    return tokenizer.encode(text).ids[1:-1]
+
+
+def words(tokenizer, ids: list[int]) -> str:
+    return tokenizer.decode(ids)
+
+
+def test_only_content_words_travel_whole(tokenizer):
+    keep = ContentFilter(tokenizer)(pieces(tokenizer, "Yeah, I think the LGBTQ support group was so powerful, thanks!"))
+    assert words(tokenizer, keep) == "lgbtq support group powerful"  # lgbtq is several pieces, kept together
+
+
+def test_the_context_is_attended_not_pooled_and_never_crowds_out_the_segment(tokenizer):
+    read = ContextRead(tokenizer, pieces=4, weight=0.5, previous=0.2, max_tokens=16)
+    row = read.row([7, 8, 9], [1, 2, 3, 4, 5, 6])
+    assert row.ids == [101, 3, 4, 5, 6, 7, 8, 9, 102]  # the last `pieces` pieces before
+    assert row.attention_mask == [1, ATTEND_ONLY, ATTEND_ONLY, ATTEND_ONLY, ATTEND_ONLY, 1, 1, 1, 1]
+    long = list(range(1000, 1013))  # 13 pieces + [CLS] [SEP] leave room for one piece of context
+    assert read.row(long, [1, 2, 3]).ids == [101, 3, *long, 102]
+    assert read.row(list(range(1000, 1014)), [1, 2, 3]) is None  # no room: the reading is the static vector
+    assert read.row([7], []) is None  # nothing before: a stream's first segment
+
+
+def test_the_memory_carries_the_last_content_pieces_across_segments(tokenizer):
+    read = ContextRead(tokenizer, pieces=6, weight=0.5, previous=0.2, max_tokens=256)
+    memory = np.zeros((2, 384), np.float32)
+    static = np.full(384, 1 / np.sqrt(384), np.float32)
+    for text in ["Maya adopted a puppy", "the shelter was in Lisbon", "yes, it was"]:
+        memory = read.memory_after(pieces(tokenizer, text), static, memory)
+    carried = words(tokenizer, ContextRead.carried(memory)).split()
+    assert carried[-2:] == ["shelter", "lisbon"] and "yes" not in carried and len(ContextRead.carried(memory)) <= 6
+    np.testing.assert_array_equal(memory[0], static)
+
+
+def test_a_segment_reads_what_its_stream_said_before(int8):
+    from evosearch.encoder.int8_encoder import Int8Encoder
+
+    static = Int8Encoder(MODEL_DIR)
+    first, _ = int8.encode(PUPPY[:1], int8.empty_memory(1))
+    np.testing.assert_array_equal(first, static.encode(PUPPY[:1], static.empty_memory(1))[0])  # nothing before: static, bit for bit
+
+    def last(stream):
+        memory = int8.empty_memory(1)
+        for text in stream:
+            vector, memory = int8.encode([text], memory)
+        return vector[0], memory
+
+    after_puppy, memory = last(PUPPY)
+    after_report, _ = last(REPORT)
+    alone = static.encode(PUPPY[-1:], static.empty_memory(1))[0][0]
+    query = static.encode_queries(["What did Maya name her puppy?"])[0]
+    assert query @ after_puppy > query @ alone > query @ after_report  # "him" is the puppy only after the puppy
+    assert memory.shape == (1, 2, 384) and int(memory[0, 1, 0]) > 0
+
+
+def test_vectors_do_not_depend_on_the_call_and_a_resumed_stream_equals_a_fresh_one(int8):
+    memory = int8.empty_memory(1)
+    fresh = []
+    for text in PUPPY:
+        vector, memory = int8.encode([text], memory)
+        fresh.append(vector[0])
+    _, after_first = int8.encode(PUPPY[:1], int8.empty_memory(1))
+    restored = np.frombuffer(after_first.astype(np.float32).tobytes(), np.float32).reshape(after_first.shape)  # as a snapshot stores it
+    both, _ = int8.encode([PUPPY[1], REPORT[0]], np.concatenate([restored, int8.empty_memory(1)]))  # shares its call with another stream
+    np.testing.assert_array_equal(both[0], fresh[1])
+
+
+def test_int8_and_torch_read_in_context_alike(int8):
+    from evosearch.encoder.minilm import MiniLMEncoder
+
+    torch_encoder = MiniLMEncoder(EncoderConfig.load(CONTEXT / "config.json"), device="cpu")
+    for encoder in (int8, torch_encoder):
+        memory = encoder.empty_memory(1)
+        out = []
+        for text in PUPPY:
+            vector, memory = encoder.encode([text], memory)
+            out.append(vector[0])
+        encoder.stream = np.array(out)
+    assert ((int8.stream * torch_encoder.stream).sum(1) > 0.99).all()
+
+
+def test_an_appended_chat_equals_a_fresh_index(int8, home, tmp_path, monkeypatch):
+    """Through index: the memory snapshot (2, D) resumes a stream exactly, as the latent queue does."""
+    from evosearch.api import open_index
+    from evosearch.indexer import index_paths
+
+    monkeypatch.setenv("EVOSEARCH_HOME", str(home))
+    monkeypatch.setenv("EVOSEARCH_MODEL", str(CONTEXT))
+    monkeypatch.setenv("EVOSEARCH_ENCODER", "minilm")
+
+    def run(folder, db):
+        store, encoder = open_index(str(db), write=True)
+        with store:
+            index_paths([folder], store, encoder, lambda m: None)
+        return encoder.model_id
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    write_chat(notes / "team.jsonl", chat_messages(30))
+    assert run(notes, tmp_path / "db") == "all-MiniLM-L6-v2+context-32-0.5-0.2"
+    write_chat(notes / "team.jsonl", chat_messages(40))
+    run(notes, tmp_path / "db")
+    copy = tmp_path / "copy" / "notes"
+    shutil.copytree(notes, copy)
+    run(copy, tmp_path / "fresh")
+    fresh = {k.replace(str(copy), str(notes)): v for k, v in index_dump(str(tmp_path / "fresh")).items()}
+    assert index_dump(str(tmp_path / "db")) == fresh
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [({"memory_in_embedding": True}, "cannot carry"), ({"memory_slots": 1}, "cannot carry"), ({"context_pieces": 400}, "cannot carry"), ({"queue": 3}, "cannot read")],
+)
+def test_a_config_it_cannot_honour_gets_one_line(tmp_path, change, message):
+    config = json.loads((CONTEXT / "config.json").read_text()) | change
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(EvosearchError, match=message):
+        EncoderConfig.load(tmp_path / "config.json")
+
+
+def test_the_shipped_config_is_off_and_the_context_config_names_its_reading():
+    assert EncoderConfig.load(MODEL_DIR / "config.json").context_pieces == 0
+    assert EncoderConfig.load(CONTEXT / "config.json").model_id == "all-MiniLM-L6-v2+context-32-0.5-0.2"
