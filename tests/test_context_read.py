@@ -164,6 +164,16 @@ def test_a_config_it_cannot_honour_gets_one_line(tmp_path, change, message):
         EncoderConfig.load(tmp_path / "config.json")
 
 
+def test_a_bundled_model_is_chosen_by_its_name(monkeypatch, tmp_path):
+    from evosearch.encoder.common import model_dir
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("EVOSEARCH_MODEL", "context")
+    assert model_dir() == CONTEXT
+    (tmp_path / "context").mkdir()  # a folder of that name where the user stands wins
+    assert model_dir() == Path("context")
+
+
 def test_the_shipped_config_is_off_and_the_context_config_names_its_reading():
     assert EncoderConfig.load(MODEL_DIR / "config.json").context_pieces == 0
     assert EncoderConfig.load(CONTEXT / "config.json").model_id == "all-MiniLM-L6-v2+context-32-0.5-0.2"

@@ -160,9 +160,12 @@ MODEL_ENV = "EVOSEARCH_MODEL"
 
 
 def model_dir() -> Path:
-    """$EVOSEARCH_MODEL, else weights from `evosearch train` in <data dir>/model, else the bundled model/."""
+    """$EVOSEARCH_MODEL (a folder, or the name of one bundled beside the default: `context`, `evo-1`),
+    else weights from `evosearch train` in <data dir>/model, else the bundled model/."""
     if os.environ.get(MODEL_ENV):
-        return Path(os.environ[MODEL_ENV])
+        chosen = Path(os.environ[MODEL_ENV])
+        bundled = MODEL_DIR / chosen
+        return bundled if not chosen.exists() and len(chosen.parts) == 1 and (bundled / "config.json").exists() else chosen
     from ..config import home_dir
 
     trained = Path(home_dir()) / "model"
