@@ -231,7 +231,9 @@ def main(argv=None) -> int:
         default=None,
         help="only the first N LoCoMo questions (quick runs)",
     )
+    parser.add_argument("--json", type=Path, default=None, help="also write each question's R@10 under each method here")
     args = parser.parse_args(argv)
+    per_question: dict[str, dict] = {}
     import torch
 
     from evosearch.encoder import load_encoder
@@ -276,6 +278,7 @@ def main(argv=None) -> int:
                 list(CATEGORY_NAMES),
             )
         )
+        per_question["locomo"] = {"questions": questions, **{n: [r[2] for r in recall_rows(questions, x)] for n, x in rankings.items()}}
         if args.lme_questions:
             lme_dir = tmp / "lme"
             lme_questions, lme_turns = write_longmemeval(args.longmemeval, args.lme_questions, lme_dir)
@@ -291,6 +294,7 @@ def main(argv=None) -> int:
             )
             categories = sorted({q["category"] for q in lme_questions})
             sessions = {n: session_recall(lme_questions, r) for n, r in lme_rankings.items()}
+            per_question["lme"] = {"questions": lme_questions, **{n: [r[2] for r in recall_rows(lme_questions, x)] for n, x in lme_rankings.items()}}
             print()
             print(
                 table(
@@ -300,6 +304,8 @@ def main(argv=None) -> int:
                     sessions,
                 )
             )
+    if args.json:
+        args.json.write_text(json.dumps(per_question, default=str))
     print(f"\n({time.monotonic() - started:.0f} s)")
     return 0
 

@@ -177,3 +177,12 @@ def test_a_bundled_model_is_chosen_by_its_name(monkeypatch, tmp_path):
 def test_the_shipped_config_is_off_and_the_context_config_names_its_reading():
     assert EncoderConfig.load(MODEL_DIR / "config.json").context_pieces == 0
     assert EncoderConfig.load(CONTEXT / "config.json").model_id == "all-MiniLM-L6-v2+context-32-0.5-0.2"
+
+
+def test_train_refuses_a_context_read_it_has_nothing_to_train_in(tmp_path):
+    from evosearch.encoder.minilm import MiniLMEncoder
+    from evosearch.train.run import run_training
+
+    encoder = MiniLMEncoder(EncoderConfig.load(CONTEXT / "config.json"), device="cpu")
+    with pytest.raises(EvosearchError, match="nothing to train"):
+        run_training([], tmp_path, steps=1, resume=False, seed=0, encoder=encoder)

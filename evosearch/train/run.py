@@ -83,6 +83,13 @@ def run_training(
 
     torch.manual_seed(seed)
     encoder = encoder or load_training_encoder()  # only its memory-free pooled vectors are read
+    if getattr(encoder, "context", None) is not None:
+        from ..errors import EvosearchError
+
+        raise EvosearchError(
+            f"the model {encoder.model_id} reads context with no weights of its own: there is nothing to train",
+            "unset EVOSEARCH_MODEL to train the latent memory",
+        )
     config = EncoderConfig(dim=encoder.dim, memory_slots=encoder.memory_slots)
     features = compute_features(samples, encoder, out / "checkpoints", feature_progress)
     memory = LatentMemory(config.dim, config.memory_slots, config.latents_per_segment)
