@@ -181,6 +181,22 @@ def session_recall(questions, rankings) -> float:
     return 100 * total / max(len(questions), 1)
 
 
+def overlap(recall: dict[str, list[float]]) -> str:
+    """Where the memory's dense gain goes: how many questions dense retrieval answers better with
+    memory, how many of those `ask` without memory already answers as well, and the ceiling of any
+    fusion that picks per question between `ask` without memory and dense with or without it."""
+    off, on = recall["evosearch dense, memory off"], recall["evosearch dense, memory on"]
+    ask = recall["evosearch hybrid, memory off"]
+    gained = [i for i in range(len(on)) if on[i] > off[i]]
+    covered = sum(ask[i] >= on[i] for i in gained)
+    ceiling = {name: 100 * sum(map(max, dense, ask)) / len(ask) for name, dense in (("off", off), ("on", on))}
+    return (
+        f"dense with memory beats dense without on {len(gained)} questions (loses on {sum(on[i] < off[i] for i in range(len(on)))}); "
+        f"`ask` without memory already does as well on {covered} of them. Per question the better of `ask` without memory "
+        f"and dense: {ceiling['off']:.1f} with dense off, {ceiling['on']:.1f} with dense on (R@10)"
+    )
+
+
 def evaluate(
     label: str,
     data_dir: Path,
@@ -278,6 +294,7 @@ def main(argv=None) -> int:
                 list(CATEGORY_NAMES),
             )
         )
+        print(overlap({n: [r[2] for r in recall_rows(questions, x)] for n, x in rankings.items()}))
         per_question["locomo"] = {"questions": questions, **{n: [r[2] for r in recall_rows(questions, x)] for n, x in rankings.items()}}
         if args.lme_questions:
             lme_dir = tmp / "lme"
@@ -294,6 +311,7 @@ def main(argv=None) -> int:
             )
             categories = sorted({q["category"] for q in lme_questions})
             sessions = {n: session_recall(lme_questions, r) for n, r in lme_rankings.items()}
+            print(overlap({n: [r[2] for r in recall_rows(lme_questions, x)] for n, x in lme_rankings.items()}))
             per_question["lme"] = {"questions": lme_questions, **{n: [r[2] for r in recall_rows(lme_questions, x)] for n, x in lme_rankings.items()}}
             print()
             print(
