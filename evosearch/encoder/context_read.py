@@ -8,9 +8,9 @@ direction) (EncoderConfig.context_weight, previous_weight). The memory a stream 
 float32: row 0 the previous segment's static direction, row 1 [n, the last n content word pieces]
 (piece ids are below 2^24, exact in float32). An empty memory gives the static vector exactly.
 
-Only content words travel (content_pieces): 32 of them span about three times the text 32 raw
-pieces do, and on LoCoMo read as well as 254 raw pieces at a fifth of the cost
-(benchmarks/late_context.py --content-only; docs/benchmarks.md, "Context read").
+Only content words travel (ContentFilter): 32 of them span about three times the text 32 raw
+pieces do, and on LoCoMo read nearly as well as 254 raw pieces for a third of the second pass's
+cost (benchmarks/late_context.py --content-only, and --speed; docs/benchmarks.md, "Context read").
 
 The reading's row is [CLS] context segment [SEP], masked 2 (attended, not pooled) over the context
 and 1 elsewhere: the pooling graph (minilm.py's pool) averages only where the mask is 1. Plain
