@@ -41,6 +41,7 @@ def main(argv=None) -> int:
         f"shipped {shipped}": shipped,
         "no window share": replace(shipped, window_share=0.0),
         "no neighbours": replace(shipped, neighbour_weight=0.0),
+        **{f"neighbour weight {w}": replace(shipped, neighbour_weight=w) for w in (0.3, 0.4, 0.5) if w != shipped.neighbour_weight},
         "neither (cosine + BM25 only)": replace(shipped, neighbour_weight=0.0, window_share=0.0),
     }
     with tempfile.TemporaryDirectory() as tmp_name:

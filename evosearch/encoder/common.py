@@ -51,14 +51,6 @@ class EncoderConfig:
             return f"{self.base}+context-{self.context_pieces}-{self.context_weight}-{self.previous_weight}"
         return f"{self.base}+{self.version}" + ("" if self.memory_in_embedding else "-static")
 
-    def context_read(self, tokenizer):
-        """The ContextRead this config asks for, or None."""
-        if not self.context_pieces:
-            return None
-        from .context_read import ContextRead
-
-        return ContextRead(tokenizer, self.context_pieces, self.context_weight, self.previous_weight, self.max_tokens)
-
     @classmethod
     def load(cls, path: Path) -> "EncoderConfig":
         if not path.exists():

@@ -75,6 +75,13 @@ class Row(NamedTuple):
     attention_mask: list[int]
 
 
+def context_read(config, tokenizer) -> "ContextRead | None":
+    """The ContextRead an EncoderConfig asks for, or None when its context read is off."""
+    if not config.context_pieces:
+        return None
+    return ContextRead(tokenizer, config.context_pieces, config.context_weight, config.previous_weight, config.max_tokens)
+
+
 class ContextRead:
     """The arithmetic around the model: which rows to read, how to mix, what memory to carry."""
 

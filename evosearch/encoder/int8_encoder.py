@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from .common import MEMORY_WEIGHTS, EncoderConfig, base_model_dir, load_tokenizer, unit, usable_cpus
+from .context_read import context_read
 from .memory_numpy import NumpyMemory
 
 
@@ -31,7 +32,7 @@ class Int8Encoder:
         self.model_id, self.dim, self.memory_slots = self.config.model_id, self.config.dim, self.config.memory_slots
         self.tokenizer = load_tokenizer(self.config.max_tokens)
         self.memory = NumpyMemory(folder / MEMORY_WEIGHTS) if self.config.memory_in_embedding else None
-        self.context = self.config.context_read(self.tokenizer)
+        self.context = context_read(self.config, self.tokenizer)
         self.workers = usable_cpus()
         self._session = None  # loaded at the first segment: a run with nothing to encode never pays for it
         self._threads = None

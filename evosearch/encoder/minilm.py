@@ -29,6 +29,7 @@ from .common import (
     model_dir,
     pad_rows,
 )
+from .context_read import context_read
 
 
 def memory_module_class():
@@ -94,7 +95,7 @@ class MiniLMEncoder:
         self.memory_slots = config.memory_slots
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.tokenizer = load_tokenizer(config.max_tokens)
-        self.context = config.context_read(self.tokenizer)
+        self.context = context_read(config, self.tokenizer)
         module = memory_module_class()(load_bert_weights(base_model_dir()), config)
         if config.memory_in_embedding:
             load_memory_weights(module, weights or model_dir() / MEMORY_WEIGHTS)
