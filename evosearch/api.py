@@ -31,6 +31,19 @@ def _other_model(uri: str, indexed: str, asked: str) -> StoreError:
     )
 
 
+def _other_encoder(uri: str, indexed: str, current: str) -> StoreError:
+    """The refusal for an index written by another encoder of the same base model; where a bundled
+    model wrote it, the hint names the variable that picks it again."""
+    from .encoder.common import MODEL_ENV, bundled_model_for
+
+    bundled = bundled_model_for(indexed)
+    again = f"set {MODEL_ENV}={bundled} as when it was built, or " if bundled else ""
+    return StoreError(
+        f"the index at {uri} was built with encoder {indexed}, but the current one is {current}",
+        f"{again}run `evosearch index --rebuild PATH` to re-encode it with the current one",
+    )
+
+
 def open_index(
     db: str | None = None, *, write: bool = False, rebuild: bool = False, command: str = "api", model: str | None = None
 ) -> tuple[Store | IndexReader, Encoder]:
@@ -48,6 +61,8 @@ def open_index(
             raise _other_model(uri, indexed, asked)  # before a model is loaded
         limit_malloc_arenas()  # before the encoder's and LanceDB's threads start
         encoder = load_encoder(asked or (model_name(indexed) if indexed else None))
+        if indexed and not rebuild and indexed != encoder.model_id:
+            raise _other_encoder(uri, indexed, encoder.model_id)
         store = Store.open(
             uri,
             model_id=encoder.model_id,
@@ -62,10 +77,7 @@ def open_index(
         raise _other_model(uri, store.model_id, asked)
     encoder = load_query_encoder(model_name(store.model_id))  # searching only embeds queries
     if store.model_id != encoder.model_id:
-        raise StoreError(
-            f"the index at {uri} was built with encoder {store.model_id}, but the current one is {encoder.model_id}",
-            "run `evosearch index --rebuild PATH` to re-encode it",
-        )
+        raise _other_encoder(uri, store.model_id, encoder.model_id)
     return store, encoder
 
 

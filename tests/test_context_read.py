@@ -152,6 +152,14 @@ def test_an_appended_chat_equals_a_fresh_index(int8, home, tmp_path, monkeypatch
     fresh = {k.replace(str(copy), str(notes)): v for k, v in index_dump(str(tmp_path / "fresh")).items()}
     assert index_dump(str(tmp_path / "db")) == fresh
 
+    monkeypatch.delenv("EVOSEARCH_MODEL")  # the user forgets the variable: the refusal names it
+    from evosearch.errors import StoreError
+
+    for write in (False, True):
+        with pytest.raises(StoreError) as refused:
+            open_index(str(tmp_path / "db"), write=write)
+        assert "EVOSEARCH_MODEL=context" in refused.value.hint
+
 
 @pytest.mark.parametrize(
     "change, message",

@@ -164,6 +164,17 @@ def model_dir() -> Path:
     return trained if (trained / MEMORY_WEIGHTS).exists() and (trained / "config.json").exists() else MODEL_DIR
 
 
+def bundled_model_for(model_id: str) -> str | None:
+    """The name of the model bundled beside the default (model/<name>) whose config gives model_id, or None."""
+    for folder in sorted(p for p in MODEL_DIR.iterdir() if (p / "config.json").is_file()):
+        try:
+            if EncoderConfig.load(folder / "config.json").model_id == model_id:
+                return folder.name
+        except Exception:  # a damaged config names nothing
+            continue
+    return None
+
+
 def layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:
     mean = x.mean(-1, keepdims=True)
     var = ((x - mean) ** 2).mean(-1, keepdims=True)
