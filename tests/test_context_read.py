@@ -178,7 +178,9 @@ def test_a_bundled_model_is_chosen_by_its_name(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("EVOSEARCH_MODEL", "context")
     assert model_dir() == CONTEXT
-    (tmp_path / "context").mkdir()  # a folder of that name where the user stands wins
+    (tmp_path / "context").mkdir()  # a folder of that name where the user stands is not a model...
+    assert model_dir() == CONTEXT
+    (tmp_path / "context" / "config.json").write_text("{}")  # ...unless it holds one
     assert model_dir() == Path("context")
 
 

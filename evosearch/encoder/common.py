@@ -157,7 +157,8 @@ def model_dir() -> Path:
     if os.environ.get(MODEL_ENV):
         chosen = Path(os.environ[MODEL_ENV])
         bundled = MODEL_DIR / chosen
-        return bundled if not chosen.exists() and len(chosen.parts) == 1 and (bundled / "config.json").exists() else chosen
+        by_name = len(chosen.parts) == 1 and (bundled / "config.json").exists() and not (chosen / "config.json").exists()
+        return bundled if by_name else chosen  # a folder of notes named `context` is not a model
     from ..config import home_dir
 
     trained = Path(home_dir()) / "model"
