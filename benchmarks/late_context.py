@@ -31,7 +31,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from retrieval_metrics import needs_earlier_context  # noqa: E402
 
 MAX_TOKENS = 256
 FIXED_RULE = 0.2

@@ -294,8 +294,9 @@ def main(argv=None) -> int:
                 list(CATEGORY_NAMES),
             )
         )
-        print(overlap({n: [r[2] for r in recall_rows(questions, x)] for n, x in rankings.items()}))
-        per_question["locomo"] = {"questions": questions, **{n: [r[2] for r in recall_rows(questions, x)] for n, x in rankings.items()}}
+        recall = {n: [r[2] for r in recall_rows(questions, x)] for n, x in rankings.items()}
+        print(overlap(recall))
+        per_question["locomo"] = {"questions": questions, **recall}
         if args.lme_questions:
             lme_dir = tmp / "lme"
             lme_questions, lme_turns = write_longmemeval(args.longmemeval, args.lme_questions, lme_dir)
@@ -311,8 +312,9 @@ def main(argv=None) -> int:
             )
             categories = sorted({q["category"] for q in lme_questions})
             sessions = {n: session_recall(lme_questions, r) for n, r in lme_rankings.items()}
-            print(overlap({n: [r[2] for r in recall_rows(lme_questions, x)] for n, x in lme_rankings.items()}))
-            per_question["lme"] = {"questions": lme_questions, **{n: [r[2] for r in recall_rows(lme_questions, x)] for n, x in lme_rankings.items()}}
+            recall = {n: [r[2] for r in recall_rows(lme_questions, x)] for n, x in lme_rankings.items()}
+            print(overlap(recall))
+            per_question["lme"] = {"questions": lme_questions, **recall}
             print()
             print(
                 table(

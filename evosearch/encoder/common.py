@@ -167,11 +167,13 @@ def model_dir() -> Path:
 
 def bundled_model_for(model_id: str) -> str | None:
     """The name of the model bundled beside the default (model/<name>) whose config gives model_id, or None."""
+    from ..errors import EvosearchError
+
     for folder in sorted(p for p in MODEL_DIR.iterdir() if (p / "config.json").is_file()):
         try:
             if EncoderConfig.load(folder / "config.json").model_id == model_id:
                 return folder.name
-        except Exception:  # a damaged config names nothing
+        except (EvosearchError, OSError):  # a damaged config names nothing
             continue
     return None
 

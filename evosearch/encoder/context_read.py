@@ -44,7 +44,7 @@ class ContentFilter:
     def __init__(self, tokenizer):
         size = tokenizer.get_vocab_size()
         tokens = [tokenizer.id_to_token(i) or "" for i in range(size)]
-        self.continues = np.array([t.startswith("##") for t in tokens])
+        self.continues = [t.startswith("##") for t in tokens]
         self.text = [t.removeprefix("##") for t in tokens]
 
     def __call__(self, ids: list[int]) -> list[int]:

@@ -119,15 +119,13 @@ class MiniLMEncoder:
         return out
 
     def _pooled_numpy(self, encodings: list) -> np.ndarray:
+        """(B, D) raw mean-pooled vectors, in numpy, of Encodings or context_read Rows."""
         with self._torch.inference_mode():
             return self._pooled_by_length(encodings).float().cpu().numpy()
 
     def pooled(self, texts: list[str], batch_size: int = 256) -> np.ndarray:
         """(N, D) raw mean-pooled base vectors: what the memory module reads (training caches these)."""
-        out = []
-        with self._torch.inference_mode():
-            for i in range(0, len(texts), batch_size):
-                out.append(self._pooled_by_length(self.tokenize(texts[i : i + batch_size])).float().cpu().numpy())
+        out = [self._pooled_numpy(self.tokenize(texts[i : i + batch_size])) for i in range(0, len(texts), batch_size)]
         return np.concatenate(out) if out else np.zeros((0, self.dim), dtype=np.float32)
 
     def empty_memory(self, n: int) -> np.ndarray:
