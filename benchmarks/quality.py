@@ -123,6 +123,7 @@ def write_longmemeval(path: Path, count: int, out: Path, second_half: bool = Fal
 
 
 def build_index(data_dir: Path, db: Path, encoder) -> tuple[object, float, int]:
+    from evosearch.encoder import context_turns
     from evosearch.indexer import index_paths
     from evosearch.store import Store
 
@@ -131,6 +132,7 @@ def build_index(data_dir: Path, db: Path, encoder) -> tuple[object, float, int]:
         model_id=encoder.model_id,
         dim=encoder.dim,
         memory_shape=(encoder.memory_slots, encoder.dim),
+        context=context_turns(encoder) > 0,
     )
     report = index_paths([data_dir], store, encoder, lambda m: print("warning:", m, file=sys.stderr))
     return store, report.seconds, report.segments_encoded

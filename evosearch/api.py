@@ -7,10 +7,11 @@ answer = evosearch.search.ask(store, encoder, "what did I decide last week")
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from .config import db_uri
-from .encoder import Encoder, chosen_model, load_encoder, load_query_encoder, model_name
+from .encoder import Encoder, chosen_model, context_turns, load_encoder, load_query_encoder, model_name
 from .errors import StoreError
 from .heap import limit_malloc_arenas
 from .store import IndexReader, Store, open_for_search
@@ -44,6 +45,17 @@ def _other_encoder(uri: str, indexed: str, current: str) -> StoreError:
     )
 
 
+def _own_model(indexed: str | None) -> Path | None:
+    """The bundled MiniLM model folder that wrote an index, where the user chose none ($EVOSEARCH_MODEL):
+    an index built without memory, or before the default changed, keeps its own encoder, so its
+    vectors stay comparable, until `index --rebuild` re-encodes it with the default."""
+    from .encoder.common import MODEL_ENV, bundled_folder_for
+
+    if not indexed or os.environ.get(MODEL_ENV) or model_name(indexed) != "minilm":
+        return None
+    return bundled_folder_for(indexed)
+
+
 def open_index(
     db: str | None = None, *, write: bool = False, rebuild: bool = False, command: str = "api", model: str | None = None
 ) -> tuple[Store | IndexReader, Encoder]:
@@ -60,7 +72,7 @@ def open_index(
         if asked and indexed and not rebuild and model_name(indexed) != asked:
             raise _other_model(uri, indexed, asked)  # before a model is loaded
         limit_malloc_arenas()  # before the encoder's and LanceDB's threads start
-        encoder = load_encoder(asked or (model_name(indexed) if indexed else None))
+        encoder = load_encoder(asked or (model_name(indexed) if indexed else None), None if rebuild else _own_model(indexed))
         if indexed and not rebuild and indexed != encoder.model_id:
             raise _other_encoder(uri, indexed, encoder.model_id)
         store = Store.open(
@@ -68,6 +80,7 @@ def open_index(
             model_id=encoder.model_id,
             dim=encoder.dim,
             memory_shape=(encoder.memory_slots, encoder.dim),
+            context=context_turns(encoder) > 0,
             rebuild=rebuild,
             command=command,
         )
@@ -75,7 +88,7 @@ def open_index(
     store = open_for_search(uri)
     if asked and model_name(store.model_id) != asked:
         raise _other_model(uri, store.model_id, asked)
-    encoder = load_query_encoder(model_name(store.model_id))  # searching only embeds queries
+    encoder = load_query_encoder(model_name(store.model_id), _own_model(store.model_id))  # searching only embeds queries
     if store.model_id != encoder.model_id:
         raise _other_encoder(uri, store.model_id, encoder.model_id)
     return store, encoder

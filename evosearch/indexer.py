@@ -20,9 +20,9 @@ from pathlib import Path
 
 from .config import SNAPSHOT_EVERY
 from .encode import StreamJob, encode_streams
-from .encoder import Encoder
+from .encoder import Encoder, context_turns
 from .errors import EvosearchError, SourceError
-from .segment import Segment, segment_stream
+from .segment import Segment, segment_stream, turn_context
 from .sources.detect import companion_files, read_source
 from .sources.walk import absolute_path, iter_sources, open_source_file
 from .store import SEGMENTS, SNAPSHOTS, STALE_HASH, SourceRecord, Store, segment_row, snapshot_row, write_fragments
@@ -116,9 +116,11 @@ def write_stream_fragments(jobs: list[StreamJob], encoder: Encoder, targets: dic
     them) and write their segment and snapshot rows as fragments of targets' tables (table name ->
     store.FragmentTarget), for the index's writer to commit. Returns the rows written and the fragments."""
     segment_rows, snapshot_rows = [], []
+    turns = context_turns(encoder)
     for out in encode_streams(jobs, encoder):
-        stream, tail, count = out.job.key
-        segment_rows.append(segment_row(stream, tail[out.position - out.job.start], out.position, out.embedding))
+        stream, window, count, before = out.job.key
+        i = before + out.position - out.job.start
+        segment_rows.append(segment_row(stream, window[i], out.position, out.embedding, turn_context(window, i, turns) if turns else None))
         if keeps_snapshot(out.position, count):
             snapshot_rows.append(snapshot_row(stream.stream_id, out.position, out.memory))
     written = {SEGMENTS: segment_rows, SNAPSHOTS: snapshot_rows}
@@ -406,6 +408,7 @@ class Indexer:
             self._write_group_elsewhere(jobs, owner, pending, finished, replace_from, waiting_since)
             return
         in_call = 0
+        turns = context_turns(self.encoder)
         for out in encode_streams(jobs, self.encoder):
             if waiting_since is not None:
                 self.report.preparing_seconds = time.monotonic() - waiting_since
@@ -416,7 +419,8 @@ class Indexer:
                 self.progress.segments_done(in_call)
                 in_call = 0
             stream, segments = out.job.key
-            segment_rows.append(segment_row(stream, segments[out.position], out.position, out.embedding))
+            context = turn_context(segments, out.position, turns) if turns else None
+            segment_rows.append(segment_row(stream, segments[out.position], out.position, out.embedding, context))
             if keeps_snapshot(out.position, len(segments)):
                 snapshot_rows.append((stream.stream_id, out.position, out.memory))
             self.report.segments_encoded += 1
@@ -441,7 +445,8 @@ class Indexer:
         new row is repaired (_repair_duplicates) and the stream's rest re-encoded."""
         targets = {name: self.store.fragment_target(name) for name in (SEGMENTS, SNAPSHOTS)}
         fragments: dict[str, list] = {name: [] for name in targets}
-        for written in self.writer([_portable(job) for job in jobs], targets):
+        turns = context_turns(self.encoder)
+        for written in self.writer([_portable(job, turns) for job in jobs], targets):
             if waiting_since is not None:
                 self.report.preparing_seconds = time.monotonic() - waiting_since
                 waiting_since = None
@@ -480,11 +485,13 @@ class Indexer:
                 self.report.removed += 1
 
 
-def _portable(job: StreamJob) -> StreamJob:
+def _portable(job: StreamJob, turns: int) -> StreamJob:
     """The job as a worker gets it (write_stream_fragments): the stream without its units, the
-    segments from job.start on, and the stream's segment count."""
+    segments from job.start on after the `turns` before it (their context), the stream's segment
+    count, and how many segments precede job.start in that window."""
     stream, segments = job.key
-    return dataclasses.replace(job, key=(dataclasses.replace(stream, units=[]), segments[job.start :], len(segments)))
+    before = min(turns, job.start)
+    return dataclasses.replace(job, key=(dataclasses.replace(stream, units=[]), segments[job.start - before :], len(segments), before))
 
 
 def _stale(record: SourceRecord) -> SourceRecord:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
 import numpy as np
@@ -23,7 +23,7 @@ import numpy as np
 from .encoder import Encoder
 from .errors import QueryError
 from .filters import conversation_where, source_where, speaker_where, time_where, where_all
-from .store import IndexReader
+from .store import CONTEXT, IndexReader
 from .timephrases import TimeIntent, TimeWindow, parse_time_intent
 from .timeline import best_matches, timeline_buckets
 
@@ -60,9 +60,18 @@ class Fusion:
     # 0: no such term.
     text_excess_weight: float = 0.0
     text_excess_from: float = 0.0
+    # The lexical memory, where the index holds it (store.holds_context): a chat turn gains this
+    # much per point of its context's BM25 (the turns just before it) past the level, so a reply that
+    # answers without naming its subject is found by the subject named before it. Past a level, as
+    # the excess term: context shares a common word with nearly every question. Chosen with
+    # benchmarks/context_text.py (docs/benchmarks.md, "Lexical memory").
+    context_weight: float = 0.0
+    context_from: float = 0.0
 
 
-_MINILM = Fusion(text_weight=0.03, neighbour_weight=0.15, window_share=0.6, text_excess_weight=0.24, text_excess_from=8.0)
+_MINILM = Fusion(
+    text_weight=0.03, neighbour_weight=0.15, window_share=0.6, text_excess_weight=0.24, text_excess_from=8.0, context_weight=0.03, context_from=8.0
+)
 FUSION = {
     "minilm": _MINILM,
     # No neighbours: e5's scores sit so close together that the term rewards having a neighbour
@@ -84,6 +93,7 @@ class Candidates:
     dense: list[dict]
     text: list[dict]
     fusion: Fusion = FUSION["minilm"]  # the index's base model's
+    context: dict[int, float] = field(default_factory=dict)  # row id -> its context's BM25 (the lexical memory's hits)
 
 
 @dataclass
@@ -115,7 +125,8 @@ def fuse(c: Candidates) -> dict[int, dict]:
 
 def fuse_evidence(c: Candidates) -> dict[int, dict]:
     """row id -> row with its `fused` score, cosine + the text weight x BM25 (0 where the text does not
-    match) + for a chat turn the excess weight x the BM25 above its level, and in `explain` the parts
+    match) + for a chat turn the excess weight x the BM25 above its level + the context weight x its
+    context's BM25 above its level (where the index holds context), and in `explain` the parts
     it was built from. Scores, not ranks: reciprocal rank fusion gave a full-text #1 with cosine 0.2
     the same credit as one with 0.6 (issue 22)."""
     fused: dict[int, dict] = {}
@@ -126,26 +137,37 @@ def fuse_evidence(c: Candidates) -> dict[int, dict]:
         entry["bm25"] = row["bm25"]
         entry["explain"].update(text_rank=rank, bm25=round(row["bm25"], 4), text_weight=c.fusion.text_weight)
     f = c.fusion
-    for entry in fused.values():
-        excess = f.text_excess_weight * max(0.0, entry["bm25"] - f.text_excess_from) if entry.get("message_ids") else 0.0
+    for i, entry in fused.items():
+        chat = bool(entry.get("message_ids"))
+        excess = f.text_excess_weight * max(0.0, entry["bm25"] - f.text_excess_from) if chat else 0.0
+        context = f.context_weight * max(0.0, c.context.get(i, 0.0) - f.context_from) if chat else 0.0
         text_part = f.text_weight * entry["bm25"] + excess
-        entry["fused"] = entry["similarity"] + text_part
+        entry["fused"] = entry["similarity"] + text_part + context
         entry["explain"].update(dense_similarity=round(entry["similarity"], 4), text_part=round(text_part, 4), fused=round(entry["fused"], 4))
         if excess:
             entry["explain"].update(text_excess=round(excess, 4), text_excess_weight=f.text_excess_weight, text_excess_from=f.text_excess_from)
+        if context:
+            entry["explain"].update(context_bm25=round(c.context[i], 4), context=round(context, 4))
     return fused
 
 
 def _retrieve(store: IndexReader, vector, text: str, pool: int, where: str | None) -> Candidates:
     """Candidates carry only their row id, score and time (full-text hits also their vector, for
     their cosine): ranking needs nothing more, and reading every candidate's text cost more than
-    both searches; the results' rows are read once ranked (see ask). The two searches run one
-    after the other: on two cores, a thread for the full-text search measured slower."""
+    both searches; the results' rows are read once ranked (see ask). The searches run one after
+    the other: on two cores, a thread for the full-text search measured slower. The lexical
+    memory's search only scores candidates the other two found: its own hits, added as
+    candidates, lost (benchmarks/context_text.py --add)."""
     dense = store.vector_search(vector, pool, where, RANKING_COLUMNS)
-    text_hits = store.text_search(_fts_text(text), pool, where, [*RANKING_COLUMNS, "vector"])
+    words = _fts_text(text)
+    text_hits = store.text_search(words, pool, where, [*RANKING_COLUMNS, "vector"])
     for row in text_hits:
         row["similarity"] = float(np.dot(row.pop("vector"), vector))  # stored vectors are unit length, as is the query's
-    return Candidates(dense, text_hits, fusion_for(store.model_id))
+    fusion = fusion_for(store.model_id)
+    context = {}
+    if fusion.context_weight and store.holds_context:
+        context = {r["_rowid"]: r["bm25"] for r in store.text_search(words, pool, where, ["position"], field=CONTEXT)}
+    return Candidates(dense, text_hits, fusion, context)
 
 
 def fusion_for(model_id: str) -> Fusion:

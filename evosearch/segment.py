@@ -39,6 +39,15 @@ class Segment:
         return h.hexdigest()
 
 
+def turn_context(segments: list[Segment], i: int, turns: int) -> str:
+    """The text of the `turns` segments before segments[i] when it is a chat turn, else "": what an
+    index with a lexical memory (EncoderConfig.context_turns) stores beside the turn, so full text
+    finds a reply that answers without naming what the turns before it named."""
+    if not segments[i].message_ids:
+        return ""
+    return "\n".join(s.text for s in segments[max(0, i - turns) : i])
+
+
 def _unit_line(unit: Unit) -> str:
     return f"{unit.speaker}: {unit.text}" if unit.speaker else unit.text
 

@@ -16,7 +16,8 @@ from .helpers import chat_messages, index_dump, write_chat
 
 pytestmark = pytest.mark.model
 
-CONTEXT = MODEL_DIR / "context"
+CONTEXT = MODEL_DIR  # the shipped model reads context
+STATIC = MODEL_DIR / "static"  # memory off
 PUPPY = ["Ana: my sister Maya adopted a puppy from the shelter", "Ben: lovely, what breed is it?", "Ana: she named him Biscuit"]
 REPORT = ["Ben: the quarterly report is due Friday", "Ana: I will send the figures tonight", "Ana: she named him Biscuit"]
 
@@ -81,7 +82,7 @@ def test_the_memory_carries_the_last_content_pieces_across_segments(tokenizer):
 def test_a_segment_reads_what_its_stream_said_before(int8):
     from evosearch.encoder.int8_encoder import Int8Encoder
 
-    static = Int8Encoder(MODEL_DIR)
+    static = Int8Encoder(STATIC)
     first, _ = int8.encode(PUPPY[:1], int8.empty_memory(1))
     np.testing.assert_array_equal(first, static.encode(PUPPY[:1], static.empty_memory(1))[0])  # nothing before: static, bit for bit
 
@@ -131,7 +132,7 @@ def test_an_appended_chat_equals_a_fresh_index(int8, home, tmp_path, monkeypatch
     from evosearch.indexer import index_paths
 
     monkeypatch.setenv("EVOSEARCH_HOME", str(home))
-    monkeypatch.setenv("EVOSEARCH_MODEL", str(CONTEXT))
+    monkeypatch.delenv("EVOSEARCH_MODEL", raising=False)
     monkeypatch.setenv("EVOSEARCH_ENCODER", "minilm")
 
     def run(folder, db):
@@ -143,7 +144,7 @@ def test_an_appended_chat_equals_a_fresh_index(int8, home, tmp_path, monkeypatch
     notes = tmp_path / "notes"
     notes.mkdir()
     write_chat(notes / "team.jsonl", chat_messages(30))
-    assert run(notes, tmp_path / "db") == "all-MiniLM-L6-v2+context-32-0.5-0.2"
+    assert run(notes, tmp_path / "db") == "all-MiniLM-L6-v2+context-32-0.5-0.2+turns-3"
     write_chat(notes / "team.jsonl", chat_messages(40))
     run(notes, tmp_path / "db")
     copy = tmp_path / "copy" / "notes"
@@ -152,18 +153,38 @@ def test_an_appended_chat_equals_a_fresh_index(int8, home, tmp_path, monkeypatch
     fresh = {k.replace(str(copy), str(notes)): v for k, v in index_dump(str(tmp_path / "fresh")).items()}
     assert index_dump(str(tmp_path / "db")) == fresh
 
-    monkeypatch.delenv("EVOSEARCH_MODEL")  # the user forgets the variable: the refusal names it
-    from evosearch.errors import StoreError
 
+
+def test_an_index_built_without_memory_keeps_its_encoder(int8, home, tmp_path, monkeypatch):
+    """An index written by the static model (before the default read context, or with
+    EVOSEARCH_MODEL=static) is searched and extended with it, not refused, until a rebuild."""
+    from evosearch.api import open_index
+    from evosearch.indexer import index_paths
+
+    monkeypatch.setenv("EVOSEARCH_HOME", str(home))
+    monkeypatch.setenv("EVOSEARCH_ENCODER", "minilm")
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    write_chat(notes / "team.jsonl", chat_messages(12))
+    monkeypatch.setenv("EVOSEARCH_MODEL", "static")
+    store, encoder = open_index(str(tmp_path / "db"), write=True)
+    with store:
+        index_paths([notes], store, encoder, lambda m: None)
+    static_id = encoder.model_id
+    monkeypatch.delenv("EVOSEARCH_MODEL")
     for write in (False, True):
-        with pytest.raises(StoreError) as refused:
-            open_index(str(tmp_path / "db"), write=write)
-        assert "EVOSEARCH_MODEL=context" in refused.value.hint
+        store, encoder = open_index(str(tmp_path / "db"), write=write)
+        assert encoder.model_id == static_id == "all-MiniLM-L6-v2+evo-0-static"
+        if write:
+            store.close()
+    store, encoder = open_index(str(tmp_path / "db"), rebuild=True)
+    store.close()
+    assert encoder.model_id == "all-MiniLM-L6-v2+context-32-0.5-0.2+turns-3"  # a rebuild takes the default
 
 
 @pytest.mark.parametrize(
     "change, message",
-    [({"memory_in_embedding": True}, "cannot carry"), ({"memory_slots": 1}, "cannot carry"), ({"context_pieces": 400}, "cannot carry"), ({"queue": 3}, "cannot read")],
+    [({"memory_in_embedding": True}, "cannot carry"), ({"memory_slots": 1}, "cannot carry"), ({"context_pieces": 400}, "cannot carry"), ({"queue": 3}, "cannot read"), ({"context_turns": -1}, "context turns")],
 )
 def test_a_config_it_cannot_honour_gets_one_line(tmp_path, change, message):
     config = json.loads((CONTEXT / "config.json").read_text()) | change
@@ -176,17 +197,18 @@ def test_a_bundled_model_is_chosen_by_its_name(monkeypatch, tmp_path):
     from evosearch.encoder.common import model_dir
 
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("EVOSEARCH_MODEL", "context")
-    assert model_dir() == CONTEXT
-    (tmp_path / "context").mkdir()  # a folder of that name where the user stands is not a model...
-    assert model_dir() == CONTEXT
-    (tmp_path / "context" / "config.json").write_text("{}")  # ...unless it holds one
-    assert model_dir() == Path("context")
+    monkeypatch.setenv("EVOSEARCH_MODEL", "static")
+    assert model_dir() == STATIC
+    (tmp_path / "static").mkdir()  # a folder of that name where the user stands is not a model...
+    assert model_dir() == STATIC
+    (tmp_path / "static" / "config.json").write_text("{}")  # ...unless it holds one
+    assert model_dir() == Path("static")
 
 
-def test_the_shipped_config_is_off_and_the_context_config_names_its_reading():
-    assert EncoderConfig.load(MODEL_DIR / "config.json").context_pieces == 0
-    assert EncoderConfig.load(CONTEXT / "config.json").model_id == "all-MiniLM-L6-v2+context-32-0.5-0.2"
+def test_the_shipped_config_reads_context_and_the_static_one_does_not():
+    assert EncoderConfig.load(MODEL_DIR / "config.json").model_id == "all-MiniLM-L6-v2+context-32-0.5-0.2+turns-3"
+    static = EncoderConfig.load(STATIC / "config.json")
+    assert (static.context_pieces, static.context_turns, static.model_id) == (0, 0, "all-MiniLM-L6-v2+evo-0-static")
 
 
 def test_train_refuses_a_context_read_it_has_nothing_to_train_in(tmp_path):

@@ -16,6 +16,7 @@ class Encoder(Protocol):
     model_id: str  # stored in the index; a different id means the vectors are incomparable
     dim: int  # embedding width D
     memory_slots: int  # queue length Q; memory arrays are (N, Q, D)
+    # Optional, context_turns: how many chat turns before each turn its row also holds (see below).
 
     def empty_memory(self, n: int) -> np.ndarray:
         """(n, Q, D) zeros: the memory before a stream's first segment."""
@@ -28,6 +29,11 @@ class Encoder(Protocol):
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         """(N, D) unit vectors for queries, encoded without memory (the first retrieval stage)."""
         ...
+
+
+def context_turns(encoder) -> int:
+    """How many turns before each chat turn an index written by encoder stores with it."""
+    return getattr(encoder, "context_turns", 0)
 
 
 ENCODER_ENV = "EVOSEARCH_ENCODER"
@@ -66,7 +72,7 @@ def _cuda_torch() -> bool:
     return torch.cuda.is_available()
 
 
-def load_encoder(name: str | None = None) -> Encoder:
+def load_encoder(name: str | None = None, folder=None) -> Encoder:
     """`index`'s encoder for a model name (MODELS; default $EVOSEARCH_ENCODER, else MiniLM): the
     bundled MiniLM memory encoder (torch fp32 on a CUDA GPU, int8 ONNX on a CPU), multilingual-e5-small (torch on a CUDA GPU, int8 ONNX on a CPU),
     or the `hashing` encoder (no model, instant, lexical) that tests and quick trials use."""
@@ -89,13 +95,13 @@ def load_encoder(name: str | None = None) -> Encoder:
     if _cuda_torch():
         from .minilm import load_torch_encoder
 
-        return load_torch_encoder("cuda")
+        return load_torch_encoder("cuda", folder)
     from .int8_encoder import Int8Encoder  # no torch in the process (int8_encoder.py)
 
-    return Int8Encoder(model_dir())
+    return Int8Encoder(folder or model_dir())
 
 
-def load_query_encoder(name: str | None = None):
+def load_query_encoder(name: str | None = None, folder=None):
     """What `ask` needs (model_id, dim, encode_queries), as cheaply as possible and never importing
     torch: MiniLM fp32 in ONNX Runtime (numpy before the first `index`); e5-small fp32 in ONNX
     Runtime (built in a child process the first time, if `index` ran on a GPU)."""
@@ -103,7 +109,7 @@ def load_query_encoder(name: str | None = None):
     if name == "minilm":
         from .query_onnx import load_minilm_query_encoder
 
-        return load_minilm_query_encoder()
+        return load_minilm_query_encoder(folder)
     if name == "e5-small":
         from .e5_onnx import E5QueryEncoder
 

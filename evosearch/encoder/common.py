@@ -44,12 +44,16 @@ class EncoderConfig:
     context_pieces: int = 0
     context_weight: float = 0.0
     previous_weight: float = 0.0
+    # The lexical memory: each chat turn's index row also holds the text of this many turns before it,
+    # which `ask` searches by full text beside the turn's own (search.Fusion.context_weight; 0: none).
+    context_turns: int = 0
 
     @property
     def model_id(self) -> str:
+        turns = f"+turns-{self.context_turns}" if self.context_turns else ""
         if self.context_pieces:
-            return f"{self.base}+context-{self.context_pieces}-{self.context_weight}-{self.previous_weight}"
-        return f"{self.base}+{self.version}" + ("" if self.memory_in_embedding else "-static")
+            return f"{self.base}+context-{self.context_pieces}-{self.context_weight}-{self.previous_weight}{turns}"
+        return f"{self.base}+{self.version}" + ("" if self.memory_in_embedding else "-static") + turns
 
     @classmethod
     def load(cls, path: Path) -> "EncoderConfig":
@@ -66,6 +70,8 @@ class EncoderConfig:
                 f"the model config {path} asks for a context read it cannot carry",
                 f"set memory_in_embedding false, memory_slots at least 2 and context_pieces below {config.dim}",
             )
+        if config.context_turns < 0:
+            raise EvosearchError(f"the model config {path} asks for {config.context_turns} context turns", "set context_turns to 0 or more")
         return config
 
     def to_json(self) -> str:
@@ -165,17 +171,23 @@ def model_dir() -> Path:
     return trained if (trained / MEMORY_WEIGHTS).exists() and (trained / "config.json").exists() else MODEL_DIR
 
 
-def bundled_model_for(model_id: str) -> str | None:
-    """The name of the model bundled beside the default (model/<name>) whose config gives model_id, or None."""
+def bundled_folder_for(model_id: str) -> Path | None:
+    """The model bundled beside the default (model/<name>) whose config gives model_id, or None."""
     from ..errors import EvosearchError
 
     for folder in sorted(p for p in MODEL_DIR.iterdir() if (p / "config.json").is_file()):
         try:
             if EncoderConfig.load(folder / "config.json").model_id == model_id:
-                return folder.name
+                return folder
         except (EvosearchError, OSError):  # a damaged config names nothing
             continue
     return None
+
+
+def bundled_model_for(model_id: str) -> str | None:
+    """The name (for $EVOSEARCH_MODEL) of the bundled model whose config gives model_id, or None."""
+    folder = bundled_folder_for(model_id)
+    return folder.name if folder else None
 
 
 def layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:

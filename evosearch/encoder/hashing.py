@@ -28,11 +28,11 @@ def _unit(v: np.ndarray) -> np.ndarray:
 
 
 class HashingEncoder:
-    model_id = "hashing-v1"
-
-    def __init__(self, dim: int = 64, memory_slots: int = 4):
+    def __init__(self, dim: int = 64, memory_slots: int = 4, context_turns: int = 0):
         self.dim = dim
         self.memory_slots = memory_slots
+        self.context_turns = context_turns  # as EncoderConfig.context_turns: the rows' lexical memory
+        self.model_id = "hashing-v1" + (f"+turns-{context_turns}" if context_turns else "")
         self._cache: dict[str, np.ndarray] = {}
 
     def _bag(self, text: str) -> np.ndarray:

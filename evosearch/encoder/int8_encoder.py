@@ -33,6 +33,7 @@ class Int8Encoder:
         self.tokenizer = load_tokenizer(self.config.max_tokens)
         self.memory = NumpyMemory(folder / MEMORY_WEIGHTS) if self.config.memory_in_embedding else None
         self.context = context_read(self.config, self.tokenizer)
+        self.context_turns = self.config.context_turns
         self.workers = usable_cpus()
         self._session = None  # loaded at the first segment: a run with nothing to encode never pays for it
         self._threads = None

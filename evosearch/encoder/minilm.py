@@ -96,6 +96,7 @@ class MiniLMEncoder:
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.tokenizer = load_tokenizer(config.max_tokens)
         self.context = context_read(config, self.tokenizer)
+        self.context_turns = config.context_turns
         module = memory_module_class()(load_bert_weights(base_model_dir()), config)
         if config.memory_in_embedding:
             load_memory_weights(module, weights or model_dir() / MEMORY_WEIGHTS)
@@ -146,7 +147,7 @@ class MiniLMEncoder:
         return embedding
 
 
-def load_torch_encoder(device: str | None = None) -> MiniLMEncoder:
-    """The model in torch fp32 (training, benchmarks' baselines)."""
-    folder = model_dir()
+def load_torch_encoder(device: str | None = None, folder: Path | None = None) -> MiniLMEncoder:
+    """The model in torch fp32 (training, benchmarks' baselines); folder: a model's (default model_dir())."""
+    folder = folder or model_dir()
     return MiniLMEncoder(EncoderConfig.load(folder / "config.json"), device=device, weights=folder / MEMORY_WEIGHTS)

@@ -10,7 +10,7 @@ maintenance.py compaction and the vector and full-text indexes, in bounded steps
 
 from .fragments import FragmentTarget, write_fragments
 from .reader import IndexReader, LanceReader, open_for_search
-from .schema import META, SEGMENTS, SNAPSHOTS, SOURCES, STALE_HASH, SourceRecord, segment_row, snapshot_row, sql_in, sql_str, sql_time
+from .schema import CONTEXT, META, SEGMENTS, SNAPSHOTS, SOURCES, STALE_HASH, SourceRecord, segment_row, snapshot_row, sql_in, sql_str, sql_time
 from .writer import Store
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "FragmentTarget",
     "write_fragments",
     "SourceRecord",
+    "CONTEXT",
     "META",
     "SEGMENTS",
     "SNAPSHOTS",

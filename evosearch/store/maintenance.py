@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from ..heap import return_freed_memory
-from .schema import META, SEGMENTS, SNAPSHOTS, SOURCES
+from .schema import CONTEXT, META, SEGMENTS, SNAPSHOTS, SOURCES, TEXT
 
 if TYPE_CHECKING:
     from .writer import Store
@@ -105,27 +105,35 @@ def update_text_index(store: Store, *, extend: bool = False) -> None:
 
 
 def _update_text_index(store: Store, extend: bool) -> None:
+    segments = store.table(SEGMENTS)
+    segments.checkout_latest()
+    for field in (TEXT, CONTEXT):  # a lexical memory's context (schema.CONTEXT) is kept as its text is
+        if field in segments.schema.names:
+            _update_field_index(store, field, extend)
+
+
+def _update_field_index(store: Store, field: str, extend: bool) -> None:
     from lancedb.index import FTS
 
     segments = store.table(SEGMENTS)
-    segments.checkout_latest()
     dataset = segments.to_lance()
-    text = [i for i in dataset.describe_indices() if i.field_names == ["text"]]
-    built = int(store.meta.get("text_index_version", 0))
+    index = [i for i in dataset.describe_indices() if i.field_names == [field]]
+    built_key = f"{field}_index_version"
+    built = int(store.meta.get(built_key, 0))
     fragments = dataset.get_fragments()
     deletions = [f.metadata.deletion_file for f in fragments]
     deleted_since = sum(d.num_deleted_rows for d in deletions if d is not None and d.read_version >= built)
     rows = dataset.count_rows()
     exact = rows <= TEXT_EXACT_MAX_SEGMENTS
-    if not text or deleted_since > (0 if exact else TEXT_STALE_SHARE * rows):
-        segments.create_index("text", config=FTS(stem=True, remove_stop_words=True), replace=True)
+    if not index or deleted_since > (0 if exact else TEXT_STALE_SHARE * rows):
+        segments.create_index(field, config=FTS(stem=True, remove_stop_words=True), replace=True)
         segments.checkout_latest()
-        store.set_meta("text_index_version", str(segments.version))
+        store.set_meta(built_key, str(segments.version))
         return_freed_memory()
     elif extend or exact:
-        covered = {f for part in text[0].segments for f in part.fragment_ids}
+        covered = {f for part in index[0].segments for f in part.fragment_ids}
         if any(f.fragment_id not in covered for f in fragments):
-            dataset.optimize.optimize_indices(index_names=[text[0].name])
+            dataset.optimize.optimize_indices(index_names=[index[0].name])
             segments.checkout_latest()
             return_freed_memory()
 

@@ -38,7 +38,12 @@ class IndexReader(Protocol):
 
     def vector_search(self, vector: np.ndarray, limit: int, where: str | None, columns: list[str] | None = None) -> list[dict]: ...
 
-    def text_search(self, text: str, limit: int, where: str | None, columns: list[str] | None = None) -> list[dict]: ...
+    def text_search(self, text: str, limit: int, where: str | None, columns: list[str] | None = None, field: str = "text") -> list[dict]: ...
+
+    @property
+    def holds_context(self) -> bool:
+        """Whether its segment rows hold the text before each chat turn (schema.CONTEXT)."""
+        ...
 
     def rows(self, rowids: list[int]) -> dict[int, dict]: ...
 
@@ -126,13 +131,17 @@ class LanceReader:
             r["similarity"] = 1.0 - r.pop("_distance")
         return rows
 
-    def text_search(self, text: str, limit: int, where: str | None, columns: list[str] | None = None) -> list[dict]:
-        """The best BM25 matches, each with its `_rowid`, `bm25` and the columns asked for."""
+    @property
+    def holds_context(self) -> bool:
+        return schema.CONTEXT in self.dataset(SEGMENTS).schema.names
+
+    def text_search(self, text: str, limit: int, where: str | None, columns: list[str] | None = None, field: str = "text") -> list[dict]:
+        """The best BM25 matches of field (`text`, or `context`), each with its `_rowid`, `bm25` and the columns asked for."""
         if not text.strip():
             return []
         try:
             table = self.dataset(SEGMENTS).to_table(
-                full_text_query=text,
+                full_text_query={"query": text, "columns": [field]},
                 limit=limit,
                 columns=[*(columns or RESULT_COLUMNS), "_score"],
                 filter=where,

@@ -65,8 +65,13 @@ def source_records(rows: list[dict]) -> dict[str, SourceRecord]:
     return {r["path"]: SourceRecord(*(r[c] for c in SOURCE_COLUMNS[:5]), list(r["stream_ids"] or []), r["segment_count"]) for r in rows}
 
 
-def table_schemas(dim: int) -> dict:
-    """table name -> Arrow schema, for vectors of width dim."""
+TEXT = "text"  # the segments column full text searches
+CONTEXT = "context"  # the segments column of an index whose encoder keeps a lexical memory
+
+
+def table_schemas(dim: int, context: bool = False) -> dict:
+    """table name -> Arrow schema, for vectors of width dim; with context, each segment row also holds
+    the text of the chat turns before it (EncoderConfig.context_turns), full-text indexed beside `text`."""
     import pyarrow as pa
 
     ts = pa.timestamp("us", tz="UTC")
@@ -87,6 +92,7 @@ def table_schemas(dim: int) -> dict:
             ("line_start", pa.int32()),
             ("line_end", pa.int32()),
             ("content_hash", pa.string()),
+            *([(CONTEXT, pa.string())] if context else []),
         ]
     )
     snapshots = pa.schema(
@@ -114,9 +120,10 @@ def table_schemas(dim: int) -> dict:
     return {SEGMENTS: segments, SNAPSHOTS: snapshots, SOURCES: sources, META: meta}
 
 
-def segment_row(stream, seg, position: int, vector) -> dict:
-    """A segments row: segment seg (segment.Segment) at position of stream (sources.Stream), encoded as vector."""
-    return {
+def segment_row(stream, seg, position: int, vector, context: str | None = None) -> dict:
+    """A segments row: segment seg (segment.Segment) at position of stream (sources.Stream), encoded as
+    vector; context, the text before it, for an index that holds it (table_schemas)."""
+    row = {
         "id": f"{stream.stream_id}@{position}",
         "stream_id": stream.stream_id,
         "path": stream.path,
@@ -133,6 +140,9 @@ def segment_row(stream, seg, position: int, vector) -> dict:
         "line_end": seg.line_end,
         "content_hash": seg.content_hash,
     }
+    if context is not None:
+        row[CONTEXT] = context
+    return row
 
 
 def snapshot_row(stream_id: str, position: int, memory) -> dict:

@@ -67,6 +67,7 @@ class Store(LanceReader):
         model_id: str | None = None,
         dim: int | None = None,
         memory_shape=None,
+        context: bool = False,
         write: bool = False,
         rebuild: bool = False,
         command: str = "api",
@@ -75,7 +76,8 @@ class Store(LanceReader):
         different model; without (searching), it must exist. Opening to write (model_id given,
         write=True or rebuild=True) takes the index's writer lock first, or raises LockedError naming
         the holder; the store keeps it until close() (or until the process ends). `command` names
-        this writer in another writer's refusal. rebuild=True drops every table under that lock."""
+        this writer in another writer's refusal. rebuild=True drops every table under that lock. context:
+        a new index's rows hold each chat turn's context text (schema.table_schemas)."""
         from ..lock import WriterLock
 
         creating = model_id is not None
@@ -85,7 +87,7 @@ class Store(LanceReader):
             raise no_index(uri)
         lock = WriterLock(uri, command).acquire() if (creating or write or rebuild) else None
         try:
-            store = cls._open_locked(uri, model_id, dim, memory_shape, rebuild)
+            store = cls._open_locked(uri, model_id, dim, memory_shape, rebuild, context)
         except BaseException:
             if lock is not None:
                 lock.release()
@@ -94,7 +96,7 @@ class Store(LanceReader):
         return store
 
     @classmethod
-    def _open_locked(cls, uri: str, model_id, dim, memory_shape, rebuild: bool) -> "Store":
+    def _open_locked(cls, uri: str, model_id, dim, memory_shape, rebuild: bool, context: bool) -> "Store":
         import lancedb
 
         creating = model_id is not None
@@ -117,7 +119,7 @@ class Store(LanceReader):
         tables = {}
         if creating:
             try:
-                for name, arrow_schema in table_schemas(dim).items():
+                for name, arrow_schema in table_schemas(dim, context).items():
                     tables[name] = db.open_table(name) if name in names else db.create_table(name, schema=arrow_schema, exist_ok=True)
             except (OSError, RuntimeError) as e:  # lance reports an unwritable folder as a RuntimeError
                 raise StoreError(
