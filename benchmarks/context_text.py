@@ -2,21 +2,24 @@
 stream said just before it?
 
     python benchmarks/context_text.py [--locomo ../shared/bench/locomo10.json] [--questions N]
-        [--model model/context]
+        [--model model | model/static] [--lme-questions N] [--lme-second-half] [--workdir DIR]
 
-The dense memory (model/context) lifts dense retrieval +3.5 on LoCoMo but `ask` only +0.7: full
+The context read (encoder/context_read.py) lifts dense retrieval +3.5 on LoCoMo but `ask` only +0.7: full
 text already finds most of what it adds (docs/benchmarks.md, "Context read"). What neither finds is
 a turn that answers without naming the question's subject, named a few turns earlier. This puts
 that subject where full text can see it: a second full-text index over each turn's context (the
 text of the k turns before it in its stream; preceding only, so appending to a chat never rewrites
-an earlier row), searched with the question alongside the two shipped searches, its BM25 added to
-the shipped fused score with weight w. New candidates it brings get their cosine from their stored
-vector, as full-text hits do.
+an earlier row), searched with the question beside the two other searches, w x its BM25 past a
+level added to a chat turn's fused score. With --add, the hits it brings join as candidates (their
+cosine from their stored vector, as full-text hits do). The product ships one grid point of this
+(search.Fusion.context_weight, context_from; EncoderConfig.context_turns): the row "`ask` as it is"
+checks that the replay of the shipped index reproduces it.
 
 LoCoMo is indexed once through the product path and each question gathered once by
-search.gather; every variant replays search.rank on those candidates with the context term added
-(inside a time window too). Figures: turn-level Recall@10, overall and per category; (k, w) chosen
-on one fold of conversations and scored on the other (first five, last five sample ids).
+search.gather; every variant replays search.rank on those candidates, without the product's own
+context term, with the grid's added (inside a time window too). Figures: turn-level Recall@10,
+overall and per category; (k, w, level) chosen on one fold of conversations and scored on the
+other (first five, last five sample ids); LongMemEval_S dev, each question in its own haystack.
 """
 
 from __future__ import annotations
