@@ -81,7 +81,7 @@ class StageClock:
 
 def index_in_process(corpus: Path, db: Path) -> dict:
     from evosearch import indexer
-    from evosearch.encoder import load_encoder
+    from evosearch.encoder import context_turns, load_encoder
     from evosearch.store import Store
 
     encoder = load_encoder("minilm")
@@ -101,7 +101,7 @@ def index_in_process(corpus: Path, db: Path) -> dict:
         "delete_stream_tails",
     ):
         clock.wrap(Store, name, "writing")
-    store = Store.open(str(db), model_id=encoder.model_id, dim=encoder.dim, memory_shape=(encoder.memory_slots, encoder.dim))
+    store = Store.open(str(db), model_id=encoder.model_id, dim=encoder.dim, memory_shape=(encoder.memory_slots, encoder.dim), context=context_turns(encoder) > 0)
     report = indexer.index_paths([corpus], store, encoder, lambda m: None)
     from evosearch.segment import segment_stream
     from evosearch.sources.detect import read_source

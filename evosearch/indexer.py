@@ -25,7 +25,7 @@ from .errors import EvosearchError, SourceError
 from .segment import Segment, segment_stream, turn_context
 from .sources.detect import companion_files, read_source
 from .sources.walk import absolute_path, iter_sources, open_source_file
-from .store import SEGMENTS, SNAPSHOTS, STALE_HASH, SourceRecord, Store, segment_row, snapshot_row, write_fragments
+from .store import CONTEXT, SEGMENTS, SNAPSHOTS, STALE_HASH, SourceRecord, Store, segment_row, snapshot_row, write_fragments
 
 # Files are read and segmented in groups, so memory stays bounded whatever the corpus size.
 GROUP_SEGMENTS = 4096
@@ -116,7 +116,7 @@ def write_stream_fragments(jobs: list[StreamJob], encoder: Encoder, targets: dic
     them) and write their segment and snapshot rows as fragments of targets' tables (table name ->
     store.FragmentTarget), for the index's writer to commit. Returns the rows written and the fragments."""
     segment_rows, snapshot_rows = [], []
-    turns = context_turns(encoder)
+    turns = context_turns(encoder) if CONTEXT in targets[SEGMENTS].schema.names else 0
     for out in encode_streams(jobs, encoder):
         stream, window, count, before = out.job.key
         i = before + out.position - out.job.start
@@ -408,7 +408,7 @@ class Indexer:
             self._write_group_elsewhere(jobs, owner, pending, finished, replace_from, waiting_since)
             return
         in_call = 0
-        turns = context_turns(self.encoder)
+        turns = self._context_turns()
         for out in encode_streams(jobs, self.encoder):
             if waiting_since is not None:
                 self.report.preparing_seconds = time.monotonic() - waiting_since
@@ -445,7 +445,7 @@ class Indexer:
         new row is repaired (_repair_duplicates) and the stream's rest re-encoded."""
         targets = {name: self.store.fragment_target(name) for name in (SEGMENTS, SNAPSHOTS)}
         fragments: dict[str, list] = {name: [] for name in targets}
-        turns = context_turns(self.encoder)
+        turns = self._context_turns()
         for written in self.writer([_portable(job, turns) for job in jobs], targets):
             if waiting_since is not None:
                 self.report.preparing_seconds = time.monotonic() - waiting_since
@@ -467,6 +467,11 @@ class Indexer:
         self.store.delete_stream_tails({sid: 0 for n in finished for sid in pending[n].plan.gone})
         self.store.put_sources([pending[n].plan.record for n in finished])
         self.store.index_vectors()
+
+    def _context_turns(self) -> int:
+        """The turns before each chat turn its row holds: the encoder's, where the index has the
+        column (api.open_index creates it for such an encoder; a store opened without it gets none)."""
+        return context_turns(self.encoder) if self.store.holds_context else 0
 
     def _remember_roots(self, roots: list[Path]) -> None:
         """Folders indexed so far: what `watch` watches by default."""

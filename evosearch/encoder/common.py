@@ -172,10 +172,10 @@ def model_dir() -> Path:
 
 
 def bundled_folder_for(model_id: str) -> Path | None:
-    """The model bundled beside the default (model/<name>) whose config gives model_id, or None."""
+    """The bundled model (model/, or model/<name> beside it) whose config gives model_id, or None."""
     from ..errors import EvosearchError
 
-    for folder in sorted(p for p in MODEL_DIR.iterdir() if (p / "config.json").is_file()):
+    for folder in [MODEL_DIR, *sorted(p for p in MODEL_DIR.iterdir() if (p / "config.json").is_file())]:
         try:
             if EncoderConfig.load(folder / "config.json").model_id == model_id:
                 return folder
@@ -185,9 +185,12 @@ def bundled_folder_for(model_id: str) -> Path | None:
 
 
 def bundled_model_for(model_id: str) -> str | None:
-    """The name (for $EVOSEARCH_MODEL) of the bundled model whose config gives model_id, or None."""
+    """What $EVOSEARCH_MODEL takes for the bundled model whose config gives model_id (a name, or the
+    default's folder), or None."""
     folder = bundled_folder_for(model_id)
-    return folder.name if folder else None
+    if folder is None:
+        return None
+    return str(folder) if folder == MODEL_DIR else folder.name
 
 
 def layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:

@@ -22,6 +22,7 @@ from .fragments import FragmentTarget
 from .reader import LanceReader
 from .scan import StoredStreams
 from .schema import (
+    CONTEXT,
     META,
     SCHEMA_VERSION,
     SEGMENTS,
@@ -251,6 +252,11 @@ class Store(LanceReader):
         for sid, pos, text in zip(*(table.column(c).to_pylist() for c in ("stream_id", "position", "text"))):
             rows.setdefault(sid, []).append((pos, text))
         return {sid: [t for _, t in sorted(r)] for sid, r in rows.items()}
+
+    @property
+    def holds_context(self) -> bool:
+        """Whether its segment rows hold the text before each chat turn (schema.CONTEXT)."""
+        return CONTEXT in self._tables[SEGMENTS].schema.names
 
     def latest_snapshot(self, stream_id: str, at_most: int) -> tuple[int, np.ndarray] | None:
         """The memory after the latest snapshotted position <= at_most, or None."""
