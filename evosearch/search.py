@@ -147,7 +147,9 @@ def fuse_evidence(c: Candidates) -> dict[int, dict]:
         if excess:
             entry["explain"].update(text_excess=round(excess, 4), text_excess_weight=f.text_excess_weight, text_excess_from=f.text_excess_from)
         if context:
-            entry["explain"].update(context_bm25=round(c.context[i], 4), context=round(context, 4))
+            entry["explain"].update(
+                context_bm25=round(c.context[i], 4), context=round(context, 4), context_weight=f.context_weight, context_from=f.context_from
+            )
     return fused
 
 

@@ -49,6 +49,22 @@ def test_bm25_past_its_level_counts_more_and_below_it_as_before():
     assert search.FUSION["minilm"].text_excess_weight > 0 and search.FUSION["e5-small"].text_excess_weight == 0
 
 
+def test_a_chat_turn_gains_from_the_turns_before_it_past_a_level():
+    # The lexical memory: turn 1's context (the turns before it) matches the question strongly, turn
+    # 2's only by a common word (below the level); a document section gains nothing.
+    fusion = search.Fusion(text_weight=0.03, neighbour_weight=0.0, window_share=0.0, context_weight=0.03, context_from=8.0)
+    dense = [
+        {"_rowid": 1, "similarity": 0.3, "stream_id": "c", "position": 7, "message_ids": ["m7"]},
+        {"_rowid": 2, "similarity": 0.3, "stream_id": "c", "position": 20, "message_ids": ["m20"]},
+        {"_rowid": 3, "similarity": 0.3, "stream_id": "d", "position": 0, "message_ids": []},
+    ]
+    fused = search.fuse(search.Candidates(dense, [], fusion, {1: 14.0, 2: 5.0, 3: 14.0}))
+    assert abs(fused[1]["fused"] - (0.3 + 0.03 * 6.0)) < 1e-9
+    assert fused[2]["fused"] == fused[3]["fused"] == 0.3
+    assert "the turns before: 0.03 × (bm25 14.00 − 8) = 0.180" in _explain_line(fused[1]["explain"])
+    assert "context" not in fused[2]["explain"] and "context" not in fused[3]["explain"]
+
+
 def test_a_chat_turn_gains_a_share_of_its_best_neighbouring_candidate():
     # Turns 4 and 5 of one chat are both candidates; turn 9 is alone; a document section beside
     # another gains nothing (neighbours are a chat signal).
