@@ -2,7 +2,7 @@
 stream said just before it?
 
     python benchmarks/context_text.py [--locomo ../shared/bench/locomo10.json] [--questions N]
-        [--model model | model/static] [--lme-questions N] [--lme-second-half] [--workdir DIR]
+        [--model model/context] [--lme-questions N] [--lme-second-half] [--workdir DIR]
 
 The context read (encoder/context_read.py) lifts dense retrieval +3.5 on LoCoMo but `ask` only +0.7: full
 text already finds most of what it adds (docs/benchmarks.md, "Context read"). What neither finds is

@@ -294,7 +294,7 @@ def main(argv=None) -> int:
     parser.add_argument("--files", type=int, default=150)
     parser.add_argument("--questions", type=int, default=None, help="only the first N LoCoMo questions (quick runs)")
     parser.add_argument("--json", type=Path, default=None, help="also write every score here")
-    parser.add_argument("--model", type=Path, default=None, help="a model folder to index with (e.g. model/static, memory off); default: the shipped one")
+    parser.add_argument("--model", type=Path, default=None, help="a model folder to index with (e.g. model/context); default: the shipped one")
     args = parser.parse_args(argv)
 
     if args.model:

@@ -4,8 +4,8 @@ arXiv:2409.04701). No weights change; C = 0 is the shipped static embedding exac
 
     python benchmarks/late_context.py [--context 0 64 128 254] [--content-only] [--speed] [--locomo ../shared/bench/locomo10.json]
 
-The product's context read (evosearch/encoder/context_read.py, the shipped model/config.json) is the
---content-only reading at C = 32, w 0.5, f 0.2; benchmarks/quality.py measures it through index.
+The product's context read (evosearch/encoder/context_read.py, model/context) is the --content-only
+reading at C = 32, w 0.5, f 0.2; benchmarks/quality.py measures it through index.
 
 LoCoMo, 1,535 questions within their own conversation, segments of 4 messages as `index` makes them,
 dense only, turn-level Recall@10 (first 10 distinct turns) overall, by category, and on the questions

@@ -88,7 +88,7 @@ def run_training(
 
         raise EvosearchError(
             f"the model {encoder.model_id} reads context with no weights of its own: there is nothing to train",
-            "set EVOSEARCH_MODEL=static to train a latent memory (evo-1's design) instead",
+            "unset EVOSEARCH_MODEL to train the latent memory",
         )
     config = EncoderConfig(dim=encoder.dim, memory_slots=encoder.memory_slots)
     features = compute_features(samples, encoder, out / "checkpoints", feature_progress)
