@@ -75,7 +75,9 @@ def _cuda_torch() -> bool:
 def load_encoder(name: str | None = None, folder=None) -> Encoder:
     """`index`'s encoder for a model name (MODELS; default $EVOSEARCH_ENCODER, else MiniLM): the
     bundled MiniLM memory encoder (torch fp32 on a CUDA GPU, int8 ONNX on a CPU), multilingual-e5-small (torch on a CUDA GPU, int8 ONNX on a CPU),
-    or the `hashing` encoder (no model, instant, lexical) that tests and quick trials use."""
+    or the `hashing` encoder (no model, instant, lexical) that tests and quick trials use. folder:
+    the MiniLM model folder (default common.model_dir(); api.open_index passes the one an index was
+    built with)."""
     name = chosen_model(name)
     if name == "hashing":
         from .hashing import HashingEncoder
@@ -104,7 +106,7 @@ def load_encoder(name: str | None = None, folder=None) -> Encoder:
 def load_query_encoder(name: str | None = None, folder=None):
     """What `ask` needs (model_id, dim, encode_queries), as cheaply as possible and never importing
     torch: MiniLM fp32 in ONNX Runtime (numpy before the first `index`); e5-small fp32 in ONNX
-    Runtime (built in a child process the first time, if `index` ran on a GPU)."""
+    Runtime (built in a child process the first time, if `index` ran on a GPU). folder: as load_encoder's."""
     name = chosen_model(name)
     if name == "minilm":
         from .query_onnx import load_minilm_query_encoder
