@@ -15,12 +15,10 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import os
 import sys
 import tempfile
 from dataclasses import replace
-from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -28,9 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ["EVOSEARCH_MODEL"] = str(Path(__file__).resolve().parents[1] / "model" / "context")
 
 import context_text as ct  # noqa: E402
-from fusion import locomo_recall, mean  # noqa: E402
-from quality import LME_DEFAULT, build_index, write_longmemeval  # noqa: E402
-from retrieval_metrics import turn_recall_at_k  # noqa: E402
+from fusion import conversation_folds, lme_questions, lme_recall, locomo_recall, mean, read_locomo_questions  # noqa: E402
+from quality import LME_DEFAULT, build_index  # noqa: E402
 
 from evosearch import search  # noqa: E402
 
@@ -38,10 +35,6 @@ MEMORY_OFF_FIRST_HALF = 78.6  # `ask` with the default model on the first half (
 LEVEL = 8.0
 GRID = list(itertools.product((0.6, 0.0, 0.7, 0.8), (1.0, 1.5, 2.0), (0.15, 0.0), (0.0, 0.03)))  # share, BM25 scale, neighbours, lexical
 AS_IT_IS, READING_ALONE = (0.6, 1.0, 0.15, 0.03), (0.6, 1.0, 0.15, 0.0)
-
-
-def lme_recall(rows, q) -> float:
-    return turn_recall_at_k([list(r["message_ids"] or []) for r in rows], set(q["evidence"]), 10)
 
 
 def replay(s: ct.Set, hits: list[dict], point: tuple) -> list[float]:
@@ -83,17 +76,12 @@ def main(argv=None) -> int:
     from evosearch.store import open_for_search
 
     encoder = load_encoder()
-    lq = [json.loads(line) for line in (args.workdir / "questions.jsonl").read_text().splitlines()]
-    for q in lq:
-        q["query"], q["now"], q["source"] = q["question"], datetime.fromisoformat(q["now"]), f"{q['sample_id']}.jsonl"
-    samples = sorted({q["sample_id"] for q in lq})
-    folds = [[i for i, q in enumerate(lq) if (q["sample_id"] in samples[len(samples) // 2 :]) == f] for f in (0, 1)]
+    lq = read_locomo_questions(args.workdir)
+    folds = conversation_folds(lq)
     store, _, _ = build_index(args.workdir / "locomo", args.workdir / "locomo-db", encoder)
     sets = {"locomo": ct.Set(store, encoder, lq, locomo_recall)}
     for name, work, half in (("first", args.first_half_workdir, False), ("second", args.workdir, True)):
-        questions, _ = write_longmemeval(LME_DEFAULT, 50, work / "lme", half)
-        for q in questions:
-            q["query"], q["now"], q["source"] = q["question"], datetime.fromisoformat(q["now"]), f"*/{q['sample_id']}/*"
+        questions = lme_questions(LME_DEFAULT, 50, work / "lme", half)
         sets[name] = ct.Set(open_for_search(str(work / "lme-db")), encoder, questions, lme_recall)  # read only: the vectors as built
     hits = {}
     with tempfile.TemporaryDirectory() as tmp:

@@ -25,13 +25,11 @@ other (first five, last five sample ids); LongMemEval_S dev, each question in it
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
 import time
 from dataclasses import replace
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -41,9 +39,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import locomo_to_jsonl  # noqa: E402
-from fusion import K, Scorer, gather_all, locomo_recall, mean, out_of_fold  # noqa: E402
-from quality import LME_DEFAULT, build_index, write_longmemeval  # noqa: E402
-from retrieval_metrics import CATEGORY_NAMES, turn_recall_at_k  # noqa: E402
+from fusion import K, Scorer, conversation_folds, gather_all, lme_questions, lme_recall, locomo_questions, locomo_recall, mean, out_of_fold  # noqa: E402
+from quality import LME_DEFAULT, build_index  # noqa: E402
+from retrieval_metrics import CATEGORY_NAMES  # noqa: E402
 
 from evosearch import search  # noqa: E402
 from evosearch.filters import source_where  # noqa: E402
@@ -67,7 +65,6 @@ def context_texts(rows: list[dict], k: int) -> dict[int, str]:
 def context_dataset(rows: list[dict], texts: dict[int, str], where_dir: Path):
     import lance
     import pyarrow as pa
-    from lancedb.index import FTS  # noqa: F401  (same analyser settings as the store's text index)
 
     table = pa.table(
         {
@@ -77,7 +74,7 @@ def context_dataset(rows: list[dict], texts: dict[int, str], where_dir: Path):
         }
     )
     ds = lance.write_dataset(table, str(where_dir))
-    ds.create_scalar_index("context", "INVERTED", with_position=False, stem=True, remove_stop_words=True)
+    ds.create_scalar_index("context", "INVERTED", with_position=False, stem=True, remove_stop_words=True)  # as the store's text index
     return lance.dataset(str(where_dir))
 
 
@@ -190,15 +187,9 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = args.workdir or Path(tmp_name)
         tmp.mkdir(parents=True, exist_ok=True)
-        data_dir = tmp / "locomo"
-        locomo_to_jsonl.write(locomo_to_jsonl.load(args.locomo), data_dir)
-        (data_dir / "questions.jsonl").replace(tmp / "questions.jsonl")
-        lq = [json.loads(line) for line in (tmp / "questions.jsonl").read_text().splitlines()]
-        for q in lq:
-            q["query"], q["now"], q["source"] = q["question"], datetime.fromisoformat(q["now"]), f"{q['sample_id']}.jsonl"
-        samples = sorted({q["sample_id"] for q in lq})
-        folds = [[i for i, q in enumerate(lq) if (q["sample_id"] in samples[len(samples) // 2 :]) == f] for f in (0, 1)]
-        store, _, _ = build_index(data_dir, tmp / "locomo-db", encoder)
+        lq = locomo_questions(args.locomo, tmp)
+        folds = conversation_folds(lq)
+        store, _, _ = build_index(tmp / "locomo", tmp / "locomo-db", encoder)
         locomo = Set(store, encoder, lq, locomo_recall)
         lexical_on = store.latest().holds_context
         ctx = Path(tempfile.mkdtemp(dir=tmp_name))
@@ -208,11 +199,9 @@ def main(argv=None) -> int:
         print(f"LoCoMo done ({time.monotonic() - started:.0f} s)", file=sys.stderr)
         lme_grid = {}
         if args.lme_questions:
-            lme_q, _ = write_longmemeval(args.longmemeval, args.lme_questions, tmp / "lme", args.lme_second_half)
-            for q in lme_q:
-                q["query"], q["now"], q["source"] = q["question"], datetime.fromisoformat(q["now"]), f"*/{q['sample_id']}/*"
+            lme_q = lme_questions(args.longmemeval, args.lme_questions, tmp / "lme", args.lme_second_half)
             lme_store, _, _ = build_index(tmp / "lme", tmp / "lme-db", encoder)
-            lme = Set(lme_store, encoder, lme_q, lambda rows, q: turn_recall_at_k([list(r["message_ids"] or []) for r in rows], set(q["evidence"]), K))
+            lme = Set(lme_store, encoder, lme_q, lme_recall)
             lme_grid = lme.grid(args.k, args.w, args.level, args.add, ctx / "lme", args.leg)
             shipped["lme"] = lme.score(lambda i: without_lexical)
             product["lme"] = lme.score(lambda i: search.fuse)

@@ -43,7 +43,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import locomo_to_jsonl  # noqa: E402
 from doc_quality import default_docs, hits, write_corpus  # noqa: E402
-from quality import build_index  # noqa: E402
+from quality import build_index, write_longmemeval  # noqa: E402
 from retrieval_metrics import CATEGORY_NAMES, turn_recall_at_k  # noqa: E402
 from tests.test_fusion_model import CASES, NOTES  # noqa: E402
 
@@ -264,6 +264,43 @@ def locomo_recall(rows: list[dict], q: dict) -> float:
     return turn_recall_at_k([list(r["message_ids"] or []) for r in rows], set(q["evidence"]), K)
 
 
+lme_recall = locomo_recall  # both score turns by their message ids
+
+
+def locomo_questions(locomo: Path, folder: Path) -> list[dict]:
+    """LoCoMo converted into folder/locomo (its chats, to index) and folder/questions.jsonl; the
+    questions as read_locomo_questions gives them."""
+    data_dir = folder / "locomo"
+    locomo_to_jsonl.write(locomo_to_jsonl.load(locomo), data_dir)
+    (data_dir / "questions.jsonl").replace(folder / "questions.jsonl")
+    return read_locomo_questions(folder)
+
+
+def read_locomo_questions(folder: Path) -> list[dict]:
+    """folder/questions.jsonl, each question with what `ask` is given: its query, its `now` and its
+    conversation's file as the source filter."""
+    questions = [json.loads(line) for line in (folder / "questions.jsonl").read_text().splitlines()]
+    for q in questions:
+        q["query"], q["now"], q["source"] = q["question"], datetime.fromisoformat(q["now"]), f"{q['sample_id']}.jsonl"
+    return questions
+
+
+def conversation_folds(questions: list[dict]) -> list[list[int]]:
+    """Indices of the questions of the first half of the conversations (by sample id), then of the rest."""
+    samples = sorted({q["sample_id"] for q in questions})
+    fold_of = {s: int(i >= len(samples) / 2) for i, s in enumerate(samples)}
+    return [[i for i, q in enumerate(questions) if fold_of[q["sample_id"]] == f] for f in (0, 1)]
+
+
+def lme_questions(path: Path, count: int, folder: Path, second_half: bool = False) -> list[dict]:
+    """quality.write_longmemeval's questions (their haystacks written under folder), each with what
+    `ask` is given: its query, its `now` and its own haystack as the source filter."""
+    questions, _ = write_longmemeval(path, count, folder, second_half)
+    for q in questions:
+        q["query"], q["now"], q["source"] = q["question"], datetime.fromisoformat(q["now"]), f"*/{q['sample_id']}/*"
+    return questions
+
+
 def run_variant(fuse, gathered, queries, scorer, score_one) -> list:
     return [score_one(scorer.top_rows(search.rank(g, K, fuse)), q) for g, q in zip(gathered, queries)]
 
@@ -305,16 +342,8 @@ def main(argv=None) -> int:
     started = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        conversion = locomo_to_jsonl.load(args.locomo)
-        data_dir = tmp / "locomo"
-        locomo_to_jsonl.write(conversion, data_dir)
-        (data_dir / "questions.jsonl").rename(tmp / "questions.jsonl")
-        lq = [json.loads(line) for line in (tmp / "questions.jsonl").read_text().splitlines()][: args.questions]
-        for q in lq:
-            q["query"], q["now"], q["source"] = q["question"], datetime.fromisoformat(q["now"]), f"{q['sample_id']}.jsonl"
-        samples = sorted({q["sample_id"] for q in lq})
-        fold_of = {s: int(i >= len(samples) / 2) for i, s in enumerate(samples)}
-        locomo_store, _, locomo_segments = build_index(data_dir, tmp / "locomo-db", encoder)
+        lq = locomo_questions(args.locomo, tmp)[: args.questions]
+        locomo_store, _, locomo_segments = build_index(tmp / "locomo", tmp / "locomo-db", encoder)
         locomo_gathered = gather_all(locomo_store, encoder, lq)
 
         corpus = tmp / "docs"
@@ -355,7 +384,7 @@ def main(argv=None) -> int:
             found = run_variant(fuse, doc_gathered, dq, dscorer, hits)
             return mean(any(h[:1]) for h in found), mean(any(h[:k]) for h in found)
 
-        folds = [[i for i, q in enumerate(lq) if fold_of[q["sample_id"]] == f] for f in (0, 1)]
+        folds = conversation_folds(lq)
         rows: dict[str, dict] = {}
         grid_rows: list[dict] = []
 

@@ -17,7 +17,6 @@ own haystack; decoys: how many of the four cases put the answer first.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -29,9 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the decoy cases 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import locomo_to_jsonl  # noqa: E402
-from fusion import K, Scorer, _union, cosine_plus_bm25, gather_all, locomo_recall, mean, with_neighbours  # noqa: E402
-from quality import LME_DEFAULT, build_index, write_longmemeval  # noqa: E402
-from retrieval_metrics import turn_recall_at_k  # noqa: E402
+from fusion import K, Scorer, _union, cosine_plus_bm25, gather_all, lme_questions, lme_recall, locomo_questions, locomo_recall, mean, with_neighbours  # noqa: E402
+from quality import LME_DEFAULT, build_index  # noqa: E402
 from tests.test_fusion_model import CASES, NOTES  # noqa: E402
 
 from evosearch import search  # noqa: E402
@@ -87,16 +85,9 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = args.workdir or Path(tmp_name)
         tmp.mkdir(parents=True, exist_ok=True)
-        data_dir = tmp / "locomo"
-        locomo_to_jsonl.write(locomo_to_jsonl.load(args.locomo), data_dir)
-        (data_dir / "questions.jsonl").replace(tmp / "questions.jsonl")
-        lq = [json.loads(line) for line in (tmp / "questions.jsonl").read_text().splitlines()]
-        for q in lq:
-            q["query"], q["now"], q["source"] = q["question"], datetime.fromisoformat(q["now"]), f"{q['sample_id']}.jsonl"
-        locomo, _, _ = build_index(data_dir, tmp / "locomo-db", encoder)
-        lme_questions, _ = write_longmemeval(args.longmemeval, args.lme_questions, tmp / "lme", args.lme_second_half)
-        for q in lme_questions:
-            q["query"], q["now"], q["source"] = q["question"], datetime.fromisoformat(q["now"]), f"*/{q['sample_id']}/*"
+        lq = locomo_questions(args.locomo, tmp)
+        locomo, _, _ = build_index(tmp / "locomo", tmp / "locomo-db", encoder)
+        lme_q = lme_questions(args.longmemeval, args.lme_questions, tmp / "lme", args.lme_second_half)
         lme, _, _ = build_index(tmp / "lme", tmp / "lme-db", encoder)
         notes = tmp / "decoy-notes"
         notes.mkdir(exist_ok=True)
@@ -108,10 +99,10 @@ def main(argv=None) -> int:
         sets = {
             "locomo": (gather_all(locomo, encoder, lq), lq, Scorer(locomo), locomo_recall),
             "lme": (
-                gather_all(lme, encoder, lme_questions),
-                lme_questions,
+                gather_all(lme, encoder, lme_q),
+                lme_q,
                 Scorer(lme),
-                lambda rows, q: turn_recall_at_k([list(r["message_ids"] or []) for r in rows], set(q["evidence"]), K),
+                lme_recall,
             ),
             "decoys": (gather_all(decoy_store, encoder, cases), cases, Scorer(decoy_store), lambda rows, q: rows[0]["path"] == q["answer"]),
         }
@@ -137,7 +128,7 @@ def main(argv=None) -> int:
         samples = sorted({q["sample_id"] for q in lq})
         fold_a = set(samples[: len(samples) // 2])
         half = "second" if args.lme_second_half else "first"
-        print(f"LoCoMo {len(lq)} questions, LongMemEval_S dev {len(lme_questions)} ({half} half), decoy cases {len(cases)}; encoder {encoder.model_id}\n")
+        print(f"LoCoMo {len(lq)} questions, LongMemEval_S dev {len(lme_q)} ({half} half), decoy cases {len(cases)}; encoder {encoder.model_id}\n")
         print("| fusion (with 0.15 x chat neighbours unless it says) | LoCoMo R@10 | fold A | fold B | LongMemEval R@10 | decoys |")
         print("|---|---|---|---|---|---|")
         for name, fuse in variants.items():
