@@ -44,6 +44,14 @@ def test_a_large_index_gets_a_vector_index_and_still_finds_exact_neighbours(tmp_
     store.add_segments(_rows(vectors[1000:], start=1000))
     store.finish_writes()
     assert any("vector" in i.columns for i in store.table(SEGMENTS).list_indices())
+    # Its similarities are the exact cosines `ask` adds full-text hits' cosines to: the index alone
+    # reports twice the cosine distance (lancedb issue 3530), which halved every dense candidate's score.
+    query = vectors[7] + 0.5 * vectors[8]
+    query /= np.linalg.norm(query)
+    hits = store.vector_search(query, 20, None)
+    assert len(hits) == 20
+    exact = [float(vectors[int(h["id"].split("@")[1])] @ query) for h in hits]
+    assert [h["similarity"] for h in hits] == pytest.approx(exact, abs=1e-5)
     # Each vector's own row comes back first; rows appended after the index are found too.
     for i in (3, 1500, 1999):
         assert store.vector_search(vectors[i], 1, None)[0]["id"] == f"s@{i}"

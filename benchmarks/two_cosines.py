@@ -1,0 +1,178 @@
+"""Can the context read only add? `ask` over two cosines per segment: its own (static) and its
+reading in context (encoder/context_read.py).
+
+    python benchmarks/two_cosines.py --pair STATIC_WORKDIR CONTEXT_WORKDIR NAME [--pair ...]
+
+Each pair is two workdirs of benchmarks/context_text.py over the same corpus (`locomo` for LoCoMo;
+`lme` for a LongMemEval_S dev half, `lme-second` for the other): one built with the default model,
+one with model/context. The context read lifts LoCoMo but costs LongMemEval dev's held-out half
+(docs/benchmarks.md, "Lexical memory"); dense alone barely moves there, so the loss is in who its
+cosines let pass in fusion. Here each question is gathered from both indexes, the candidates are
+joined (by file and position), and every candidate's similarity is a combination of its two
+cosines, read from the stored vectors:
+
+- static / context: one cosine (each over the joined candidates);
+- bonus λ: static + λ x (context - static)+, so a segment that reads better in context gains and
+  none loses: the memory only adds;
+- blend α: (1 - α) x static + α x context (α 0.5 is close to what model/context stores);
+- the bonus or blend for short turns only (content words at most N; a turn that names its own
+  subject needs no context).
+
+Figures: turn-level Recall@10 of `ask` (search.rank, the product's fusion, without the lexical
+memory) per set, and LoCoMo per fold of conversations; a point chosen on LoCoMo and LongMemEval's
+first half is checked once on the second half.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from fusion import K, Scorer, conversation_folds, gather_all, lme_questions, lme_recall, locomo_recall, mean, read_locomo_questions  # noqa: E402
+from quality import LME_DEFAULT  # noqa: E402
+
+from evosearch import search  # noqa: E402
+from evosearch.encoder.context_read import FILLER  # noqa: E402
+
+
+def content_words(text: str) -> int:
+    return sum(1 for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) >= 3 and w not in FILLER)
+
+
+class Side:
+    """One index of a pair: its gathered candidates, its vectors by (file, position) and its row ids."""
+
+    def __init__(self, workdir: Path, db: str, data: str, encoder, questions: list[dict]):
+        from evosearch.store import open_for_search
+
+        self.store = open_for_search(str(workdir / db))
+        self.gathered = gather_all(self.store, encoder, questions)
+        every = self.store.scan(None, ["path", "vector", "text", *search.RANKING_COLUMNS])
+        root = workdir / data
+        self.key = {r["_rowid"]: (str(Path(r["path"]).relative_to(root)), r["position"]) for r in every}
+        self.vector = {self.key[r["_rowid"]]: np.asarray(r["vector"], np.float32) for r in every}
+        self.rowid = {k: i for i, k in self.key.items()}
+        self.plain = {r["_rowid"]: {c: r[c] for c in search.RANKING_COLUMNS} for r in every}
+        self.words = {r["_rowid"]: content_words(r["text"]) for r in every}
+
+
+class Pair:
+    """A question set on its two indexes; candidates are named by the static index's row ids."""
+
+    def __init__(self, static: Side, context: Side, questions: list[dict], score_one, qvecs: np.ndarray):
+        self.s, self.c, self.questions, self.score_one, self.qvecs = static, context, questions, score_one, qvecs
+        self.scorer = Scorer(static.store)
+
+    def joined(self, i: int, which: str, combine) -> search.Candidates | None:
+        cs, cc = getattr(self.s.gathered[i], which), getattr(self.c.gathered[i], which)
+        if cs is None:
+            return None
+        q = self.qvecs[i]
+        ids = [r["_rowid"] for r in cs.dense] + [self.s.rowid[self.c.key[r["_rowid"]]] for r in cc.dense]
+        dense, seen = [], set()
+        for rid in ids:
+            if rid in seen:
+                continue
+            seen.add(rid)
+            dense.append({**self.s.plain[rid], "_rowid": rid, "similarity": self.sim(rid, q, combine)})
+        dense.sort(key=lambda r: -r["similarity"])
+        text = [{**r, "similarity": self.sim(r["_rowid"], q, combine)} for r in cs.text]
+        return search.Candidates(dense, text, replace(cs.fusion, context_weight=0.0), {})
+
+    def sim(self, rid: int, q: np.ndarray, combine) -> float:
+        key = self.s.key[rid]
+        return combine(float(self.s.vector[key] @ q), float(self.c.vector[key] @ q), self.s.words[rid])
+
+    def score(self, combine, only: str | None = None, lexical: bool = False) -> list[float]:
+        """Per-question R@10 of `ask` with similarities from combine(static, context, content words);
+        only: 'static' or 'context' for that index's own candidates, as the product gathers them."""
+        out = []
+        for i, q in enumerate(self.questions):
+            if only:
+                g = (self.s if only == "static" else self.c).gathered[i]
+                if not lexical:
+                    g = replace(g, candidates=_plain(g.candidates), inside=_plain(g.inside))
+                ranked = search.rank(g, K)
+                if only == "context":
+                    ranked = [{**r, "_rowid": self.s.rowid[self.c.key[r["_rowid"]]]} for r in ranked[:K]]
+            else:
+                g = self.s.gathered[i]
+                g = replace(g, candidates=self.joined(i, "candidates", combine), inside=self.joined(i, "inside", combine))
+                ranked = search.rank(g, K)
+            out.append(self.score_one(self.scorer.top_rows(ranked), q))
+        return out
+
+
+def _plain(c):
+    return None if c is None else replace(c, fusion=replace(c.fusion, context_weight=0.0), context={})
+
+
+def bonus(lam: float, most_words: int | None = None):
+    return lambda s, c, n: s + lam * max(0.0, c - s) if most_words is None or n <= most_words else s
+
+
+def blend(alpha: float, most_words: int | None = None):
+    return lambda s, c, n: (1 - alpha) * s + alpha * c if most_words is None or n <= most_words else s
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pair", nargs=3, action="append", metavar=("STATIC", "CONTEXT", "NAME"), required=True, help="NAME: locomo, lme or lme-second")
+    parser.add_argument("--longmemeval", type=Path, default=LME_DEFAULT)
+    args = parser.parse_args(argv)
+    from evosearch.encoder import load_encoder
+
+    encoder = load_encoder()  # queries carry no memory: the same query vector serves both indexes
+    pairs, folds = {}, None
+    for static_dir, context_dir, name in args.pair:
+        sd, cd = Path(static_dir), Path(context_dir)
+        if name == "locomo":
+            questions, score_one, data = read_locomo_questions(sd), locomo_recall, "locomo"
+            folds = conversation_folds(questions)
+        else:
+            questions = lme_questions(args.longmemeval, 50, sd / "lme", name == "lme-second")
+            score_one, data = lme_recall, "lme"
+        s = Side(sd, f"{data}-db", data, encoder, questions)
+        c = Side(cd, f"{data}-db", data, encoder, questions)
+        qvecs = encoder.encode_queries([g.text for g in s.gathered])
+        pairs[name] = Pair(s, c, questions, score_one, qvecs)
+        print(f"{name}: {len(questions)} questions, {len(s.key)} segments", file=sys.stderr)
+
+    variants = {"static, as gathered": (None, "static"), "context, as gathered": (None, "context")}
+    variants["context, as gathered, with the lexical memory where held"] = (None, "context", True)
+    variants["static, joined"] = (lambda s, c, n: s, None)
+    variants["context, joined"] = (lambda s, c, n: c, None)
+    variants["max"] = (lambda s, c, n: max(s, c), None)
+    for lam in (0.25, 0.5, 1.0):
+        variants[f"bonus {lam}"] = (bonus(lam), None)
+    for alpha in (0.25, 0.5):
+        variants[f"blend {alpha}"] = (blend(alpha), None)
+    for most in (4, 8, 16):
+        variants[f"bonus 0.5, ≤ {most} words"] = (bonus(0.5, most), None)
+        variants[f"blend 0.5, ≤ {most} words"] = (blend(0.5, most), None)
+    names = list(pairs)
+    head = " | ".join(names) + (" | LoCoMo fold A / B" if folds else "")
+    print(f"| similarity | {head} |\n|" + "---|" * (2 + len(names)))
+    results = {}
+    for label, (combine, only, *lexical) in variants.items():
+        results[label] = {n: p.score(combine, only, *lexical) for n, p in pairs.items()}
+        cells = [f"{mean(results[label][n]):.1f}" for n in names]
+        if folds and "locomo" in results[label]:
+            loc = results[label]["locomo"]
+            cells.append(f"{mean(loc[i] for i in folds[0]):.1f} / {mean(loc[i] for i in folds[1]):.1f}")
+        print(f"| {label} | {' | '.join(cells)} |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
