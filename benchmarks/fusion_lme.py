@@ -1,9 +1,10 @@
 """The shipped fusion's parts on LongMemEval_S dev: do chat neighbours and the window share hold
 on a second conversational set? One index, `ask` replayed with each part switched off.
 
-    python benchmarks/fusion_lme.py [--questions 50]
+    python benchmarks/fusion_lme.py [--questions 50] [--second-half] [--workdir DIR]
 
 LongMemEval_S dev's first half (the questions training never reads; as benchmarks/quality.py),
+or with --second-half the other one,
 each question's haystack sessions as JSON Lines chats (user and assistant turns), indexed once
 with the default encoder; every question asked restricted to its own haystack, under each
 variant of search.FUSION for that model. Turn-level Recall@10 and session Recall@10, per
@@ -30,6 +31,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--longmemeval", type=Path, default=LME_DEFAULT)
     parser.add_argument("--questions", type=int, default=50)
+    parser.add_argument("--second-half", action="store_true", help="the dev split's other questions")
+    parser.add_argument("--workdir", type=Path, default=None, help="keep the index here (as quality.py's lme and lme-db): a second run reuses it")
     args = parser.parse_args(argv)
     from evosearch import search
     from evosearch.encoder import load_encoder, model_name
@@ -41,13 +44,14 @@ def main(argv=None) -> int:
         f"shipped {shipped}": shipped,
         "no window share": replace(shipped, window_share=0.0),
         "no neighbours": replace(shipped, neighbour_weight=0.0),
-        **{f"neighbour weight {w}": replace(shipped, neighbour_weight=w) for w in (0.3, 0.4, 0.5) if w != shipped.neighbour_weight},
+        **{f"neighbour weight {w}": replace(shipped, neighbour_weight=w) for w in (0.15, 0.3, 0.4, 0.5) if w != shipped.neighbour_weight},
         "neither (cosine + BM25 only)": replace(shipped, neighbour_weight=0.0, window_share=0.0),
     }
     with tempfile.TemporaryDirectory() as tmp_name:
-        tmp = Path(tmp_name)
-        questions, _ = write_longmemeval(args.longmemeval, args.questions, tmp / "lme")
-        store, _, segments = build_index(tmp / "lme", tmp / "db", encoder)
+        tmp = args.workdir or Path(tmp_name)
+        questions, _ = write_longmemeval(args.longmemeval, args.questions, tmp / "lme", args.second_half)
+        store, _, _ = build_index(tmp / "lme", tmp / "lme-db", encoder)
+        segments = store.table("segments").count_rows()
         rows, sessions = {}, {}
         for label, fusion in variants.items():
             search.FUSION[name] = fusion

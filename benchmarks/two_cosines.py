@@ -19,8 +19,8 @@ cosines, read from the stored vectors:
   subject needs no context).
 
 Figures: turn-level Recall@10 of `ask` (search.rank, the product's fusion, without the lexical
-memory) per set, and LoCoMo per fold of conversations; a point chosen on LoCoMo and LongMemEval's
-first half is checked once on the second half.
+memory unless a row says) per set, with how many questions score better and worse than the static
+row, and LoCoMo per fold of conversations; dense retrieval alone on each index.
 """
 
 from __future__ import annotations
@@ -64,6 +64,11 @@ class Side:
         self.rowid = {k: i for i, k in self.key.items()}
         self.plain = {r["_rowid"]: {c: r[c] for c in search.RANKING_COLUMNS} for r in every}
         self.words = {r["_rowid"]: content_words(r["text"]) for r in every}
+        # content words of the 3 segments before each (the lexical memory's context)
+        place = {(r["stream_id"], r["position"]): r["_rowid"] for r in every}
+        self.before = {
+            r["_rowid"]: sum(self.words.get(place.get((r["stream_id"], r["position"] - j)), 0) for j in (1, 2, 3)) for r in every
+        }
 
 
 class Pair:
@@ -72,6 +77,7 @@ class Pair:
     def __init__(self, static: Side, context: Side, questions: list[dict], score_one, qvecs: np.ndarray):
         self.s, self.c, self.questions, self.score_one, self.qvecs = static, context, questions, score_one, qvecs
         self.scorer = Scorer(static.store)
+        self.gated = _gated_words(context.words, context.before)
 
     def joined(self, i: int, which: str, combine) -> search.Candidates | None:
         cs, cc = getattr(self.s.gathered[i], which), getattr(self.c.gathered[i], which)
@@ -93,7 +99,15 @@ class Pair:
         key = self.s.key[rid]
         return combine(float(self.s.vector[key] @ q), float(self.c.vector[key] @ q), self.s.words[rid])
 
-    def score(self, combine, only: str | None = None, lexical: bool = False) -> list[float]:
+    def dense(self, side: Side) -> list[float]:
+        """Per-question R@10 of the dense search alone (its 10 nearest, as `ask` gathered them)."""
+        out = []
+        for g, q in zip(side.gathered, self.questions):
+            top = [{"_rowid": self.s.rowid[side.key[r["_rowid"]]]} for r in g.candidates.dense[:K]]
+            out.append(self.score_one(self.scorer.top_rows(top), q))
+        return out
+
+    def score(self, combine, only: str | None = None, lexical: bool = False, most_words: int | None = None, weight: float | None = None, most_before: int | None = None) -> list[float]:
         """Per-question R@10 of `ask` with similarities from combine(static, context, content words);
         only: 'static' or 'context' for that index's own candidates, as the product gathers them."""
         out = []
@@ -102,6 +116,9 @@ class Pair:
                 g = (self.s if only == "static" else self.c).gathered[i]
                 if not lexical:
                     g = replace(g, candidates=_plain(g.candidates), inside=_plain(g.inside))
+                elif most_words is not None or weight is not None or most_before is not None:
+                    gate = (most_words, weight, most_before)
+                    g = replace(g, candidates=self.gated(g.candidates, *gate), inside=self.gated(g.inside, *gate))
                 ranked = search.rank(g, K)
                 if only == "context":
                     ranked = [{**r, "_rowid": self.s.rowid[self.c.key[r["_rowid"]]]} for r in ranked[:K]]
@@ -111,6 +128,19 @@ class Pair:
                 ranked = search.rank(g, K)
             out.append(self.score_one(self.scorer.top_rows(ranked), q))
         return out
+
+
+def _gated_words(words: dict[int, int], before: dict[int, int]):
+    def gated(c, most_words, weight, most_before=None):
+        if c is None:
+            return None
+        fusion = c.fusion if weight is None else replace(c.fusion, context_weight=weight)
+        kept = {i: b for i, b in c.context.items() if most_words is None or words[i] <= most_words}
+        if most_before is not None:
+            kept = {i: b for i, b in kept.items() if before[i] <= most_before}
+        return replace(c, fusion=fusion, context=kept)
+
+    return gated
 
 
 def _plain(c):
@@ -150,6 +180,13 @@ def main(argv=None) -> int:
 
     variants = {"static, as gathered": (None, "static"), "context, as gathered": (None, "context")}
     variants["context, as gathered, with the lexical memory where held"] = (None, "context", True)
+    for most in (8, 16, 32):
+        variants[f"context, lexical memory for turns of ≤ {most} content words"] = (None, "context", True, most)
+    for most in (64, 80, 100):
+        for w in (0.03, 0.06):
+            variants[f"context, lexical memory weight {w} where the 3 segments before hold ≤ {most} content words"] = (None, "context", True, None, w, most)
+    for w in (0.015, 0.06):
+        variants[f"context, lexical memory weight {w}"] = (None, "context", True, None, w)
     variants["static, joined"] = (lambda s, c, n: s, None)
     variants["context, joined"] = (lambda s, c, n: c, None)
     variants["max"] = (lambda s, c, n: max(s, c), None)
@@ -161,12 +198,23 @@ def main(argv=None) -> int:
         variants[f"bonus 0.5, ≤ {most} words"] = (bonus(0.5, most), None)
         variants[f"blend 0.5, ≤ {most} words"] = (blend(0.5, most), None)
     names = list(pairs)
+    for label, side in (("dense alone, static", "s"), ("dense alone, context", "c")):
+        cells = [f"{mean(p.dense(getattr(p, side))):.1f}" for p in pairs.values()]
+        print(f"{label}: " + ", ".join(f"{n} {c}" for n, c in zip(names, cells)))
     head = " | ".join(names) + (" | LoCoMo fold A / B" if folds else "")
     print(f"| similarity | {head} |\n|" + "---|" * (2 + len(names)))
     results = {}
     for label, (combine, only, *lexical) in variants.items():
         results[label] = {n: p.score(combine, only, *lexical) for n, p in pairs.items()}
-        cells = [f"{mean(results[label][n]):.1f}" for n in names]
+        base = results["static, as gathered"]
+
+        def cell(n):
+            r = results[label][n]
+            better = sum(a > b + 1e-9 for a, b in zip(r, base[n]))
+            worse = sum(a < b - 1e-9 for a, b in zip(r, base[n]))
+            return f"{mean(r):.1f} (+{better}/−{worse})"
+
+        cells = [cell(n) for n in names]
         if folds and "locomo" in results[label]:
             loc = results[label]["locomo"]
             cells.append(f"{mean(loc[i] for i in folds[0]):.1f} / {mean(loc[i] for i in folds[1]):.1f}")
