@@ -72,7 +72,7 @@ def main(argv=None) -> int:
         store, _, _ = build_index(work / "lme", work / "lme-db", encoder)
         store = store.latest()
         ds = store.dataset(reader.SEGMENTS)
-        indexed = any("vector" in i.columns for i in ds.list_indices())
+        indexed = any("IVF" in str(i.get("type", "")).upper() for i in ds.list_indices())
         vectors = encoder.encode_queries([q["query"] for q in questions])
         wheres = [source_where(store, q["source"]) for q in questions]
         exact = {
@@ -92,7 +92,7 @@ def main(argv=None) -> int:
                 factor = None if name == "none" else int(name)
                 for scope in ("filtered", "unfiltered"):
                     runs = [nearest(ds, v, w if scope == "filtered" else None, factor) for v, w in zip(vectors, wheres)]
-                    overlap = mean(100 * len(set(ids) & set(e)) / max(1, len(e)) for (ids, _, _), e in zip(runs, exact[scope]))
+                    overlap = mean(len(set(ids) & set(e)) / max(1, len(e)) for (ids, _, _), e in zip(runs, exact[scope]))  # mean() gives %
                     gaps = np.concatenate([g for _, g, _ in runs])
                     ms = statistics.median(m for _, _, m in runs)
                     print(f"| {name} | {scope} | {overlap:.1f}% | {gaps.mean():.4f} / {gaps.max():.4f} | {ms:.1f} |")
