@@ -159,7 +159,10 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pair", nargs=3, action="append", metavar=("STATIC", "CONTEXT", "NAME"), required=True, help="NAME: locomo, lme or lme-second")
     parser.add_argument("--longmemeval", type=Path, default=LME_DEFAULT)
+    parser.add_argument("--neighbour-weight", type=float, default=None, help="ask's chat-neighbour weight for MiniLM (default: the shipped one)")
     args = parser.parse_args(argv)
+    if args.neighbour_weight is not None:
+        search.FUSION["minilm"] = replace(search.FUSION["minilm"], neighbour_weight=args.neighbour_weight)
     from evosearch.encoder import load_encoder
 
     encoder = load_encoder()  # queries carry no memory: the same query vector serves both indexes
