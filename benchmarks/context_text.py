@@ -49,8 +49,9 @@ from evosearch.filters import source_where  # noqa: E402
 POOL = 50
 
 
-def context_texts(rows: list[dict], k: int) -> dict[int, str]:
-    """row id -> the text of the k segments before it in its stream."""
+def context_texts(rows: list[dict], k: int, skip: int = 0) -> dict[int, str]:
+    """row id -> the text of the k segments before it in its stream, leaving out the nearest skip of
+    them (chat neighbours already credit the turn just before)."""
     by_stream: dict[str, list[dict]] = {}
     for r in rows:
         by_stream.setdefault(r["stream_id"], []).append(r)
@@ -58,7 +59,7 @@ def context_texts(rows: list[dict], k: int) -> dict[int, str]:
     for stream in by_stream.values():
         stream.sort(key=lambda r: r["position"])
         for i, r in enumerate(stream):
-            out[r["_rowid"]] = " ".join(s["text"] for s in stream[max(0, i - k) : i])
+            out[r["_rowid"]] = " ".join(s["text"] for s in stream[max(0, i - k) : max(0, i - skip)])
     return out
 
 
@@ -147,7 +148,7 @@ class Set:
             for i, (g, q) in enumerate(zip(self.gathered, self.questions))
         ]
 
-    def grid(self, ks, ws, levels, add, folder: Path, leg: str = "stored") -> dict:
+    def grid(self, ks, ws, levels, add, folder: Path, leg: str = "stored", skip: int = 0) -> dict:
         """(k, w, level) -> per-question scores."""
         out = {}
         for k in ks:
@@ -156,7 +157,7 @@ class Set:
                     for w in ws:
                         out[(k, w, level)] = self.score(lambda i: with_preceding_hits(k, w, level))
                 continue
-            ds = context_dataset(self.every, context_texts(self.every, k), folder / f"ctx{k}")
+            ds = context_dataset(self.every, context_texts(self.every, k, skip), folder / f"ctx{k}")
             hits = [context_hits(ds, g.text, self.wheres[q["source"]]) for g, q in zip(self.gathered, self.questions)]
             for level in levels:
                 for w in ws:
@@ -176,6 +177,7 @@ def main(argv=None) -> int:
     parser.add_argument("--level", type=float, nargs="+", default=[0.0, 8.0])
     parser.add_argument("--leg", choices=["stored", "hits"], default="stored", help="stored: a full-text index over each turn's context; hits: the preceding turns' own BM25, where they are full-text candidates")
     parser.add_argument("--add", action="store_true", help="the context leg's hits join as candidates")
+    parser.add_argument("--skip", type=int, default=0, help="leave the nearest N of the k turns out of the context")
     parser.add_argument("--workdir", type=Path, default=None, help="keep the indexes here: a second run reuses them")
     args = parser.parse_args(argv)
     if args.model:
@@ -193,7 +195,7 @@ def main(argv=None) -> int:
         locomo = Set(store, encoder, lq, locomo_recall)
         lexical_on = store.latest().holds_context
         ctx = Path(tempfile.mkdtemp(dir=tmp_name))
-        loc_grid = locomo.grid(args.k, args.w, args.level, args.add, ctx / "locomo", args.leg)
+        loc_grid = locomo.grid(args.k, args.w, args.level, args.add, ctx / "locomo", args.leg, args.skip)
         shipped = {"locomo": locomo.score(lambda i: without_lexical)}
         product = {"locomo": locomo.score(lambda i: search.fuse)}
         print(f"LoCoMo done ({time.monotonic() - started:.0f} s)", file=sys.stderr)
@@ -202,7 +204,7 @@ def main(argv=None) -> int:
             lme_q = lme_questions(args.longmemeval, args.lme_questions, tmp / "lme", args.lme_second_half)
             lme_store, _, _ = build_index(tmp / "lme", tmp / "lme-db", encoder)
             lme = Set(lme_store, encoder, lme_q, lme_recall)
-            lme_grid = lme.grid(args.k, args.w, args.level, args.add, ctx / "lme", args.leg)
+            lme_grid = lme.grid(args.k, args.w, args.level, args.add, ctx / "lme", args.leg, args.skip)
             shipped["lme"] = lme.score(lambda i: without_lexical)
             product["lme"] = lme.score(lambda i: search.fuse)
 
