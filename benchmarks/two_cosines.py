@@ -1,7 +1,7 @@
 """Can the context read only add? `ask` over two cosines per segment: its own (static) and its
 reading in context (encoder/context_read.py).
 
-    python benchmarks/two_cosines.py --pair STATIC_WORKDIR CONTEXT_WORKDIR NAME [--pair ...]
+    python benchmarks/two_cosines.py --pair STATIC_WORKDIR CONTEXT_WORKDIR NAME [--pair ...] [--neighbour-weight W]
 
 Each pair is two workdirs of benchmarks/context_text.py over the same corpus (`locomo` for LoCoMo;
 `lme` for a LongMemEval_S dev half, `lme-second` for the other): one built with the default model,
@@ -16,7 +16,9 @@ cosines, read from the stored vectors:
   none loses: the memory only adds;
 - blend α: (1 - α) x static + α x context (α 0.5 is close to what model/context stores);
 - the bonus or blend for short turns only (content words at most N; a turn that names its own
-  subject needs no context).
+  subject needs no context);
+- model/context as `ask` runs it (the reading and the lexical memory), and its lexical memory
+  gated: only for short turns, only where the 3 segments before are short, or at other weights.
 
 Figures: turn-level Recall@10 of `ask` (search.rank, the product's fusion, without the lexical
 memory unless a row says) per set, with how many questions score better and worse than the static

@@ -45,7 +45,7 @@ def test_a_large_index_gets_a_vector_index_and_still_finds_exact_neighbours(tmp_
     store.finish_writes()
     assert any("vector" in i.columns for i in store.table(SEGMENTS).list_indices())
     # Its similarities are the exact cosines `ask` adds full-text hits' cosines to: the index alone
-    # reports twice the cosine distance (lancedb issue 3530), which halved every dense candidate's score.
+    # reports twice the cosine distance (lancedb issue 3530), which scored every dense candidate 2 cos - 1.
     query = vectors[7] + 0.5 * vectors[8]
     query /= np.linalg.norm(query)
     hits = store.vector_search(query, 20, None)

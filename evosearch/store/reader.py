@@ -18,10 +18,10 @@ from ..remote import storage_options
 from . import schema
 from .schema import META, RESULT_COLUMNS, SEGMENTS, SOURCE_COLUMNS, SOURCES, STATS_COLUMNS, SourceRecord, source_records
 
-# The approximate vector index (maintenance.py) scores by its quantized vectors, whose distances are
-# not the cosine's: `ask` adds them to full-text hits' exact cosines. Refining re-scores the nearest
-# rows by their stored vectors: exact cosines, and 2x as many rows re-scored found every exact top
-# 50 (benchmarks/ann_refine.py).
+# The approximate vector index (maintenance.py) reports the squared L2 distance of the normalized
+# vectors, twice the cosine distance (lancedb issue 3530), and `ask` adds dense cosines to full-text
+# hits' exact ones. Refining re-scores the index's nearest rows by their stored vectors: exact
+# cosines, and with 2x the rows re-scored the top 50 matched the exact scan's (benchmarks/ann_refine.py).
 REFINE_FACTOR = 2
 
 
