@@ -31,7 +31,7 @@ import argparse
 import os
 import re
 import sys
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +49,16 @@ from evosearch.encoder.context_read import FILLER  # noqa: E402
 
 def content_words(text: str) -> int:
     return sum(1 for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) >= 3 and w not in FILLER)
+
+
+@dataclass(frozen=True)
+class Lexical:
+    """The lexical memory as a variant runs it: its weight (None: the index's own) and gates, each the
+    most content words of the turn itself or of the 3 segments before it (None: no gate)."""
+
+    weight: float | None = None
+    most_words: int | None = None
+    most_before: int | None = None
 
 
 class Side:
@@ -79,7 +89,6 @@ class Pair:
     def __init__(self, static: Side, context: Side, questions: list[dict], score_one, qvecs: np.ndarray):
         self.s, self.c, self.questions, self.score_one, self.qvecs = static, context, questions, score_one, qvecs
         self.scorer = Scorer(static.store)
-        self.gated = _gated_words(context.words, context.before)
 
     def joined(self, i: int, which: str, combine) -> search.Candidates | None:
         cs, cc = getattr(self.s.gathered[i], which), getattr(self.c.gathered[i], which)
@@ -109,18 +118,15 @@ class Pair:
             out.append(self.score_one(self.scorer.top_rows(top), q))
         return out
 
-    def score(self, combine, only: str | None = None, lexical: bool = False, most_words: int | None = None, weight: float | None = None, most_before: int | None = None) -> list[float]:
+    def score(self, combine, only: str | None = None, lexical: Lexical | None = None) -> list[float]:
         """Per-question R@10 of `ask` with similarities from combine(static, context, content words);
-        only: 'static' or 'context' for that index's own candidates, as the product gathers them."""
+        only: 'static' or 'context' for that index's own candidates, as the product gathers them, with
+        the lexical memory as `lexical` says (None: without it)."""
         out = []
         for i, q in enumerate(self.questions):
             if only:
                 g = (self.s if only == "static" else self.c).gathered[i]
-                if not lexical:
-                    g = replace(g, candidates=_plain(g.candidates), inside=_plain(g.inside))
-                elif most_words is not None or weight is not None or most_before is not None:
-                    gate = (most_words, weight, most_before)
-                    g = replace(g, candidates=self.gated(g.candidates, *gate), inside=self.gated(g.inside, *gate))
+                g = replace(g, candidates=self.lexical(g.candidates, lexical), inside=self.lexical(g.inside, lexical))
                 ranked = search.rank(g, K)
                 if only == "context":
                     ranked = [{**r, "_rowid": self.s.rowid[self.c.key[r["_rowid"]]]} for r in ranked[:K]]
@@ -131,22 +137,20 @@ class Pair:
             out.append(self.score_one(self.scorer.top_rows(ranked), q))
         return out
 
-
-def _gated_words(words: dict[int, int], before: dict[int, int]):
-    def gated(c, most_words, weight, most_before=None):
+    def lexical(self, c: search.Candidates | None, lexical: Lexical | None) -> search.Candidates | None:
+        """The candidates with the lexical memory's hits kept by its gates and its weight (none when off)."""
         if c is None:
             return None
-        fusion = c.fusion if weight is None else replace(c.fusion, context_weight=weight)
-        kept = {i: b for i, b in c.context.items() if most_words is None or words[i] <= most_words}
-        if most_before is not None:
-            kept = {i: b for i, b in kept.items() if before[i] <= most_before}
+        if lexical is None:
+            return replace(c, fusion=replace(c.fusion, context_weight=0.0), context={})
+        fusion = c.fusion if lexical.weight is None else replace(c.fusion, context_weight=lexical.weight)
+        kept = {
+            i: b
+            for i, b in c.context.items()
+            if (lexical.most_words is None or self.c.words[i] <= lexical.most_words)
+            and (lexical.most_before is None or self.c.before[i] <= lexical.most_before)
+        }
         return replace(c, fusion=fusion, context=kept)
-
-    return gated
-
-
-def _plain(c):
-    return None if c is None else replace(c, fusion=replace(c.fusion, context_weight=0.0), context={})
 
 
 def bonus(lam: float, most_words: int | None = None):
@@ -184,14 +188,14 @@ def main(argv=None) -> int:
         print(f"{name}: {len(questions)} questions, {len(s.key)} segments", file=sys.stderr)
 
     variants = {"static, as gathered": (None, "static"), "context, as gathered": (None, "context")}
-    variants["context, as gathered, with the lexical memory where held"] = (None, "context", True)
+    variants["context, as gathered, with the lexical memory where held"] = (None, "context", Lexical())
     for most in (8, 16, 32):
-        variants[f"context, lexical memory for turns of ≤ {most} content words"] = (None, "context", True, most)
+        variants[f"context, lexical memory for turns of ≤ {most} content words"] = (None, "context", Lexical(most_words=most))
     for most in (64, 80, 100):
         for w in (0.03, 0.06):
-            variants[f"context, lexical memory weight {w} where the 3 segments before hold ≤ {most} content words"] = (None, "context", True, None, w, most)
+            variants[f"context, lexical memory weight {w} where the 3 segments before hold ≤ {most} content words"] = (None, "context", Lexical(w, most_before=most))
     for w in (0.015, 0.06):
-        variants[f"context, lexical memory weight {w}"] = (None, "context", True, None, w)
+        variants[f"context, lexical memory weight {w}"] = (None, "context", Lexical(w))
     variants["static, joined"] = (lambda s, c, n: s, None)
     variants["context, joined"] = (lambda s, c, n: c, None)
     variants["max"] = (lambda s, c, n: max(s, c), None)
