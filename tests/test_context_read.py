@@ -208,12 +208,3 @@ def test_the_shipped_config_is_off_and_the_context_config_names_its_memory():
     shipped = EncoderConfig.load(STATIC / "config.json")
     assert (shipped.context_pieces, shipped.context_turns, shipped.model_id) == (0, 0, "all-MiniLM-L6-v2+evo-0-static")
     assert EncoderConfig.load(CONTEXT / "config.json").model_id == "all-MiniLM-L6-v2+context-32-0.5-0.2+turns-3"
-
-
-def test_train_refuses_a_context_read_it_has_nothing_to_train_in(tmp_path):
-    from evosearch.encoder.minilm import MiniLMEncoder
-    from evosearch.train.run import run_training
-
-    encoder = MiniLMEncoder(EncoderConfig.load(CONTEXT / "config.json"), device="cpu")
-    with pytest.raises(EvosearchError, match="nothing to train"):
-        run_training([], tmp_path, steps=1, resume=False, seed=0, encoder=encoder)

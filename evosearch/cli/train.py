@@ -55,16 +55,18 @@ def train(
         Path | None,
         typer.Option("--out", help="Where weights and checkpoints go. Default: <data dir>/model.", metavar="FOLDER"),
     ] = None,
-    steps: Annotated[int, typer.Option("--steps", min=1, help="Optimiser steps.", metavar="N")] = 1500,
-    resume: Annotated[bool, typer.Option("--resume", help="Continue from the checkpoint in --out.")] = False,
+    steps: Annotated[int, typer.Option("--steps", min=1, help="Optimiser steps (the latent memory).", metavar="N")] = 1500,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue from the checkpoint in --out (the latent memory).")] = False,
     seed: Annotated[int, typer.Option("--seed", help="Seed for sampling and the held-out split.", metavar="N")] = 0,
     db: DbOption = None,
     quiet: QuietOption = False,
 ) -> None:
-    """Train the encoder's latent memory (MiniLM stays frozen) and write it where `index` and `ask` find it.
+    """Train the encoder's memory on your data (MiniLM stays frozen) and write it where `index` and `ask` find it.
 
-    Sources of training data can be combined. The result is <out>/memory.safetensors and
-    <out>/config.json; an index built with other weights must then be rebuilt (`index --rebuild`)."""
+    The latent memory learns its weights: <out>/memory.safetensors and <out>/config.json. A model
+    that reads context (EVOSEARCH_MODEL=context) has how much of that reading enters each vector
+    chosen instead: <out>/config.json. Sources of training data can be combined. An index built
+    with another model must then be rebuilt (`index --rebuild`)."""
     import random
 
     from ..config import home_dir
@@ -81,7 +83,7 @@ def train(
     out = out or Path(home_dir()) / "model"
     if not quiet:
         segments, queries = sum(len(s.segments) for s in samples), sum(len(s.queries) for s in samples)
-        info(f"{len(samples)} streams, {segments} segments, {queries} queries; MiniLM reads each once, then only the memory trains")
+        info(f"{len(samples)} streams, {segments} segments, {queries} queries; MiniLM reads each once and stays frozen")
     report = run_training(
         samples,
         out,
@@ -92,10 +94,12 @@ def train(
         feature_progress=None if quiet else _feature_progress(),
     )
     if not quiet:
-        for name, figures in report["evaluation"].items():
-            if isinstance(figures, dict):
-                info(f"held-out {name:<11} R@1 {figures['r@1']:5.1f}  R@10 {figures['r@10']:5.1f}")
-        info(f"kept the weights of step {report['evaluation']['best_step']} (best held-out R@10); wrote {report['weights']}")
+        rows = {name: figures for name, figures in report["evaluation"].items() if isinstance(figures, dict)}
+        width = max(map(len, rows), default=0)
+        for name, figures in rows.items():
+            mrr = f"  MRR {figures['mrr']:5.1f}" if "mrr" in figures else ""
+            info(f"held-out {name:<{width}}  R@1 {figures['r@1']:5.1f}  R@10 {figures['r@10']:5.1f}{mrr}")
+        info(report["summary"])
 
 
 def _feature_progress():
@@ -105,7 +109,7 @@ def _feature_progress():
         now = time.monotonic()
         if now - last[0] >= PLAIN_PROGRESS_EVERY_S or done == total:
             last[0] = now
-            print(f"base vectors {done}/{total}", file=sys.stderr)
+            print(f"read {done}/{total}", file=sys.stderr)
 
     return show
 

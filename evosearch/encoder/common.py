@@ -77,6 +77,12 @@ class EncoderConfig:
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2) + "\n"
 
+    def save(self, path: Path) -> None:
+        """Written whole or not at all: model_dir() takes a folder with a config.json as complete."""
+        partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+        partial.write_text(self.to_json())
+        os.replace(partial, path)
+
 
 def base_model_dir() -> Path:
     from importlib.resources import files
@@ -159,7 +165,8 @@ MODEL_ENV = "EVOSEARCH_MODEL"
 
 def model_dir() -> Path:
     """$EVOSEARCH_MODEL (a folder, or the name of one bundled beside the default: `context`, `evo-1`),
-    else weights from `evosearch train` in <data dir>/model, else the bundled model/."""
+    else what `evosearch train` wrote in <data dir>/model, else the bundled model/. `train` writes a
+    folder's config.json last (train/run.py, train/context_fit.py): a folder with one is complete."""
     if os.environ.get(MODEL_ENV):
         chosen = Path(os.environ[MODEL_ENV])
         bundled = MODEL_DIR / chosen
@@ -168,7 +175,7 @@ def model_dir() -> Path:
     from ..config import home_dir
 
     trained = Path(home_dir()) / "model"
-    return trained if (trained / MEMORY_WEIGHTS).exists() and (trained / "config.json").exists() else MODEL_DIR
+    return trained if (trained / "config.json").exists() else MODEL_DIR
 
 
 def bundled_folder_for(model_id: str) -> Path | None:

@@ -82,6 +82,16 @@ def context_read(config, tokenizer) -> "ContextRead | None":
     return ContextRead(tokenizer, config.context_pieces, config.context_weight, config.previous_weight, config.max_tokens)
 
 
+def mix(static: np.ndarray, read: np.ndarray, previous: np.ndarray, weight: float, previous_weight: float) -> np.ndarray:
+    """(N, D) unit vectors: unit(static + weight x read + previous_weight x previous); a segment with
+    nothing before it (read is its static direction, previous zeros) keeps its static vector bit for
+    bit, not rescaled."""
+    mixed = unit(static + weight * read + previous_weight * previous).astype(np.float32)
+    first = ~previous.any(axis=1) & (read == static).all(axis=1)
+    mixed[first] = static[first]
+    return mixed
+
+
 class ContextRead:
     """The arithmetic around the model: which rows to read, how to mix, what memory to carry."""
 
@@ -108,6 +118,14 @@ class ContextRead:
     def encode(self, encodings: list, pooled: np.ndarray, memory: np.ndarray, pool) -> tuple[np.ndarray, np.ndarray]:
         """The Encoder.encode result for segments' encodings (with [CLS]/[SEP]), their raw pooled
         static vectors (N, D) and memories (N, Q, D); pool(rows) -> (n, D) raw pooled vectors of Rows."""
+        static, read, previous, after = self.parts(encodings, pooled, memory, pool)
+        return mix(static, read, previous, self.weight, self.previous), after
+
+    def parts(self, encodings: list, pooled: np.ndarray, memory: np.ndarray, pool) -> tuple[np.ndarray, ...]:
+        """What a segment's vector is mixed from, (N, D) each: its static direction, its reading in
+        context (the static direction where nothing came before) and the previous segment's static
+        direction (zeros for a stream's first); and the memories after (N, Q, D). `evosearch train`
+        re-mixes them with other weights (train/context_fit.py)."""
         static = unit(pooled)
         own = [e.ids[1:-1] for e in encodings]
         rows = [self.row(o, self.carried(m)) for o, m in zip(own, memory)]
@@ -115,11 +133,8 @@ class ContextRead:
         wanted = [i for i, r in enumerate(rows) if r is not None]
         if wanted:
             read[wanted] = unit(pool([rows[i] for i in wanted]))
-        mixed = unit(static + self.weight * read + self.previous * memory[:, 0]).astype(np.float32)
-        first = [i for i, r in enumerate(rows) if r is None and not memory[i, 0].any()]
-        mixed[first] = static[first]  # a stream's first segment: the static vector bit for bit, not rescaled
         after = np.stack([self.memory_after(o, s, m) for o, s, m in zip(own, static, memory)]) if len(own) else memory
-        return mixed, after.astype(np.float32)
+        return static, read, memory[:, 0].copy(), after.astype(np.float32)
 
     def memory_after(self, own: list[int], static: np.ndarray, memory: np.ndarray) -> np.ndarray:
         """The memory (Q, D) after a segment: its static direction, and the last content pieces."""

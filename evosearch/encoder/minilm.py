@@ -119,14 +119,14 @@ class MiniLMEncoder:
             out[rows] = self.module.pool(*self.padded([encodings[r] for r in rows])).to(out.dtype)
         return out
 
-    def _pooled_numpy(self, encodings: list) -> np.ndarray:
+    def pool_rows(self, encodings: list) -> np.ndarray:
         """(B, D) raw mean-pooled vectors, in numpy, of Encodings or context_read Rows."""
         with self._torch.inference_mode():
             return self._pooled_by_length(encodings).float().cpu().numpy()
 
     def pooled(self, texts: list[str], batch_size: int = 256) -> np.ndarray:
         """(N, D) raw mean-pooled base vectors: what the memory module reads (training caches these)."""
-        out = [self._pooled_numpy(self.tokenize(texts[i : i + batch_size])) for i in range(0, len(texts), batch_size)]
+        out = [self.pool_rows(self.tokenize(texts[i : i + batch_size])) for i in range(0, len(texts), batch_size)]
         return np.concatenate(out) if out else np.zeros((0, self.dim), dtype=np.float32)
 
     def empty_memory(self, n: int) -> np.ndarray:
@@ -136,7 +136,7 @@ class MiniLMEncoder:
         encodings = self.tokenize(texts)
         if self.context is not None:
             memory = np.asarray(memory, dtype=np.float32)
-            return self.context.encode(encodings, self._pooled_numpy(encodings), memory, self._pooled_numpy)
+            return self.context.encode(encodings, self.pool_rows(encodings), memory, self.pool_rows)
         with self._torch.inference_mode():
             mem = self._torch.from_numpy(np.ascontiguousarray(memory, dtype=np.float32)).to(self.device)
             embedding, new_memory = self.module.embed(self._pooled_by_length(encodings), mem)

@@ -71,7 +71,9 @@ def run_training(
     encoder=None,
     feature_progress=None,
 ) -> dict:
-    """Train the latent memory on `samples`; writes <out>/memory.safetensors and <out>/config.json."""
+    """Train the latent memory on `samples`; writes <out>/memory.safetensors and <out>/config.json.
+    A model that reads context instead (model/context) has its reading's weights chosen (context_fit.py).
+    Returns the held-out figures ("evaluation": name -> {"r@1", "r@10"}) and a one-line "summary"."""
     import torch
     from safetensors.torch import save_file
 
@@ -83,13 +85,10 @@ def run_training(
 
     torch.manual_seed(seed)
     encoder = encoder or load_training_encoder()  # only its memory-free pooled vectors are read
-    if getattr(encoder, "context", None) is not None:
-        from ..errors import EvosearchError
+    if getattr(encoder, "context", None) is not None:  # nothing to train by gradient: its weights are chosen
+        from .context_fit import fit_context
 
-        raise EvosearchError(
-            f"the model {encoder.model_id} reads context with no weights of its own: there is nothing to train",
-            "unset EVOSEARCH_MODEL to train the latent memory",
-        )
+        return fit_context(samples, encoder, out, seed=seed, progress=feature_progress)
     config = EncoderConfig(dim=encoder.dim, memory_slots=encoder.memory_slots)
     features = compute_features(samples, encoder, out / "checkpoints", feature_progress)
     memory = LatentMemory(config.dim, config.memory_slots, config.latents_per_segment)
@@ -106,7 +105,6 @@ def run_training(
         str(weights),
     )
     trained = replace(config, memory_in_embedding=True, version=f"evo-1-{_digest(weights)}")
-    (out / "config.json").write_text(trained.to_json())
     (out / "training.json").write_text(
         json.dumps(
             {
@@ -117,7 +115,9 @@ def run_training(
             indent=1,
         )
     )
-    return {"weights": weights, "evaluation": evaluation}
+    trained.save(out / "config.json")  # last: a folder with a config is one `index` uses
+    summary = f"kept the weights of step {evaluation['best_step']} (best held-out R@10); wrote {weights}"
+    return {"weights": weights, "evaluation": evaluation, "summary": summary}
 
 
 def _digest(path: Path) -> str:

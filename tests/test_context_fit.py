@@ -1,0 +1,93 @@
+"""`evosearch train` on a model that reads context (train/context_fit.py): the reading's weights are
+chosen on training streams and reported on held-out ones."""
+
+import json
+import random
+
+import numpy as np
+import pytest
+
+from evosearch.encoder.common import MODEL_DIR, EncoderConfig
+from evosearch.train.context_fit import StreamParts, choose, recall
+from evosearch.train.samples import Query, Sample
+from evosearch.train.synthetic import synthetic_chat
+
+from .test_train import run_cli
+
+SEGMENTS, DIM = 30, 48
+
+
+def unit(a):
+    return a / np.linalg.norm(a, axis=-1, keepdims=True)
+
+
+def streams(answers_in: str, seed: int = 0, count: int = 6):
+    """count streams of SEGMENTS segments, each segment the evidence of one query; the query's
+    direction is what the segment's reading holds (answers_in 'read') or its own static vector ('static')."""
+    rng = np.random.default_rng(seed)
+    samples, parts = [], []
+    for _ in range(count):
+        queries = unit(rng.normal(size=(SEGMENTS, DIM)))
+        noise = unit(rng.normal(size=(SEGMENTS, DIM)))
+        static = unit(noise + 0.2 * queries) if answers_in == "read" else unit(queries + 2.5 * noise)
+        read = unit(queries + 0.3 * noise) if answers_in == "read" else unit(rng.normal(size=(SEGMENTS, DIM)))
+        previous = np.vstack([np.zeros((1, DIM)), static[:-1]])
+        samples.append(Sample([f"segment {i}" for i in range(SEGMENTS)], [Query(f"q{i}", [i]) for i in range(SEGMENTS)]))
+        parts.append(StreamParts(static.astype(np.float32), read.astype(np.float32), previous.astype(np.float32), queries.astype(np.float32)))
+    return samples, parts
+
+
+def test_the_reading_gets_weight_where_it_holds_the_answers():
+    samples, parts = streams("read")
+    weight, previous, grid = choose(samples, parts, list(range(5)), (0.5, 0.2))
+    assert weight > 0.5
+    assert recall(samples, parts, [5], weight, previous)["r@1"] > recall(samples, parts, [5], 0.0, 0.0)["r@1"] + 20
+    assert len(grid) > 20
+
+
+def test_memory_off_is_chosen_where_the_reading_only_adds_noise():
+    samples, parts = streams("static")
+    weight, _, grid = choose(samples, parts, list(range(5)), (0.5, 0.2))
+    assert weight == 0.0
+    assert grid[(0.0, 0.0)]["r@1"] > grid[(0.5, 0.2)]["r@1"] + 5
+
+
+def test_a_tie_keeps_the_model_s_own_weights():
+    samples, parts = streams("static", count=2)
+    for p in parts:  # the reading and the previous segment say exactly what the segment says
+        p.read[:], p.previous[:] = p.static, 0.0
+    assert choose(samples, parts, [0], (0.5, 0.2))[:2] == (0.5, 0.2)
+
+
+@pytest.mark.model
+def test_train_on_a_context_model_writes_the_weights_index_then_uses(tmp_path, monkeypatch):
+    from evosearch.encoder.common import model_dir
+
+    data = tmp_path / "data.jsonl"
+    data.write_text("".join(synthetic_chat(random.Random(i), sessions=2).to_json() + "\n" for i in range(4)))
+    home = tmp_path / "home"
+    monkeypatch.setenv("EVOSEARCH_HOME", str(home))
+    monkeypatch.setenv("EVOSEARCH_ENCODER", "minilm")
+    monkeypatch.setenv("EVOSEARCH_MODEL", "context")
+    result = run_cli("train", str(data), "--out", str(home / "model"))
+    assert result.exit_code == 0, result.output
+    assert "held-out weights 0.5/0.2 (before)" in result.output and "(chosen)" in result.output
+    chosen = EncoderConfig.load(home / "model" / "config.json")
+    bundled = EncoderConfig.load(MODEL_DIR / "context" / "config.json")
+    assert (chosen.context_pieces, chosen.context_turns) == (bundled.context_pieces, bundled.context_turns)
+    record = json.loads((home / "model" / "training.json").read_text())
+    assert record["config"]["context_weight"] == chosen.context_weight and len(record["grid_on_train"]) > 20
+    monkeypatch.delenv("EVOSEARCH_MODEL")
+    assert model_dir() == home / "model"  # `index` now reads context with the chosen weights
+
+
+@pytest.mark.model
+def test_one_stream_cannot_both_choose_and_report(tmp_path, monkeypatch):
+    data = tmp_path / "data.jsonl"
+    data.write_text(synthetic_chat(random.Random(0), sessions=2).to_json() + "\n")
+    monkeypatch.setenv("EVOSEARCH_ENCODER", "minilm")
+    monkeypatch.setenv("EVOSEARCH_MODEL", "context")
+    result = run_cli("train", str(data), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 1
+    assert "needs at least two" in result.output
+    assert not (tmp_path / "out" / "config.json").exists()
