@@ -56,6 +56,12 @@ def _own_model(indexed: str | None) -> Path | None:
     return bundled_folder_for(indexed)
 
 
+def index_model_folder(db: str | None = None) -> Path | None:
+    """The bundled MiniLM model folder that wrote the index at db (default: the user's), where the
+    user chose none: what `train` trains when the person switched the memory on for their index."""
+    return _own_model(_indexed_model(db_uri(db)))
+
+
 def open_index(
     db: str | None = None, *, write: bool = False, rebuild: bool = False, command: str = "api", model: str | None = None
 ) -> tuple[Store | IndexReader, Encoder]:

@@ -91,3 +91,21 @@ def test_one_stream_cannot_both_choose_and_report(tmp_path, monkeypatch):
     assert result.exit_code == 1
     assert "needs at least two" in result.output
     assert not (tmp_path / "out" / "config.json").exists()
+
+
+@pytest.mark.model
+def test_train_trains_the_memory_the_index_was_built_with(tmp_path, monkeypatch):
+    from .helpers import chat_messages, write_chat
+
+    chats = tmp_path / "chats"
+    chats.mkdir()
+    write_chat(chats / "team.jsonl", chat_messages(12))
+    monkeypatch.setenv("EVOSEARCH_ENCODER", "minilm")
+    monkeypatch.setenv("EVOSEARCH_MODEL", "context")
+    assert run_cli("index", str(chats)).exit_code == 0
+    monkeypatch.delenv("EVOSEARCH_MODEL")  # the index remembers its model, as `ask` and `watch` do
+    data = tmp_path / "data.jsonl"
+    data.write_text("".join(synthetic_chat(random.Random(i), sessions=2).to_json() + "\n" for i in range(4)))
+    result = run_cli("train", str(data), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    assert "(chosen)" in result.output and not (tmp_path / "out" / "memory.safetensors").exists()

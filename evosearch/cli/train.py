@@ -64,8 +64,8 @@ def train(
     """Train the encoder's memory on your data (MiniLM stays frozen) and write it where `index` and `ask` find it.
 
     The latent memory learns its weights: <out>/memory.safetensors and <out>/config.json. A model
-    that reads context (EVOSEARCH_MODEL=context) has how much of that reading enters each vector
-    chosen instead: <out>/config.json. Sources of training data can be combined. An index built
+    that reads context (EVOSEARCH_MODEL=context, or an index built with it) has how much of that
+    reading enters each vector chosen instead: <out>/config.json. Sources of training data can be combined. An index built
     with another model must then be rebuilt (`index --rebuild`)."""
     import random
 
@@ -84,9 +84,16 @@ def train(
     if not quiet:
         segments, queries = sum(len(s.segments) for s in samples), sum(len(s.queries) for s in samples)
         info(f"{len(samples)} streams, {segments} segments, {queries} queries; MiniLM reads each once and stays frozen")
+    from ..api import index_model_folder
+    from ..encoder import load_training_encoder
+
+    # The memory the person's index was built with (EVOSEARCH_MODEL=context at its last rebuild),
+    # as `ask`, `index` and `watch` use it without the variable; else the model model_dir() names.
+    encoder = load_training_encoder(folder=index_model_folder(db))
     report = run_training(
         samples,
         out,
+        encoder=encoder,
         steps=steps,
         resume=resume,
         seed=seed,

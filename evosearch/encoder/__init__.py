@@ -119,12 +119,12 @@ def load_query_encoder(name: str | None = None, folder=None):
     return load_encoder(name)
 
 
-def load_training_encoder(name: str | None = None):
+def load_training_encoder(name: str | None = None, folder=None):
     """What `train` reads pooled vectors from: for MiniLM the torch fp32 model (index's CPU
-    encoder is int8 and has no torch; training needs torch anyway)."""
+    encoder is int8 and has no torch; training needs torch anyway). folder: as load_encoder's."""
     name = chosen_model(name)
     if name == "minilm":
         from .minilm import load_torch_encoder
 
-        return load_torch_encoder()
+        return load_torch_encoder(folder=folder)
     return load_encoder(name)
