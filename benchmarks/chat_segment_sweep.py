@@ -1,6 +1,6 @@
 """How many messages per chat segment? LoCoMo turn-level recall of `ask` for a few settings.
 
-    python benchmarks/chat_segment_sweep.py [--conversations conv-26,conv-30,conv-41] [--settings 1:96,2:96,4:96,6:128,8:192]
+    python benchmarks/chat_segment_sweep.py [--conversations conv-26,conv-30,...] [--settings 1:96,2:96,4:96,6:128,8:192]
 
 Each setting is MAX_MESSAGES:TOKENS. Recall counts the first k distinct message ids (a
 passage of four messages spends four of the k), so bigger segments only win if they rank
@@ -47,11 +47,11 @@ def run(conversion, max_messages: int, tokens: int) -> tuple[int, float, float]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=locomo_to_jsonl.DEFAULT_INPUT)
-    parser.add_argument("--conversations", default="conv-26,conv-30,conv-41")
+    parser.add_argument("--conversations", default="", help="comma-separated sample ids (default: all ten)")
     parser.add_argument("--settings", default="1:96,2:96,4:96,6:128,8:192")
     args = parser.parse_args(argv)
     conversion = locomo_to_jsonl.load(args.data)
-    keep = set(args.conversations.split(","))
+    keep = set(args.conversations.split(",")) if args.conversations else set(conversion.turns)
     conversion.turns = {k: v for k, v in conversion.turns.items() if k in keep}
     conversion.questions = [q for q in conversion.questions if q.sample_id in keep]
     print(f"{len(conversion.questions)} questions from {', '.join(sorted(keep))}")
