@@ -65,8 +65,8 @@ def train(
 
     The latent memory learns its weights: <out>/memory.safetensors and <out>/config.json. A model
     that reads context (EVOSEARCH_MODEL=context, or an index built with it) has how much of that
-    reading enters each vector chosen instead: <out>/config.json. Sources of training data can be combined. An index built
-    with another model must then be rebuilt (`index --rebuild`)."""
+    reading enters each vector chosen instead: <out>/config.json. Sources of training data can be
+    combined. An index built with another model must then be rebuilt (`index --rebuild`)."""
     import random
 
     from ..config import home_dir

@@ -4,9 +4,10 @@ The reading has no weights of its own: MiniLM reads each segment after the conte
 said before it. What a person's data can change is how much of that reading goes into a segment's
 vector: EncoderConfig.context_weight and previous_weight. So every training segment is read once,
 keeping the parts its vector is mixed from (its static direction, its reading, the previous
-segment's direction); each pair of weights on a grid is scored on the training streams' queries,
-and the best pair is reported on held-out streams beside the model's own weights and memory off.
-A grid and not gradients: two numbers, and every point costs one matrix product per stream.
+segment's direction); each pair of weights on a grid is scored on the training streams' queries
+(choose: mean reciprocal rank, one-standard-error rule), and the pair chosen is reported on held-out
+streams beside the model's own weights and memory off. A grid and not gradients: two numbers, and
+every point costs one matrix product per stream.
 """
 
 from __future__ import annotations
