@@ -33,9 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from fusion import K, conversation_folds, lme_questions, lme_recall, locomo_recall, mean, read_locomo_questions  # noqa: E402
+from fusion import K, mean  # noqa: E402
 from quality import LME_DEFAULT  # noqa: E402
-from two_cosines import Pair, Side  # noqa: E402
+from two_cosines import load_pairs  # noqa: E402
 
 from evosearch import search  # noqa: E402
 
@@ -74,19 +74,7 @@ def main(argv=None) -> int:
     parser.add_argument("--pair", nargs=3, action="append", metavar=("STATIC", "CONTEXT", "NAME"), required=True)
     parser.add_argument("--longmemeval", type=Path, default=LME_DEFAULT)
     args = parser.parse_args(argv)
-    from evosearch.encoder import load_encoder
-
-    encoder = load_encoder()
-    pairs, folds = {}, None
-    for static_dir, context_dir, name in args.pair:
-        sd, cd = Path(static_dir), Path(context_dir)
-        if name == "locomo":
-            questions, score_one, data = read_locomo_questions(sd), locomo_recall, "locomo"
-            folds = conversation_folds(questions)
-        else:
-            questions, score_one, data = lme_questions(args.longmemeval, 50, sd / "lme", name == "lme-second"), lme_recall, "lme"
-        pairs[name] = Pair(Side(sd, f"{data}-db", data, encoder, questions), Side(cd, f"{data}-db", data, encoder, questions), questions, score_one, None)
-        print(f"{name}: {len(questions)} questions", file=sys.stderr)
+    pairs, folds = load_pairs(args.pair, args.longmemeval)
     shipped = search.FUSION["minilm"]
     n, w = shipped.neighbour_weight, shipped.context_weight
     variants = [("static", f"memory off: neighbours {n}", fusion("sum", n, n, 0.0))]

@@ -153,6 +153,29 @@ class Pair:
         return replace(c, fusion=fusion, context=kept)
 
 
+def load_pairs(pair_args: list[list[str]], longmemeval: Path) -> tuple[dict[str, Pair], list[list[int]] | None]:
+    """--pair's (STATIC, CONTEXT, NAME) triples as Pairs by name, and LoCoMo's folds of conversations
+    (None without a locomo pair)."""
+    from evosearch.encoder import load_encoder
+
+    encoder = load_encoder()  # queries carry no memory: the same query vector serves both indexes
+    pairs, folds = {}, None
+    for static_dir, context_dir, name in pair_args:
+        sd, cd = Path(static_dir), Path(context_dir)
+        if name == "locomo":
+            questions, score_one, data = read_locomo_questions(sd), locomo_recall, "locomo"
+            folds = conversation_folds(questions)
+        else:
+            questions = lme_questions(longmemeval, 50, sd / "lme", name == "lme-second")
+            score_one, data = lme_recall, "lme"
+        s = Side(sd, f"{data}-db", data, encoder, questions)
+        c = Side(cd, f"{data}-db", data, encoder, questions)
+        qvecs = encoder.encode_queries([g.text for g in s.gathered])
+        pairs[name] = Pair(s, c, questions, score_one, qvecs)
+        print(f"{name}: {len(questions)} questions, {len(s.key)} segments", file=sys.stderr)
+    return pairs, folds
+
+
 def bonus(lam: float, most_words: int | None = None):
     return lambda s, c, n: s + lam * max(0.0, c - s) if most_words is None or n <= most_words else s
 
@@ -169,23 +192,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.neighbour_weight is not None:
         search.FUSION["minilm"] = replace(search.FUSION["minilm"], neighbour_weight=args.neighbour_weight)
-    from evosearch.encoder import load_encoder
-
-    encoder = load_encoder()  # queries carry no memory: the same query vector serves both indexes
-    pairs, folds = {}, None
-    for static_dir, context_dir, name in args.pair:
-        sd, cd = Path(static_dir), Path(context_dir)
-        if name == "locomo":
-            questions, score_one, data = read_locomo_questions(sd), locomo_recall, "locomo"
-            folds = conversation_folds(questions)
-        else:
-            questions = lme_questions(args.longmemeval, 50, sd / "lme", name == "lme-second")
-            score_one, data = lme_recall, "lme"
-        s = Side(sd, f"{data}-db", data, encoder, questions)
-        c = Side(cd, f"{data}-db", data, encoder, questions)
-        qvecs = encoder.encode_queries([g.text for g in s.gathered])
-        pairs[name] = Pair(s, c, questions, score_one, qvecs)
-        print(f"{name}: {len(questions)} questions, {len(s.key)} segments", file=sys.stderr)
+    pairs, folds = load_pairs(args.pair, args.longmemeval)
 
     variants = {"static, as gathered": (None, "static"), "context, as gathered": (None, "context")}
     variants["context, as gathered, with the lexical memory where held"] = (None, "context", Lexical())
