@@ -2,7 +2,7 @@
 stream said just before it?
 
     python benchmarks/context_text.py [--locomo ../shared/bench/locomo10.json] [--questions N]
-        [--model model/context] [--lme-questions N] [--lme-second-half] [--workdir DIR]
+        [--model model/context] [--lme-questions N] [--lme-second-half] [--workdir DIR] [--chat-messages N]
 
 The context read (encoder/context_read.py) lifts dense retrieval +3.5 on LoCoMo but `ask` only +0.7: full
 text already finds most of what it adds (docs/benchmarks.md, "Context read"). What neither finds is
@@ -179,9 +179,14 @@ def main(argv=None) -> int:
     parser.add_argument("--add", action="store_true", help="the context leg's hits join as candidates")
     parser.add_argument("--skip", type=int, default=0, help="leave the nearest N of the k turns out of the context")
     parser.add_argument("--workdir", type=Path, default=None, help="keep the indexes here: a second run reuses them")
+    parser.add_argument("--chat-messages", type=int, default=None, help="at most this many messages per chat segment (default: the product's)")
     args = parser.parse_args(argv)
     if args.model:
         os.environ["EVOSEARCH_MODEL"] = str(args.model)
+    if args.chat_messages:
+        import evosearch.segment
+
+        evosearch.segment.CHAT_SEGMENT_MAX_MESSAGES = args.chat_messages
     from evosearch.encoder import load_encoder
 
     encoder = load_encoder()
