@@ -45,13 +45,15 @@ from retrieval_metrics import CATEGORY_NAMES  # noqa: E402
 
 from evosearch import search  # noqa: E402
 from evosearch.filters import source_where  # noqa: E402
+from evosearch.segment import by_assistant  # noqa: E402
 
 POOL = 50
 
 
 def context_texts(rows: list[dict], k: int, skip: int = 0) -> dict[int, str]:
     """row id -> the text of the k segments before it in its stream, leaving out the nearest skip of
-    them (chat neighbours already credit the turn just before)."""
+    them (chat neighbours already credit the turn just before); none for an assistant's segment,
+    as the product stores (segment.turn_context)."""
     by_stream: dict[str, list[dict]] = {}
     for r in rows:
         by_stream.setdefault(r["stream_id"], []).append(r)
@@ -59,8 +61,13 @@ def context_texts(rows: list[dict], k: int, skip: int = 0) -> dict[int, str]:
     for stream in by_stream.values():
         stream.sort(key=lambda r: r["position"])
         for i, r in enumerate(stream):
-            out[r["_rowid"]] = " ".join(s["text"] for s in stream[max(0, i - k) : max(0, i - skip)])
+            out[r["_rowid"]] = "" if by_assistant(speakers(r)) else " ".join(s["text"] for s in stream[max(0, i - k) : max(0, i - skip)])
     return out
+
+
+def speakers(row: dict) -> list[str]:
+    """A stored row's speakers (the store joins them with commas)."""
+    return [s.strip() for s in (row["speaker"] or "").split(",") if s.strip()]
 
 
 def context_dataset(rows: list[dict], texts: dict[int, str], where_dir: Path):
@@ -136,7 +143,7 @@ class Set:
         self.store, self.questions, self.score_one = store, questions, score_one
         self.gathered = gather_all(store, encoder, questions)
         self.qvecs = encoder.encode_queries([g.text for g in self.gathered])
-        self.every = store.scan(None, ["stream_id", "position", "path", "text", "vector", "time", "message_ids"])
+        self.every = store.scan(None, ["stream_id", "position", "path", "text", "vector", "time", "message_ids", "speaker"])
         self.vectors = {r["_rowid"]: np.asarray(r["vector"], np.float32) for r in self.every}
         self.plain = {r["_rowid"]: {k: r[k] for k in search.RANKING_COLUMNS} for r in self.every}
         self.wheres = {q["source"]: source_where(store, q["source"]) for q in questions}

@@ -39,11 +39,22 @@ class Segment:
         return h.hexdigest()
 
 
+ASSISTANT = "assistant"  # the speaker an AI assistant's messages carry in ChatGPT and Claude exports
+
+
+def by_assistant(speakers) -> bool:
+    """Whether a segment's speakers are an AI assistant alone."""
+    return set(speakers) == {ASSISTANT}
+
+
 def turn_context(segments: list[Segment], i: int, turns: int) -> str:
-    """The text of the `turns` segments before segments[i] when it is a chat turn, else "": what an
-    index with a lexical memory (EncoderConfig.context_turns) stores beside the turn, so full text
-    finds a reply that answers without naming what the turns before it named."""
-    if not segments[i].message_ids:
+    """The text of the `turns` segments before segments[i] when it is a person's chat turn, else "":
+    what an index with a lexical memory (EncoderConfig.context_turns) stores beside the turn, so
+    full text finds a reply that answers without naming what the turns before it named. An
+    assistant's turn gets none: it restates its subject anyway, and lifted by the question's words
+    in the turn before it, it pushed the person's own statements out of LongMemEval's top ten
+    (benchmarks/two_cosines.py; docs/benchmarks.md, "Lexical memory")."""
+    if not segments[i].message_ids or by_assistant(segments[i].speakers):
         return ""
     return "\n".join(s.text for s in segments[max(0, i - turns) : i])
 

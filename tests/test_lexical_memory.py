@@ -47,6 +47,13 @@ def test_a_chat_turn_holds_the_turns_before_it_and_a_section_holds_nothing():
     assert turn_context(doc, 1, 2) == ""
 
 
+def test_an_assistants_turn_holds_no_context_and_a_persons_reply_to_it_does():
+    said = [Segment(t, None, None, (who,), (f"id-{t}",), None, None) for t, who in (("q", "user"), ("a", "assistant"), ("b", "user"))]
+    assert [turn_context(said, i, 2) for i in range(3)] == ["", "", "q\na"]
+    both = Segment("qa", None, None, ("user", "assistant"), ("id-1", "id-2"), None, None)
+    assert turn_context([said[0], both], 1, 2) == "q"
+
+
 def test_rows_hold_their_context_and_an_appended_chat_equals_a_fresh_index(tmp_path, lexical):
     notes = make_notes(tmp_path)
     db = tmp_path / "db"
