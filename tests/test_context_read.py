@@ -16,8 +16,8 @@ from .helpers import chat_messages, index_dump, write_chat
 
 pytestmark = pytest.mark.model
 
-CONTEXT = MODEL_DIR / "context"  # the bundled memory, off by default
-STATIC = MODEL_DIR  # the default: memory off
+CONTEXT = MODEL_DIR  # the default: the memory on
+STATIC = MODEL_DIR / "static"  # memory off
 PUPPY = ["Ana: my sister Maya adopted a puppy from the shelter", "Ben: lovely, what breed is it?", "Ana: she named him Biscuit"]
 REPORT = ["Ben: the quarterly report is due Friday", "Ana: I will send the figures tonight", "Ana: she named him Biscuit"]
 
@@ -132,7 +132,7 @@ def test_an_appended_chat_equals_a_fresh_index(int8, home, tmp_path, monkeypatch
     from evosearch.indexer import index_paths
 
     monkeypatch.setenv("EVOSEARCH_HOME", str(home))
-    monkeypatch.setenv("EVOSEARCH_MODEL", "context")
+    monkeypatch.delenv("EVOSEARCH_MODEL", raising=False)
     monkeypatch.setenv("EVOSEARCH_ENCODER", "minilm")
 
     def run(folder, db):
@@ -156,8 +156,8 @@ def test_an_appended_chat_equals_a_fresh_index(int8, home, tmp_path, monkeypatch
 
 
 def test_an_index_keeps_the_bundled_model_it_was_built_with(int8, home, tmp_path, monkeypatch):
-    """An index written with EVOSEARCH_MODEL=context is searched and extended with that model when
-    the variable is gone, not refused, until a rebuild takes the default."""
+    """An index written with EVOSEARCH_MODEL=static (memory off) is searched and extended with that
+    model when the variable is gone, not refused, until a rebuild takes the default."""
     from evosearch.api import open_index
     from evosearch.indexer import index_paths
 
@@ -166,19 +166,19 @@ def test_an_index_keeps_the_bundled_model_it_was_built_with(int8, home, tmp_path
     notes = tmp_path / "notes"
     notes.mkdir()
     write_chat(notes / "team.jsonl", chat_messages(12))
-    monkeypatch.setenv("EVOSEARCH_MODEL", "context")
+    monkeypatch.setenv("EVOSEARCH_MODEL", "static")
     store, encoder = open_index(str(tmp_path / "db"), write=True)
     with store:
         index_paths([notes], store, encoder, lambda m: None)
     monkeypatch.delenv("EVOSEARCH_MODEL")
     for write in (False, True):
         store, encoder = open_index(str(tmp_path / "db"), write=write)
-        assert encoder.model_id == "all-MiniLM-L6-v2+context-32-0.5-0.2+turns-3"
+        assert encoder.model_id == "all-MiniLM-L6-v2+evo-0-static"
         if write:
             store.close()
     store, encoder = open_index(str(tmp_path / "db"), rebuild=True)
     store.close()
-    assert encoder.model_id == "all-MiniLM-L6-v2+evo-0-static"  # a rebuild takes the default
+    assert encoder.model_id == "all-MiniLM-L6-v2+context-32-0.5-0.2+turns-3"  # a rebuild takes the default
 
 
 @pytest.mark.parametrize(
@@ -196,15 +196,17 @@ def test_a_bundled_model_is_chosen_by_its_name(monkeypatch, tmp_path):
     from evosearch.encoder.common import model_dir
 
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("EVOSEARCH_MODEL", "context")
-    assert model_dir() == CONTEXT
-    (tmp_path / "context").mkdir()  # a folder of that name where the user stands is not a model...
-    assert model_dir() == CONTEXT
-    (tmp_path / "context" / "config.json").write_text("{}")  # ...unless it holds one
-    assert model_dir() == Path("context")
+    monkeypatch.setenv("EVOSEARCH_MODEL", "static")
+    assert model_dir() == STATIC
+    (tmp_path / "static").mkdir()  # a folder of that name where the user stands is not a model...
+    assert model_dir() == STATIC
+    (tmp_path / "static" / "config.json").write_text("{}")  # ...unless it holds one
+    assert model_dir() == Path("static")
 
 
-def test_the_shipped_config_is_off_and_the_context_config_names_its_memory():
-    shipped = EncoderConfig.load(STATIC / "config.json")
-    assert (shipped.context_pieces, shipped.context_turns, shipped.model_id) == (0, 0, "all-MiniLM-L6-v2+evo-0-static")
+def test_the_shipped_config_reads_context_and_the_static_config_is_off():
+    off = EncoderConfig.load(STATIC / "config.json")
+    assert (off.context_pieces, off.context_turns, off.model_id) == (0, 0, "all-MiniLM-L6-v2+evo-0-static")
     assert EncoderConfig.load(CONTEXT / "config.json").model_id == "all-MiniLM-L6-v2+context-32-0.5-0.2+turns-3"
+    # model/context names the default for EVOSEARCH_MODEL=context and the benchmarks' recorded commands
+    assert (MODEL_DIR / "context" / "config.json").read_text() == (CONTEXT / "config.json").read_text()

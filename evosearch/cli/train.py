@@ -63,9 +63,9 @@ def train(
 ) -> None:
     """Train the encoder's memory on your data (MiniLM stays frozen) and write it where `index` and `ask` find it.
 
-    The latent memory learns its weights: <out>/memory.safetensors and <out>/config.json. A model
-    that reads context (EVOSEARCH_MODEL=context, or an index built with it) has how much of that
-    reading enters each vector chosen instead: <out>/config.json. Sources of training data can be
+    The shipped memory reads each segment in its stream's context and has how much of that reading
+    enters each vector chosen: <out>/config.json. The latent memory (EVOSEARCH_MODEL=evo-1 or
+    static, or an index built with one) learns its weights: <out>/memory.safetensors and <out>/config.json. Sources of training data can be
     combined. An index built with another model must then be rebuilt (`index --rebuild`)."""
     import random
 
@@ -87,7 +87,7 @@ def train(
     from ..api import index_model_folder
     from ..encoder import load_training_encoder
 
-    # The memory the person's index was built with (EVOSEARCH_MODEL=context at its last rebuild),
+    # The memory the person's index was built with (EVOSEARCH_MODEL at its last rebuild, or the default),
     # as `ask`, `index` and `watch` use it without the variable; else the model model_dir() names.
     encoder = load_training_encoder(folder=index_model_folder(db))
     report = run_training(

@@ -1,4 +1,4 @@
-"""`evosearch train` for a model that reads context (model/context; encoder/context_read.py).
+"""`evosearch train` for a model that reads context (the shipped model/; encoder/context_read.py).
 
 The reading has no weights of its own: MiniLM reads each segment after the content words its stream
 said before it. What a person's data can change is how much of that reading goes into a segment's

@@ -72,7 +72,7 @@ def run_training(
     feature_progress=None,
 ) -> dict:
     """Train the latent memory on `samples`; writes <out>/memory.safetensors and <out>/config.json.
-    A model that reads context instead (model/context) has its reading's weights chosen (context_fit.py).
+    A model that reads context instead (the shipped model/) has its reading's weights chosen (context_fit.py).
     Returns the held-out figures ("evaluation": name -> {"r@1", "r@10"}) and a one-line "summary"."""
     import torch
     from safetensors.torch import save_file
