@@ -65,8 +65,9 @@ def train(
 
     The shipped memory reads each segment in its stream's context and has how much of that reading
     enters each vector chosen: <out>/config.json. The latent memory (EVOSEARCH_MODEL=evo-1 or
-    static, or an index built with one) learns its weights: <out>/memory.safetensors and <out>/config.json. Sources of training data can be
-    combined. An index built with another model must then be rebuilt (`index --rebuild`)."""
+    static, or an index built with one) learns its weights: <out>/memory.safetensors and
+    <out>/config.json. Sources of training data can be combined. An index built with another
+    model must then be rebuilt (`index --rebuild`)."""
     import random
 
     from ..config import home_dir
