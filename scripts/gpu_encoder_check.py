@@ -161,7 +161,7 @@ def main() -> None:
                 failed |= name.startswith("torch") and cos["min"] < MIN_COSINE  # int8 is compared, not held to it
             row["LoCoMo dense R@10"] = locomo_recall(locomo, vectors[name][: len(locomo)], encoder)
             print(json.dumps(row), flush=True)
-        if "context" in label:
+        if getattr(paths["torch fp32 cpu"], "context", None) is not None:  # as train/run.py tells a model that reads context
             failed |= train_reads_alike(paths, [r["segments"] for r in locomo])
     sys.exit(1 if failed else 0)
 
