@@ -30,6 +30,11 @@ def _bundled_model_dir() -> Path:
 MODEL_DIR = _bundled_model_dir()
 
 
+def turns_suffix(context_turns: int) -> str:
+    """What a lexical memory adds to a model id, so that an index with one never passes for one without."""
+    return f"+turns-{context_turns}" if context_turns else ""
+
+
 @dataclass
 class EncoderConfig:
     base: str = "all-MiniLM-L6-v2"
@@ -50,7 +55,7 @@ class EncoderConfig:
 
     @property
     def model_id(self) -> str:
-        turns = f"+turns-{self.context_turns}" if self.context_turns else ""
+        turns = turns_suffix(self.context_turns)
         if self.context_pieces:
             return f"{self.base}+context-{self.context_pieces}-{self.context_weight}-{self.previous_weight}{turns}"
         return f"{self.base}+{self.version}" + ("" if self.memory_in_embedding else "-static") + turns

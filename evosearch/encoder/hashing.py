@@ -13,6 +13,8 @@ import re
 
 import numpy as np
 
+from .common import turns_suffix
+
 _WORD = re.compile(r"\w+")
 MEMORY_WEIGHT = 0.25
 
@@ -32,7 +34,7 @@ class HashingEncoder:
         self.dim = dim
         self.memory_slots = memory_slots
         self.context_turns = context_turns  # as EncoderConfig.context_turns: the rows' lexical memory
-        self.model_id = "hashing-v1" + (f"+turns-{context_turns}" if context_turns else "")
+        self.model_id = "hashing-v1" + turns_suffix(context_turns)
         self._cache: dict[str, np.ndarray] = {}
 
     def _bag(self, text: str) -> np.ndarray:
