@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .encoder import Encoder
+from .encoder import Encoder, reads_ahead
 
 STREAM_BATCH = 32  # streams encoded side by side
 
@@ -49,7 +49,11 @@ def encode_streams(jobs: Iterable[StreamJob], encoder: Encoder, batch_size: int 
             return
         texts = [job.texts[i] for job, i, _ in slots]
         memory = np.stack([m for _, _, m in slots])  # (B, Q, D)
-        embeddings, new_memory = encoder.encode(texts, memory)  # (B, D), (B, Q, D)
+        if reads_ahead(encoder):  # a job's texts run to its stream's end, so the last has none after it
+            following = [job.texts[i + 1] if i + 1 < len(job.texts) else None for job, i, _ in slots]
+            embeddings, new_memory = encoder.encode(texts, memory, following)
+        else:
+            embeddings, new_memory = encoder.encode(texts, memory)  # (B, D), (B, Q, D)
         refilled = []
         for b, (job, i, _) in enumerate(slots):
             last = i + 1 == len(job.texts)

@@ -4,7 +4,8 @@ What gets (re)encoded is decided by comparing each stream's new segment hashes w
 stored ones, position by position. The first mismatch is where encoding restarts, from
 the latest memory snapshot at or before it. This one rule covers a new file, an appended
 file (mismatch at the old end), an edited file (mismatch at the first changed segment)
-and a run killed halfway (mismatch where the stored rows stop).
+and a run killed halfway (mismatch where the stored rows stop). An encoder that reads
+each segment before the next (encoder.reads_ahead) restarts one segment earlier.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from .config import SNAPSHOT_EVERY
 from .encode import StreamJob, encode_streams
-from .encoder import Encoder, context_turns
+from .encoder import Encoder, context_turns, reads_ahead
 from .errors import EvosearchError, SourceError
 from .segment import Segment, segment_stream, turn_context
 from .sources.detect import companion_files, read_source
@@ -340,6 +341,8 @@ class Indexer:
         if change == len(segments) and len(stored) == len(segments):
             self.report.segments_reused += len(segments)
             return
+        if reads_ahead(self.encoder) and change > 0:
+            change -= 1  # the segment before the change was read before what changed: grown, edited or cut
         if change == len(segments):
             # The stream shrank: drop its stale tail now. What stays is a prefix that matches the
             # file, so a kill after this leaves nothing wrong, only the tail gone a little early.

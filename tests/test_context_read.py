@@ -210,3 +210,81 @@ def test_the_shipped_config_reads_context_and_the_static_config_is_off():
     assert EncoderConfig.load(CONTEXT / "config.json").model_id == "all-MiniLM-L6-v2+context-32-0.5-0.2+turns-3"
     # model/context names the default for EVOSEARCH_MODEL=context and the benchmarks' recorded commands
     assert (MODEL_DIR / "context" / "config.json").read_text() == (CONTEXT / "config.json").read_text()
+
+
+def test_a_read_ahead_attends_the_next_segments_first_content_pieces_after_the_context_before(tokenizer):
+    read = ContextRead(tokenizer, pieces=2, weight=1.0, previous=0.0, max_tokens=16, after=3)
+    row = read.row([7, 8], [1, 2, 3], [4, 5, 6])
+    assert row.ids == [101, 2, 3, 7, 8, 4, 5, 6, 102]
+    assert row.attention_mask == [1, ATTEND_ONLY, ATTEND_ONLY, 1, 1, ATTEND_ONLY, ATTEND_ONLY, ATTEND_ONLY, 1]
+    long = list(range(1000, 1012))  # 12 pieces + [CLS] [SEP] leave room for 2: what came before first
+    assert read.row(long, [1, 2, 3], [4, 5, 6]).ids == [101, 2, 3, *long, 102]
+    assert read.row([7], [], [4, 5, 6]).ids == [101, 7, 4, 5, 6, 102]  # a stream's first segment reads ahead
+    assert read.row([7], [], []) is None  # alone in its stream: the static vector
+    ahead = read.ahead([tokenizer.encode("yes, the shelter in Lisbon was lovely"), None])
+    assert words(tokenizer, ahead[0]) == "shelter lisbon lovely" and ahead[1] == []
+    assert ContextRead(tokenizer, pieces=2, weight=1.0, previous=0.0, max_tokens=16).ahead([tokenizer.encode("Lisbon")]) == [[]]
+
+
+@pytest.fixture(scope="module")
+def ahead_folder(tmp_path_factory):
+    """The shipped config, reading each segment before the next one's first 16 content pieces too."""
+    folder = tmp_path_factory.mktemp("ahead")
+    (folder / "config.json").write_text(json.dumps(json.loads((CONTEXT / "config.json").read_text()) | {"context_after": 16}))
+    return folder
+
+
+def test_a_segment_read_ahead_depends_on_the_segment_after_it(int8, ahead_folder, home, monkeypatch):
+    from evosearch.encoder.int8_encoder import Int8Encoder
+    from evosearch.encoder.minilm import MiniLMEncoder
+
+    monkeypatch.setenv("EVOSEARCH_HOME", str(home))
+    ahead = Int8Encoder(ahead_folder)
+    assert ahead.reads_ahead and not int8.reads_ahead and ahead.model_id.endswith("-after-16+turns-3")
+    _, memory = ahead.encode(PUPPY[:1], ahead.empty_memory(1), [PUPPY[1]])
+    before_biscuit, _ = ahead.encode(PUPPY[1:2], memory, [PUPPY[2]])
+    before_report, _ = ahead.encode(PUPPY[1:2], memory, [REPORT[0]])
+    at_the_end, _ = ahead.encode(PUPPY[1:2], memory, [None])
+    assert float(before_biscuit[0] @ before_report[0]) < 0.9999
+    np.testing.assert_array_equal(at_the_end, int8.encode(PUPPY[1:2], memory)[0])  # nothing after: the causal read
+    both, _ = ahead.encode([PUPPY[1], REPORT[1]], np.concatenate([memory, ahead.empty_memory(1)]), [PUPPY[2], None])
+    np.testing.assert_allclose(both[0], before_biscuit[0], atol=1e-6)  # its call's other stream changes nothing
+    torch_encoder = MiniLMEncoder(EncoderConfig.load(ahead_folder / "config.json"), device="cpu")
+    torch_vector, _ = torch_encoder.encode(PUPPY[1:2], memory, [PUPPY[2]])
+    assert float(torch_vector[0] @ before_biscuit[0]) > 0.99
+
+
+@pytest.mark.parametrize("change", ["append", "edit", "cut"])
+def test_a_stream_read_ahead_grown_edited_or_cut_equals_a_fresh_index(int8, ahead_folder, home, tmp_path, monkeypatch, change):
+    """The segment before a change was read before what changed: `index` re-encodes it too."""
+    from evosearch.api import open_index
+    from evosearch.indexer import index_paths
+
+    monkeypatch.setenv("EVOSEARCH_HOME", str(home))
+    monkeypatch.setenv("EVOSEARCH_MODEL", str(ahead_folder))
+    monkeypatch.setenv("EVOSEARCH_ENCODER", "minilm")
+
+    def run(folder, db):
+        store, encoder = open_index(str(db), write=True)
+        with store:
+            index_paths([folder], store, encoder, lambda m: None)
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    messages = chat_messages(60)  # 15 segments of 4 messages; memory snapshots after segments 7, 13 and 14
+    write_chat(notes / "team.jsonl", messages)
+    run(notes, tmp_path / "db")
+    # Each change starts right after a snapshot, so that only the step back re-encodes the segment before it.
+    if change == "append":
+        messages = chat_messages(64)
+    elif change == "edit":
+        messages[33] = (*messages[33][:3], "message 33: the launch is cancelled, Acme is back")
+    else:
+        messages = messages[:34]
+    write_chat(notes / "team.jsonl", messages)
+    run(notes, tmp_path / "db")
+    copy = tmp_path / "copy" / "notes"
+    shutil.copytree(notes, copy)
+    run(copy, tmp_path / "fresh")
+    fresh = {k.replace(str(copy), str(notes)): v for k, v in index_dump(str(tmp_path / "fresh")).items()}
+    assert index_dump(str(tmp_path / "db")) == fresh

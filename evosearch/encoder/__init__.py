@@ -17,6 +17,8 @@ class Encoder(Protocol):
     dim: int  # embedding width D
     memory_slots: int  # queue length Q; memory arrays are (N, Q, D)
     # Optional, context_turns: how many chat turns before each turn its row also holds (see below).
+    # Optional, reads_ahead: a segment's vector also depends on the segment after it, which encode
+    # then takes as a third argument, `following` (the text after each, None at a stream's end).
 
     def empty_memory(self, n: int) -> np.ndarray:
         """(n, Q, D) zeros: the memory before a stream's first segment."""
@@ -29,6 +31,11 @@ class Encoder(Protocol):
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         """(N, D) unit vectors for queries, encoded without memory (the first retrieval stage)."""
         ...
+
+
+def reads_ahead(encoder) -> bool:
+    """Whether encoder reads each segment before the one after it (EncoderConfig.context_after)."""
+    return getattr(encoder, "reads_ahead", False)
 
 
 def context_turns(encoder) -> int:

@@ -49,6 +49,10 @@ class EncoderConfig:
     context_pieces: int = 0
     context_weight: float = 0.0
     previous_weight: float = 0.0
+    # ...and before this many content word pieces of the segment after it (0: the read is causal). A
+    # segment's vector then waits on the next segment's text: `index` re-encodes a stream's last
+    # segment when it grows (indexer.Indexer._plan_stream).
+    context_after: int = 0
     # The lexical memory: each chat turn's index row also holds the text of this many turns before it,
     # which `ask` searches by full text beside the turn's own (search.Fusion.context_weight; 0: none).
     context_turns: int = 0
@@ -57,7 +61,8 @@ class EncoderConfig:
     def model_id(self) -> str:
         turns = turns_suffix(self.context_turns)
         if self.context_pieces:
-            return f"{self.base}+context-{self.context_pieces}-{self.context_weight}-{self.previous_weight}{turns}"
+            after = f"-after-{self.context_after}" if self.context_after else ""
+            return f"{self.base}+context-{self.context_pieces}-{self.context_weight}-{self.previous_weight}{after}{turns}"
         return f"{self.base}+{self.version}" + ("" if self.memory_in_embedding else "-static") + turns
 
     @classmethod
@@ -74,6 +79,11 @@ class EncoderConfig:
             raise EvosearchError(
                 f"the model config {path} asks for a context read it cannot carry",
                 f"set memory_in_embedding false, memory_slots at least 2 and context_pieces below {config.dim}",
+            )
+        if config.context_after < 0 or (config.context_after and not config.context_pieces):
+            raise EvosearchError(
+                f"the model config {path} asks for {config.context_after} pieces read after a segment without a context read",
+                "set context_after to 0, or context_pieces above 0",
             )
         if config.context_turns < 0:
             raise EvosearchError(f"the model config {path} asks for {config.context_turns} context turns", "set context_turns to 0 or more")

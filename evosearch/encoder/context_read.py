@@ -12,7 +12,11 @@ Only content words travel (ContentFilter): 32 of them span about three times the
 pieces do, and on LoCoMo read nearly as well as 254 raw pieces for a third of the second pass's
 cost (benchmarks/late_context.py --content-only, and --speed; docs/benchmarks.md, "Context read").
 
-The reading's row is [CLS] context segment [SEP], masked 2 (attended, not pooled) over the context
+With EncoderConfig.context_after, the reading also runs on into the first content pieces of the
+segment after it (late chunking reads a whole document both ways); `index` then re-encodes the
+segment before any change in its stream (benchmarks/late_context.py --after).
+
+The reading's row is [CLS] context segment [after] [SEP], masked 2 (attended, not pooled) over the context
 and 1 elsewhere: the pooling graph (minilm.py's pool) averages only where the mask is 1. Plain
 segments are all 1, so the same graph serves both. numpy only: int8_encoder.py never imports torch.
 """
@@ -79,7 +83,7 @@ def context_read(config, tokenizer) -> "ContextRead | None":
     """The ContextRead an EncoderConfig asks for, or None when its context read is off."""
     if not config.context_pieces:
         return None
-    return ContextRead(tokenizer, config.context_pieces, config.context_weight, config.previous_weight, config.max_tokens)
+    return ContextRead(tokenizer, config.context_pieces, config.context_weight, config.previous_weight, config.max_tokens, config.context_after)
 
 
 def mix(static: np.ndarray, read: np.ndarray, previous: np.ndarray, weight: float, previous_weight: float) -> np.ndarray:
@@ -92,12 +96,22 @@ def mix(static: np.ndarray, read: np.ndarray, previous: np.ndarray, weight: floa
     return mixed
 
 
+def following_encodings(encoder, following: list[str | None] | None) -> list | None:
+    """The encodings of the segments after a call's segments (None at a stream's end), where the
+    encoder reads ahead; None where it does not or was given none (Encoder.encode's `following`)."""
+    if not encoder.reads_ahead or following is None:
+        return None
+    texts = [t for t in following if t is not None]
+    encoded = iter(encoder.tokenize(texts) if texts else [])
+    return [next(encoded) if t is not None else None for t in following]
+
+
 class ContextRead:
     """The arithmetic around the model: which rows to read, how to mix, what memory to carry."""
 
-    def __init__(self, tokenizer, pieces: int, weight: float, previous: float, max_tokens: int):
+    def __init__(self, tokenizer, pieces: int, weight: float, previous: float, max_tokens: int, after: int = 0):
         self.content = ContentFilter(tokenizer)
-        self.pieces, self.weight, self.previous, self.max_tokens = pieces, weight, previous, max_tokens
+        self.pieces, self.weight, self.previous, self.max_tokens, self.after = pieces, weight, previous, max_tokens, after
 
     @staticmethod
     def carried(memory: np.ndarray) -> list[int]:
@@ -105,30 +119,40 @@ class ContextRead:
         n = int(memory[1, 0])
         return memory[1, 1 : 1 + n].astype(np.int64).tolist()
 
-    def row(self, own: list[int], before: list[int]) -> Row | None:
+    def row(self, own: list[int], before: list[int], after: list[int] = ()) -> Row | None:
         """The call that reads own (a segment's pieces, without [CLS]/[SEP]) after as many of the
-        pieces before it as fit; None when none do (then the reading is the static vector)."""
+        pieces before it as fit, and before as many of the `after` pieces as then fit; None when none
+        do (then the reading is the static vector)."""
         own = own[: self.max_tokens - 2]
-        room = min(self.pieces, self.max_tokens - 2 - len(own))
-        before = before[-room:] if room > 0 else []
-        if not before:
+        room = self.max_tokens - 2 - len(own)
+        before = before[-min(self.pieces, room) :] if room > 0 else []
+        after = list(after[: min(self.after, room - len(before))])
+        if not before and not after:
             return None
-        return Row([CLS, *before, *own, SEP], [1] + [ATTEND_ONLY] * len(before) + [1] * (len(own) + 1))
+        ids = [CLS, *before, *own, *after, SEP]
+        return Row(ids, [1] + [ATTEND_ONLY] * len(before) + [1] * len(own) + [ATTEND_ONLY] * len(after) + [1])
 
-    def encode(self, encodings: list, pooled: np.ndarray, memory: np.ndarray, pool) -> tuple[np.ndarray, np.ndarray]:
+    def ahead(self, encodings: list) -> list[list[int]]:
+        """The pieces each segment is read before: the first content pieces of the segment after it
+        (an encoding, or None at its stream's end; nothing when this read is causal)."""
+        return [self.content(e.ids[1:-1])[: self.after] if self.after and e is not None else [] for e in encodings]
+
+    def encode(self, encodings: list, pooled: np.ndarray, memory: np.ndarray, pool, following: list | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The Encoder.encode result for segments' encodings (with [CLS]/[SEP]), their raw pooled
-        static vectors (N, D) and memories (N, Q, D); pool(rows) -> (n, D) raw pooled vectors of Rows."""
-        static, read, previous, after = self.parts(encodings, pooled, memory, pool)
+        static vectors (N, D) and memories (N, Q, D); pool(rows) -> (n, D) raw pooled vectors of Rows;
+        following: the encoding of the segment after each (None at a stream's end), where it reads ahead."""
+        static, read, previous, after = self.parts(encodings, pooled, memory, pool, following)
         return mix(static, read, previous, self.weight, self.previous), after
 
-    def parts(self, encodings: list, pooled: np.ndarray, memory: np.ndarray, pool) -> tuple[np.ndarray, ...]:
+    def parts(self, encodings: list, pooled: np.ndarray, memory: np.ndarray, pool, following: list | None = None) -> tuple[np.ndarray, ...]:
         """What a segment's vector is mixed from, (N, D) each: its static direction, its reading in
-        context (the static direction where nothing came before) and the previous segment's static
-        direction (zeros for a stream's first); and the memories after (N, Q, D). `evosearch train`
-        re-mixes them with other weights (train/context_fit.py)."""
+        context (the static direction where nothing came before or after) and the previous segment's
+        static direction (zeros for a stream's first); and the memories after (N, Q, D). `evosearch
+        train` re-mixes them with other weights (train/context_fit.py)."""
         static = unit(pooled)
         own = [e.ids[1:-1] for e in encodings]
-        rows = [self.row(o, self.carried(m)) for o, m in zip(own, memory)]
+        ahead = self.ahead(following or [None] * len(own))
+        rows = [self.row(o, self.carried(m), a) for o, m, a in zip(own, memory, ahead)]
         read = static.copy()  # with nothing before it, a segment read in context is itself
         wanted = [i for i, r in enumerate(rows) if r is not None]
         if wanted:

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from .common import MEMORY_WEIGHTS, EncoderConfig, base_model_dir, load_tokenizer, unit, usable_cpus
-from .context_read import context_read
+from .context_read import context_read, following_encodings
 from .memory_numpy import NumpyMemory
 
 
@@ -33,6 +33,7 @@ class Int8Encoder:
         self.tokenizer = load_tokenizer(self.config.max_tokens)
         self.memory = NumpyMemory(folder / MEMORY_WEIGHTS) if self.config.memory_in_embedding else None
         self.context = context_read(self.config, self.tokenizer)
+        self.reads_ahead = bool(self.config.context_after)
         self.context_turns = self.config.context_turns
         self.workers = usable_cpus()
         self._session = None  # loaded at the first segment: a run with nothing to encode never pays for it
@@ -81,11 +82,11 @@ class Int8Encoder:
     def empty_memory(self, n: int) -> np.ndarray:
         return np.zeros((n, self.memory_slots, self.dim), dtype=np.float32)
 
-    def encode(self, texts: list[str], memory: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def encode(self, texts: list[str], memory: np.ndarray, following: list[str | None] | None = None) -> tuple[np.ndarray, np.ndarray]:
         memory = np.asarray(memory, dtype=np.float32)
         if self.context is not None:
             encodings = self.tokenize(texts)
-            return self.context.encode(encodings, self.pool_rows(encodings), memory, self.pool_rows)
+            return self.context.encode(encodings, self.pool_rows(encodings), memory, self.pool_rows, following_encodings(self, following))
         pooled = self._pooled(texts)
         if self.memory is None:  # memory carried, not read (minilm.py's module docstring)
             return unit(pooled), memory  # float32 in, float32 out

@@ -29,7 +29,7 @@ from .common import (
     model_dir,
     pad_rows,
 )
-from .context_read import context_read
+from .context_read import context_read, following_encodings
 
 
 def memory_module_class():
@@ -96,6 +96,7 @@ class MiniLMEncoder:
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.tokenizer = load_tokenizer(config.max_tokens)
         self.context = context_read(config, self.tokenizer)
+        self.reads_ahead = bool(config.context_after)
         self.context_turns = config.context_turns
         module = memory_module_class()(load_bert_weights(base_model_dir()), config)
         if config.memory_in_embedding:
@@ -132,11 +133,11 @@ class MiniLMEncoder:
     def empty_memory(self, n: int) -> np.ndarray:
         return np.zeros((n, self.memory_slots, self.dim), dtype=np.float32)
 
-    def encode(self, texts: list[str], memory: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def encode(self, texts: list[str], memory: np.ndarray, following: list[str | None] | None = None) -> tuple[np.ndarray, np.ndarray]:
         encodings = self.tokenize(texts)
         if self.context is not None:
             memory = np.asarray(memory, dtype=np.float32)
-            return self.context.encode(encodings, self.pool_rows(encodings), memory, self.pool_rows)
+            return self.context.encode(encodings, self.pool_rows(encodings), memory, self.pool_rows, following_encodings(self, following))
         with self._torch.inference_mode():
             mem = self._torch.from_numpy(np.ascontiguousarray(memory, dtype=np.float32)).to(self.device)
             embedding, new_memory = self.module.embed(self._pooled_by_length(encodings), mem)

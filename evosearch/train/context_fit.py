@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..encoder.common import unit
-from ..encoder.context_read import mix
+from ..encoder.context_read import following_encodings, mix
 from .loop import split
 from .samples import Sample
 
@@ -53,7 +53,8 @@ def read_streams(samples: list[Sample], encoder, progress: Callable[[int, int], 
             chunk = live[start : start + CALL]
             encodings = encoder.tokenize([samples[i].segments[t] for i in chunk])
             carried = np.stack([memory[i] for i in chunk])
-            static, read, previous, after = encoder.context.parts(encodings, encoder.pool_rows(encodings), carried, encoder.pool_rows)
+            following = following_encodings(encoder, [samples[i].segments[t + 1] if t + 1 < len(samples[i].segments) else None for i in chunk])
+            static, read, previous, after = encoder.context.parts(encodings, encoder.pool_rows(encodings), carried, encoder.pool_rows, following)
             for row, i in enumerate(chunk):
                 for column, part in zip(columns[i], (static, read, previous)):
                     column.append(part[row])
