@@ -23,6 +23,7 @@ class StreamJob:
     texts: list[str]  # the segments still to encode, in order
     start: int  # position of texts[0] in the stream
     memory: np.ndarray  # (Q, D): the memory after segment start-1 (zeros at a stream's start)
+    ahead: list[bool] | None = None  # whether texts[i] may be read before texts[i + 1] (None: each may)
 
 
 @dataclass
@@ -50,7 +51,7 @@ def encode_streams(jobs: Iterable[StreamJob], encoder: Encoder, batch_size: int 
         texts = [job.texts[i] for job, i, _ in slots]
         memory = np.stack([m for _, _, m in slots])  # (B, Q, D)
         if reads_ahead(encoder):  # a job's texts run to its stream's end, so the last has none after it
-            following = [job.texts[i + 1] if i + 1 < len(job.texts) else None for job, i, _ in slots]
+            following = [job.texts[i + 1] if i + 1 < len(job.texts) and (job.ahead is None or job.ahead[i]) else None for job, i, _ in slots]
             embeddings, new_memory = encoder.encode(texts, memory, following)
         else:
             embeddings, new_memory = encoder.encode(texts, memory)  # (B, D), (B, Q, D)

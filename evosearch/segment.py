@@ -47,6 +47,12 @@ def by_assistant(speakers) -> bool:
     return set(speakers) == {ASSISTANT}
 
 
+def reads_ahead_into(segment: Segment, after: Segment) -> bool:
+    """Whether a segment may be read before the one after it (EncoderConfig.context_after): not
+    across a person's and an assistant's turns, whose words would blur each other's."""
+    return by_assistant(segment.speakers) == by_assistant(after.speakers)
+
+
 def turn_context(segments: list[Segment], i: int, turns: int) -> str:
     """The text of the `turns` segments before segments[i] when it is a person's chat turn, else "":
     what an index with a lexical memory (EncoderConfig.context_turns) stores beside the turn, so

@@ -75,3 +75,27 @@ def testlength_groups_sort_rows_and_keep_each_call_within_the_token_budget():
         assert len(g) == 1 or len(g) * max(lengths[r] for r in g) <= 128
     assert [5] in groups and [1] in groups  # rows over the budget go alone
     assert length_groups([], 512) == []
+
+
+class _ReadsAhead(HashingEncoder):
+    """Records what each segment was read before."""
+
+    reads_ahead = True
+
+    def __init__(self):
+        super().__init__()
+        self.seen: dict[str, str | None] = {}
+
+    def encode(self, texts, memory, following=None):
+        self.seen.update(zip(texts, following))
+        return super().encode(texts, memory)
+
+
+def test_a_segment_is_read_before_the_next_of_its_stream_unless_its_job_says_not():
+    encoder = _ReadsAhead()
+    jobs = [
+        StreamJob(key=0, texts=["a0", "a1", "a2"], start=0, memory=encoder.empty_memory(1)[0]),
+        StreamJob(key=1, texts=["b0", "b1", "b2"], start=4, memory=encoder.empty_memory(1)[0], ahead=[False, True]),
+    ]
+    list(encode_streams(jobs, encoder, batch_size=2))
+    assert encoder.seen == {"a0": "a1", "a1": "a2", "a2": None, "b0": None, "b1": "b2", "b2": None}

@@ -10,7 +10,7 @@ import pytest
 from evosearch import api, search
 from evosearch.encoder.hashing import HashingEncoder
 from evosearch.indexer import WrittenStreams, index_paths, write_stream_fragments
-from evosearch.segment import Segment, turn_context
+from evosearch.segment import Segment, reads_ahead_into, turn_context
 from evosearch.store import Store, open_for_search
 
 from .helpers import chat_messages, make_notes, write_chat
@@ -52,6 +52,9 @@ def test_an_assistants_turn_holds_no_context_and_a_persons_reply_to_it_does():
     assert [turn_context(said, i, 2) for i in range(3)] == ["", "", "q\na"]
     both = Segment("qa", None, None, ("user", "assistant"), ("id-1", "id-2"), None, None)
     assert turn_context([said[0], both], 1, 2) == "q"
+    # nor is a person's turn read before an assistant's reply, or the reverse (EncoderConfig.context_after)
+    assert [reads_ahead_into(a, b) for a, b in zip(said, said[1:])] == [False, False]
+    assert reads_ahead_into(said[0], both) and reads_ahead_into(said[0], said[2])
 
 
 def test_rows_hold_their_context_and_an_appended_chat_equals_a_fresh_index(tmp_path, lexical):
