@@ -1,6 +1,6 @@
 """`ask` latency on a large index: query encoding vs search, warm, with and without a time phrase.
 
-    python benchmarks/query_latency.py [--segments 10000,100000] [--queries 50]
+    python benchmarks/query_latency.py [--segments 10000,100000] [--queries 50] [--lexical]
 
 The index is filled directly (real text from /usr/share/doc and similar, random unit vectors
 of MiniLM's width), so building 100k segments takes seconds instead of half an hour of CPU
@@ -43,9 +43,11 @@ def real_texts(limit: int) -> list[str]:
     return texts
 
 
-def synthetic_rows(start: int, count: int, texts: list[str], rng, dim: int) -> list[dict]:
+def synthetic_rows(start: int, count: int, texts: list[str], rng, dim: int, chats: bool = False, context: bool = False) -> list[dict]:
     """Segment rows start..start+count-1: real paragraph texts, random unit vectors, a time every
-    7 minutes, 50 segments per stream."""
+    7 minutes, 50 segments per stream; with chats, every other stream a chat (a turn is a
+    paragraph's first 160 characters); with context, its turns also hold the text of the 3 before
+    them, as the lexical memory stores it (segment.turn_context)."""
     vectors = rng.standard_normal((count, dim)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     first = datetime(2025, 1, 1, tzinfo=timezone.utc)
@@ -57,16 +59,21 @@ def synthetic_rows(start: int, count: int, texts: list[str], rng, dim: int) -> l
             "title": "doc", "format": "markdown", "text": texts[i % len(texts)], "vector": v,
             "time": t, "time_end": t, "speaker": None, "message_ids": [], "line_start": 1, "line_end": 2, "content_hash": str(i),
         })
+        chat = chats and (i // 50) % 2 == 1
+        if chat:
+            rows[-1] |= {"speaker": "Ana", "message_ids": [f"m{i}"], "text": texts[i % len(texts)][:160]}
+        if context:
+            rows[-1]["context"] = "\n".join(texts[j % len(texts)][:160] for j in range(max(i - i % 50, i - 3), i)) if chat else ""
     return rows
 
 
-def build(uri: str, encoder, n: int, texts: list[str]):
+def build(uri: str, encoder, n: int, texts: list[str], chats: bool = False, context: bool = False):
     from evosearch.store import Store
 
-    store = Store.open(uri, model_id=encoder.model_id, dim=encoder.dim, memory_shape=(encoder.memory_slots, encoder.dim))
+    store = Store.open(uri, model_id=encoder.model_id, dim=encoder.dim, memory_shape=(encoder.memory_slots, encoder.dim), context=context)
     rng = np.random.default_rng(0)
     for lo in range(0, n, 10_000):
-        store.add_segments(synthetic_rows(lo, min(n, lo + 10_000) - lo, texts, rng, encoder.dim))
+        store.add_segments(synthetic_rows(lo, min(n, lo + 10_000) - lo, texts, rng, encoder.dim, chats, context))
     store.finish_writes()
     return store
 
@@ -75,6 +82,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--segments", default="10000,100000")
     parser.add_argument("--queries", type=int, default=50)
+    parser.add_argument("--lexical", action="store_true", help="half the streams chats; each size twice, without and then with their turns' context (a lexical memory); the reader only")
     args = parser.parse_args(argv)
     from evosearch.encoder import load_encoder, load_query_encoder
     from evosearch.store import open_for_search
@@ -85,11 +93,14 @@ def main(argv=None) -> int:
     texts = real_texts(20_000)
     print(f"{len(texts)} real paragraphs; encoder {encoder.model_id}, queries through {type(encoder).__name__}")
     for n in (int(x) for x in args.segments.split(",")):
-        with tempfile.TemporaryDirectory() as tmp:
-            writer_store = build(str(Path(tmp) / "db"), writer, n, texts)
-            reader = open_for_search(writer_store.uri)  # what `ask` opens
-            for label, store in (("lance reader (ask)", reader), ("LanceDB tables", writer_store)):
-                print(f"{n:>7} segments, {label}: " + measure(store, encoder, args.queries))
+        for context in (False, True) if args.lexical else (False,):
+            with tempfile.TemporaryDirectory() as tmp:
+                writer_store = build(str(Path(tmp) / "db"), writer, n, texts, args.lexical, context)
+                reader = open_for_search(writer_store.uri)  # what `ask` opens
+                stores = (("lance reader (ask)", reader),) if args.lexical else (("lance reader (ask)", reader), ("LanceDB tables", writer_store))
+                for label, store in stores:
+                    kind = (", with the lexical memory" if context else ", without the lexical memory") if args.lexical else ""
+                    print(f"{n:>7} segments{kind}, {label}: " + measure(store, encoder, args.queries), flush=True)
     return 0
 
 
