@@ -71,10 +71,10 @@ def test_train_on_a_context_model_writes_the_weights_index_then_uses(tmp_path, m
     monkeypatch.delenv("EVOSEARCH_MODEL", raising=False)
     result = run_cli("train", str(data), "--out", str(home / "model"))
     assert result.exit_code == 0, result.output
-    assert "held-out weights 0.5/0.2 (before)" in result.output and "(chosen)" in result.output
-    chosen = EncoderConfig.load(home / "model" / "config.json")
     bundled = EncoderConfig.load(MODEL_DIR / "config.json")
-    assert (chosen.context_pieces, chosen.context_turns) == (bundled.context_pieces, bundled.context_turns)
+    assert f"held-out weights {bundled.context_weight}/{bundled.previous_weight} (before)" in result.output and "(chosen)" in result.output
+    chosen = EncoderConfig.load(home / "model" / "config.json")
+    assert (chosen.context_pieces, chosen.context_after, chosen.context_turns) == (bundled.context_pieces, bundled.context_after, bundled.context_turns)
     record = json.loads((home / "model" / "training.json").read_text())
     assert record["config"]["context_weight"] == chosen.context_weight and len(record["grid_on_train"]) > 20
     assert model_dir() == home / "model"  # `index` now reads context with the chosen weights

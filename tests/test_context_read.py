@@ -16,8 +16,11 @@ from .helpers import chat_messages, index_dump, write_chat
 
 pytestmark = pytest.mark.model
 
-CONTEXT = MODEL_DIR  # the default: the memory on
+CONTEXT = MODEL_DIR / "context"  # the causal read: each segment read after what came before it
+DEFAULT = MODEL_DIR  # the memory on: the read runs on into the segment after (EncoderConfig.context_after)
 STATIC = MODEL_DIR / "static"  # memory off
+DEFAULT_ID = "all-MiniLM-L6-v2+context-8-1.5-0.2-after-24+turns-3"
+CONTEXT_ID = "all-MiniLM-L6-v2+context-32-0.5-0.2+turns-3"  # the default before it read ahead
 PUPPY = ["Ana: my sister Maya adopted a puppy from the shelter", "Ben: lovely, what breed is it?", "Ana: she named him Biscuit"]
 REPORT = ["Ben: the quarterly report is due Friday", "Ana: I will send the figures tonight", "Ana: she named him Biscuit"]
 
@@ -144,7 +147,7 @@ def test_an_appended_chat_equals_a_fresh_index(int8, home, tmp_path, monkeypatch
     notes = tmp_path / "notes"
     notes.mkdir()
     write_chat(notes / "team.jsonl", chat_messages(30))
-    assert run(notes, tmp_path / "db") == "all-MiniLM-L6-v2+context-32-0.5-0.2+turns-3"
+    assert run(notes, tmp_path / "db") == DEFAULT_ID
     write_chat(notes / "team.jsonl", chat_messages(40))
     run(notes, tmp_path / "db")
     copy = tmp_path / "copy" / "notes"
@@ -155,9 +158,11 @@ def test_an_appended_chat_equals_a_fresh_index(int8, home, tmp_path, monkeypatch
 
 
 
-def test_an_index_keeps_the_bundled_model_it_was_built_with(int8, home, tmp_path, monkeypatch):
-    """An index written with EVOSEARCH_MODEL=static (memory off) is searched and extended with that
-    model when the variable is gone, not refused, until a rebuild takes the default."""
+@pytest.mark.parametrize("name, model_id", [("static", "all-MiniLM-L6-v2+evo-0-static"), ("context", CONTEXT_ID)])
+def test_an_index_keeps_the_bundled_model_it_was_built_with(int8, home, tmp_path, monkeypatch, name, model_id):
+    """An index written with EVOSEARCH_MODEL=static (memory off), or with the causal read the default
+    was before, is searched and extended with that model when the variable is gone, not refused,
+    until a rebuild takes the default."""
     from evosearch.api import open_index
     from evosearch.indexer import index_paths
 
@@ -166,24 +171,32 @@ def test_an_index_keeps_the_bundled_model_it_was_built_with(int8, home, tmp_path
     notes = tmp_path / "notes"
     notes.mkdir()
     write_chat(notes / "team.jsonl", chat_messages(12))
-    monkeypatch.setenv("EVOSEARCH_MODEL", "static")
+    monkeypatch.setenv("EVOSEARCH_MODEL", name)
     store, encoder = open_index(str(tmp_path / "db"), write=True)
     with store:
         index_paths([notes], store, encoder, lambda m: None)
     monkeypatch.delenv("EVOSEARCH_MODEL")
     for write in (False, True):
         store, encoder = open_index(str(tmp_path / "db"), write=write)
-        assert encoder.model_id == "all-MiniLM-L6-v2+evo-0-static"
+        assert encoder.model_id == model_id
         if write:
             store.close()
     store, encoder = open_index(str(tmp_path / "db"), rebuild=True)
     store.close()
-    assert encoder.model_id == "all-MiniLM-L6-v2+context-32-0.5-0.2+turns-3"  # a rebuild takes the default
+    assert encoder.model_id == DEFAULT_ID  # a rebuild takes the default
 
 
 @pytest.mark.parametrize(
     "change, message",
-    [({"memory_in_embedding": True}, "cannot carry"), ({"memory_slots": 1}, "cannot carry"), ({"context_pieces": 400}, "cannot carry"), ({"queue": 3}, "cannot read"), ({"context_turns": -1}, "context turns")],
+    [
+        ({"memory_in_embedding": True}, "cannot carry"),
+        ({"memory_slots": 1}, "cannot carry"),
+        ({"context_pieces": 400}, "cannot carry"),
+        ({"queue": 3}, "cannot read"),
+        ({"context_turns": -1}, "context turns"),
+        ({"context_after": -1}, "read after a segment"),
+        ({"context_pieces": 0, "context_after": 8}, "read after a segment without a context read"),
+    ],
 )
 def test_a_config_it_cannot_honour_gets_one_line(tmp_path, change, message):
     config = json.loads((CONTEXT / "config.json").read_text()) | change
@@ -204,12 +217,12 @@ def test_a_bundled_model_is_chosen_by_its_name(monkeypatch, tmp_path):
     assert model_dir() == Path("static")
 
 
-def test_the_shipped_config_reads_context_and_the_static_config_is_off():
+def test_the_shipped_config_reads_both_ways_and_the_static_config_is_off():
     off = EncoderConfig.load(STATIC / "config.json")
     assert (off.context_pieces, off.context_turns, off.model_id) == (0, 0, "all-MiniLM-L6-v2+evo-0-static")
-    assert EncoderConfig.load(CONTEXT / "config.json").model_id == "all-MiniLM-L6-v2+context-32-0.5-0.2+turns-3"
-    # model/context names the default for EVOSEARCH_MODEL=context and the benchmarks' recorded commands
-    assert (MODEL_DIR / "context" / "config.json").read_text() == (CONTEXT / "config.json").read_text()
+    assert EncoderConfig.load(DEFAULT / "config.json").model_id == DEFAULT_ID
+    # model/context keeps the causal read the default was, for indexes built with it and the recorded benchmark commands
+    assert EncoderConfig.load(CONTEXT / "config.json").model_id == CONTEXT_ID
 
 
 def test_a_read_ahead_attends_the_next_segments_first_content_pieces_after_the_context_before(tokenizer):
