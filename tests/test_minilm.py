@@ -62,7 +62,8 @@ def test_one_batched_pass_equals_segment_by_segment(minilm):
     for i, texts in enumerate(streams):
         memory = minilm.empty_memory(1)
         for pos, text in enumerate(texts):
-            emb, memory = minilm.encode([text], memory)
+            following = [texts[pos + 1] if pos + 1 < len(texts) else None]  # the default reads ahead
+            emb, memory = minilm.encode([text], memory, following)
             np.testing.assert_allclose(batched[(i, pos)][0], emb[0], atol=1e-5)
             np.testing.assert_allclose(batched[(i, pos)][1], memory[0], atol=1e-5)
 

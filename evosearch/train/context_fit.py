@@ -24,7 +24,7 @@ from ..encoder.context_read import following_encodings, mix
 from .loop import split
 from .samples import Sample
 
-# The model/context point (0.5, 0.2) lies on the grid; (0, 0) is memory off.
+# The bundled point (1.5, 0.2) and model/context's (0.5, 0.2) lie on the grid; (0, 0) is memory off.
 WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
 PREVIOUS = (0.0, 0.1, 0.2, 0.3, 0.4)
 HELD_OUT = 0.1  # share of streams held out, as the latent memory's training holds out (loop.TrainConfig)
