@@ -153,7 +153,7 @@ class ContextRead:
         own = [e.ids[1:-1] for e in encodings]
         ahead = self.ahead(following or [None] * len(own))
         rows = [self.row(o, self.carried(m), a) for o, m, a in zip(own, memory, ahead)]
-        read = static.copy()  # with nothing before it, a segment read in context is itself
+        read = static.copy()  # with nothing before or after it, a segment read in context is itself
         wanted = [i for i, r in enumerate(rows) if r is not None]
         if wanted:
             read[wanted] = unit(pool([rows[i] for i in wanted]))
