@@ -357,7 +357,7 @@ class Indexer:
             if stored_end > len(segments):
                 plan.tails[stream.stream_id] = len(segments)
         self.report.segments_reused += start
-        ahead = [reads_ahead_into(a, b) for a, b in zip(segments[start:], segments[start + 1 :])] if reads_ahead(self.encoder) else None
+        ahead = [reads_ahead_into(a.speakers, b.speakers) for a, b in zip(segments[start:], segments[start + 1 :])] if reads_ahead(self.encoder) else None
         plan.jobs.append(StreamJob(key=(stream, segments), texts=[s.text for s in segments[start:]], start=start, memory=memory, ahead=ahead))
 
     # ---- encoding and writing --------------------------------------------------------------

@@ -47,10 +47,11 @@ def by_assistant(speakers) -> bool:
     return set(speakers) == {ASSISTANT}
 
 
-def reads_ahead_into(segment: Segment, after: Segment) -> bool:
-    """Whether a segment may be read before the one after it (EncoderConfig.context_after): not
-    across a person's and an assistant's turns, whose words would blur each other's."""
-    return by_assistant(segment.speakers) == by_assistant(after.speakers)
+def reads_ahead_into(speakers, after) -> bool:
+    """Whether a segment by these speakers may be read before the one after it, by `after`'s
+    (EncoderConfig.context_after): not across a person's and an assistant's turns, whose words
+    would blur each other's."""
+    return by_assistant(speakers) == by_assistant(after)
 
 
 def turn_context(segments: list[Segment], i: int, turns: int) -> str:

@@ -107,3 +107,29 @@ def test_train_on_a_default_index_chooses_its_reading(tmp_path, monkeypatch):
     result = run_cli("train", str(data), "--out", str(tmp_path / "out"))
     assert result.exit_code == 0, result.output
     assert "(chosen)" in result.output and not (tmp_path / "out" / "memory.safetensors").exists()
+
+
+def test_train_reads_a_stream_ahead_as_index_does_not_across_an_assistants_turns(tmp_path):
+    """`train --self-supervised` takes each stream's speakers from the index, so its reading of a
+    person's turn stops before an assistant's reply, as `index`'s does (segment.reads_ahead_into)."""
+    from evosearch.api import open_index
+    from evosearch.indexer import index_paths
+    from evosearch.train.context_fit import _following
+    from evosearch.train.run import index_samples
+
+    from .helpers import write_chat
+
+    words = "the garden plan needs a new fence before spring. we should ask the neighbours about the cost. ".split()
+    long = " ".join(words * 4)  # 64 words: two messages overflow a chat segment, one does not
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    write_chat(notes / "bot.jsonl", [(f"b{i}", f"2026-11-01T10:{i:02d}:00+00:00", ("user", "assistant")[i % 2], long) for i in range(6)], "bot")
+    write_chat(notes / "team.jsonl", [(f"t{i}", f"2026-11-01T11:{i:02d}:00+00:00", ("Ana", "Ben")[i % 2], long) for i in range(6)], "team")
+    store, encoder = open_index(str(tmp_path / "db"), write=True)
+    with store:
+        index_paths([notes], store, encoder, lambda m: None)
+    samples = {s.segments[0].split(":")[0]: s for s in index_samples(str(tmp_path / "db"), random.Random(0))}
+    assert set(samples) == {"user", "Ana"} and all(len(s.segments) == 6 for s in samples.values())
+    assert samples["user"].ahead == [False] * 5 and samples["Ana"].ahead == [True] * 5
+    assert _following(samples["user"], 0) is None and _following(samples["Ana"], 0) == samples["Ana"].segments[1]
+    assert _following(samples["Ana"], 5) is None  # a stream's end

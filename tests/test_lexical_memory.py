@@ -53,8 +53,8 @@ def test_an_assistants_turn_holds_no_context_and_a_persons_reply_to_it_does():
     both = Segment("qa", None, None, ("user", "assistant"), ("id-1", "id-2"), None, None)
     assert turn_context([said[0], both], 1, 2) == "q"
     # nor is a person's turn read before an assistant's reply, or the reverse (EncoderConfig.context_after)
-    assert [reads_ahead_into(a, b) for a, b in zip(said, said[1:])] == [False, False]
-    assert reads_ahead_into(said[0], both) and reads_ahead_into(said[0], said[2])
+    assert [reads_ahead_into(a.speakers, b.speakers) for a, b in zip(said, said[1:])] == [False, False]
+    assert reads_ahead_into(said[0].speakers, both.speakers) and reads_ahead_into(said[0].speakers, said[2].speakers)
 
 
 def test_rows_hold_their_context_and_an_appended_chat_equals_a_fresh_index(tmp_path, lexical):

@@ -245,13 +245,15 @@ class Store(LanceReader):
         path -> stream ids. Indexing compares against these instead of querying per file, which costs a query each."""
         return StoredStreams.scan(self._tables[SEGMENTS].to_lance())
 
-    def stream_texts(self) -> dict[str, list[str]]:
-        """stream_id -> segment texts in position order (what `train --self-supervised` learns from)."""
-        table = self._tables[SEGMENTS].search().select(["stream_id", "position", "text"]).limit(None).to_arrow()
-        rows: dict[str, list[tuple[int, str]]] = {}
-        for sid, pos, text in zip(*(table.column(c).to_pylist() for c in ("stream_id", "position", "text"))):
-            rows.setdefault(sid, []).append((pos, text))
-        return {sid: [t for _, t in sorted(r)] for sid, r in rows.items()}
+    def stream_texts(self) -> dict[str, list[tuple[str, list[str]]]]:
+        """stream_id -> (text, speakers) of its segments in position order (what `train
+        --self-supervised` learns from); speakers as schema.segment_row joined them."""
+        columns = ("stream_id", "position", "text", "speaker")
+        table = self._tables[SEGMENTS].search().select(list(columns)).limit(None).to_arrow()
+        rows: dict[str, list[tuple[int, str, str | None]]] = {}
+        for sid, pos, text, speaker in zip(*(table.column(c).to_pylist() for c in columns)):
+            rows.setdefault(sid, []).append((pos, text, speaker))
+        return {sid: [(t, speaker.split(", ") if speaker else []) for _, t, speaker in sorted(r, key=lambda row: row[0])] for sid, r in rows.items()}
 
     @property
     def holds_context(self) -> bool:

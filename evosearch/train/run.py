@@ -47,14 +47,16 @@ def build_samples(
 def index_samples(db: str | None, rng: random.Random) -> list[Sample]:
     """Every indexed stream of 3+ segments, with sentences held out as queries."""
     from ..config import db_uri
+    from ..segment import reads_ahead_into
     from ..store import Store
     from .pseudo_queries import hold_out_sentences
 
     store = Store.open(db_uri(db))
     samples = []
-    for texts in store.stream_texts().values():
-        if len(texts) >= 3:
-            sample = hold_out_sentences(texts, rng)
+    for rows in store.stream_texts().values():
+        if len(rows) >= 3:
+            sample = hold_out_sentences([text for text, _ in rows], rng)
+            sample.ahead = [reads_ahead_into(a, b) for (_, a), (_, b) in zip(rows, rows[1:])]
             if sample.queries:
                 samples.append(sample)
     return samples

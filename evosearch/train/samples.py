@@ -26,6 +26,8 @@ class Query:
 class Sample:
     segments: list[str]
     queries: list[Query] = field(default_factory=list)
+    # whether segments[i] may be read before segments[i + 1] (segment.reads_ahead_into; None: each may)
+    ahead: list[bool] | None = None
 
     def to_json(self) -> str:
         return json.dumps(
