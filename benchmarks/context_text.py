@@ -46,6 +46,7 @@ from retrieval_metrics import CATEGORY_NAMES  # noqa: E402
 from evosearch import search  # noqa: E402
 from evosearch.filters import source_where  # noqa: E402
 from evosearch.segment import by_assistant  # noqa: E402
+from evosearch.store.schema import stored_speakers  # noqa: E402
 
 POOL = 50
 
@@ -66,8 +67,8 @@ def context_texts(rows: list[dict], k: int, skip: int = 0) -> dict[int, str]:
 
 
 def speakers(row: dict) -> list[str]:
-    """A stored row's speakers (the store joins them with commas)."""
-    return [s.strip() for s in (row["speaker"] or "").split(",") if s.strip()]
+    """A stored row's speakers."""
+    return stored_speakers(row["speaker"])
 
 
 def context_dataset(rows: list[dict], texts: dict[int, str], where_dir: Path):

@@ -36,6 +36,14 @@ class Encoded:
     batch_end: bool  # the last segment of the encoder call it came from (progress advances per call)
 
 
+def following(texts: list[str], ahead: list[bool] | None, i: int) -> str | None:
+    """The text texts[i] is read before, where the encoder reads ahead: the next one in its stream,
+    unless `ahead` says not (a person's and an assistant's turns) or texts[i] ends the stream."""
+    if i + 1 >= len(texts) or (ahead is not None and not ahead[i]):
+        return None
+    return texts[i + 1]
+
+
 def encode_streams(jobs: Iterable[StreamJob], encoder: Encoder, batch_size: int = STREAM_BATCH) -> Iterator[Encoded]:
     """Yield every segment of every job; within a job, in order."""
     waiting = (job for job in jobs if job.texts)
@@ -51,8 +59,8 @@ def encode_streams(jobs: Iterable[StreamJob], encoder: Encoder, batch_size: int 
         texts = [job.texts[i] for job, i, _ in slots]
         memory = np.stack([m for _, _, m in slots])  # (B, Q, D)
         if reads_ahead(encoder):  # a job's texts run to its stream's end, so the last has none after it
-            following = [job.texts[i + 1] if i + 1 < len(job.texts) and (job.ahead is None or job.ahead[i]) else None for job, i, _ in slots]
-            embeddings, new_memory = encoder.encode(texts, memory, following)
+            after = [following(job.texts, job.ahead, i) for job, i, _ in slots]
+            embeddings, new_memory = encoder.encode(texts, memory, after)
         else:
             embeddings, new_memory = encoder.encode(texts, memory)  # (B, D), (B, Q, D)
         refilled = []

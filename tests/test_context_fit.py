@@ -114,7 +114,7 @@ def test_train_reads_a_stream_ahead_as_index_does_not_across_an_assistants_turns
     person's turn stops before an assistant's reply, as `index`'s does (segment.reads_ahead_into)."""
     from evosearch.api import open_index
     from evosearch.indexer import index_paths
-    from evosearch.train.context_fit import _following
+    from evosearch.encode import following
     from evosearch.train.run import index_samples
 
     from .helpers import write_chat
@@ -131,5 +131,6 @@ def test_train_reads_a_stream_ahead_as_index_does_not_across_an_assistants_turns
     samples = {s.segments[0].split(":")[0]: s for s in index_samples(str(tmp_path / "db"), random.Random(0))}
     assert set(samples) == {"user", "Ana"} and all(len(s.segments) == 6 for s in samples.values())
     assert samples["user"].ahead == [False] * 5 and samples["Ana"].ahead == [True] * 5
-    assert _following(samples["user"], 0) is None and _following(samples["Ana"], 0) == samples["Ana"].segments[1]
-    assert _following(samples["Ana"], 5) is None  # a stream's end
+    user, ana = samples["user"], samples["Ana"]
+    assert following(user.segments, user.ahead, 0) is None and following(ana.segments, ana.ahead, 0) == ana.segments[1]
+    assert following(ana.segments, ana.ahead, 5) is None  # a stream's end

@@ -82,6 +82,26 @@ def test_the_memory_carries_the_last_content_pieces_across_segments(tokenizer):
     np.testing.assert_array_equal(memory[0], static)
 
 
+def run_index(folder, db) -> str:
+    """`index` of folder into db with the model the environment names; the model id it used."""
+    from evosearch.api import open_index
+    from evosearch.indexer import index_paths
+
+    store, encoder = open_index(str(db), write=True)
+    with store:
+        index_paths([folder], store, encoder, lambda m: None)
+    return encoder.model_id
+
+
+def assert_equals_a_fresh_index(notes, tmp_path) -> None:
+    """The index in tmp_path/db holds what a fresh index of a copy of notes holds."""
+    copy = tmp_path / "copy" / "notes"
+    shutil.copytree(notes, copy)
+    run_index(copy, tmp_path / "fresh")
+    fresh = {k.replace(str(copy), str(notes)): v for k, v in index_dump(str(tmp_path / "fresh")).items()}
+    assert index_dump(str(tmp_path / "db")) == fresh
+
+
 def test_a_segment_reads_what_its_stream_said_before(int8):
     from evosearch.encoder.int8_encoder import Int8Encoder
 
@@ -131,30 +151,17 @@ def test_int8_and_torch_read_in_context_alike(int8):
 
 def test_an_appended_chat_equals_a_fresh_index(int8, home, tmp_path, monkeypatch):
     """Through index: the memory snapshot (2, D) resumes a stream exactly, as the latent queue does."""
-    from evosearch.api import open_index
-    from evosearch.indexer import index_paths
-
     monkeypatch.setenv("EVOSEARCH_HOME", str(home))
     monkeypatch.delenv("EVOSEARCH_MODEL", raising=False)
     monkeypatch.setenv("EVOSEARCH_ENCODER", "minilm")
 
-    def run(folder, db):
-        store, encoder = open_index(str(db), write=True)
-        with store:
-            index_paths([folder], store, encoder, lambda m: None)
-        return encoder.model_id
-
     notes = tmp_path / "notes"
     notes.mkdir()
     write_chat(notes / "team.jsonl", chat_messages(30))
-    assert run(notes, tmp_path / "db") == DEFAULT_ID
+    assert run_index(notes, tmp_path / "db") == DEFAULT_ID
     write_chat(notes / "team.jsonl", chat_messages(40))
-    run(notes, tmp_path / "db")
-    copy = tmp_path / "copy" / "notes"
-    shutil.copytree(notes, copy)
-    run(copy, tmp_path / "fresh")
-    fresh = {k.replace(str(copy), str(notes)): v for k, v in index_dump(str(tmp_path / "fresh")).items()}
-    assert index_dump(str(tmp_path / "db")) == fresh
+    run_index(notes, tmp_path / "db")
+    assert_equals_a_fresh_index(notes, tmp_path)
 
 
 
@@ -164,7 +171,6 @@ def test_an_index_keeps_the_bundled_model_it_was_built_with(int8, home, tmp_path
     was before, is searched and extended with that model when the variable is gone, not refused,
     until a rebuild takes the default."""
     from evosearch.api import open_index
-    from evosearch.indexer import index_paths
 
     monkeypatch.setenv("EVOSEARCH_HOME", str(home))
     monkeypatch.setenv("EVOSEARCH_ENCODER", "minilm")
@@ -172,9 +178,7 @@ def test_an_index_keeps_the_bundled_model_it_was_built_with(int8, home, tmp_path
     notes.mkdir()
     write_chat(notes / "team.jsonl", chat_messages(12))
     monkeypatch.setenv("EVOSEARCH_MODEL", name)
-    store, encoder = open_index(str(tmp_path / "db"), write=True)
-    with store:
-        index_paths([notes], store, encoder, lambda m: None)
+    run_index(notes, tmp_path / "db")
     monkeypatch.delenv("EVOSEARCH_MODEL")
     for write in (False, True):
         store, encoder = open_index(str(tmp_path / "db"), write=write)
@@ -270,23 +274,15 @@ def test_a_segment_read_ahead_depends_on_the_segment_after_it(int8, ahead_folder
 @pytest.mark.parametrize("change", ["append", "edit", "cut"])
 def test_a_stream_read_ahead_grown_edited_or_cut_equals_a_fresh_index(int8, ahead_folder, home, tmp_path, monkeypatch, change):
     """The segment before a change was read before what changed: `index` re-encodes it too."""
-    from evosearch.api import open_index
-    from evosearch.indexer import index_paths
-
     monkeypatch.setenv("EVOSEARCH_HOME", str(home))
     monkeypatch.setenv("EVOSEARCH_MODEL", str(ahead_folder))
     monkeypatch.setenv("EVOSEARCH_ENCODER", "minilm")
-
-    def run(folder, db):
-        store, encoder = open_index(str(db), write=True)
-        with store:
-            index_paths([folder], store, encoder, lambda m: None)
 
     notes = tmp_path / "notes"
     notes.mkdir()
     messages = chat_messages(60)  # 15 segments of 4 messages; memory snapshots after segments 7, 13 and 14
     write_chat(notes / "team.jsonl", messages)
-    run(notes, tmp_path / "db")
+    run_index(notes, tmp_path / "db")
     # Each change starts right after a snapshot, so that only the step back re-encodes the segment before it.
     if change == "append":
         messages = chat_messages(64)
@@ -295,9 +291,5 @@ def test_a_stream_read_ahead_grown_edited_or_cut_equals_a_fresh_index(int8, ahea
     else:
         messages = messages[:34]
     write_chat(notes / "team.jsonl", messages)
-    run(notes, tmp_path / "db")
-    copy = tmp_path / "copy" / "notes"
-    shutil.copytree(notes, copy)
-    run(copy, tmp_path / "fresh")
-    fresh = {k.replace(str(copy), str(notes)): v for k, v in index_dump(str(tmp_path / "fresh")).items()}
-    assert index_dump(str(tmp_path / "db")) == fresh
+    run_index(notes, tmp_path / "db")
+    assert_equals_a_fresh_index(notes, tmp_path)

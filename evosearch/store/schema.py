@@ -120,6 +120,14 @@ def table_schemas(dim: int, context: bool = False) -> dict:
     return {SEGMENTS: segments, SNAPSHOTS: snapshots, SOURCES: sources, META: meta}
 
 
+SPEAKERS_JOIN = ", "  # a segment's speakers in its row's `speaker` column
+
+
+def stored_speakers(value: str | None) -> list[str]:
+    """A row's `speaker` column back as the segment's speakers (segment_row joins them)."""
+    return value.split(SPEAKERS_JOIN) if value else []
+
+
 def segment_row(stream, seg, position: int, vector, context: str | None = None) -> dict:
     """A segments row: segment seg (segment.Segment) at position of stream (sources.Stream), encoded as
     vector; context, the text before it, for an index that holds it (table_schemas)."""
@@ -134,7 +142,7 @@ def segment_row(stream, seg, position: int, vector, context: str | None = None) 
         "vector": vector,
         "time": seg.time,
         "time_end": seg.time_end,
-        "speaker": ", ".join(seg.speakers) or None,
+        "speaker": SPEAKERS_JOIN.join(seg.speakers) or None,
         "message_ids": list(seg.message_ids),
         "line_start": seg.line_start,
         "line_end": seg.line_end,

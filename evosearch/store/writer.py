@@ -253,7 +253,7 @@ class Store(LanceReader):
         rows: dict[str, list[tuple[int, str, str | None]]] = {}
         for sid, pos, text, speaker in zip(*(table.column(c).to_pylist() for c in columns)):
             rows.setdefault(sid, []).append((pos, text, speaker))
-        return {sid: [(t, speaker.split(", ") if speaker else []) for _, t, speaker in sorted(r, key=lambda row: row[0])] for sid, r in rows.items()}
+        return {sid: [(t, schema.stored_speakers(speaker)) for _, t, speaker in sorted(r, key=lambda row: row[0])] for sid, r in rows.items()}
 
     @property
     def holds_context(self) -> bool:

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..encoder.common import unit
+from ..encode import following
 from ..encoder.context_read import following_encodings, mix
 from .loop import split
 from .samples import Sample
@@ -41,13 +42,6 @@ class StreamParts:
     queries: np.ndarray
 
 
-def _following(sample: Sample, t: int) -> str | None:
-    """The segment segment t of sample is read before, as `index` reads it (encode.StreamJob.ahead)."""
-    if t + 1 >= len(sample.segments) or (sample.ahead is not None and not sample.ahead[t]):
-        return None
-    return sample.segments[t + 1]
-
-
 def read_streams(samples: list[Sample], encoder, progress: Callable[[int, int], None] | None = None) -> list[StreamParts]:
     """Every sample's parts. Segment t of every stream goes in one call, as `index` batches streams,
     each under the memory its own stream carried out of segment t - 1."""
@@ -60,8 +54,8 @@ def read_streams(samples: list[Sample], encoder, progress: Callable[[int, int], 
             chunk = live[start : start + CALL]
             encodings = encoder.tokenize([samples[i].segments[t] for i in chunk])
             carried = np.stack([memory[i] for i in chunk])
-            following = following_encodings(encoder, [_following(samples[i], t) for i in chunk])
-            static, read, previous, after = encoder.context.parts(encodings, encoder.pool_rows(encodings), carried, encoder.pool_rows, following)
+            ahead = following_encodings(encoder, [following(samples[i].segments, samples[i].ahead, t) for i in chunk])  # as `index` reads
+            static, read, previous, after = encoder.context.parts(encodings, encoder.pool_rows(encodings), carried, encoder.pool_rows, ahead)
             for row, i in enumerate(chunk):
                 for column, part in zip(columns[i], (static, read, previous)):
                     column.append(part[row])
