@@ -39,12 +39,15 @@ class Segment:
         return h.hexdigest()
 
 
-ASSISTANT = "assistant"  # the speaker an AI assistant's messages carry in ChatGPT and Claude exports
+# Speaker names taken for an AI assistant, in any case: ChatGPT and Claude exports write "assistant";
+# chat logs written from an API's roles may say "model" (Gemini) or "ai"; chat tools "bot". A person
+# could be called Claude or Gemini, so the products' names are not in it.
+ASSISTANTS = frozenset({"assistant", "model", "ai", "bot", "chatbot"})
 
 
 def by_assistant(speakers) -> bool:
     """Whether a segment's speakers are an AI assistant alone."""
-    return set(speakers) == {ASSISTANT}
+    return bool(speakers) and all(s.casefold() in ASSISTANTS for s in speakers)
 
 
 def reads_ahead_into(speakers, after) -> bool:

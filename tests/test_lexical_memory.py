@@ -10,7 +10,7 @@ import pytest
 from evosearch import api, search
 from evosearch.encoder.hashing import HashingEncoder
 from evosearch.indexer import WrittenStreams, index_paths, write_stream_fragments
-from evosearch.segment import Segment, reads_ahead_into, turn_context
+from evosearch.segment import Segment, by_assistant, reads_ahead_into, turn_context
 from evosearch.store import Store, open_for_search
 
 from .helpers import chat_messages, make_notes, write_chat
@@ -55,6 +55,13 @@ def test_an_assistants_turn_holds_no_context_and_a_persons_reply_to_it_does():
     # nor is a person's turn read before an assistant's reply, or the reverse (EncoderConfig.context_after)
     assert [reads_ahead_into(a.speakers, b.speakers) for a, b in zip(said, said[1:])] == [False, False]
     assert reads_ahead_into(said[0].speakers, both.speakers) and reads_ahead_into(said[0].speakers, said[2].speakers)
+
+
+@pytest.mark.parametrize("name", ["assistant", "Assistant", "MODEL", "AI", "bot"])
+def test_an_assistant_is_known_in_any_case_and_by_an_apis_role_but_a_person_named_claude_is_a_person(name):
+    assert by_assistant([name]) and by_assistant([name, "assistant"])
+    assert not by_assistant([name, "Ana"]) and not by_assistant([]) and not by_assistant(["Claude"]) and not by_assistant(["Gemini"])
+    assert not reads_ahead_into(["Ana"], [name]) and reads_ahead_into([name], ["assistant"])
 
 
 def test_rows_hold_their_context_and_an_appended_chat_equals_a_fresh_index(tmp_path, lexical):

@@ -38,6 +38,13 @@ def test_a_sample_line_reads_segments_speakers_and_evidence():
     )
     assert sample.segments == ["plain", "ana: hi"]
     assert sample.queries == [Query("who said hi", [1])]
+    assert sample.ahead == [True]  # no speaker is no assistant
+
+
+def test_a_samples_speakers_stop_its_reading_ahead_at_an_assistants_turn_as_index_does():
+    said = [{"text": t, "speaker": who} for t, who in (("q", "user"), ("a", "assistant"), ("b", "user"), ("c", "user"))]
+    assert parse_sample(json.dumps({"segments": said})).ahead == [False, False, True]
+    assert parse_sample(json.dumps({"segments": ["a", "b"]})).ahead is None
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ On disk, JSON Lines, one sample per line (`evosearch train DATA.jsonl`):
     {"segments": [{"text": "...", "ts"?: ..., "speaker"?: "..."}, ...],
      "queries": [{"text": "...", "evidence": [segment indices], "now"?: ...}, ...]}
 A segment's `speaker`, when given, is written before its text as "speaker: text", the way
-chat segments are indexed.
+chat segments are indexed, and a person's segment is not read into an assistant's (as `index` reads).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import EvosearchError
+from ..segment import reads_ahead_into
 
 
 @dataclass
@@ -38,13 +39,16 @@ class Sample:
         )
 
 
-def _segment_text(raw: object) -> str:
+def _segment(raw: object) -> tuple[str, list[str]]:
+    """A segment's text as it is encoded, and its speakers (none, or one)."""
     if isinstance(raw, str):
-        return raw
+        return raw, []
     if not isinstance(raw, dict) or not isinstance(raw.get("text"), str):
         raise ValueError('a segment must be a string or an object with "text"')  # noqa: TRY004 (the loader reports ValueErrors)
     speaker = raw.get("speaker")
-    return f"{speaker}: {raw['text']}" if isinstance(speaker, str) and speaker else raw["text"]
+    if isinstance(speaker, str) and speaker:
+        return f"{speaker}: {raw['text']}", [speaker]
+    return raw["text"], []
 
 
 def parse_sample(line: str) -> Sample:
@@ -52,7 +56,8 @@ def parse_sample(line: str) -> Sample:
     record = json.loads(line)
     if not isinstance(record, dict) or not isinstance(record.get("segments"), list) or not record["segments"]:
         raise ValueError('expected an object with a non-empty "segments" list')
-    segments = [_segment_text(s) for s in record["segments"]]
+    segments, speakers = zip(*(_segment(s) for s in record["segments"]))
+    segments = list(segments)
     queries = []
     for raw in record.get("queries") or []:
         evidence = raw.get("evidence") if isinstance(raw, dict) else None
@@ -61,7 +66,8 @@ def parse_sample(line: str) -> Sample:
         if not all(isinstance(i, int) and 0 <= i < len(segments) for i in evidence):
             raise ValueError(f"evidence {evidence} points outside the {len(segments)} segments")
         queries.append(Query(raw["text"], sorted(set(evidence))))
-    return Sample(segments, queries)
+    ahead = [reads_ahead_into(a, b) for a, b in zip(speakers, speakers[1:])] if any(speakers) else None
+    return Sample(segments, queries, ahead)
 
 
 def load_samples(path: Path) -> list[Sample]:
