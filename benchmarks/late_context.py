@@ -16,7 +16,8 @@ f x the previous segment's static direction ((w, f) in MIXES; --context must sta
 on the two halves of the conversations (folds A and B), and torch fp32 segments/s of each C, from the
 same run. With --speed: the int8 path's cost of each C instead (int8_speed). With --after B:A, also
 each segment read between B content pieces before it and the first A of the next segment
-(EncoderConfig.context_after), mixed by AHEAD_MIXES, with the point chosen on each fold scored on the other.
+(EncoderConfig.context_after), mixed by AHEAD_MIXES, with the point chosen on each fold scored on the other,
+and that reading alone (no static pass: half the model calls) plus f x the previous segment's reading.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ MAX_TOKENS = 256
 FIXED_RULE = 0.2
 MIXES = [(w, f) for f in (0.0, 0.2) for w in (0.25, 0.5, 0.75, 1.0)]
 AHEAD_MIXES = [(w, f) for f in (0.0, 0.2) for w in (0.75, 1.0, 1.5, 2.0)]  # a reading both ways weighs more
+ONE_PASS_PREVIOUS = (0.0, 0.2, 0.3)  # without the static vector, the previous segment's reading is carried instead
 
 
 def pool(bert, rows: list[list[int]], skip: list[int], batch: int = 32, ahead: list[int] | None = None) -> np.ndarray:
@@ -200,6 +202,11 @@ def main() -> None:
             name = f"static + {w} x read between {c} and {ahead} + {f} x previous"
             results[name] = mix = scores(unit_rows([v + w * x + f * b for v, x, b in zip(static, vectors, previous)])) | {"pair": [c, ahead, w, f]}
             print(name, json.dumps(mix), flush=True)
+        for f in ONE_PASS_PREVIOUS:  # the reading alone: one model call per segment instead of two
+            carried = [np.vstack([np.zeros_like(v[:1]), v[:-1]]) for v in vectors]
+            name = f"read between {c} and {ahead} alone + {f} x previous read"
+            results[name] = alone = scores(unit_rows([x + f * b for x, b in zip(vectors, carried)]))
+            print(name, json.dumps(alone), flush=True)
     if a.after:
         both = [r for r in results.values() if "pair" in r]
         for chosen_on, scored_on in (("fold A", "fold B"), ("fold B", "fold A")):
