@@ -4,7 +4,8 @@
         [--lme-questions 10] [--files 150] [--speed-segments 600] [--rounds 2]
 
 Each model indexes the same data through the product (`encoder.load_encoder(name)`: on a CPU
-the int8 ONNX path, memory as shipped, i.e. off) and answers through `search.ask` (dense + full
+the int8 ONNX path, memory as shipped; minilm-static is MiniLM with its memory off, e5-small+memory
+e5-small with MiniLM's context read, e5.CONTEXT, which does not ship) and answers through `search.ask` (dense + full
 text + time handling, what `evosearch ask` prints) and through dense search alone:
   LoCoMo (turn-level Recall@5/@10 per category; --conversations N keeps the first N conversations
   and their questions), LongMemEval_S dev (first half, as benchmarks/quality.py), and the
@@ -14,8 +15,7 @@ plain_minilm_rate) on the same LoCoMo segment texts, in alternating rounds (A B 
 and each LoCoMo index build's end-to-end segments/s against the plain rate measured right after.
 Peak RSS of `evosearch index --model NAME` and of `evosearch ask` on the documentation set, each a
 process of its own (/usr/bin/time), with the ONNX models already cached.
-This is quality.py's comparison across base models instead of memory on/off (e5 has no memory
-weights: memory off is all it has), so each model builds one index per data set, not two.
+This is quality.py's comparison across base models; with the variants, also memory on/off.
 """
 
 from __future__ import annotations
@@ -51,12 +51,32 @@ def segment_texts(data_dir: Path, pattern: str) -> list[str]:
     return [s.text for f in sorted(data_dir.rglob(pattern)) for st in read_source(f, print) for s in segment_stream(st)]
 
 
-def encode_rate(encoder, texts: list[str], batch: int = 64) -> float:
-    """segments/s of encoder.encode over texts in index-sized batches (memory empty)."""
+def load(name: str):
+    """`index`'s encoder for a model name; minilm-static: MiniLM with its memory off; e5-small+memory:
+    e5-small's passages read in their streams with MiniLM's context read (e5.CONTEXT, not shipped)."""
+    from evosearch.encoder import load_encoder
+
+    if name == "e5-small+memory":
+        from evosearch.encoder.e5 import CONTEXT
+        from evosearch.encoder.e5_onnx import E5Int8Encoder
+
+        return E5Int8Encoder(config=CONTEXT)
+    if name == "minilm-static":
+        from evosearch.encoder.common import MODEL_DIR
+
+        return load_encoder("minilm", MODEL_DIR / "static")
+    return load_encoder(name)
+
+
+def encode_rate(encoder, texts: list[str], stream: int = 20) -> float:
+    """segments/s of encoding texts cut into streams of `stream` segments, side by side as `index`
+    encodes files (encode.encode_streams: each read in its stream where the encoder has a memory)."""
+    from evosearch.encode import StreamJob, encode_streams
+
+    jobs = [StreamJob(i, texts[i : i + stream], 0, encoder.empty_memory(1)[0]) for i in range(0, len(texts), stream)]
     started = time.monotonic()
-    for i in range(0, len(texts), batch):
-        chunk = texts[i : i + batch]
-        encoder.encode(chunk, encoder.empty_memory(len(chunk)))
+    for _ in encode_streams(jobs, encoder):
+        pass
     return len(texts) / (time.monotonic() - started)
 
 
@@ -104,13 +124,12 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     import torch
 
-    from evosearch.encoder import load_encoder
     from evosearch.search import ask
 
     torch.set_num_threads(os.cpu_count() or 2)
     names = args.models.split(",")
     started = time.monotonic()
-    encoders = {name: load_encoder(name) for name in names}
+    encoders = {name: load(name) for name in names}
     say("encoders: " + ", ".join(f"{n} = {type(e).__name__} ({e.model_id})" for n, e in encoders.items()))
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -154,7 +173,7 @@ def main(argv=None) -> int:
             say(f"{'method':<20} {'R@1':>6} {'R@5':>6} {'R@10':>6}")
             for label, f in found.items():
                 say(f"{label:<20} {recall(f, 1):>6.1f} {recall(f, 5):>6.1f} {recall(f, 10):>6.1f}")
-            peak_rss(names, corpus, tmp)
+            peak_rss([n for n in names if n in ("minilm", "e5-small")], corpus, tmp)
 
         if args.lme_questions:
             lme_dir = tmp / "lme"

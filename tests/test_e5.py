@@ -66,6 +66,34 @@ def test_questions_find_their_passage_across_languages(e5):
     assert scores[1].argmax() == 5  # Portuguese answer to an English question
 
 
+@pytest.fixture(scope="module")
+def e5_read():
+    """e5 with MiniLM's context read (e5.CONTEXT: measured in benchmarks/base_models.py, not shipped)."""
+    from evosearch.encoder.e5 import CONTEXT, E5Encoder
+
+    return E5Encoder(device="cpu", config=CONTEXT)
+
+
+def test_a_passage_is_read_in_its_stream_after_the_prefix_and_the_memory_carries_no_prefix(e5_read):
+    """With a context read, e5 reads each passage between the content pieces before it and the next
+    one's first, as MiniLM does (context_read.py): "passage:" stays at the row's head and never travels."""
+    from evosearch.encode import StreamJob, encode_streams
+
+    e5 = e5_read
+    assert e5.model_id.startswith("multilingual-e5-small-q4+context-8-1.5-0.2-after-24") and e5.reads_ahead
+    stream = ["Ana: the garden shed needs a new roof", "Ben: it leaks when it rains", "Ana: buy the felt on Saturday"]
+    encodings = e5.tokenize(stream)
+    (passage_piece, colon), own = encodings[1].ids[1:3], encodings[1].ids[1:-1]
+    row = e5.context.row(own, [1000, 1001], [2000])
+    assert row.ids == [0, passage_piece, colon, 1000, 1001, *own[2:], 2000, 2]
+    assert row.attention_mask == [1, 1, 1, 2, 2, *[1] * (len(own) - 2), 2, 1]
+    read = {e.position: e for e in encode_streams([StreamJob("s", stream, 0, e5.empty_memory(1)[0])], e5)}
+    alone = e5.encode_passages(stream)
+    assert all(float(read[i].embedding @ alone[i]) < 0.999 for i in range(3))  # each read with its neighbours
+    carried = e5.context.carried(read[2].memory)
+    assert carried and passage_piece not in carried and set(carried) <= set(i for e in encodings for i in e.ids)
+
+
 def test_one_batched_pass_equals_text_by_text(e5):
     batched, memory = e5.encode(TEXTS, e5.empty_memory(len(TEXTS)))
     alone = np.stack([e5.encode([t], e5.empty_memory(1))[0][0] for t in TEXTS])
@@ -92,6 +120,20 @@ def test_int8_passages_are_close_to_torch_and_queries_equal_fp32(e5, e5_int8):
     cosines = np.sum(e5_int8.encode_passages(TEXTS) * e5.encode_passages(TEXTS), axis=1)
     assert cosines.min() > 0.98, cosines
     np.testing.assert_allclose(e5_int8.encode_queries(QUESTIONS), e5.encode_queries(QUESTIONS), atol=1e-4)
+
+
+def test_int8_reads_a_stream_as_torch_does(e5_read):
+    """The int8 graph pools where the mask is 1 only, as torch's does: a context read's rows agree."""
+    from evosearch.encode import StreamJob, encode_streams
+    from evosearch.encoder.e5 import CONTEXT
+    from evosearch.encoder.e5_onnx import E5Int8Encoder
+
+    e5_int8 = E5Int8Encoder(threads=2, config=CONTEXT)
+    assert e5_int8.model_id == e5_read.model_id
+    read = [np.stack([e.embedding for e in encode_streams([StreamJob("s", TEXTS, 0, enc.empty_memory(1)[0])], enc)]) for enc in (e5_read, e5_int8)]
+    cosines = np.sum(read[0] * read[1], axis=1)
+    assert cosines.min() > 0.98, cosines
+    assert np.sum(read[0] * e5_read.encode_passages(TEXTS), axis=1).max() < 0.999  # each was read in its stream
 
 
 def test_int8_passage_vectors_do_not_depend_on_their_batch(e5_int8):
@@ -149,3 +191,4 @@ def test_index_ask_status_with_e5_small(tmp_path, monkeypatch):
     )
     done = subprocess.run([sys.executable, "-c", code, "ask", "train to Lisbon", "--db", str(db)], capture_output=True, text=True, env=dict(os.environ))
     assert "EXIT 0 IMPORTED []" in done.stdout, done.stdout + done.stderr
+

