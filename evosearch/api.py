@@ -58,8 +58,16 @@ def _own_model(indexed: str | None) -> Path | None:
 
 def index_model_folder(db: str | None = None) -> Path | None:
     """The bundled MiniLM model folder that wrote the index at db (default: the user's), where the
-    user chose none: what `train` trains when the person switched the memory on for their index."""
-    return _own_model(_indexed_model(db_uri(db)))
+    user chose none: what `train` trains when the person switched the memory on for their index.
+    An e5-small index is refused: its passages are read alone, with nothing to train."""
+    uri = db_uri(db)
+    indexed = _indexed_model(uri)
+    if indexed and model_name(indexed) == "e5-small":
+        raise StoreError(
+            f"the index at {uri} is built with e5-small, whose passages have no memory to train",
+            "`train` fits MiniLM's memory: pass --db for a MiniLM index, or rebuild this one with `evosearch index --rebuild --model minilm PATH`",
+        )
+    return _own_model(indexed)
 
 
 def open_index(

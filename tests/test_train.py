@@ -171,3 +171,19 @@ def test_train_without_data_says_what_to_pass():
     result = run_cli("train")
     assert result.exit_code == 1
     assert "no training data" in result.output
+
+
+def test_train_refuses_an_e5_index_whose_passages_have_no_memory(tmp_path):
+    """`train` fits MiniLM's memory; on an index built with e5-small it would print figures for a
+    model that index never uses, so it says so in one line and writes nothing."""
+    from evosearch.encoder.e5 import MODEL_ID
+    from evosearch.store import Store
+
+    db = tmp_path / "db"
+    Store.open(str(db), model_id=MODEL_ID, dim=384, memory_shape=(32, 384)).close()
+    data = tmp_path / "data.jsonl"
+    data.write_text(json.dumps({"segments": ["a", "b"], "queries": [{"text": "a", "evidence": [0]}]}) + "\n")
+    result = run_cli("train", str(data), "--db", str(db), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 1
+    assert "built with e5-small" in result.output and "--model minilm" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()

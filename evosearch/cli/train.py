@@ -70,10 +70,14 @@ def train(
     model must then be rebuilt (`index --rebuild`)."""
     import random
 
+    from ..api import index_model_folder
     from ..config import home_dir
     from ..errors import EvosearchError
     from ..train.run import build_samples, run_training
 
+    # The memory the person's index was built with (EVOSEARCH_MODEL at its last rebuild, or the default),
+    # as `ask`, `index` and `watch` use it without the variable; else the model model_dir() names.
+    folder = index_model_folder(db)  # before reading anything: an e5 index is refused
     rng = random.Random(seed)
     samples = build_samples(data or [], self_supervised, db, longmemeval, sessions, synthetic, rng)
     if not samples:
@@ -85,12 +89,9 @@ def train(
     if not quiet:
         segments, queries = sum(len(s.segments) for s in samples), sum(len(s.queries) for s in samples)
         info(f"{len(samples)} streams, {segments} segments, {queries} queries; MiniLM reads each once and stays frozen")
-    from ..api import index_model_folder
     from ..encoder import load_training_encoder
 
-    # The memory the person's index was built with (EVOSEARCH_MODEL at its last rebuild, or the default),
-    # as `ask`, `index` and `watch` use it without the variable; else the model model_dir() names.
-    encoder = load_training_encoder(folder=index_model_folder(db))
+    encoder = load_training_encoder(folder=folder)
     report = run_training(
         samples,
         out,
