@@ -58,7 +58,7 @@ def main(argv=None) -> int:
         started = time.monotonic()
         index_paths([notes], store, encoder, print)
         noops.append(time.monotonic() - started)
-    print(f"append one message, index again, searchable: median {statistics.median(appends):.2f}s (max {max(appends):.2f}s)")
+    print(f"append one message, index again, searchable: median {statistics.median(appends):.2f}s (max {max(appends):.2f}s; each: {', '.join(f'{t:.2f}' for t in appends)})")
     print(f"index with nothing new (fixed cost):          median {statistics.median(noops):.2f}s")
     return 0
 
