@@ -23,7 +23,7 @@ from .config import SNAPSHOT_EVERY
 from .encode import StreamJob, encode_streams
 from .encoder import Encoder, context_turns, reads_ahead
 from .errors import EvosearchError, SourceError
-from .segment import Segment, reads_ahead_into, segment_stream, turn_context
+from .segment import Segment, reads_ahead_along, segment_stream, turn_context
 from .sources.detect import companion_files, read_source
 from .sources.walk import absolute_path, iter_sources, open_source_file
 from .store import CONTEXT, SEGMENTS, SNAPSHOTS, STALE_HASH, SourceRecord, Store, segment_row, snapshot_row, write_fragments
@@ -357,7 +357,7 @@ class Indexer:
             if stored_end > len(segments):
                 plan.tails[stream.stream_id] = len(segments)
         self.report.segments_reused += start
-        ahead = [reads_ahead_into(a.speakers, b.speakers) for a, b in zip(segments[start:], segments[start + 1 :])] if reads_ahead(self.encoder) else None
+        ahead = reads_ahead_along([s.speakers for s in segments[start:]]) if reads_ahead(self.encoder) else None
         plan.jobs.append(StreamJob(key=(stream, segments), texts=[s.text for s in segments[start:]], start=start, memory=memory, ahead=ahead))
 
     # ---- encoding and writing --------------------------------------------------------------

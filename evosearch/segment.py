@@ -57,6 +57,12 @@ def reads_ahead_into(speakers, after) -> bool:
     return by_assistant(speakers) == by_assistant(after)
 
 
+def reads_ahead_along(speakers: list) -> list[bool]:
+    """For a stream's segments, by their speakers in order: whether each but the last may be read
+    before the next (reads_ahead_into); what `index` and `train` pass as StreamJob/Sample.ahead."""
+    return [reads_ahead_into(a, b) for a, b in zip(speakers, speakers[1:])]
+
+
 def turn_context(segments: list[Segment], i: int, turns: int) -> str:
     """The text of the `turns` segments before segments[i] when it is a person's chat turn, else "":
     what an index with a lexical memory (EncoderConfig.context_turns) stores beside the turn, so

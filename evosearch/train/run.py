@@ -47,7 +47,7 @@ def build_samples(
 def index_samples(db: str | None, rng: random.Random) -> list[Sample]:
     """Every indexed stream of 3+ segments, with sentences held out as queries."""
     from ..config import db_uri
-    from ..segment import reads_ahead_into
+    from ..segment import reads_ahead_along
     from ..store import Store
     from .pseudo_queries import hold_out_sentences
 
@@ -56,7 +56,7 @@ def index_samples(db: str | None, rng: random.Random) -> list[Sample]:
     for rows in store.stream_texts().values():
         if len(rows) >= 3:
             sample = hold_out_sentences([text for text, _ in rows], rng)
-            sample.ahead = [reads_ahead_into(a, b) for (_, a), (_, b) in zip(rows, rows[1:])]
+            sample.ahead = reads_ahead_along([speakers for _, speakers in rows])
             if sample.queries:
                 samples.append(sample)
     return samples

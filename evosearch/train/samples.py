@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import EvosearchError
-from ..segment import reads_ahead_into
+from ..segment import reads_ahead_along
 
 
 @dataclass
@@ -66,7 +66,7 @@ def parse_sample(line: str) -> Sample:
         if not all(isinstance(i, int) and 0 <= i < len(segments) for i in evidence):
             raise ValueError(f"evidence {evidence} points outside the {len(segments)} segments")
         queries.append(Query(raw["text"], sorted(set(evidence))))
-    ahead = [reads_ahead_into(a, b) for a, b in zip(speakers, speakers[1:])] if any(speakers) else None
+    ahead = reads_ahead_along(speakers) if any(speakers) else None
     return Sample(segments, queries, ahead)
 
 
