@@ -124,6 +124,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     import torch
 
+    from evosearch.encoder import MODELS
     from evosearch.search import ask
 
     torch.set_num_threads(os.cpu_count() or 2)
@@ -173,7 +174,7 @@ def main(argv=None) -> int:
             say(f"{'method':<20} {'R@1':>6} {'R@5':>6} {'R@10':>6}")
             for label, f in found.items():
                 say(f"{label:<20} {recall(f, 1):>6.1f} {recall(f, 5):>6.1f} {recall(f, 10):>6.1f}")
-            peak_rss([n for n in names if n in ("minilm", "e5-small")], corpus, tmp)
+            peak_rss([n for n in names if n in MODELS], corpus, tmp)  # the variants have no `--model` name
 
         if args.lme_questions:
             lme_dir = tmp / "lme"
