@@ -248,24 +248,64 @@ def test_an_indexed_fragment_is_rewritten_once_a_tenth_of_its_rows_are_deleted(t
     assert store.text_search("paragraph 8", 1, None)[0]["id"] != "s@8"  # deleted rows stay deleted
 
 
-def test_the_full_text_index_is_rebuilt_after_any_deletion_up_to_the_limit_then_after_a_share(tmp_path, monkeypatch):
-    """Up to TEXT_EXACT_MAX_SEGMENTS, any row deleted since the full-text index was built makes the
-    next run rebuild it (BM25 counts the live rows only); past it, once TEXT_STALE_SHARE of the
-    rows are (a rebuild costs time in proportion to the index)."""
-    store, _ = _indexed_store(tmp_path, monkeypatch)
+def _worded_rows(ids: list[int]) -> list[dict]:
+    """Rows whose texts differ in words and length, so BM25's statistics matter to the ranking."""
+    vocabulary = [f"w{n}" for n in range(60)]
+    rows = []
+    for i in ids:
+        rng = np.random.default_rng(i)
+        rows += _rows(np.ones((1, 16), np.float32) / 4, start=i)
+        rows[-1]["text"] = " ".join(rng.choice(vocabulary, size=int(rng.integers(3, 30))))
+    return rows
+
+
+def _text_parts(store) -> dict[str, list[int]]:
+    dataset = store.table(SEGMENTS).to_lance()
+    index = maintenance.text_index(dataset, "text")
+    return {p.uuid: sorted(p.fragment_ids) for p in index.segments}
+
+
+def _bm25(store) -> list[dict[str, float]]:
+    """Every match's BM25 score for a few queries (all of them: rows that tie may come in any order)."""
+    return [{h["id"]: round(h["bm25"], 4) for h in store.text_search(q, 400, None)} for q in ("w1 w2 w3", "w7 w40", "w11 w12 w13 w14")]
+
+
+def test_a_deletion_rebuilds_the_full_text_part_that_counted_it_and_bm25_stays_that_of_a_clean_index(tmp_path, monkeypatch):
+    """The full-text index is kept in parts whose statistics BM25 sums. A deleted row is still
+    counted by its part (lance hides it, but its length and terms stay in the statistics), so the
+    next run rebuilds that part, and only it: an appended message costs a part, not the index.
+    Past TEXT_EXACT_MAX_SEGMENTS, stale parts wait until TEXT_STALE_SHARE of the rows are deleted."""
+    monkeypatch.setattr(maintenance, "TEXT_PART_ROWS", 100)
+    store = Store.open(str(tmp_path / "db"), model_id="m", dim=16, memory_shape=(2, 16))
+    for start in (0, 100, 200):
+        store.add_segments(_worded_rows(list(range(start, start + 100))))
+    store.finish_writes()
+    parts = _text_parts(store)
+    assert len(parts) == 3  # a part per 100-row write
 
     def delete(ids):
         store.table(SEGMENTS).delete(f"id IN ({', '.join(repr(f's@{i}') for i in ids)})")
         store.dirty = True
         store.finish_writes()
-        return int(store.meta["text_index_version"])
+        return _text_parts(store)
 
-    built = int(store.meta["text_index_version"])
-    assert delete([0]) > built  # 400 rows: within the limit, one deletion is enough
+    def clean(live: list[int]):
+        fresh = Store.open(str(tmp_path / f"clean{len(list(tmp_path.iterdir()))}"), model_id="m", dim=16, memory_shape=(2, 16))
+        fresh.add_segments(_worded_rows(live))
+        fresh.finish_writes()
+        return _bm25(fresh)
+
+    ghosted = _bm25(store)
+    store.table(SEGMENTS).delete("id = 's@150'")
+    assert _bm25(store) != clean([i for i in range(300) if i != 150])  # lance alone keeps counting the row
+    after = delete([150])
+    assert len(after) == 3 and len(set(after) & set(parts)) == 2  # the middle part, alone, was rebuilt
+    assert _bm25(store) == clean([i for i in range(300) if i != 150]) != ghosted
+
     monkeypatch.setattr(maintenance, "TEXT_EXACT_MAX_SEGMENTS", 100)
-    monkeypatch.setattr(maintenance, "TEXT_STALE_SHARE", 0.06)  # about 22 of the 380-odd live rows
-    built = int(store.meta["text_index_version"])
-    assert delete(range(1, 11)) == built
-    assert delete(range(11, 21)) == built  # 20 deleted since: not more than the share yet
-    assert delete(range(21, 24)) > built
-    assert store.text_search("paragraph 5", 1, None)[0]["id"] != "s@5"
+    monkeypatch.setattr(maintenance, "TEXT_STALE_SHARE", 0.05)  # about 15 of the 299 rows
+    assert delete(range(10, 20)) == after  # 10 deleted since: not more than the share yet
+    rebuilt = delete(range(20, 26))
+    assert len(set(rebuilt) & set(after)) == 2  # the first part, which counted all 16
+    live = [i for i in range(300) if i != 150 and not 10 <= i < 26]
+    assert _bm25(store) == clean(live)

@@ -22,11 +22,22 @@ if TYPE_CHECKING:
 # The full-text index is kept apart (update_text_index).
 # The tables without an index are compacted at the same count of small fragments.
 COMPACT_AFTER_SMALL_FRAGMENTS = 16
-# Up to this many segments the full-text index is made exact after every run (update_text_index;
-# a rebuild costs about 0.6 s per 100k segments here, docs/benchmarks.md "Faults"); past it, it
-# is extended with the vector index and rebuilt once this share of its rows were deleted since.
+# Up to this many segments the full-text index is made exact after every run (update_text_index);
+# past it, it is extended with the vector index and its stale parts rebuilt once this share of
+# its rows were deleted since.
 TEXT_EXACT_MAX_SEGMENTS = 200_000
 TEXT_STALE_SHARE = 0.01
+# The full-text index is built in parts of at most this many rows (more only where one fragment
+# holds more), and compaction makes fragments no larger: a run that deleted rows rebuilds the
+# parts that held them, so an appended message costs a part, not the index
+# (benchmarks/incremental.py, docs/benchmarks.md "Appending").
+TEXT_PART_ROWS = 20_000
+# What `ask` tokenizes with: LanceDB's FTS(stem=True, remove_stop_words=True), spelled out for
+# lance, which builds the parts.
+FTS_PARAMS = dict(
+    base_tokenizer="simple", language="English", with_position=False, max_token_length=40,
+    lower_case=True, stem=True, remove_stop_words=True, ascii_folding=True,
+)
 COMMIT_RETRIES = 5  # on an object store another machine's writer may commit between our read and our commit
 REWRITE_DELETED_SHARE = 0.1  # an indexed fragment is rewritten once this share of its rows is deleted
 # From this many segments on, vectors get an approximate index (IVF_HNSW_SQ, cosine); below it the
@@ -88,12 +99,12 @@ def index_vectors(store: Store) -> None:
 def update_text_index(store: Store, *, extend: bool = False) -> None:
     """Keep BM25's statistics (row count, lengths, term counts) those of the live rows, so `ask`
     ranks as it would on a clean index of the same files, whatever the index's history of
-    kills, edits and resumes (benchmarks/faults.py). Rows added since the full-text index was
-    built are added to it, which leaves exact statistics; rows deleted since (edited, removed
-    and forgotten files) are hidden by it but still counted, so then it is rebuilt. Both cost
-    time in proportion to the index (docs/benchmarks.md, "Faults"), so past
-    TEXT_EXACT_MAX_SEGMENTS it is extended only with the vector index (extend) and rebuilt once
-    TEXT_STALE_SHARE of its rows were deleted."""
+    kills, edits and resumes (benchmarks/faults.py). The full-text index is kept in parts
+    (text_parts) whose statistics BM25 sums: rows added since are indexed as a new part, and a
+    part that still counts rows deleted since it was built (edited, removed and forgotten files;
+    a stream's last segment re-read when a message arrives) is rebuilt alone. Past
+    TEXT_EXACT_MAX_SEGMENTS, new rows wait for the vector index (extend), searched flat until
+    then, and stale parts wait until TEXT_STALE_SHARE of the rows are deleted."""
     for attempt in range(COMMIT_RETRIES):
         try:
             _update_text_index(store, extend)
@@ -113,29 +124,116 @@ def _update_text_index(store: Store, extend: bool) -> None:
 
 
 def _update_field_index(store: Store, field: str, extend: bool) -> None:
-    from lancedb.index import FTS
+    dataset = store.table(SEGMENTS).to_lance()
+    fragments = {f.fragment_id: f for f in dataset.get_fragments()}
+    index = text_index(dataset, field)
+    parts = sorted(index.segments, key=lambda p: p.dataset_version_at_last_update) if index else []
+    ghosts = {p.uuid: ghost_rows(p, fragments) for p in parts}
+    rows = sum(f.count_rows() for f in fragments.values())
+    exact = rows <= TEXT_EXACT_MAX_SEGMENTS or sum(ghosts.values()) > TEXT_STALE_SHARE * rows
+    stale = [p for p in parts if exact and ghosts[p.uuid]]
+    covered = {f for p in parts for f in p.fragment_ids}
+    rebuild = [f for f in fragments if f not in covered] if exact or extend or index is None else []
+    if not stale and not rebuild:
+        return
+    keep = [p for p in parts if not (exact and ghosts[p.uuid])]
+    rebuild += [f for p in stale for f in p.fragment_ids if f in fragments]
+    merge = parts_to_merge([part_rows(p, fragments) for p in keep], sum(fragments[f].count_rows() for f in rebuild), TEXT_PART_ROWS)
+    if merge:  # so parts stay few: their count grows with the log of the rows, as the vector index's
+        rebuild += [f for p in keep[-merge:] for f in p.fragment_ids if f in fragments]
+        keep = keep[:-merge]
+    # Rows the vector index does not cover yet are compacted together (update_indexes), which lance
+    # does only within one part of each index: they never share a part with the rows it covers.
+    waiting = set(unindexed_fragments(dataset))
+    groups = [g for kind in (True, False) for g in text_parts([f for f in sorted(rebuild) if (f in waiting) == kind], fragments, TEXT_PART_ROWS)]
+    commit_text_parts(store, field, keep, groups)
+
+
+def gather_waiting_text(store: Store, waiting: set[int]) -> None:
+    """Make the full-text parts over the fragments waiting for the vector index as few as their
+    rows allow, so that compact_unindexed can merge them: lance compacts fragments only within one
+    part of each index. They are small writes (or, before the vector index exists, an index of at
+    most ANN_MIN_SEGMENTS rows) and this runs once per COMPACT_AFTER_SMALL_FRAGMENTS of them."""
+    dataset = store.table(SEGMENTS).to_lance()
+    fragments = {f.fragment_id: f for f in dataset.get_fragments()}
+    for field in (TEXT, CONTEXT):
+        index = text_index(dataset, field)
+        if index is None:
+            continue
+        parts = index.segments
+        touched = [p for p in parts if waiting & set(p.fragment_ids)]
+        if len(touched) < 2 and all(set(p.fragment_ids) <= waiting for p in touched):
+            continue
+        held = sorted(f for p in touched for f in p.fragment_ids if f in fragments)
+        groups = text_parts([f for f in held if f in waiting], fragments, TEXT_PART_ROWS)
+        groups += text_parts([f for f in held if f not in waiting], fragments, TEXT_PART_ROWS)
+        commit_text_parts(store, field, [p for p in parts if not waiting & set(p.fragment_ids)], groups)
+
+
+def text_index(dataset, field: str):
+    return next((i for i in dataset.describe_indices() if i.field_names == [field]), None)
+
+
+def commit_text_parts(store: Store, field: str, keep: list, groups: list[list[int]]) -> None:
+    """Build a full-text part over each group of fragments and commit them, with the parts in
+    keep as they are, as the field's whole index (parts not kept are dropped)."""
+    if not groups:
+        return
+    import lance
 
     segments = store.table(SEGMENTS)
     dataset = segments.to_lance()
-    index = [i for i in dataset.describe_indices() if i.field_names == [field]]
-    built_key = f"{field}_index_version"
-    built = int(store.meta.get(built_key, 0))
-    fragments = dataset.get_fragments()
-    deletions = [f.metadata.deletion_file for f in fragments]
-    deleted_since = sum(d.num_deleted_rows for d in deletions if d is not None and d.read_version >= built)
-    rows = dataset.count_rows()
-    exact = rows <= TEXT_EXACT_MAX_SEGMENTS
-    if not index or deleted_since > (0 if exact else TEXT_STALE_SHARE * rows):
-        segments.create_index(field, config=FTS(stem=True, remove_stop_words=True), replace=True)
-        segments.checkout_latest()
-        store.set_meta(built_key, str(segments.version))
-        return_freed_memory()
-    elif extend or exact:
-        covered = {f for part in index[0].segments for f in part.fragment_ids}
-        if any(f.fragment_id not in covered for f in fragments):
-            dataset.optimize.optimize_indices(index_names=[index[0].name])
-            segments.checkout_latest()
-            return_freed_memory()
+    index = text_index(dataset, field)
+    name = index.name if index is not None else f"{field}_idx"
+    built = [
+        dataset.create_index_uncommitted(field, "INVERTED", name=name, replace=True, fragment_ids=group, **FTS_PARAMS)
+        for group in groups
+    ]
+
+    def as_index(part) -> lance.Index:  # a part kept as it is, in the form the commit takes
+        return lance.Index(
+            uuid=part.uuid, name=name, fields=built[0].fields, dataset_version=part.dataset_version_at_last_update,
+            fragment_ids=set(part.fragment_ids), index_version=part.index_version, created_at=part.created_at,
+            base_id=part.base_id, files=None, index_details=built[0].index_details, covering_fields=[],
+        )
+
+    dataset.commit_existing_index_segments(name, field, [as_index(p) for p in keep] + built)
+    segments.checkout_latest()
+    return_freed_memory()
+
+
+def ghost_rows(part, fragments: dict) -> int:
+    """Rows a full-text part still counts in BM25's statistics that are no longer live: rows of its
+    fragments deleted since it was built (a fragment's deletion file records the version the
+    deletion read) and a fragment dropped whole (counted as one: its size is gone with it)."""
+    ghosts = 0
+    for fragment_id in part.fragment_ids:
+        if fragment_id not in fragments:
+            ghosts += 1
+            continue
+        deletion = fragments[fragment_id].metadata.deletion_file
+        if deletion is not None and deletion.read_version >= part.dataset_version_at_last_update:
+            ghosts += deletion.num_deleted_rows
+    return ghosts
+
+
+def part_rows(part, fragments: dict) -> int:
+    return sum(fragments[f].count_rows() for f in part.fragment_ids if f in fragments)
+
+
+def text_parts(fragment_ids: list[int], fragments: dict, limit: int) -> list[list[int]]:
+    """Fragments (ids into fragments, lance fragments by id) grouped in order into parts of at
+    most limit rows; a larger fragment is a part alone."""
+    parts: list[list[int]] = []
+    size = 0
+    for fragment_id in fragment_ids:
+        rows = fragments[fragment_id].count_rows()
+        if not parts or size + rows > limit:
+            parts.append([])
+            size = 0
+        parts[-1].append(fragment_id)
+        size += rows
+    return parts
 
 
 def update_indexes(store: Store, *, rebuild_vectors: bool = False) -> None:
@@ -147,6 +245,7 @@ def update_indexes(store: Store, *, rebuild_vectors: bool = False) -> None:
     from lancedb.index import HnswSq
 
     segments = store.table(SEGMENTS)
+    gather_waiting_text(store, set(unindexed_fragments(segments.to_lance())))
     dataset = segments.to_lance()
     compact_unindexed(dataset)
     rewrite_a_stale_fragment(dataset)  # on the version compact_unindexed committed
@@ -191,7 +290,7 @@ def compact_unindexed(dataset) -> None:
     waiting = set(unindexed_fragments(dataset))
     if len(waiting) > 1:
         indexed = [f.fragment_id for f in dataset.get_fragments() if f.fragment_id not in waiting]
-        dataset.optimize.compact_files(excluded_fragment_ids=indexed)
+        dataset.optimize.compact_files(excluded_fragment_ids=indexed, target_rows_per_fragment=TEXT_PART_ROWS)
         return_freed_memory()
 
 
