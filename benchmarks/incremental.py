@@ -1,12 +1,16 @@
 """Time to take in one appended message on a large index, next to a run that finds nothing new.
 
     python benchmarks/incremental.py [--files 2000] [--messages 200] [--encoder hashing|minilm]
+        [--same-chat] [--workdir DIR]
 
 Builds a folder of chat files (files x messages, 4 messages per segment: 100k segments by
 default), indexes it, appends one message to one file and times `index` again, then times a
 run with no change (the fixed cost: walk, hash check, stored-segment scan). With
 --encoder minilm the first full index takes a long time on a CPU; the append itself encodes
-one or two segments either way.
+one or two segments either way. Each append goes to a chat drawn at random, or with --same-chat
+to one chat (a conversation under way, as `watch` sees it). With --workdir the folder and index
+are kept there and reused by the next run with the same DIR: build once, copy DIR, and time two
+commits on the copies in turn (PYTHONPATH=<checkout>).
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ def main(argv=None) -> int:
     parser.add_argument("--messages", type=int, default=200)
     parser.add_argument("--encoder", default="hashing")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--same-chat", action="store_true")
+    parser.add_argument("--workdir", type=Path)
     args = parser.parse_args(argv)
     os.environ["EVOSEARCH_ENCODER"] = args.encoder
     from evosearch.api import open_index
@@ -35,10 +41,11 @@ def main(argv=None) -> int:
 
     rng = random.Random(0)
     words = "plan launch shed roof budget sqlite postgres trip thursday moved decided vendor export council".split()
-    tmp = Path(tempfile.mkdtemp(prefix="evosearch-incremental-"))
+    tmp = args.workdir or Path(tempfile.mkdtemp(prefix="evosearch-incremental-"))
     notes = tmp / "notes"
-    notes.mkdir()
-    for f in range(args.files):
+    built = notes.exists()
+    notes.mkdir(parents=True, exist_ok=True)
+    for f in range(0 if built else args.files):
         with open(notes / f"chat{f}.jsonl", "w") as out:
             for i in range(args.messages):
                 text = " ".join(rng.choice(words) for _ in range(12))
@@ -48,13 +55,14 @@ def main(argv=None) -> int:
     full = index_paths([notes], store, encoder, print)
     print(f"built: {full.segments_encoded} segments in {time.monotonic() - started:.1f}s")
     appends, noops = [], []
+    run = time.time_ns()  # message ids and words unique across runs on one --workdir
     for n in range(args.repeats):
-        with open(notes / f"chat{rng.randrange(args.files)}.jsonl", "a") as out:
-            out.write(json.dumps({"id": f"new{n}", "ts": 1799999999 + n, "speaker": "A", "text": f"quokka{n} appended"}) + "\n")
+        with open(notes / f"chat{0 if args.same_chat else rng.randrange(args.files)}.jsonl", "a") as out:
+            out.write(json.dumps({"id": f"new{run}-{n}", "ts": 1799999999 + n, "speaker": "A", "text": f"quokka{n}x{run} appended"}) + "\n")
         started = time.monotonic()
         report = index_paths([notes], store, encoder, print)
         appends.append(time.monotonic() - started)
-        assert report.segments_encoded >= 1 and any(f"quokka{n}" in r["text"] for r in ask(store, encoder, f"quokka{n}")["results"])
+        assert report.segments_encoded >= 1 and any(f"quokka{n}x{run}" in r["text"] for r in ask(store, encoder, f"quokka{n}x{run}")["results"])
         started = time.monotonic()
         index_paths([notes], store, encoder, print)
         noops.append(time.monotonic() - started)
