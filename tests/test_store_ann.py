@@ -309,3 +309,21 @@ def test_a_deletion_rebuilds_the_full_text_part_that_counted_it_and_bm25_stays_t
     assert len(set(rebuilt) & set(after)) == 2  # the first part, which counted all 16
     live = [i for i in range(300) if i != 150 and not 10 <= i < 26]
     assert _bm25(store) == clean(live)
+
+
+def test_a_fragment_deleted_whole_leaves_no_ghost_in_the_part_that_covered_it(tmp_path, monkeypatch):
+    """Deleting every row of a fragment drops it, deletion file and all; the full-text part over
+    it and others still counts its rows, so it is rebuilt too."""
+    store = Store.open(str(tmp_path / "db"), model_id="m", dim=16, memory_shape=(2, 16))
+    for start in (0, 100, 200):
+        store.add_segments(_worded_rows(list(range(start, start + 100))))
+    store.finish_writes()
+    assert list(_text_parts(store).values()) == [[0, 1, 2]]
+    store.table(SEGMENTS).delete("position >= 200")
+    store.dirty = True
+    store.finish_writes()
+    fresh = Store.open(str(tmp_path / "clean"), model_id="m", dim=16, memory_shape=(2, 16))
+    fresh.add_segments(_worded_rows(list(range(200))))
+    fresh.finish_writes()
+    assert list(_text_parts(store).values()) == [[0, 1]]
+    assert _bm25(store) == _bm25(fresh)

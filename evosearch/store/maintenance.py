@@ -131,13 +131,13 @@ def _update_field_index(store: Store, field: str, extend: bool) -> None:
     ghosts = {p.uuid: ghost_rows(p, fragments) for p in parts}
     rows = sum(f.count_rows() for f in fragments.values())
     exact = rows <= TEXT_EXACT_MAX_SEGMENTS or sum(ghosts.values()) > TEXT_STALE_SHARE * rows
-    stale = [p for p in parts if exact and ghosts[p.uuid]]
+    stale = {p.uuid for p in parts if exact and ghosts[p.uuid]}
     covered = {f for p in parts for f in p.fragment_ids}
     rebuild = [f for f in fragments if f not in covered] if exact or extend or index is None else []
     if not stale and not rebuild:
         return
-    keep = [p for p in parts if not (exact and ghosts[p.uuid])]
-    rebuild += [f for p in stale for f in p.fragment_ids if f in fragments]
+    keep = [p for p in parts if p.uuid not in stale]
+    rebuild += [f for p in parts if p.uuid in stale for f in p.fragment_ids if f in fragments]
     merge = parts_to_merge([part_rows(p, fragments) for p in keep], sum(fragments[f].count_rows() for f in rebuild), TEXT_PART_ROWS)
     if merge:  # so parts stay few: their count grows with the log of the rows, as the vector index's
         rebuild += [f for p in keep[-merge:] for f in p.fragment_ids if f in fragments]
