@@ -1,14 +1,14 @@
 """Time to take in one appended message on a large index, next to a run that finds nothing new.
 
     python benchmarks/incremental.py [--files 2000] [--messages 200] [--encoder hashing|minilm]
-        [--same-chat] [--workdir DIR]
+        [--same-chat] [--seed N] [--workdir DIR]
 
 Builds a folder of chat files (files x messages, 4 messages per segment: 100k segments by
 default), indexes it, appends one message to one file and times `index` again, then times a
 run with no change (the fixed cost: walk, hash check, stored-segment scan). With
 --encoder minilm the first full index takes a long time on a CPU; the append itself encodes
 one or two segments either way. Each append goes to a chat drawn at random, or with --same-chat
-to one chat (a conversation under way, as `watch` sees it). With --workdir the folder and index
+to one chat (a conversation under way, as `watch` sees it); --seed draws other chats. With --workdir the folder and index
 are kept there and reused by the next run with the same DIR: build once, copy DIR, and time two
 commits on the copies in turn (PYTHONPATH=<checkout>).
 """
@@ -32,6 +32,7 @@ def main(argv=None) -> int:
     parser.add_argument("--encoder", default="hashing")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--same-chat", action="store_true")
+    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workdir", type=Path)
     args = parser.parse_args(argv)
     os.environ["EVOSEARCH_ENCODER"] = args.encoder
@@ -56,8 +57,9 @@ def main(argv=None) -> int:
     print(f"built: {full.segments_encoded} segments in {time.monotonic() - started:.1f}s")
     appends, noops = [], []
     run = time.time_ns()  # message ids and words unique across runs on one --workdir
+    chats = random.Random(args.seed)
     for n in range(args.repeats):
-        with open(notes / f"chat{0 if args.same_chat else rng.randrange(args.files)}.jsonl", "a") as out:
+        with open(notes / f"chat{0 if args.same_chat else chats.randrange(args.files)}.jsonl", "a") as out:
             out.write(json.dumps({"id": f"new{run}-{n}", "ts": 1799999999 + n, "speaker": "A", "text": f"quokka{n}x{run} appended"}) + "\n")
         started = time.monotonic()
         report = index_paths([notes], store, encoder, print)

@@ -7,8 +7,8 @@ random unit vectors, no vector index: its cost is not the question here) through
 package, and then, as `index` does after a run (store/maintenance.update_text_index): the first
 build (in parts of TEXT_PART_ROWS rows); 30 rows appended, then the index extended (a new part:
 what a run that only added rows costs); one row deleted, then the part that held it rebuilt (what
-a run with an edited or removed file costs up to TEXT_EXACT_MAX_SEGMENTS; measured at every size
-here). Prints seconds per step and the parts the index ends with.
+a run with an edited or removed file costs). Prints seconds per step and the parts the index ends
+with.
 """
 
 from __future__ import annotations
@@ -44,7 +44,6 @@ def main(argv=None) -> int:
     from evosearch.store.schema import SEGMENTS
 
     maintenance.ANN_MIN_SEGMENTS = 10**12  # no vector index: only the full-text index is timed
-    maintenance.TEXT_EXACT_MAX_SEGMENTS = 10**12  # what exact statistics cost at every size
     rng = random.Random(0)
     words = [f"w{i}" for i in range(20_000)]
     print("| segments | first build (s) | +30 rows, extended (s) | 1 row deleted, its part rebuilt (s) | parts |")
@@ -52,9 +51,9 @@ def main(argv=None) -> int:
     for n in (int(x) for x in args.segments.split(",")):
         with tempfile.TemporaryDirectory() as tmp:
             store = Store.open(str(Path(tmp) / "db"), model_id="m", dim=384, memory_shape=(2, 384))
-            for lo in range(0, n, 50_000):
-                store.add_segments(rows(lo, min(lo + 50_000, n), rng, words))
-            maintenance.compact_unindexed(store.table(SEGMENTS).to_lance())  # one fragment, as a finished first run leaves
+            for lo in range(0, n, 10_000):
+                store.add_segments(rows(lo, min(lo + 10_000, n), rng, words))
+            maintenance.compact_unindexed(store.table(SEGMENTS).to_lance())  # as a finished first run leaves it
             store.table(SEGMENTS).checkout_latest()
             timings = []
             for step in ("build", "extend", "rebuild"):
@@ -63,7 +62,7 @@ def main(argv=None) -> int:
                 elif step == "rebuild":
                     store.table(SEGMENTS).delete("id = 's7@0'")
                 started = time.monotonic()
-                maintenance.update_text_index(store, extend=True)
+                maintenance.update_text_index(store)
                 timings.append(time.monotonic() - started)
             parts = len(maintenance.text_index(store.table(SEGMENTS).to_lance(), "text").segments)
             print(f"| {n:,} | {timings[0]:.1f} | {timings[1]:.2f} | {timings[2]:.2f} | {parts} |", flush=True)

@@ -273,8 +273,7 @@ def _bm25(store) -> list[dict[str, float]]:
 def test_a_deletion_rebuilds_the_full_text_part_that_counted_it_and_bm25_stays_that_of_a_clean_index(tmp_path, monkeypatch):
     """The full-text index is kept in parts whose statistics BM25 sums. A deleted row is still
     counted by its part (lance hides it, but its length and terms stay in the statistics), so the
-    next run rebuilds that part, and only it: an appended message costs a part, not the index.
-    Past TEXT_EXACT_MAX_SEGMENTS, stale parts wait until TEXT_STALE_SHARE of the rows are deleted."""
+    next run rebuilds that part, and only it: an appended message costs a part, not the index."""
     monkeypatch.setattr(maintenance, "TEXT_PART_ROWS", 100)
     store = Store.open(str(tmp_path / "db"), model_id="m", dim=16, memory_shape=(2, 16))
     for start in (0, 100, 200):
@@ -302,13 +301,9 @@ def test_a_deletion_rebuilds_the_full_text_part_that_counted_it_and_bm25_stays_t
     assert len(after) == 3 and len(set(after) & set(parts)) == 2  # the middle part, alone, was rebuilt
     assert _bm25(store) == clean([i for i in range(300) if i != 150]) != ghosted
 
-    monkeypatch.setattr(maintenance, "TEXT_EXACT_MAX_SEGMENTS", 100)
-    monkeypatch.setattr(maintenance, "TEXT_STALE_SHARE", 0.05)  # about 15 of the 299 rows
-    assert delete(range(10, 20)) == after  # 10 deleted since: not more than the share yet
-    rebuilt = delete(range(20, 26))
-    assert len(set(rebuilt) & set(after)) == 2  # the first part, which counted all 16
-    live = [i for i in range(300) if i != 150 and not 10 <= i < 26]
-    assert _bm25(store) == clean(live)
+    rebuilt = delete(range(10, 13))  # a forgotten file, at any size of index
+    assert len(set(rebuilt) & set(after)) == 2  # the first part this time
+    assert _bm25(store) == clean([i for i in range(300) if i != 150 and not 10 <= i < 13])
 
 
 def test_a_fragment_deleted_whole_leaves_no_ghost_in_the_part_that_covered_it(tmp_path, monkeypatch):

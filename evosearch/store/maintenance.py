@@ -22,11 +22,6 @@ if TYPE_CHECKING:
 # The full-text index is kept apart (update_text_index).
 # The tables without an index are compacted at the same count of small fragments.
 COMPACT_AFTER_SMALL_FRAGMENTS = 16
-# Up to this many segments the full-text index is made exact after every run (update_text_index);
-# past it, it is extended with the vector index and its stale parts rebuilt once this share of
-# its rows were deleted since.
-TEXT_EXACT_MAX_SEGMENTS = 200_000
-TEXT_STALE_SHARE = 0.01
 # The full-text index is built in parts of at most this many rows (more only where one fragment
 # holds more), and compaction makes fragments no larger: a run that deleted rows rebuilds the
 # parts that held them, so an appended message costs a part, not the index
@@ -96,18 +91,17 @@ def index_vectors(store: Store) -> None:
         update_indexes(store)
 
 
-def update_text_index(store: Store, *, extend: bool = False) -> None:
+def update_text_index(store: Store) -> None:
     """Keep BM25's statistics (row count, lengths, term counts) those of the live rows, so `ask`
     ranks as it would on a clean index of the same files, whatever the index's history of
     kills, edits and resumes (benchmarks/faults.py). The full-text index is kept in parts
     (text_parts) whose statistics BM25 sums: rows added since are indexed as a new part, and a
     part that still counts rows deleted since it was built (edited, removed and forgotten files;
-    a stream's last segment re-read when a message arrives) is rebuilt alone. Past
-    TEXT_EXACT_MAX_SEGMENTS, new rows wait for the vector index (extend), searched flat until
-    then, and stale parts wait until TEXT_STALE_SHARE of the rows are deleted."""
+    a stream's last segment re-read when a message arrives) is rebuilt alone, so the cost
+    follows the rows written, not the index (benchmarks/text_index.py)."""
     for attempt in range(COMMIT_RETRIES):
         try:
-            _update_text_index(store, extend)
+            _update_text_index(store)
             return
         except OSError as e:  # another machine's writer committed first (an index in a bucket)
             if "Retryable commit conflict" not in str(e) or attempt == COMMIT_RETRIES - 1:
@@ -115,25 +109,22 @@ def update_text_index(store: Store, *, extend: bool = False) -> None:
             store.table(SEGMENTS).checkout_latest()
 
 
-def _update_text_index(store: Store, extend: bool) -> None:
+def _update_text_index(store: Store) -> None:
     segments = store.table(SEGMENTS)
     segments.checkout_latest()
     for field in (TEXT, CONTEXT):  # a lexical memory's context (schema.CONTEXT) is kept as its text is
         if field in segments.schema.names:
-            _update_field_index(store, field, extend)
+            _update_field_index(store, field)
 
 
-def _update_field_index(store: Store, field: str, extend: bool) -> None:
+def _update_field_index(store: Store, field: str) -> None:
     dataset = store.table(SEGMENTS).to_lance()
     fragments = {f.fragment_id: f for f in dataset.get_fragments()}
     index = text_index(dataset, field)
     parts = sorted(index.segments, key=lambda p: p.dataset_version_at_last_update) if index else []
-    ghosts = {p.uuid: ghost_rows(p, fragments) for p in parts}
-    rows = sum(f.count_rows() for f in fragments.values())
-    exact = rows <= TEXT_EXACT_MAX_SEGMENTS or sum(ghosts.values()) > TEXT_STALE_SHARE * rows
-    stale = {p.uuid for p in parts if exact and ghosts[p.uuid]}
+    stale = {p.uuid for p in parts if holds_ghosts(p, fragments)}
     covered = {f for p in parts for f in p.fragment_ids}
-    rebuild = [f for f in fragments if f not in covered] if exact or extend or index is None else []
+    rebuild = [f for f in fragments if f not in covered]
     if not stale and not rebuild:
         return
     keep = [p for p in parts if p.uuid not in stale]
@@ -202,19 +193,17 @@ def commit_text_parts(store: Store, field: str, keep: list, groups: list[list[in
     return_freed_memory()
 
 
-def ghost_rows(part, fragments: dict) -> int:
-    """Rows a full-text part still counts in BM25's statistics that are no longer live: rows of its
-    fragments deleted since it was built (a fragment's deletion file records the version the
-    deletion read) and a fragment dropped whole (counted as one: its size is gone with it)."""
-    ghosts = 0
+def holds_ghosts(part, fragments: dict) -> bool:
+    """Whether a full-text part still counts in BM25's statistics rows that are no longer live:
+    rows of its fragments deleted since it was built (a fragment's deletion file records the
+    version the deletion read), or a fragment dropped whole."""
     for fragment_id in part.fragment_ids:
         if fragment_id not in fragments:
-            ghosts += 1
-            continue
+            return True
         deletion = fragments[fragment_id].metadata.deletion_file
         if deletion is not None and deletion.read_version >= part.dataset_version_at_last_update:
-            ghosts += deletion.num_deleted_rows
-    return ghosts
+            return True
+    return False
 
 
 def part_rows(part, fragments: dict) -> int:
@@ -261,7 +250,7 @@ def update_indexes(store: Store, *, rebuild_vectors: bool = False) -> None:
         merge = parts_to_merge(parts, waiting, ANN_REBUILD_MAX_SEGMENTS)
         dataset.optimize.optimize_indices(index_names=vector, num_indices_to_merge=merge)
         return_freed_memory()
-    update_text_index(store, extend=True)
+    update_text_index(store)
     dataset.cleanup_old_versions(older_than=timedelta(days=7))  # as LanceDB's optimize() did
     segments.checkout_latest()  # the table's view would otherwise lag until its next write
     if vector:
