@@ -322,3 +322,30 @@ def test_a_fragment_deleted_whole_leaves_no_ghost_in_the_part_that_covered_it(tm
     fresh.finish_writes()
     assert list(_text_parts(store).values()) == [[0, 1]]
     assert _bm25(store) == _bm25(fresh)
+
+
+def test_messages_to_one_chat_rebuild_only_the_small_part_the_last_one_wrote(tmp_path, monkeypatch):
+    """Each message to a chat rewrites the chat's last row (reading ahead re-encodes it). The rows a
+    run adds make a part apart from the stale part it rebuilds, so the next message to the same
+    chat rebuilds that small part, not the large one."""
+    store = Store.open(str(tmp_path / "db"), model_id="m", dim=16, memory_shape=(2, 16))
+    store.add_segments(_worded_rows(list(range(300))))
+    store.finish_writes()
+
+    def message(rewrite: int, new: int) -> dict[str, list[int]]:
+        store.table(SEGMENTS).delete(f"id = 's@{rewrite}'")
+        store.add_segments(_worded_rows([rewrite, new]))
+        store.dirty = True
+        store.finish_writes()
+        return _text_parts(store)
+
+    first = message(299, 300)  # the large part held the chat's last row: it is rebuilt once
+    assert sorted(len(f) for f in first.values()) == [1, 1]
+    large = next(uuid for uuid, f in first.items() if f == [0])
+    for n in range(300, 306):
+        parts = message(n, n + 1)
+        assert large in parts and len(parts) <= 3  # the large part as it was; small ones rebuilt and merged
+    fresh = Store.open(str(tmp_path / "clean"), model_id="m", dim=16, memory_shape=(2, 16))
+    fresh.add_segments(_worded_rows(list(range(307))))
+    fresh.finish_writes()
+    assert _bm25(store) == _bm25(fresh)

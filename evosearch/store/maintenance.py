@@ -122,21 +122,28 @@ def _update_field_index(store: Store, field: str) -> None:
     fragments = {f.fragment_id: f for f in dataset.get_fragments()}
     index = text_index(dataset, field)
     parts = sorted(index.segments, key=lambda p: p.dataset_version_at_last_update) if index else []
-    stale = {p.uuid for p in parts if holds_ghosts(p, fragments)}
+    stale = [p for p in parts if holds_ghosts(p, fragments)]
     covered = {f for p in parts for f in p.fragment_ids}
-    rebuild = [f for f in fragments if f not in covered]
-    if not stale and not rebuild:
+    added = [f for f in fragments if f not in covered]
+    if not stale and not added:
         return
-    keep = [p for p in parts if p.uuid not in stale]
-    rebuild += [f for p in parts if p.uuid in stale for f in p.fragment_ids if f in fragments]
-    merge = parts_to_merge([part_rows(p, fragments) for p in keep], sum(fragments[f].count_rows() for f in rebuild), TEXT_PART_ROWS)
-    if merge:  # so parts stay few: their count grows with the log of the rows, as the vector index's
-        rebuild += [f for p in keep[-merge:] for f in p.fragment_ids if f in fragments]
+    keep = [p for p in parts if p not in stale]
+    # Rows added make a part of their own, apart from stale parts' rows: the next message to the
+    # same chat rewrites a row of it and rebuilds it alone. It takes in the newest parts while they
+    # are small, so parts stay few (their count grows with the log of the rows, as the vector index's).
+    merge = parts_to_merge([part_rows(p, fragments) for p in keep], sum(fragments[f].count_rows() for f in added), TEXT_PART_ROWS)
+    if merge:
+        added += [f for p in keep[-merge:] for f in p.fragment_ids if f in fragments]
         keep = keep[:-merge]
     # Rows the vector index does not cover yet are compacted together (update_indexes), which lance
     # does only within one part of each index: they never share a part with the rows it covers.
     waiting = set(unindexed_fragments(dataset))
-    groups = [g for kind in (True, False) for g in text_parts([f for f in sorted(rebuild) if (f in waiting) == kind], fragments, TEXT_PART_ROWS)]
+    groups = [
+        group
+        for held in [[f for f in p.fragment_ids if f in fragments] for p in stale] + [added]
+        for kind in (True, False)
+        for group in text_parts(sorted(f for f in held if (f in waiting) == kind), fragments, TEXT_PART_ROWS)
+    ]
     commit_text_parts(store, field, keep, groups)
 
 
