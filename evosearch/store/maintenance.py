@@ -135,16 +135,9 @@ def _update_field_index(store: Store, field: str) -> None:
     if merge:
         added += [f for p in keep[-merge:] for f in p.fragment_ids if f in fragments]
         keep = keep[:-merge]
-    # Rows the vector index does not cover yet are compacted together (update_indexes), which lance
-    # does only within one part of each index: they never share a part with the rows it covers.
     waiting = set(unindexed_fragments(dataset))
-    groups = [
-        group
-        for held in [[f for f in p.fragment_ids if f in fragments] for p in stale] + [added]
-        for kind in (True, False)
-        for group in text_parts(sorted(f for f in held if (f in waiting) == kind), fragments, TEXT_PART_ROWS)
-    ]
-    commit_text_parts(store, field, keep, groups)
+    held = [[f for f in p.fragment_ids if f in fragments] for p in stale] + [added]
+    commit_text_parts(store, field, keep, [group for ids in held for group in text_parts(ids, waiting, fragments)])
 
 
 def gather_waiting_text(store: Store, waiting: set[int]) -> None:
@@ -162,10 +155,8 @@ def gather_waiting_text(store: Store, waiting: set[int]) -> None:
         touched = [p for p in parts if waiting & set(p.fragment_ids)]
         if len(touched) < 2 and all(set(p.fragment_ids) <= waiting for p in touched):
             continue
-        held = sorted(f for p in touched for f in p.fragment_ids if f in fragments)
-        groups = text_parts([f for f in held if f in waiting], fragments, TEXT_PART_ROWS)
-        groups += text_parts([f for f in held if f not in waiting], fragments, TEXT_PART_ROWS)
-        commit_text_parts(store, field, [p for p in parts if not waiting & set(p.fragment_ids)], groups)
+        held = [f for p in touched for f in p.fragment_ids if f in fragments]
+        commit_text_parts(store, field, [p for p in parts if not waiting & set(p.fragment_ids)], text_parts(held, waiting, fragments))
 
 
 def text_index(dataset, field: str):
@@ -217,18 +208,21 @@ def part_rows(part, fragments: dict) -> int:
     return sum(fragments[f].count_rows() for f in part.fragment_ids if f in fragments)
 
 
-def text_parts(fragment_ids: list[int], fragments: dict, limit: int) -> list[list[int]]:
-    """Fragments (ids into fragments, lance fragments by id) grouped in order into parts of at
-    most limit rows; a larger fragment is a part alone."""
+def text_parts(fragment_ids: list[int], waiting: set[int], fragments: dict) -> list[list[int]]:
+    """Fragments (ids into fragments, lance fragments by id) grouped in order into full-text parts
+    of at most TEXT_PART_ROWS rows (a larger fragment alone). Those waiting for the vector index
+    never share a part with the others: update_indexes compacts them together, which lance does
+    only within one part of each index."""
     parts: list[list[int]] = []
-    size = 0
-    for fragment_id in fragment_ids:
-        rows = fragments[fragment_id].count_rows()
-        if not parts or size + rows > limit:
-            parts.append([])
-            size = 0
-        parts[-1].append(fragment_id)
-        size += rows
+    for kind in (True, False):
+        size = TEXT_PART_ROWS
+        for fragment_id in sorted(f for f in fragment_ids if (f in waiting) == kind):
+            rows = fragments[fragment_id].count_rows()
+            if size + rows > TEXT_PART_ROWS:
+                parts.append([])
+                size = 0
+            parts[-1].append(fragment_id)
+            size += rows
     return parts
 
 
