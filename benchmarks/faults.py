@@ -304,6 +304,8 @@ def main(argv=None) -> int:
             refused = "being written by" in err
             key = "forget went through" if code == 0 else "forget refused while index ran" if refused else "forget other errors"
             figures[key] += 1
+            if key == "forget other errors":
+                print(f"  forget exited {code}: {err.strip().splitlines()[0] if err.strip() else '(no message)'}", flush=True)
         for _ in range(rng.randint(0, 3)):
             edits.one()
         print(f"  index round {k + 1}: killed after {delay:.1f} s", flush=True)
