@@ -169,7 +169,7 @@ def main(argv=None) -> int:
         later_writes(store, texts, rng, "a later index run", 10_000 // WRITE_ROWS, WRITE_ROWS, False)
 
         reader = open_for_search(uri)
-        dataset = reader._datasets[SEGMENTS]
+        dataset = reader.dataset(SEGMENTS)
         parts = maintenance.vector_index_parts(dataset)
         print(f"vector index: {len(parts)} parts of {parts} rows; {dataset.count_rows() - sum(parts)} rows searched exactly")
         picks = np.linspace(0, args.segments - 1, args.queries).astype(int)  # across every part, in both tables
