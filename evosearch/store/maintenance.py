@@ -24,8 +24,9 @@ if TYPE_CHECKING:
 COMPACT_AFTER_SMALL_FRAGMENTS = 16
 # The full-text index is built in parts of at most this many rows (more only where one fragment
 # holds more), and compaction makes fragments no larger: a run that deleted rows rebuilds the
-# parts that held them, so an appended message costs a part, not the index
-# (benchmarks/incremental.py, docs/benchmarks.md "Appending").
+# parts that held them, so an appended message costs a part, not the index (benchmarks/incremental.py;
+# docs/benchmarks.md, "Speed", one appended message). Each part costs a full-text search about
+# 0.12 ms (benchmarks/text_index.py; "Faults").
 TEXT_PART_ROWS = 20_000
 # What `ask` tokenizes with: LanceDB's FTS(stem=True, remove_stop_words=True), spelled out for
 # lance, which builds the parts.
