@@ -138,7 +138,8 @@ def _update_field_index(store: Store, field: str) -> None:
         keep = keep[:-merge]
     waiting = set(unindexed_fragments(dataset))
     held = [[f for f in p.fragment_ids if f in fragments] for p in stale] + [added]
-    commit_text_parts(store, field, keep, [group for ids in held for group in text_parts(ids, waiting, fragments)])
+    name = index.name if index is not None else f"{field}_idx"
+    commit_text_parts(store, field, name, keep, [group for ids in held for group in text_parts(ids, waiting, fragments)])
 
 
 def gather_waiting_text(store: Store, waiting: set[int]) -> None:
@@ -157,24 +158,22 @@ def gather_waiting_text(store: Store, waiting: set[int]) -> None:
         if len(touched) < 2 and all(set(p.fragment_ids) <= waiting for p in touched):
             continue
         held = [f for p in touched for f in p.fragment_ids if f in fragments]
-        commit_text_parts(store, field, [p for p in parts if not waiting & set(p.fragment_ids)], text_parts(held, waiting, fragments))
+        commit_text_parts(store, field, index.name, [p for p in parts if not waiting & set(p.fragment_ids)], text_parts(held, waiting, fragments))
 
 
 def text_index(dataset, field: str):
     return next((i for i in dataset.describe_indices() if i.field_names == [field]), None)
 
 
-def commit_text_parts(store: Store, field: str, keep: list, groups: list[list[int]]) -> None:
+def commit_text_parts(store: Store, field: str, name: str, keep: list, groups: list[list[int]]) -> None:
     """Build a full-text part over each group of fragments and commit them, with the parts in
-    keep as they are, as the field's whole index (parts not kept are dropped)."""
+    keep as they are, as the field's whole index, called name (parts not kept are dropped)."""
     if not groups:
         return
     import lance
 
     segments = store.table(SEGMENTS)
-    dataset = segments.to_lance()
-    index = text_index(dataset, field)
-    name = index.name if index is not None else f"{field}_idx"
+    dataset = segments.to_lance()  # the newest version: the other field's index may have just been committed
     built = [
         dataset.create_index_uncommitted(field, "INVERTED", name=name, replace=True, fragment_ids=group, **FTS_PARAMS)
         for group in groups
@@ -263,8 +262,8 @@ def vector_index_parts(dataset) -> list[int]:
     """Rows in each part of the vector index of a lance dataset, oldest part first."""
     parts = [p for i in dataset.describe_indices() if i.field_names == ["vector"] for p in i.segments]
     parts.sort(key=lambda p: p.dataset_version_at_last_update)
-    rows = {f.fragment_id: f.count_rows() for f in dataset.get_fragments()}
-    return [sum(rows.get(f, 0) for f in part.fragment_ids) for part in parts]
+    fragments = {f.fragment_id: f for f in dataset.get_fragments()}
+    return [part_rows(part, fragments) for part in parts]
 
 
 def unindexed_fragments(dataset) -> list[int]:
