@@ -232,6 +232,7 @@ GRIDS: dict[str, tuple[str, list, Callable]] = {
     "shipped, window boost only above a cosine share (share)": ("share", [0.0, 0.5, 0.6, 0.7, 0.8], window_share),
     "shipped, both BM25 weights x s (s)": ("s", [0.5, 0.75, 1.0, 1.25, 1.5, 2.0], lambda s: scaled_text(s)),
     "shipped, neighbour weight (weight)": ("weight", [0.0, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5], lambda g: shipped_with(neighbour_weight=g)),
+    "shipped, speaker weight (weight)": ("weight", [0.0, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5], lambda g: shipped_with(speaker_weight=g)),
 }
 
 

@@ -24,15 +24,16 @@ from .encoder import Encoder
 from .errors import QueryError
 from .filters import conversation_where, source_where, speaker_where, time_where, where_all
 from .store import CONTEXT, IndexReader
+from .store.schema import stored_speakers
 from .timephrases import TimeIntent, TimeWindow, parse_time_intent
 from .timeline import best_matches, timeline_buckets
 
 MIN_CANDIDATES = 50  # per retriever; more candidates, better fusion, slower
 ORDER_BONUS = 0.5  # recency bonus for "latest"/"first", as a share of the best fused score
 ORDER_MIN_SIMILARITY_SHARE = 0.6  # the order bonus goes only to candidates this close (dense cosine) to the best one
-# What ranking reads of each candidate: the time (for "latest"/"first") and its place in its
-# stream (chat neighbours; documents have no message ids).
-RANKING_COLUMNS = ["time", "stream_id", "position", "message_ids"]
+# What ranking reads of each candidate: the time (for "latest"/"first"), its place in its
+# stream (chat neighbours; documents have no message ids), and who spoke it (speakers a question names).
+RANKING_COLUMNS = ["time", "stream_id", "position", "message_ids", "speaker"]
 WINDOW_BOOST = 1.0  # added to passages inside the query's time window, which also rank first whatever their score
 
 
@@ -67,17 +68,30 @@ class Fusion:
     # benchmarks/context_text.py (docs/benchmarks.md, "Lexical memory").
     context_weight: float = 0.0
     context_from: float = 0.0
+    # Added to a segment spoken only by people the question names ("what did Caroline say about
+    # the adoption"): a question about a person is answered by what that person said, not by the
+    # other side of the conversation repeating its words. MiniLM's: the smaller of two tied best
+    # values (benchmarks/fusion.py; docs/benchmarks.md, "A speaker the question names").
+    speaker_weight: float = 0.0
 
 
 _MINILM = Fusion(
-    text_weight=0.03, neighbour_weight=0.3, window_share=0.6, text_excess_weight=0.24, text_excess_from=8.0, context_weight=0.09, context_from=8.0
+    text_weight=0.03,
+    neighbour_weight=0.3,
+    window_share=0.6,
+    text_excess_weight=0.24,
+    text_excess_from=8.0,
+    context_weight=0.09,
+    context_from=8.0,
+    speaker_weight=0.2,
 )
 FUSION = {
     "minilm": _MINILM,
     # No neighbours: e5's scores sit so close together that the term rewards having a neighbour
     # at all, and it lost at every weight tried. The window share has no effect on its cosines.
     # No BM25 excess: not tuned on e5.
-    "e5-small": Fusion(text_weight=0.0075, neighbour_weight=0.0, window_share=0.0),
+    # Its speaker weight is MiniLM's scaled as its text weight is (a quarter).
+    "e5-small": Fusion(text_weight=0.0075, neighbour_weight=0.0, window_share=0.0, speaker_weight=0.05),
     # The test encoder: MiniLM's weights, and no window share (its word-count cosines withheld the
     # boost from right answers: benchmarks/time_phrases.py --encoder hashing).
     "hashing": replace(_MINILM, window_share=0.0),
@@ -94,6 +108,7 @@ class Candidates:
     text: list[dict]
     fusion: Fusion = FUSION["minilm"]  # the index's base model's
     context: dict[int, float] = field(default_factory=dict)  # row id -> its context's BM25 (the lexical memory's hits)
+    named: frozenset[str] = frozenset()  # the candidates' speakers the question names, lower case (named_speakers)
 
 
 @dataclass
@@ -126,7 +141,8 @@ def fuse(c: Candidates) -> dict[int, dict]:
 def fuse_evidence(c: Candidates) -> dict[int, dict]:
     """row id -> row with its `fused` score, cosine + the text weight x BM25 (0 where the text does not
     match) + for a chat turn the excess weight x the BM25 above its level + the context weight x its
-    context's BM25 above its level (where the index holds context), and in `explain` the parts
+    context's BM25 above its level (where the index holds context) + the speaker weight where only
+    people the question names speak (named_speakers), and in `explain` the parts
     it was built from. Scores, not ranks: reciprocal rank fusion gave a full-text #1 with cosine 0.2
     the same credit as one with 0.6 (issue 22)."""
     fused: dict[int, dict] = {}
@@ -142,7 +158,8 @@ def fuse_evidence(c: Candidates) -> dict[int, dict]:
         excess = f.text_excess_weight * max(0.0, entry["bm25"] - f.text_excess_from) if chat else 0.0
         context = f.context_weight * max(0.0, c.context.get(i, 0.0) - f.context_from) if chat else 0.0
         text_part = f.text_weight * entry["bm25"] + excess
-        entry["fused"] = entry["similarity"] + text_part + context
+        speaker = f.speaker_weight if c.named and spoken_by(entry.get("speaker"), c.named) else 0.0
+        entry["fused"] = entry["similarity"] + text_part + context + speaker
         entry["explain"].update(dense_similarity=round(entry["similarity"], 4), text_part=round(text_part, 4), fused=round(entry["fused"], 4))
         if excess:
             entry["explain"].update(text_excess=round(excess, 4), text_excess_weight=f.text_excess_weight, text_excess_from=f.text_excess_from)
@@ -150,7 +167,33 @@ def fuse_evidence(c: Candidates) -> dict[int, dict]:
             entry["explain"].update(
                 context_bm25=round(c.context[i], 4), context=round(context, 4), context_weight=f.context_weight, context_from=f.context_from
             )
+        if speaker:
+            entry["explain"]["speaker"] = speaker
     return fused
+
+
+# Words that name a speaker in some exports ("Me", "You") or are names as well ("Will", "May"),
+# but in a question are nearly always the plain word.
+_NOT_NAMES = frozenset("i me my you your we us our he him she her they them it will may can".split())
+
+
+def named_speakers(text: str, rows: list[dict]) -> frozenset[str]:
+    """The speakers of rows (their `speaker` column) that the question names, lower case: a speaker is
+    named when a word of their name (Maya of "Maya Chen", of "maya.chen@example.com" before its @)
+    is a word of the question, in any case; digits (a phone number) and single letters name no one."""
+    words = set(re.findall(r"\w+", text.lower())) - _NOT_NAMES
+    named = set()
+    for row in rows:
+        for name in stored_speakers(row.get("speaker")):
+            if words & {w for w in re.findall(r"\w+", name.lower().split("@")[0]) if len(w) > 1 and not w.isdigit()}:
+                named.add(name.lower())
+    return frozenset(named)
+
+
+def spoken_by(speaker: str | None, named: frozenset[str]) -> bool:
+    """Whether a row's `speaker` column names only speakers in named (and at least one)."""
+    names = stored_speakers(speaker)
+    return bool(names) and all(n.lower() in named for n in names)
 
 
 def _retrieve(store: IndexReader, vector, text: str, pool: int, where: str | None) -> Candidates:
@@ -169,7 +212,7 @@ def _retrieve(store: IndexReader, vector, text: str, pool: int, where: str | Non
     context = {}
     if fusion.context_weight and store.holds_context:
         context = {r["_rowid"]: r["bm25"] for r in store.text_search(words, pool, where, ["position"], field=CONTEXT)}
-    return Candidates(dense, text_hits, fusion, context)
+    return Candidates(dense, text_hits, fusion, context, named_speakers(text, [*dense, *text_hits]))
 
 
 def fusion_for(model_id: str) -> Fusion:

@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import datetime
 
 import pytest
@@ -10,9 +11,10 @@ from typer.testing import CliRunner
 
 from evosearch.api import open_index
 from evosearch.cli.app import app
+from evosearch import search
 from evosearch.search import ask
 
-from .helpers import make_notes
+from .helpers import make_notes, write_chat
 
 runner = CliRunner()
 
@@ -396,3 +398,20 @@ def test_model_names_from_stored_ids():
     assert model_name(MODEL_ID) == "e5-small"
     assert model_name("all-MiniLM-L6-v2+evo-0-static") == model_name("all-MiniLM-L6-v2+evo-1") == "minilm"
     assert model_name("hashing-v1") == "hashing"
+
+
+def test_ask_ranks_first_what_the_person_it_names_said(tmp_path, monkeypatch):
+    # Ben restates Ana's news in the question's own words; the question asks what Ana said. Long
+    # messages, so each is a segment with one speaker.
+    pad = " ".join(f"w{i}" for i in range(60))
+    said = [("Ana", f"the shed roof will be 400 euros {pad}"), ("Ben", f"Ana says the shed roof costs 400 euros {pad}")]
+    write_chat(tmp_path / "chat.jsonl", [(f"m{i}", f"2026-11-02T1{i}:00:00+00:00", who, text) for i, (who, text) in enumerate(said)])
+    assert invoke("index", tmp_path / "chat.jsonl").exit_code == 0
+
+    def top(query: str) -> dict:
+        return json.loads(invoke("ask", query, "--json", "-n", "1").stdout)["results"][0]
+
+    assert top("what did Ana say the shed roof costs")["speaker"] == "Ana"
+    assert top("what did Ana say the shed roof costs")["explain"]["speaker"] > 0
+    monkeypatch.setitem(search.FUSION, "hashing", replace(search.FUSION["hashing"], speaker_weight=0.0))
+    assert top("what did Ana say the shed roof costs")["speaker"] == "Ben"  # without the term

@@ -102,3 +102,28 @@ def test_the_window_boost_goes_only_to_passages_close_to_the_best_match():
     ranked = search.rank(with_close, 10)
     assert [r["_rowid"] for r in ranked] == [3, 1, 2]
     assert ranked[0]["in_window"] and "window_boost" not in ranked[2]["explain"]
+
+
+def test_the_speakers_a_question_names_are_matched_by_whole_words_of_their_names():
+    rows = [{"speaker": "Caroline, Melanie"}, {"speaker": "Maya Chen"}, {"speaker": "Will"}, {"speaker": "Me"}, {"speaker": "Ana"}, {}]
+    assert search.named_speakers("What did caroline's friends say?", rows) == {"caroline"}
+    assert search.named_speakers("when is maya flying", rows) == {"maya chen"}
+    assert search.named_speakers("Will the launch move? remind me", rows) == frozenset()  # the plain words
+    assert search.named_speakers("banana analysis", rows) == frozenset()
+    assert search.named_speakers("Did Melanie and Ana agree?", rows) == {"melanie", "ana"}
+    senders = [{"speaker": "maya.chen@example.com"}, {"speaker": "+44 7700 900123"}, {"speaker": "J R"}]
+    assert search.named_speakers("the example from maya", senders) == {"maya.chen@example.com"}
+    assert search.named_speakers("example 7700 r", senders) == frozenset()
+
+
+def test_a_passage_spoken_only_by_people_the_question_names_gains_the_speaker_weight():
+    fusion = search.Fusion(text_weight=0.03, neighbour_weight=0.0, window_share=0.0, speaker_weight=0.2)
+    turn = lambda i, who, sim: {"_rowid": i, "similarity": sim, "stream_id": "c", "position": 10 * i, "message_ids": [f"m{i}"], "speaker": who}  # noqa: E731
+    dense = [turn(1, "Melanie", 0.55), turn(2, "Caroline", 0.5), turn(3, "Caroline, Melanie", 0.5), {**turn(4, None, 0.5), "message_ids": []}]
+    named = search.named_speakers("what did Caroline say about the adoption", dense)
+    fused = search.fuse(search.Candidates(dense, [], fusion, named=named))
+    assert abs(fused[2]["fused"] - 0.7) < 1e-9 and max(fused, key=lambda i: fused[i]["fused"]) == 2
+    assert [fused[i]["fused"] for i in (1, 3, 4)] == [0.55, 0.5, 0.5]  # the other side, both sides, a document
+    assert "a speaker the question names 0.2" in _explain_line(fused[2]["explain"])
+    assert "speaker" not in fused[3]["explain"]
+    assert search.FUSION["minilm"].speaker_weight > 0
