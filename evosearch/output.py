@@ -177,7 +177,7 @@ def print_results(answer: dict, explain: bool) -> None:
         w = answer["window"]
         stderr.print(
             f"[dim]time: '{escape(w['phrase'])}' → {local_time(w['start']) if w['start'] else '…'} to "
-            f"{local_time(w['end']) if w['end'] else 'now'} (passages inside rank first)[/]"
+            f"{local_time(w['end']) if w['end'] else 'now'} (passages inside {'rank first' if w['firm'] else 'gain a boost'})[/]"
         )
     if answer["order"]:
         stderr.print(f"[dim]order: {answer['order']} matches first[/]")

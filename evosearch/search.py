@@ -34,7 +34,10 @@ ORDER_MIN_SIMILARITY_SHARE = 0.6  # the order bonus goes only to candidates this
 # What ranking reads of each candidate: the time (for "latest"/"first"), its place in its
 # stream (chat neighbours; documents have no message ids), and who spoke it (speakers a question names).
 RANKING_COLUMNS = ["time", "stream_id", "position", "message_ids", "speaker"]
-WINDOW_BOOST = 1.0  # added to passages inside the query's time window, which also rank first whatever their score
+# Added to passages inside the query's time window. Inside a firm window ("last week", "in March")
+# they also rank first whatever their score; inside a vague one ("recently") a passage outside that
+# matches far better can still lead (docs/benchmarks.md, "Time phrases", "recently").
+WINDOW_BOOST = 1.0
 
 
 @dataclass(frozen=True)
@@ -234,6 +237,7 @@ def _window_json(window: TimeWindow | None) -> dict | None:
         "phrase": window.phrase,
         "start": window.start.isoformat() if window.start else None,
         "end": window.end.isoformat() if window.end else None,
+        "firm": window.firm,
     }
 
 
@@ -345,7 +349,10 @@ def rank(gathered: Gathered, limit: int, fusion: Callable[[Candidates], dict[int
             if i not in boosted and i not in rest:
                 row["score"], row["in_window"] = row["fused"], False
                 rest[i] = row
-        ranked = sorted(boosted.values(), key=lambda r: -r["score"]) + sorted(rest.values(), key=lambda r: -r["score"])
+        if gathered.intent.window.firm:
+            ranked = sorted(boosted.values(), key=lambda r: -r["score"]) + sorted(rest.values(), key=lambda r: -r["score"])
+        else:
+            ranked = sorted([*boosted.values(), *rest.values()], key=lambda r: -r["score"])
     if gathered.intent.order:
         ranked = _apply_order(ranked, gathered.intent.order, limit)
     return ranked

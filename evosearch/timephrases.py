@@ -25,6 +25,8 @@ class TimeWindow:
     start: datetime | None  # inclusive, timezone-aware
     end: datetime | None  # exclusive, timezone-aware
     phrase: str  # the words of the query that produced it
+    # A vague phrase ("recently") only boosts the passages inside; a firm one ranks them first.
+    firm: bool = True
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class TimeIntent:
 
 
 RECENT_DAYS = 14  # "recently", "lately"
+_VAGUE = re.compile(r"recently|lately", re.I)  # the vague phrases: their window is a guess at what the asker means
 NUMBERS = {w: n for n, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
 NUMBERS.update({"a": 1, "an": 1, "a couple of": 2, "a few": 3, "several": 3})
 MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"]
@@ -359,7 +362,8 @@ def _find_window(query: str, now: datetime) -> tuple[TimeWindow, re.Match] | Non
             except (ValueError, OverflowError, KeyError):
                 bounds = None
             if bounds is not None:
-                return TimeWindow(bounds[0], bounds[1], " ".join(m.group(0).split())), m
+                phrase = " ".join(m.group(0).split())
+                return TimeWindow(bounds[0], bounds[1], phrase, firm=not _VAGUE.fullmatch(phrase)), m
     return None
 
 

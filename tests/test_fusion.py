@@ -104,6 +104,30 @@ def test_the_window_boost_goes_only_to_passages_close_to_the_best_match():
     assert ranked[0]["in_window"] and "window_boost" not in ranked[2]["explain"]
 
 
+def test_inside_a_vague_window_passages_gain_the_boost_but_a_far_better_match_outside_still_leads():
+    # "what did Dave recently start a blog about": the blog post from last month matches far better
+    # (many words shared) than a message of this week that mentions a blog.
+    from datetime import datetime, timezone
+
+    from evosearch.timephrases import TimeIntent, TimeWindow
+
+    turn = lambda i, sim, bm25, day: {  # noqa: E731
+        "_rowid": i, "similarity": sim, "bm25": bm25, "stream_id": "c", "position": 10 * i, "message_ids": [f"m{i}"], "time": day
+    }
+    old, recent = turn(1, 0.7, 20.0, datetime(2026, 10, 1, tzinfo=timezone.utc)), turn(2, 0.6, 2.0, datetime(2026, 11, 28, tzinfo=timezone.utc))
+    start, end = datetime(2026, 11, 20, tzinfo=timezone.utc), datetime(2026, 12, 4, tzinfo=timezone.utc)
+
+    def ranked(window: TimeWindow) -> list[int]:
+        gathered = search.Gathered(
+            TimeIntent(window, None, None, "Dave start a blog"), "Dave start a blog",
+            search.Candidates([dict(old), dict(recent)], [dict(old), dict(recent)]), search.Candidates([dict(recent)], [dict(recent)]),
+        )
+        return [r["_rowid"] for r in search.rank(gathered, 10)]
+
+    assert ranked(TimeWindow(start, end, "recently", firm=False)) == [1, 2]
+    assert ranked(TimeWindow(start, end, "in the past two weeks")) == [2, 1]  # a firm window ranks its passages first
+
+
 def test_the_speakers_a_question_names_are_matched_by_whole_words_of_their_names():
     rows = [{"speaker": "Caroline, Melanie"}, {"speaker": "Maya Chen"}, {"speaker": "Will"}, {"speaker": "Me"}, {"speaker": "Ana"}, {}]
     assert search.named_speakers("What did caroline's friends say?", rows) == {"caroline"}

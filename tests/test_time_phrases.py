@@ -270,6 +270,12 @@ def test_recently_about_the_asker_is_a_window():
     assert parse_time_intent("what did I read recently", NOW).window.start == NOW - timedelta(days=14)
 
 
+def test_recently_and_lately_are_vague_windows_and_dates_firm_ones():
+    assert not parse_time_intent("what did I read recently", NOW).window.firm
+    assert not parse_time_intent("what has Dave been cooking lately", NOW).window.firm
+    assert all(parse_time_intent(q, NOW).window.firm for q in ("what did I read last week", "the plan in March 2024", "notes from yesterday"))
+
+
 years = st.integers(1900, 2099)
 words = st.sampled_from(["tests", "cases", "vaccine", "domain", "trial", "report", "plan", "shed", "results", "the", "a", "about", "for"])
 CODE_SHAPES = "{y}-nCoV COVID-{y} ISO-{y} SARS-{y} {y}-{w} {w}-{y} v{y} {y}.{d} {y}/{w} 27001:{y} {y}a".split()
