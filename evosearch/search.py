@@ -241,7 +241,7 @@ def _window_json(window: TimeWindow | None) -> dict | None:
     }
 
 
-def _apply_order(ranked: list[dict], order: str, limit: int) -> list[dict]:
+def _apply_order(ranked: list[dict], order: str, limit: int, window_first: bool) -> list[dict]:
     """Among the best max(limit, 10) matches, add a bonus growing with recency ("newest") or age ("oldest").
 
     Only candidates about the thing asked for take part: "the first time I went to the dentist"
@@ -260,7 +260,7 @@ def _apply_order(ranked: list[dict], order: str, limit: int) -> list[dict]:
         bonus = ORDER_BONUS * top * (age if order == "newest" else 1.0 - age)
         r["score"] += bonus
         r["explain"]["order_bonus"] = round(bonus, 5)
-    head.sort(key=lambda r: (not r["in_window"], -r["score"]))  # the window's passages stay ahead, bonus or not
+    head.sort(key=lambda r: (window_first and not r["in_window"], -r["score"]))  # a firm window's passages stay ahead, bonus or not
     return head + tail
 
 
@@ -354,7 +354,8 @@ def rank(gathered: Gathered, limit: int, fusion: Callable[[Candidates], dict[int
         else:
             ranked = sorted([*boosted.values(), *rest.values()], key=lambda r: -r["score"])
     if gathered.intent.order:
-        ranked = _apply_order(ranked, gathered.intent.order, limit)
+        window = gathered.intent.window
+        ranked = _apply_order(ranked, gathered.intent.order, limit, window_first=window is not None and window.firm)
     return ranked
 
 

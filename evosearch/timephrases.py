@@ -328,7 +328,7 @@ def _window_rules(now: datetime):
         # lock", "winter tyres"): it is a time only after a preposition or last/this.
         (r"\b(?:(?:over|during|in|through)\s+(?:the\s+)?(?:(?P<which>last|this)\s+)?|(?P<which2>last|this)\s+)"
          r"(?P<season>spring|summer|autumn|fall|winter)\b", season),
-        (r"\b(?:recently|lately)\b", recently),
+        (r"\b(?:" + _VAGUE.pattern + r")\b", recently),
         (r"\byesterday\b", yesterday),
         (r"\b(?:today|tonight|this\s+morning|this\s+afternoon|this\s+evening)\b", today),
         (r"\b(?:on|last)\s+" + _WEEKDAY + r"\b", weekday),

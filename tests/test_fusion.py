@@ -117,15 +117,18 @@ def test_inside_a_vague_window_passages_gain_the_boost_but_a_far_better_match_ou
     old, recent = turn(1, 0.7, 20.0, datetime(2026, 10, 1, tzinfo=timezone.utc)), turn(2, 0.6, 2.0, datetime(2026, 11, 28, tzinfo=timezone.utc))
     start, end = datetime(2026, 11, 20, tzinfo=timezone.utc), datetime(2026, 12, 4, tzinfo=timezone.utc)
 
-    def ranked(window: TimeWindow) -> list[int]:
+    def ranked(window: TimeWindow, order: str | None = None) -> list[int]:
         gathered = search.Gathered(
-            TimeIntent(window, None, None, "Dave start a blog"), "Dave start a blog",
+            TimeIntent(window, order, order and "latest", "Dave start a blog"), "Dave start a blog",
             search.Candidates([dict(old), dict(recent)], [dict(old), dict(recent)]), search.Candidates([dict(recent)], [dict(recent)]),
         )
         return [r["_rowid"] for r in search.rank(gathered, 10)]
 
     assert ranked(TimeWindow(start, end, "recently", firm=False)) == [1, 2]
     assert ranked(TimeWindow(start, end, "in the past two weeks")) == [2, 1]  # a firm window ranks its passages first
+    # with an order word too ("the latest ... recently"), the vague window still does not
+    assert ranked(TimeWindow(start, end, "recently", firm=False), "newest") == [1, 2]
+    assert ranked(TimeWindow(start, end, "in the past two weeks"), "newest") == [2, 1]
 
 
 def test_the_speakers_a_question_names_are_matched_by_whole_words_of_their_names():
