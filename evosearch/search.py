@@ -177,14 +177,14 @@ def fuse_evidence(c: Candidates) -> dict[int, dict]:
 
 # Words that name a speaker in some exports ("Me", "You") or are names as well ("Will", "May"),
 # but in a question are nearly always the plain word.
-_NOT_NAMES = frozenset("i me my you your we us our he him she her they them it will may can".split())
+_PLAIN_WORDS = frozenset("i me my you your we us our he him she her they them it will may can".split())
 
 
 def named_speakers(text: str, rows: list[dict]) -> frozenset[str]:
     """The speakers of rows (their `speaker` column) that the question names, lower case: a speaker is
     named when a word of their name (Maya of "Maya Chen", of "maya.chen@example.com" before its @)
     is a word of the question, in any case; digits (a phone number) and single letters name no one."""
-    words = set(re.findall(r"\w+", text.lower())) - _NOT_NAMES
+    words = set(re.findall(r"\w+", text.lower())) - _PLAIN_WORDS
     named = set()
     for row in rows:
         for name in stored_speakers(row.get("speaker")):
