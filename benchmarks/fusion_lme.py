@@ -46,7 +46,9 @@ def main(argv=None) -> int:
         "no neighbours": replace(shipped, neighbour_weight=0.0),
         **{f"neighbour weight {w}": replace(shipped, neighbour_weight=w) for w in (0.15, 0.3, 0.4, 0.5) if w != shipped.neighbour_weight},
         "neither (cosine + BM25 only)": replace(shipped, neighbour_weight=0.0, window_share=0.0),
+        "shipped, every part of a long message ranked (no search.distinct_messages)": shipped,
     }
+    distinct = search.distinct_messages
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = args.workdir or Path(tmp_name)
         questions, _ = write_longmemeval(args.longmemeval, args.questions, tmp / "lme", args.second_half)
@@ -55,9 +57,10 @@ def main(argv=None) -> int:
         rows, sessions = {}, {}
         for label, fusion in variants.items():
             search.FUSION[name] = fusion
+            search.distinct_messages = (lambda ranked: ranked) if "every part" in label else distinct
             ranked = [hybrid(store, encoder, q, f"*/{q['sample_id']}/*") for q in questions]
             rows[label], sessions[label] = recall_rows(questions, ranked), session_recall(questions, ranked)
-        search.FUSION[name] = shipped
+        search.FUSION[name], search.distinct_messages = shipped, distinct
     print(f"{len(questions)} questions over {segments} segments; encoder {encoder.model_id}")
     print(table("LongMemEval_S dev (turn level), `ask`", rows, sorted({q["category"] for q in questions}), sessions))
     return 0

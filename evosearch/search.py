@@ -331,7 +331,7 @@ def gather(
 
 
 def rank(gathered: Gathered, limit: int, fusion: Callable[[Candidates], dict[int, dict]] = fuse) -> list[dict]:
-    """Candidates fused and shaped by time, best first (pure: benchmarks/fusion.py replays it per fusion)."""
+    """Candidates fused and shaped by time, best first, one passage per message (pure: benchmarks/fusion.py replays it per fusion)."""
     ranked = sorted(fusion(gathered.candidates).values(), key=lambda r: -r["fused"])
     for row in ranked:
         row["score"], row["in_window"] = row["fused"], False
@@ -353,10 +353,26 @@ def rank(gathered: Gathered, limit: int, fusion: Callable[[Candidates], dict[int
             ranked = sorted(boosted.values(), key=lambda r: -r["score"]) + sorted(rest.values(), key=lambda r: -r["score"])
         else:
             ranked = sorted([*boosted.values(), *rest.values()], key=lambda r: -r["score"])
+    ranked = distinct_messages(ranked)
     if gathered.intent.order:
         window = gathered.intent.window
         ranked = _apply_order(ranked, gathered.intent.order, limit, window_first=window is not None and window.firm)
     return ranked
+
+
+def distinct_messages(ranked: list[dict]) -> list[dict]:
+    """ranked without the chat passages whose messages all rank higher already: a long message is
+    stored in parts, and its second and third best parts took 2.8 of LongMemEval's top 10 on
+    average, pushing other evidence out (docs/benchmarks.md, "One passage per message")."""
+    seen: set[str] = set()
+    out = []
+    for row in ranked:
+        ids = set(row.get("message_ids") or ())
+        if ids and ids <= seen:
+            continue
+        seen |= ids
+        out.append(row)
+    return out
 
 
 def ask(

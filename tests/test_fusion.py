@@ -1,6 +1,8 @@
 """search.fuse and rank: BM25, chat neighbours and the window's boost weighed per base model
 (search.FUSION); no model needed."""
 
+from datetime import datetime, timezone
+
 from evosearch import search
 from evosearch.output import _explain_line
 
@@ -154,3 +156,13 @@ def test_a_passage_spoken_only_by_people_the_question_names_gains_the_speaker_we
     assert "a speaker the question names 0.2" in _explain_line(fused[2]["explain"])
     assert "speaker" not in fused[3]["explain"]
     assert search.FUSION["minilm"].speaker_weight > 0
+
+
+def test_a_long_message_stored_in_parts_ranks_once_by_its_best_part():
+    # LongMemEval: an assistant's long answer, stored as three passages, took three of the top ten.
+    chat = lambda i, sim, ids: {"_rowid": i, "similarity": sim, "stream_id": "c", "position": 10 * i, "message_ids": ids, "time": None}  # noqa: E731
+    doc = lambda i, sim: {"_rowid": i, "similarity": sim, "stream_id": "d", "position": 10 * i, "message_ids": [], "time": None}  # noqa: E731
+    rows = [chat(1, 0.9, ["m1"]), chat(2, 0.85, ["m1"]), chat(3, 0.8, ["m1"]), chat(4, 0.75, ["m1", "m3"]), chat(5, 0.7, ["m2"]), doc(6, 0.6), doc(7, 0.55)]
+    gathered = search.Gathered(search.parse_time_intent("the plan", datetime.now(timezone.utc)), "the plan", search.Candidates(rows, []), None)
+    # a passage that adds a message (m3) stays; parts of one document are not messages and all stay
+    assert [r["_rowid"] for r in search.rank(gathered, 10)] == [1, 4, 5, 6, 7]
