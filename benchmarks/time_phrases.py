@@ -5,7 +5,7 @@
 Corpus: 21 personal notes (dated by front matter, 2022-2026, recurring topics: dentist, boiler,
 shed, tomatoes, pantry app database, budget, book club, trips) and 20 short articles dated by
 their publication (1999-2023: SARS, 2019-nCoV, H1N1, measles, Ebola, RFC 2616, ISO 9001, ...),
-all written for this benchmark. Questions (39) mention years, dates, ranges, codes and ordinals:
+all written for this benchmark. Questions (41) mention years, dates, ranges, codes and ordinals:
 some ask about the asker's own records ("what did the boiler engineer say in March 2024?"), where
 a window should help; some carry dates and ordinals that describe the content ("tests in
 2019-nCoV?", "SARS cases between November 2002 and July 2003", "the first transmembrane domain"),
@@ -151,6 +151,8 @@ QUESTIONS = [
     ("what did book club choose last week?", "bookclub-3.md", "record"),
     ("what did book club choose recently?", "bookclub-3.md", "record"),
     ("what did I change in the pantry app recently?", "pantry-db-3.md", "record"),
+    ("what did I change in the pantry app in the first week of November?", "pantry-db-3.md", "record"),
+    ("how were the tomatoes in the last week of July 2025?", "tomatoes-2.md", "record"),
     ("where did we stay in Porto in May 2023?", "porto.md", "record"),
     ("what did I decide about the boiler between October 2025 and December 2025?", "boiler-3.md", "record"),
     ("what was wrong with the boiler before December 2023?", "boiler-1.md", "record"),

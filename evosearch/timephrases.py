@@ -40,13 +40,14 @@ class TimeIntent:
 RECENT_DAYS = 14  # "recently", "lately"
 _VAGUE = re.compile(r"recently|lately", re.I)  # the vague phrases: their window is a guess at what the asker means
 NUMBERS = {w: n for n, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
-NUMBERS.update({"a": 1, "an": 1, "a couple of": 2, "a few": 3, "several": 3})
+NUMBERS.update({"a": 1, "an": 1, "a couple of": 2, "a few": 3, "few": 3, "several": 3})
 MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"]
 MONTH_ABBR = {m[:3]: i + 1 for i, m in enumerate(MONTHS)} | {"sept": 9}
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "last": 0, "final": 0}
 SEASON_START_MONTH = {"spring": 3, "summer": 6, "autumn": 9, "fall": 9, "winter": 12}  # meteorological, northern
 
-_NUM = r"(?P<n>\d{1,3}|a couple of|a few|several|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
+_NUM = r"(?P<n>\d{1,3}|a couple of|a few|few|several|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
 _UNIT = r"(?P<unit>day|week|month|year)s?"
 _MONTH = r"(?P<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 _WEEKDAY = r"(?P<weekday>monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
@@ -303,12 +304,36 @@ def _window_rules(now: datetime):
             return None
         return _midnight(date(first, 1, 1), tz), _midnight(date(last + 1, 1, 1), tz)
 
+    def part_of_month(m):
+        # "the last week of August 2023", "the first weekend of October": that part of the month, not a
+        # week counted back from now. "The end of March", "mid-July", "the first half of May" are read
+        # as the whole month: their edges are loose, and LoCoMo's such questions are answered by what
+        # was written days after the part (docs/benchmarks.md, "Time phrases", "Parts of a month").
+        start, end = _month_window(_month_number(m["month"]), int(m["year"]) if m["year"] else None, now)
+        days, nth, part = (end - start).days, ORDINALS.get((m["which"] or "").lower()), (m["part"] or "").lower()
+        if part not in ("day", "days", "week", "weeks", "weekend"):
+            return start, end
+        if nth is None or (part in ("days", "weeks") and not m["n"]):  # "late weekend", "the last days of May": which?
+            return None
+        if part == "weekend":
+            saturdays = [d for d in range(days) if (start + timedelta(days=d)).weekday() == 5]
+            return start + timedelta(days=saturdays[nth - 1]), start + timedelta(days=saturdays[nth - 1] + 2)
+        span = (_number(m["n"]) if m["n"] else 1) * (7 if part.startswith("week") else 1)
+        first = days - span if nth == 0 else (nth - 1) * span  # "last": counted back from the month's end
+        if first < 0 or first + span > days:
+            return None
+        return start + timedelta(days=first), start + timedelta(days=first + span)
+
     def season_of_year(m):
         first = SEASON_START_MONTH[m["season"].lower()]
         start = _month_start(int(m["year"]), first, tz)
         return start, _month_start(start.year, start.month + 3, tz)
 
     rules = [
+        (r"\b(?:(?:in|on|during|over|at|for)\s+)?(?:the\s+)?(?:(?P<which>first|second|third|fourth|last|final|early|mid|middle|late)\s+"
+         r"(?:(?P<n>two|three|\d)\s+)?)?(?P<part>weeks?|weekend|days?|half|beginning|start|middle|end)\s+of\s+" + _MONTH
+         + r"(?:,?\s+(?P<year>" + _YEAR + r"))?", part_of_month),
+        (r"\b(?:in\s+)?(?P<which>early|mid|late)[\s-]+" + _MONTH + r"(?:,?\s+(?P<year>" + _YEAR + r"))?(?P<part>)(?P<n>)(?!,?\s*\d)", part_of_month),
         (r"\b(?:between|from)\s+" + _CALENDAR_DATE.replace("(?:", "(?P<date>", 1) + r"\s*(?:and|to|until|till|through|thru|-|–|—)\s*"
          + _CALENDAR_DATE.replace("(?:", "(?P<date2>", 1), date_range),
         (r"\b(?:in|during|over|throughout|from|between)\s+(?:the\s+)?(?:years?\s+)?(?P<year>" + _YEAR + r")\s*[-–—/]\s*(?P<year2>"
@@ -321,7 +346,7 @@ def _window_rules(now: datetime):
         (r"\bearlier\s+this\s+" + _UNIT, this_period),
         (r"\bthis\s+(?P<unit>week|month|year)\b", this_period),
         (r"\b(?:last|previous)\s+(?P<unit>week|month|year)\b", last_period),
-        (r"\blast\s+weekend\b", weekend),
+        (r"\b(?:(?:the|this)\s+)?(?:past|last)\s+weekend\b", weekend),
         (r"\b(?:(?:in|over|during)\s+)?(?:the\s+)?(?P<season>spring|summer|autumn|fall|winter)\s+(?:of\s+)?(?P<year>" + _YEAR + ")",
          season_of_year),
         # A season word alone is too often something else ("did prices fall", "a spring in the
@@ -333,7 +358,7 @@ def _window_rules(now: datetime):
         (r"\b(?:today|tonight|this\s+morning|this\s+afternoon|this\s+evening)\b", today),
         (r"\b(?:on|last)\s+" + _WEEKDAY + r"\b", weekday),
         (r"\b(?:(?:in|on|during)\s+)?(?P<date>" + _FULL_DATE + ")", calendar_date),
-        (r"\b(?:in|during)\s+" + _MONTH + r"(?:\s+(?P<year>" + _YEAR + r"))?\b(?!,?\s*\d)", month),
+        (r"\b(?:in|during)\s+(?:the\s+month\s+of\s+)?" + _MONTH + r"(?:\s+(?P<year>" + _YEAR + r"))?\b(?!,?\s*\d)", month),
         (r"\b(?:in|during)\s+(?P<year>" + _YEAR + r")\b", year),
     ]
     return [(_TOKEN_START + pattern + _TOKEN_END, rule) for pattern, rule in rules]
@@ -343,7 +368,7 @@ def _window_rules(now: datetime):
 _TIME_WORDS = re.compile(
     r"\b(today|tonight|yesterday|ago|week|weekend|month|year|since|before|after|until|till|recently|lately|"
     r"morning|afternoon|evening|spring|summer|autumn|fall|winter|past|last|this|on|in|during|between|from|"
-    + "|".join(WEEKDAYS)
+    + "|".join(WEEKDAYS + MONTHS)
     + r"|(19|20)\d\d)s?\b",
     re.I,
 )

@@ -38,6 +38,9 @@ def day(y, m, d, tz=BERLIN):
         ("last weekend", "last weekend", day(2026, 11, 14), day(2026, 11, 16)),
         ("a week ago", "a week ago", day(2026, 11, 9), day(2026, 11, 16)),
         ("in the winter", "in the winter", day(2025, 12, 1), day(2026, 3, 1)),
+        ("which bike did I fix this past weekend", "this past weekend", day(2026, 11, 14), day(2026, 11, 16)),
+        ("the bike I fixed the past weekend", "the past weekend", day(2026, 11, 14), day(2026, 11, 16)),
+        ("museums I visited in the month of February", "in the month of February", day(2026, 2, 1), day(2026, 3, 1)),
     ],
 )
 def test_phrase_table(query, phrase, start, end):
@@ -49,7 +52,11 @@ def test_phrase_table(query, phrase, start, end):
 
 @pytest.mark.parametrize(
     "query, start",
-    [("anything in the past two weeks", NOW - timedelta(weeks=2)), ("what came up recently", NOW - timedelta(days=14))],
+    [
+        ("anything in the past two weeks", NOW - timedelta(weeks=2)),
+        ("what came up recently", NOW - timedelta(days=14)),
+        ("cuisines I tried in the past few days", NOW - timedelta(days=3)),
+    ],
 )
 def test_rolling_windows_end_now(query, start):
     window = parse_time_intent(query, NOW).window
@@ -274,6 +281,36 @@ def test_recently_and_lately_are_vague_windows_and_dates_firm_ones():
     assert not parse_time_intent("what did I read recently", NOW).window.firm
     assert not parse_time_intent("what has Dave been cooking lately", NOW).window.firm
     assert all(parse_time_intent(q, NOW).window.firm for q in ("what did I read last week", "the plan in March 2024", "notes from yesterday"))
+
+
+@pytest.mark.parametrize(
+    "query, start, end, rest",
+    [
+        # a part of a named month, not a week counted back from now
+        ("where was I in the last week of October 2023?", day(2023, 10, 25), day(2023, 11, 1), "where was I?"),
+        ("where was Dave in the last two weeks of August 2023", day(2023, 8, 18), day(2023, 9, 1), "where was Dave"),
+        ("what did we do the first weekend of October 2023", day(2023, 10, 7), day(2023, 10, 9), "what did we do"),  # Oct 1 is a Sunday
+        ("the second weekend of October", day(2026, 10, 10), day(2026, 10, 12), ""),
+        ("trip in the second week of November", day(2026, 11, 8), day(2026, 11, 15), "trip"),
+        ("the first three days of May 2023", day(2023, 5, 1), day(2023, 5, 4), ""),
+        ("invoice on the last day of June", day(2026, 6, 30), day(2026, 7, 1), "invoice"),
+        ("the fourth week of February 2023", day(2023, 2, 22), day(2023, 3, 1), ""),
+        # loose edges: the whole month
+        ("what did I do at the end of March", day(2026, 3, 1), day(2026, 4, 1), "what did I do"),
+        ("classes in mid-July 2022", day(2022, 7, 1), day(2022, 8, 1), "classes"),
+        ("early December notes", day(2025, 12, 1), day(2026, 1, 1), "notes"),
+        ("the first half of September 2022", day(2022, 9, 1), day(2022, 10, 1), ""),
+    ],
+)
+def test_a_part_of_a_month_is_a_window_inside_that_month(query, start, end, rest):
+    intent = parse_time_intent(query, NOW)
+    assert (intent.window.start, intent.window.end, intent.rest) == (start, end, rest)
+    assert intent.window.firm
+
+
+@pytest.mark.parametrize("query", ["the last days of May", "the fifth week of May", "the first day of school", "a late weekend of May"])
+def test_a_part_of_a_month_that_says_no_span_is_no_window(query):
+    assert parse_time_intent(query, NOW).window is None
 
 
 years = st.integers(1900, 2099)
