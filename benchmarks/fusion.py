@@ -173,13 +173,14 @@ def with_neighbours(base: Callable, weight: float, chats_only: bool = True) -> C
     return fuse
 
 
-def window_share(share: float) -> Callable:
-    """The shipped fusion, with the time window's boost only for candidates whose cosine reaches
-    share x the best one's (Fusion.window_share, which rank reads from the candidates after fusing
-    them: main restores the shipped value afterwards)."""
+def window_share(field: str, share: float) -> Callable:
+    """The shipped fusion, with the time window's boost only for candidates close enough to the best
+    one: Fusion.window_share (a document section's cosine) or chat_window_share (a chat turn's fused
+    score), which rank reads from the candidates after fusing them: main restores the shipped value
+    afterwards."""
 
     def fuse(c: Candidates) -> dict[int, dict]:
-        c.fusion = replace(c.fusion, window_share=share)
+        c.fusion = replace(c.fusion, **{field: share})
         return search.fuse(c)
 
     return fuse
@@ -229,7 +230,12 @@ GRIDS: dict[str, tuple[str, list, Callable]] = {
         [(w, g) for w in (0.03, 0.05) for g in (0.05, 0.1, 0.2, 0.3)],
         lambda wg: with_neighbours(cosine_plus_bm25(wg[0]), wg[1]),
     ),
-    "shipped, window boost only above a cosine share (share)": ("share", [0.0, 0.5, 0.6, 0.7, 0.8], window_share),
+    "shipped, a document's window boost only above a cosine share (share)": (
+        "share", [0.0, 0.5, 0.6, 0.7, 0.8], lambda s: window_share("window_share", s)
+    ),
+    "shipped, a chat turn's window boost only above a fused-score share (share)": (
+        "share", [0.0, 0.1, 0.2, 0.3, 0.4, 0.6], lambda s: window_share("chat_window_share", s)
+    ),
     "shipped, both BM25 weights x s (s)": ("s", [0.5, 0.75, 1.0, 1.25, 1.5, 2.0], lambda s: scaled_text(s)),
     "shipped, neighbour weight (weight)": ("weight", [0.0, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5], lambda g: shipped_with(neighbour_weight=g)),
     "shipped, speaker weight (weight)": ("weight", [0.0, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5], lambda g: shipped_with(speaker_weight=g)),
@@ -418,7 +424,7 @@ def main(argv=None) -> int:
             oof, chosen, ship = out_of_fold({v: scores[v] for v in grid}, folds)
             add_row(name, oof, f"{param}: A {chosen[0]} / B {chosen[1]}; all {ship}", make(ship))
             rows[name]["ship_value"] = ship
-            for g in [*locomo_gathered, *doc_gathered, *case_gathered]:  # window_share changed them
+            for g in [*locomo_gathered, *doc_gathered, *case_gathered]:  # the window shares changed them
                 for c in (g.candidates, g.inside):
                     if c is not None:
                         c.fusion = search.fusion_for(encoder.model_id)

@@ -42,10 +42,10 @@ def main(argv=None) -> int:
     shipped = search.FUSION[name]
     variants = {
         f"shipped {shipped}": shipped,
-        "no window share": replace(shipped, window_share=0.0),
+        "no window shares (every passage in the window gains its boost)": replace(shipped, window_share=0.0, chat_window_share=0.0),
         "no neighbours": replace(shipped, neighbour_weight=0.0),
         **{f"neighbour weight {w}": replace(shipped, neighbour_weight=w) for w in (0.15, 0.3, 0.4, 0.5) if w != shipped.neighbour_weight},
-        "neither (cosine + BM25 only)": replace(shipped, neighbour_weight=0.0, window_share=0.0),
+        "neither (cosine + BM25 only)": replace(shipped, neighbour_weight=0.0, window_share=0.0, chat_window_share=0.0),
         "shipped, every part of a long message ranked (no search.distinct_messages)": shipped,
     }
     distinct = search.distinct_messages

@@ -53,8 +53,8 @@ class Fusion:
     # candidates gains this share of the better neighbour's score: the question's context lies
     # around its answer. Documents' sections are left alone.
     neighbour_weight: float
-    # The time window's boost goes only to candidates whose cosine reaches this share of the best
-    # one's: a date in a question may describe the content, not when it was written
+    # The time window's boost goes only to document sections whose cosine reaches this share of the
+    # best one's: a date in a question may describe the content, not when it was written
     # (docs/benchmarks.md, "Time phrases").
     window_share: float
     # BM25 past this level (the hit shares several words, or rare ones, with the question) counts this
@@ -76,6 +76,10 @@ class Fusion:
     # other side of the conversation repeating its words. MiniLM's: the smaller of two tied best
     # values (benchmarks/fusion.py; docs/benchmarks.md, "A speaker the question names").
     speaker_weight: float = 0.0
+    # The same for chat turns, by their fused score against the best one's: a turn is dated when it was
+    # said, and its cosine alone withheld the boost from turns that answer in few words
+    # (docs/benchmarks.md, "Time phrases", "Which passages gain").
+    chat_window_share: float = 0.0
 
 
 _MINILM = Fusion(
@@ -87,6 +91,7 @@ _MINILM = Fusion(
     context_weight=0.09,
     context_from=8.0,
     speaker_weight=0.2,
+    chat_window_share=0.2,
 )
 FUSION = {
     "minilm": _MINILM,
@@ -95,8 +100,8 @@ FUSION = {
     # No BM25 excess: not tuned on e5.
     # Its speaker weight is MiniLM's scaled as its text weight is (a quarter).
     "e5-small": Fusion(text_weight=0.0075, neighbour_weight=0.0, window_share=0.0, speaker_weight=0.05),
-    # The test encoder: MiniLM's weights, and no window share (its word-count cosines withheld the
-    # boost from right answers: benchmarks/time_phrases.py --encoder hashing).
+    # The test encoder: MiniLM's weights, and no window share for documents (its word-count cosines
+    # withheld the boost from right answers: benchmarks/time_phrases.py --encoder hashing).
     "hashing": replace(_MINILM, window_share=0.0),
 }
 
@@ -330,6 +335,19 @@ def gather(
     return Gathered(intent, text, candidates, inside)
 
 
+def _close_to_the_best(f: Fusion, rows: list[dict]) -> set[int]:
+    """The row ids close enough to the best match for a time window's boost: a chat turn by its fused
+    score (a short turn that answers has a low cosine, carried by its words and neighbours), a
+    document's section by its cosine (docs/benchmarks.md, "Time phrases", "Which passages gain")."""
+
+    def floor(share: float, best: float) -> float:
+        return share * best if share else float("-inf")  # a cosine can be negative
+
+    by_cosine = floor(f.window_share, max((r.get("similarity", 0.0) for r in rows), default=0.0))
+    by_fused = floor(f.chat_window_share, max((r["fused"] for r in rows), default=0.0))
+    return {r["_rowid"] for r in rows if (r["fused"] >= by_fused if r.get("message_ids") else r.get("similarity", 0.0) >= by_cosine)}
+
+
 def rank(gathered: Gathered, limit: int, fusion: Callable[[Candidates], dict[int, dict]] = fuse) -> list[dict]:
     """Candidates fused and shaped by time, best first, one passage per message (pure: benchmarks/fusion.py replays it per fusion)."""
     ranked = sorted(fusion(gathered.candidates).values(), key=lambda r: -r["fused"])
@@ -337,10 +355,7 @@ def rank(gathered: Gathered, limit: int, fusion: Callable[[Candidates], dict[int
         row["score"], row["in_window"] = row["fused"], False
     if gathered.inside is not None:
         inside = fusion(gathered.inside)
-        best = max((r.get("similarity", 0.0) for r in [*ranked, *inside.values()]), default=0.0)
-        share = gathered.candidates.fusion.window_share
-        floor = share * best if share else float("-inf")
-        boosted = {i: r for i, r in inside.items() if r.get("similarity", 0.0) >= floor}
+        boosted = {i: r for i, r in inside.items() if i in _close_to_the_best(gathered.candidates.fusion, [*ranked, *inside.values()])}
         for row in boosted.values():
             row["score"], row["in_window"] = row["fused"] + WINDOW_BOOST, True
             row["explain"]["window_boost"] = WINDOW_BOOST

@@ -116,7 +116,7 @@ def test_inside_a_vague_window_passages_gain_the_boost_but_a_far_better_match_ou
     turn = lambda i, sim, bm25, day: {  # noqa: E731
         "_rowid": i, "similarity": sim, "bm25": bm25, "stream_id": "c", "position": 10 * i, "message_ids": [f"m{i}"], "time": day
     }
-    old, recent = turn(1, 0.7, 20.0, datetime(2026, 10, 1, tzinfo=timezone.utc)), turn(2, 0.6, 2.0, datetime(2026, 11, 28, tzinfo=timezone.utc))
+    old, recent = turn(1, 0.7, 19.0, datetime(2026, 10, 1, tzinfo=timezone.utc)), turn(2, 0.8, 2.0, datetime(2026, 11, 28, tzinfo=timezone.utc))
     start, end = datetime(2026, 11, 20, tzinfo=timezone.utc), datetime(2026, 12, 4, tzinfo=timezone.utc)
 
     def ranked(window: TimeWindow, order: str | None = None) -> list[int]:
@@ -166,3 +166,31 @@ def test_a_long_message_stored_in_parts_ranks_once_by_its_best_part():
     gathered = search.Gathered(search.parse_time_intent("the plan", datetime.now(timezone.utc)), "the plan", search.Candidates(rows, []), None)
     # a passage that adds a message (m3) stays; parts of one document are not messages and all stay
     assert [r["_rowid"] for r in search.rank(gathered, 10)] == [1, 4, 5, 6, 7]
+
+
+def test_the_window_boost_goes_to_chat_turns_by_their_fused_score_and_to_documents_by_their_cosine():
+    # "where did Calvin go in the last week of October": the turn that answers ("Tokyo! back tonight")
+    # has a low cosine but shares the rare words; a turn of that week with a fair cosine and no shared
+    # words is not close enough for the boost. A document section is judged by its cosine, as before.
+    from evosearch.timephrases import TimeIntent, TimeWindow
+
+    day = datetime(2023, 10, 28, tzinfo=timezone.utc)
+    row = lambda i, sim, bm25, ids: {  # noqa: E731
+        "_rowid": i, "similarity": sim, "bm25": bm25, "stream_id": f"s{i}", "position": 0, "message_ids": ids, "time": day
+    }
+    best, answer, unrelated = row(1, 0.62, 14.0, ["m1"]), row(2, 0.21, 12.0, ["m2"]), row(3, 0.45, 0.0, ["m3"])
+    doc_weak = row(4, 0.30, 12.0, [])
+    window = TimeWindow(datetime(2023, 10, 25, tzinfo=timezone.utc), datetime(2023, 11, 1, tzinfo=timezone.utc), "in the last week of October")
+    best["time"] = datetime(2023, 6, 1, tzinfo=timezone.utc)  # the best match, from June
+    inside = [answer, unrelated, doc_weak]
+    gathered = search.Gathered(
+        TimeIntent(window, None, None, "where did Calvin go"), "where did Calvin go",
+        search.Candidates([dict(r) for r in [best, *inside]], [dict(r) for r in [best, answer, doc_weak]]),
+        search.Candidates([dict(r) for r in inside], [dict(answer), dict(doc_weak)]),
+    )
+    ranked = search.rank(gathered, 10)
+    boosted = {r["_rowid"] for r in ranked if r["in_window"]}
+    # fused: best 0.62 + 0.42 + 1.44, answer 0.21 + 0.36 + 0.96 (past 0.2 of the best); unrelated 0.45 (under it)
+    assert boosted == {2} and ranked[0]["_rowid"] == 2
+    # the weak document (cosine 0.30 under 0.6 of 0.62) gains nothing, whatever its words
+    assert 4 not in boosted
