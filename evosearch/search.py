@@ -355,7 +355,8 @@ def rank(gathered: Gathered, limit: int, fusion: Callable[[Candidates], dict[int
         row["score"], row["in_window"] = row["fused"], False
     if gathered.inside is not None:
         inside = fusion(gathered.inside)
-        boosted = {i: r for i, r in inside.items() if i in _close_to_the_best(gathered.candidates.fusion, [*ranked, *inside.values()])}
+        close = _close_to_the_best(gathered.candidates.fusion, [*ranked, *inside.values()])
+        boosted = {i: r for i, r in inside.items() if i in close}
         for row in boosted.values():
             row["score"], row["in_window"] = row["fused"] + WINDOW_BOOST, True
             row["explain"]["window_boost"] = WINDOW_BOOST
