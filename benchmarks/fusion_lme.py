@@ -47,6 +47,7 @@ def main(argv=None) -> int:
         **{f"neighbour weight {w}": replace(shipped, neighbour_weight=w) for w in (0.15, 0.3, 0.4, 0.5) if w != shipped.neighbour_weight},
         "neither (cosine + BM25 only)": replace(shipped, neighbour_weight=0.0, window_share=0.0, chat_window_share=0.0),
         "shipped, every part of a long message ranked (no search.distinct_messages)": shipped,
+        **{f"assistant weight {w}": replace(shipped, assistant_weight=w) for w in (0.0, 0.1, 0.2, 0.5) if w != shipped.assistant_weight},
     }
     distinct = search.distinct_messages
     with tempfile.TemporaryDirectory() as tmp_name:

@@ -140,6 +140,8 @@ def _explain_line(e: dict) -> str:
         line += f" + the turns before: {e['context_weight']:g} × (bm25 {e['context_bm25']:.2f} − {e['context_from']:g}) = {e['context']:.3f}"
     if "speaker" in e:
         line += f" + a speaker the question names {e['speaker']:g}"
+    if "assistant" in e:
+        line += f" − an assistant's turn, for a question about the asker {-e['assistant']:g}"
     if "neighbours" in e:
         line += f" + neighbouring turns {e['neighbours']:.3f}"
     line += f" → {e['fused']:.3f}"

@@ -23,6 +23,7 @@ import numpy as np
 from .encoder import Encoder
 from .errors import QueryError
 from .filters import conversation_where, source_where, speaker_where, time_where, where_all
+from .segment import by_assistant
 from .store import CONTEXT, IndexReader
 from .store.schema import stored_speakers
 from .timephrases import TimeIntent, TimeWindow, parse_time_intent
@@ -80,6 +81,11 @@ class Fusion:
     # said, and its cosine alone withheld the boost from turns that answer in few words
     # (docs/benchmarks.md, "Time phrases", "Which passages gain").
     chat_window_share: float = 0.0
+    # Subtracted from an AI assistant's turn when the question is about the asker ("how long have I
+    # been in my current role?": in the first person, and not addressing "you"): the person's own
+    # turns hold their facts, and an assistant's long replies repeat the topic's words around them
+    # (docs/benchmarks.md, "An assistant's turn, for a question about the asker").
+    assistant_weight: float = 0.0
 
 
 _MINILM = Fusion(
@@ -92,6 +98,7 @@ _MINILM = Fusion(
     context_from=8.0,
     speaker_weight=0.2,
     chat_window_share=0.2,
+    assistant_weight=0.3,
 )
 FUSION = {
     "minilm": _MINILM,
@@ -117,6 +124,7 @@ class Candidates:
     fusion: Fusion = FUSION["minilm"]  # the index's base model's
     context: dict[int, float] = field(default_factory=dict)  # row id -> its context's BM25 (the lexical memory's hits)
     named: frozenset[str] = frozenset()  # the candidates' speakers the question names, lower case (named_speakers)
+    about_the_asker: bool = False  # the question is in the first person and does not address "you" (about_the_asker)
 
 
 @dataclass
@@ -167,7 +175,8 @@ def fuse_evidence(c: Candidates) -> dict[int, dict]:
         context = f.context_weight * max(0.0, c.context.get(i, 0.0) - f.context_from) if chat else 0.0
         text_part = f.text_weight * entry["bm25"] + excess
         speaker = f.speaker_weight if c.named and spoken_by(entry.get("speaker"), c.named) else 0.0
-        entry["fused"] = entry["similarity"] + text_part + context + speaker
+        assistant = f.assistant_weight if c.about_the_asker and by_assistant(stored_speakers(entry.get("speaker"))) else 0.0
+        entry["fused"] = entry["similarity"] + text_part + context + speaker - assistant
         entry["explain"].update(dense_similarity=round(entry["similarity"], 4), text_part=round(text_part, 4), fused=round(entry["fused"], 4))
         if excess:
             entry["explain"].update(text_excess=round(excess, 4), text_excess_weight=f.text_excess_weight, text_excess_from=f.text_excess_from)
@@ -177,6 +186,8 @@ def fuse_evidence(c: Candidates) -> dict[int, dict]:
             )
         if speaker:
             entry["explain"]["speaker"] = speaker
+        if assistant:
+            entry["explain"]["assistant"] = -assistant
     return fused
 
 
@@ -196,6 +207,17 @@ def named_speakers(text: str, rows: list[dict]) -> frozenset[str]:
             if words & {w for w in re.findall(r"\w+", name.lower().split("@")[0]) if len(w) > 1 and not w.isdigit()}:
                 named.add(name.lower())
     return frozenset(named)
+
+
+_FIRST_PERSON = frozenset("i me my mine myself i'm i've i'd i'll".split())
+_SECOND_PERSON = frozenset("you your yours yourself you're you've you'd you'll".split())
+
+
+def about_the_asker(text: str) -> bool:
+    """Whether a question is about the person asking: in the first person ("what did I…", "my
+    trip"), and not addressing someone ("what did you suggest for my trip" asks for a reply)."""
+    words = set(re.findall(r"[\w']+", text.lower().replace("’", "'")))
+    return bool(words & _FIRST_PERSON) and not words & _SECOND_PERSON
 
 
 def spoken_by(speaker: str | None, named: frozenset[str]) -> bool:
@@ -220,7 +242,7 @@ def _retrieve(store: IndexReader, vector, text: str, pool: int, where: str | Non
     context = {}
     if fusion.context_weight and store.holds_context:
         context = {r["_rowid"]: r["bm25"] for r in store.text_search(words, pool, where, ["position"], field=CONTEXT)}
-    return Candidates(dense, text_hits, fusion, context, named_speakers(text, [*dense, *text_hits]))
+    return Candidates(dense, text_hits, fusion, context, named_speakers(text, [*dense, *text_hits]), about_the_asker(text))
 
 
 def fusion_for(model_id: str) -> Fusion:

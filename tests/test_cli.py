@@ -415,3 +415,25 @@ def test_ask_ranks_first_what_the_person_it_names_said(tmp_path, monkeypatch):
     assert top("what did Ana say the shed roof costs")["explain"]["speaker"] > 0
     monkeypatch.setitem(search.FUSION, "hashing", replace(search.FUSION["hashing"], speaker_weight=0.0))
     assert top("what did Ana say the shed roof costs")["speaker"] == "Ben"  # without the term
+
+
+def test_ask_ranks_the_askers_own_turn_above_an_assistants_reply_about_it(tmp_path, monkeypatch):
+    # An assistant's reply repeats the person's words around its advice; a question about the asker
+    # ("how long have I…") is answered by the person's own turn. A question to the assistant ("what
+    # did you suggest…") leaves the reply where it was.
+    pad = " ".join(f"w{i}" for i in range(60))
+    said = [
+        ("user", f"I started my current role as a data analyst in March 2021 {pad}"),
+        ("assistant", f"Working in your current role as a data analyst: tips for a current data analyst role {pad}"),
+    ]
+    write_chat(tmp_path / "chat.jsonl", [(f"m{i}", f"2026-11-02T1{i}:00:00+00:00", who, text) for i, (who, text) in enumerate(said)])
+    assert invoke("index", tmp_path / "chat.jsonl").exit_code == 0
+
+    def top(query: str) -> dict:
+        return json.loads(invoke("ask", query, "--json", "-n", "1").stdout)["results"][0]
+
+    mine = "how long have I been working in my current role as a data analyst"
+    assert top(mine)["speaker"] == "user"
+    assert top("what tips did you give for my current role as a data analyst")["speaker"] == "assistant"
+    monkeypatch.setitem(search.FUSION, "hashing", replace(search.FUSION["hashing"], assistant_weight=0.0))
+    assert top(mine)["speaker"] == "assistant"  # without the term

@@ -194,3 +194,21 @@ def test_the_window_boost_goes_to_chat_turns_by_their_fused_score_and_to_documen
     assert boosted == {2} and ranked[0]["_rowid"] == 2
     # the weak document (cosine 0.30 under 0.6 of 0.62) gains nothing, whatever its words
     assert 4 not in boosted
+
+
+def test_a_question_about_the_asker_is_in_the_first_person_and_does_not_address_you():
+    assert search.about_the_asker("How long have I been working in my current role?")
+    assert search.about_the_asker("what’s my dentist’s name")  # curly apostrophes, as phones type them
+    assert not search.about_the_asker("Can you remind me what you suggested for my trip?")
+    assert not search.about_the_asker("What did Caroline say about the adoption?")
+
+
+def test_an_assistants_turn_loses_the_assistant_weight_for_a_question_about_the_asker():
+    turn = lambda i, who: {"_rowid": i, "similarity": 0.5, "stream_id": "c", "position": 10 * i, "message_ids": [f"m{i}"], "speaker": who}  # noqa: E731
+    rows = [turn(1, "user"), turn(2, "assistant"), turn(3, "Ana")]
+    fusion = search.Fusion(text_weight=0.03, neighbour_weight=0.0, window_share=0.0, assistant_weight=0.3)
+    mine = search.fuse(search.Candidates([dict(r) for r in rows], [], fusion, about_the_asker=True))
+    assert [mine[i]["fused"] for i in (1, 2, 3)] == [0.5, 0.5 - 0.3, 0.5]
+    assert "− an assistant's turn, for a question about the asker 0.3" in _explain_line(mine[2]["explain"])
+    to_you = search.fuse(search.Candidates([dict(r) for r in rows], [], fusion, about_the_asker=False))
+    assert [to_you[i]["fused"] for i in (1, 2, 3)] == [0.5, 0.5, 0.5]
