@@ -213,11 +213,17 @@ _FIRST_PERSON = frozenset("i me my mine myself i'm i've i'd i'll".split())
 _SECOND_PERSON = frozenset("you your yours yourself you're you've you'd you'll".split())
 
 
+# "How do I back up my database?", "should I repot it?": asking for advice, which an assistant's reply holds.
+_ASKS_ADVICE = re.compile(r"\b(?:how\s+(?:do|can|could|should|would)|should|can|could|what\s+should)\s+i\b")
+
+
 def about_the_asker(text: str) -> bool:
     """Whether a question is about the person asking: in the first person ("what did I…", "my
-    trip"), and not addressing someone ("what did you suggest for my trip" asks for a reply)."""
-    words = set(re.findall(r"[\w']+", text.lower().replace("’", "'")))
-    return bool(words & _FIRST_PERSON) and not words & _SECOND_PERSON
+    trip"), not addressing someone ("what did you suggest for my trip" asks for a reply), and not
+    asking for advice."""
+    text = text.lower().replace("’", "'")
+    words = set(re.findall(r"[\w']+", text))
+    return bool(words & _FIRST_PERSON) and not words & _SECOND_PERSON and not _ASKS_ADVICE.search(text)
 
 
 def spoken_by(speaker: str | None, named: frozenset[str]) -> bool:

@@ -201,6 +201,8 @@ def test_a_question_about_the_asker_is_in_the_first_person_and_does_not_address_
     assert search.about_the_asker("what’s my dentist’s name")  # curly apostrophes, as phones type them
     assert not search.about_the_asker("Can you remind me what you suggested for my trip?")
     assert not search.about_the_asker("What did Caroline say about the adoption?")
+    assert not search.about_the_asker("how do I back up my sqlite database")  # advice: an assistant's reply holds it
+    assert not search.about_the_asker("Should I repot my fern in spring?")
 
 
 def test_an_assistants_turn_loses_the_assistant_weight_for_a_question_about_the_asker():
