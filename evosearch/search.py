@@ -124,7 +124,7 @@ class Candidates:
     fusion: Fusion = FUSION["minilm"]  # the index's base model's
     context: dict[int, float] = field(default_factory=dict)  # row id -> its context's BM25 (the lexical memory's hits)
     named: frozenset[str] = frozenset()  # the candidates' speakers the question names, lower case (named_speakers)
-    about_the_asker: bool = False  # the question is in the first person and does not address "you" (about_the_asker)
+    about_the_asker: bool = False  # in the first person, not addressing "you", not asking for advice (about_the_asker)
 
 
 @dataclass

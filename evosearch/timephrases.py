@@ -331,7 +331,7 @@ def _window_rules(now: datetime):
 
     rules = [
         (r"\b(?:(?:in|on|during|over|at|for)\s+)?(?:the\s+)?(?:(?P<which>first|second|third|fourth|last|final|early|mid|middle|late)\s+"
-         r"(?:(?P<n>two|three|\d)\s+)?)?(?P<part>weeks?|weekend|days?|half|beginning|start|middle|end)\s+of\s+" + _MONTH
+         r"(?:(?P<n>two|three|four|\d{1,2})\s+)?)?(?P<part>weeks?|weekend|days?|half|beginning|start|middle|end)\s+of\s+" + _MONTH
          + r"(?:,?\s+(?P<year>" + _YEAR + r"))?", part_of_month),
         (r"\b(?:in\s+)?(?P<which>early|mid|late)[\s-]+" + _MONTH + r"(?:,?\s+(?P<year>" + _YEAR + r"))?(?P<part>)(?P<n>)(?!,?\s*\d)", part_of_month),
         (r"\b(?:between|from)\s+" + _CALENDAR_DATE.replace("(?:", "(?P<date>", 1) + r"\s*(?:and|to|until|till|through|thru|-|–|—)\s*"

@@ -293,6 +293,7 @@ def test_recently_and_lately_are_vague_windows_and_dates_firm_ones():
         ("the second weekend of October", day(2026, 10, 10), day(2026, 10, 12), ""),
         ("trip in the second week of November", day(2026, 11, 8), day(2026, 11, 15), "trip"),
         ("the first three days of May 2023", day(2023, 5, 1), day(2023, 5, 4), ""),
+        ("the first 10 days of May 2023", day(2023, 5, 1), day(2023, 5, 11), ""),
         ("invoice on the last day of June", day(2026, 6, 30), day(2026, 7, 1), "invoice"),
         ("the fourth week of February 2023", day(2023, 2, 22), day(2023, 3, 1), ""),
         # loose edges: the whole month
