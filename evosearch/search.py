@@ -77,9 +77,10 @@ class Fusion:
     # other side of the conversation repeating its words. MiniLM's: the smaller of two tied best
     # values (benchmarks/fusion.py; docs/benchmarks.md, "A speaker the question names").
     speaker_weight: float = 0.0
-    # The same for chat turns, by their fused score against the best one's: a turn is dated when it was
-    # said, and its cosine alone withheld the boost from turns that answer in few words
-    # (docs/benchmarks.md, "Time phrases", "Which passages gain").
+    # window_share's counterpart for chat turns: the window's boost goes only to turns whose fused score
+    # reaches this share of the best candidate's. A turn is dated when it was said, and its cosine
+    # alone withheld the boost from turns that answer in few words (docs/benchmarks.md, "Time
+    # phrases", "Which passages gain").
     chat_window_share: float = 0.0
     # Subtracted from an AI assistant's turn when the question is about the asker ("how long have I
     # been in my current role?": in the first person, and not addressing "you"): the person's own
@@ -158,7 +159,8 @@ def fuse_evidence(c: Candidates) -> dict[int, dict]:
     """row id -> row with its `fused` score, cosine + the text weight x BM25 (0 where the text does not
     match) + for a chat turn the excess weight x the BM25 above its level + the context weight x its
     context's BM25 above its level (where the index holds context) + the speaker weight where only
-    people the question names speak (named_speakers), and in `explain` the parts
+    people the question names speak (named_speakers) - the assistant weight for an AI assistant's
+    turn when the question is about the asker (about_the_asker), and in `explain` the parts
     it was built from. Scores, not ranks: reciprocal rank fusion gave a full-text #1 with cosine 0.2
     the same credit as one with 0.6 (issue 22)."""
     fused: dict[int, dict] = {}
@@ -393,10 +395,8 @@ def rank(gathered: Gathered, limit: int, fusion: Callable[[Candidates], dict[int
             if i not in boosted and i not in rest:
                 row["score"], row["in_window"] = row["fused"], False
                 rest[i] = row
-        if gathered.intent.window.firm:
-            ranked = sorted(boosted.values(), key=lambda r: -r["score"]) + sorted(rest.values(), key=lambda r: -r["score"])
-        else:
-            ranked = sorted([*boosted.values(), *rest.values()], key=lambda r: -r["score"])
+        firm = gathered.intent.window.firm  # a firm window's boosted passages rank first whatever their score
+        ranked = sorted([*boosted.values(), *rest.values()], key=lambda r: (firm and not r["in_window"], -r["score"]))
     ranked = distinct_messages(ranked)
     if gathered.intent.order:
         window = gathered.intent.window
