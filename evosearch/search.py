@@ -260,9 +260,21 @@ def fusion_for(model_id: str) -> Fusion:
     return FUSION[model_name(model_id)]
 
 
+# A question about how much time passed ("how many days ago did I meet Emma?", "how many weeks
+# passed between …") is answered by dated passages that say what happened, never how long ago; its
+# unit word matched any passage about days or weeks. Full text only: read by the dense encoder too,
+# it cost a question (docs/benchmarks.md, "How much time passed").
+_ELAPSED = re.compile(
+    r"\bhow\s+many\s+(?:minute|hour|day|night|week|weekend|month|year)s?\s+(?:ago|(?:had|have|has)\s+passed|passed|(?:had|have)\s+gone\s+by)\b"
+    r"|\bhow\s+long\s+(?:ago|(?:has|had)\s+it\s+been)\b",
+    re.I,
+)
+
+
 def _fts_text(text: str) -> str:
     # The full-text parser gives meaning to quotes, colons and operators; a person's question is plain words.
-    return " ".join(re.findall(r"\w+", text))
+    words = re.findall(r"\w+", _ELAPSED.sub(" ", text))
+    return " ".join(words or re.findall(r"\w+", text))
 
 
 def _window_json(window: TimeWindow | None) -> dict | None:

@@ -1,6 +1,7 @@
 """Every command through the CLI, with exact exit codes."""
 
 import json
+import re
 import subprocess
 import sys
 from dataclasses import replace
@@ -437,3 +438,22 @@ def test_ask_ranks_the_askers_own_turn_above_an_assistants_reply_about_it(tmp_pa
     assert top("what tips did you give for my current role as a data analyst")["speaker"] == "assistant"
     monkeypatch.setitem(search.FUSION, "hashing", replace(search.FUSION["hashing"], assistant_weight=0.0))
     assert top(mine)["speaker"] == "assistant"  # without the term
+
+
+def test_ask_finds_what_happened_for_a_question_about_how_long_ago(tmp_path, monkeypatch):
+    # "How many days ago did I meet Emma?" is answered by the dated turn where I met her, which never
+    # says "days"; a turn full of day counts must not outrank it on the question's unit word.
+    said = [
+        ("user", "Lunch today with Emma from the design team, we talked about her garden"),
+        ("user", "The report sums payments over 7 days, 14 days and 30 days, day by day, for the last days"),
+    ]
+    write_chat(tmp_path / "chat.jsonl", [(f"m{i}", f"2026-11-02T1{i}:00:00+00:00", who, text) for i, (who, text) in enumerate(said)])
+    assert invoke("index", tmp_path / "chat.jsonl").exit_code == 0
+
+    def top(query: str) -> str:
+        return json.loads(invoke("ask", query, "--json", "-n", "1").stdout)["results"][0]["text"]
+
+    assert "Emma" in top("how many days ago did I meet Emma")
+    assert "Emma" in top("how many weeks have passed since I met Emma")
+    monkeypatch.setattr(search, "_ELAPSED", re.compile(r"(?!)"))  # without the rule
+    assert "payments" in top("how many days ago did I meet Emma")
