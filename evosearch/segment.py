@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from .config import CHAT_SEGMENT_MAX_MESSAGES, CHAT_SEGMENT_TOKENS, DOC_SEGMENT_TOKENS
-from .sources.base import Stream, Unit
+from .config import CHAT_PIECE_TOKENS, CHAT_SEGMENT_MAX_MESSAGES, CHAT_SEGMENT_TOKENS, DOC_SEGMENT_TOKENS
+from .sources.base import SENTENCE_END, Stream, Unit
 
 _WORDISH = re.compile(r"\w+|[^\w\s]")
 # WordPiece splits English into about 1.3 pieces per word or punctuation mark; counting
@@ -111,17 +111,36 @@ def _words(text: str, budget: int, is_chat: bool) -> tuple[list[str], list[int]]
     return words, costs
 
 
+# A chat message's sentences, and its lines: a list item ends where its line does.
+_SENTENCE_OR_LINE = re.compile(rf"{SENTENCE_END.pattern}|\n+")
+
+
+def _sentences(text: str) -> list[str]:
+    """The text's sentences and lines, each with the whitespace after it, in order."""
+    ends = [m.end() for m in _SENTENCE_OR_LINE.finditer(text)]
+    return [text[a:b] for a, b in zip([0, *ends], [*ends, len(text)]) if text[a:b].strip()]
+
+
 def _split_long(unit: Unit, budget: int, is_chat: bool) -> list[Unit]:
-    """A unit above the budget is cut at word boundaries; each piece keeps the unit's place."""
+    """A unit above the budget is cut into pieces that fit; each piece keeps the unit's place.
+    A chat message's pieces hold whole sentences (or lines), a sentence alone over the budget
+    starting a piece and cut at word boundaries; a document's paragraph is cut at word boundaries."""
     pieces: list[str] = []
     current: list[str] = []
     used = 0
-    for word, cost in zip(*_words(unit.text, budget, is_chat)):
-        if current and used + cost > budget:
+    for chunk in _sentences(unit.text) if is_chat else [unit.text]:
+        words, costs = _words(chunk, budget, is_chat)
+        if is_chat and sum(costs) <= budget:
+            words, costs = ["".join(words)], [sum(costs)]
+        elif is_chat and current:
             pieces.append("".join(current))
             current, used = [], 0
-        current.append(word)
-        used += cost
+        for word, cost in zip(words, costs):
+            if current and used + cost > budget:
+                pieces.append("".join(current))
+                current, used = [], 0
+            current.append(word)
+            used += cost
     if current:
         pieces.append("".join(current))
     return [Unit(**{**unit.__dict__, "text": text.strip()}) for text in pieces if text.strip()]
@@ -146,20 +165,23 @@ def _make_segment(units: list[Unit], is_chat: bool) -> Segment:
 
 def segment_stream(stream: Stream) -> list[Segment]:
     """Consecutive units packed up to the budget; paragraph and message boundaries are never cut
-    unless one unit alone is over budget. Documents also break where the date changes, so a
+    unless one unit alone is over budget. A chat message over CHAT_PIECE_TOKENS is cut into
+    pieces, each the start of its own segment. Documents also break where the date changes, so a
     segment never spans two dated sections."""
     is_chat = stream.is_chat
     budget = CHAT_SEGMENT_TOKENS if is_chat else DOC_SEGMENT_TOKENS
+    piece_budget = CHAT_PIECE_TOKENS if is_chat else budget
     max_units = CHAT_SEGMENT_MAX_MESSAGES if is_chat else 10**9
     segments: list[Segment] = []
     current: list[Unit] = []
     used = 0
     units = stream.units
     for unit, unit_cost in zip(units, _costs([u.text for u in units], is_chat)):
-        pieces = _split_long(unit, budget, is_chat) if unit_cost > budget else [unit]
+        pieces = _split_long(unit, piece_budget, is_chat) if unit_cost > piece_budget else [unit]
+        alone = is_chat and len(pieces) > 1
         for piece, cost in zip(pieces, _costs([_unit_line(p) for p in pieces], is_chat)):
             date_changes = not is_chat and current and current[-1].time != piece.time
-            if current and (used + cost > budget or len(current) >= max_units or date_changes):
+            if current and (alone or used + cost > budget or len(current) >= max_units or date_changes):
                 segments.append(_make_segment(current, is_chat))
                 current, used = [], 0
             current.append(piece)

@@ -1,8 +1,9 @@
 from datetime import datetime, timezone
 
 import hashlib
+import re
 
-from evosearch.config import CHAT_SEGMENT_MAX_MESSAGES, DOC_SEGMENT_TOKENS, MAX_SEGMENT_TOKENS
+from evosearch.config import CHAT_PIECE_TOKENS, CHAT_SEGMENT_MAX_MESSAGES, DOC_SEGMENT_TOKENS, MAX_SEGMENT_TOKENS
 from evosearch.encoder.wordpieces import count_wordpieces
 from evosearch.segment import approx_tokens, segment_stream
 from evosearch.sources.base import Stream, Unit
@@ -57,3 +58,60 @@ def test_content_hash_tracks_text_and_time():
     b = segment_stream(Stream("d", "/d", "text", "d", [Unit("same", T2)]))[0]
     c = segment_stream(Stream("d", "/d", "text", "d", [Unit("same", T1)]))[0]
     assert a.content_hash != b.content_hash and a.content_hash == c.content_hash
+
+
+def _marks(text: str) -> int:
+    """Words and punctuation marks: a piece's budget counts each word's own tokens, at least one per mark."""
+    return len(re.findall(r"\w+|[^\w\s]", text))
+
+
+def _long_turn(*sentences: str) -> list[Unit]:
+    return [
+        Unit("Can you help me plan a presentation?", T1, speaker="user", message_id="m0"),
+        Unit(" ".join(sentences), T1, speaker="user", message_id="m1"),
+    ]
+
+
+def test_a_long_chat_message_is_cut_where_its_sentences_end_each_piece_its_own_segment():
+    """A side remark inside a long turn gets a vector of its own, not a share of the turn's mean."""
+    sentences = [
+        "I'm looking to create a presentation about our quarterly marketing results for the board.",
+        "By the way, I've been in marketing for a while now, started as a Marketing Coordinator.",
+        "The slides should cover the campaign budget, the channel mix and the lead numbers.",
+        "Could you suggest a structure that keeps it under twenty minutes?",
+    ]
+    segs = segment_stream(Stream("s", "/x", "jsonl-chat", "t", _long_turn(*sentences)))
+    pieces = [s for s in segs if s.message_ids == ("m1",)]
+    assert len(pieces) >= 2 and segs[0].message_ids == ("m0",)  # the first piece does not join the message before it
+    assert all(_marks(s.text.removeprefix("user: ")) <= CHAT_PIECE_TOKENS for s in pieces)
+    assert all(s.speakers == ("user",) and s.text.startswith("user: ") for s in pieces)
+    texts = [s.text.removeprefix("user: ") for s in pieces]
+    assert all(t.endswith((".", "?")) for t in texts)  # cut only where a sentence ends
+    assert " ".join(texts) == " ".join(sentences)  # nothing lost, nothing repeated
+    assert any(t == sentences[1] or t.startswith(sentences[1]) or t.endswith(sentences[1]) for t in texts)
+
+
+def test_a_chat_sentence_over_the_piece_budget_starts_a_piece_and_is_cut_between_words():
+    run_on = " ".join(f"word{i}" for i in range(120))
+    segs = segment_stream(Stream("s", "/x", "jsonl-chat", "t", _long_turn("A short opening.", run_on, "The end.")))
+    texts = [s.text.removeprefix("user: ") for s in segs if s.message_ids == ("m1",)]
+    assert texts[0] == "A short opening."
+    assert texts[-1].endswith("The end.")
+    assert " ".join(texts).split() == f"A short opening. {run_on} The end.".split()
+    assert all(_marks(t) <= CHAT_PIECE_TOKENS for t in texts)
+
+
+def test_a_chat_message_s_lines_are_cut_where_they_end():
+    items = [f"- item {i}: buy the {i}th thing on the list for the party on saturday" for i in range(8)]
+    segs = segment_stream(Stream("s", "/x", "jsonl-chat", "t", _long_turn("\n".join(items))))
+    texts = [s.text.removeprefix("user: ") for s in segs if s.message_ids == ("m1",)]
+    assert len(texts) > 1
+    assert [line for t in texts for line in t.split("\n")] == items  # whole lines, in order
+
+
+def test_short_chat_messages_and_document_paragraphs_are_not_cut_into_pieces():
+    words = " ".join(f"w{i}" for i in range(40))  # over the piece budget, under the chat segment budget
+    chat = segment_stream(Stream("s", "/x", "jsonl-chat", "t", [Unit(words, T1, speaker="Ana", message_id="m0")]))
+    assert [s.text for s in chat] == [f"Ana: {words}"] and approx_tokens(words) > CHAT_PIECE_TOKENS
+    doc = segment_stream(Stream("d", "/d.md", "text", "d", [Unit("One sentence. " * 30, T1, line_start=1, line_end=1)]))
+    assert len(doc) == 1  # documents keep their 200-token budget and are not cut at sentences

@@ -7,8 +7,13 @@ consecutive units into segments that fit the encoder's token budget.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
+
+# Where a sentence ends: the whitespace after its closing mark. Where readers and segmentation
+# cut text that is too long for one piece.
+SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from .base import Stream, Unit
+from .base import SENTENCE_END, Stream, Unit
 from .dates import find_date, from_epoch
 
 # Paragraphs longer than this become several units, so a hit points at the part that matched.
@@ -28,7 +28,6 @@ _RST_ADORNMENT = re.compile(r"^([=\-`:'\"~^_*+#<>.])\1{2,}\s*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 # YYYY-MM-DD, YYYYMMDD, YYYY_MM_DD, with no digits right before or after.
 _FILE_NAME_DATE = re.compile(r"(?<!\d)(\d{4})([-_.]?)(\d{2})\2(\d{2})(?!\d)")
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 
 
 @dataclass
@@ -246,7 +245,7 @@ def _split_long_line(text: str) -> list[str]:
     if len(text) <= MAX_UNIT_CHARS:
         return [text]
     parts: list[str] = []
-    for sentence in _SENTENCE_END.split(text):
+    for sentence in SENTENCE_END.split(text):
         while len(sentence) > MAX_UNIT_CHARS:
             # No sentence end in reach: cut at the last space, or hard at the limit.
             cut = sentence.rfind(" ", 0, MAX_UNIT_CHARS + 1)
