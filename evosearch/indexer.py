@@ -23,7 +23,7 @@ from .config import SNAPSHOT_EVERY
 from .encode import StreamJob, encode_streams
 from .encoder import Encoder, context_turns, reads_ahead
 from .errors import EvosearchError, SourceError
-from .segment import Segment, reads_ahead_along, segment_stream, turn_context
+from .segment import SEGMENTATION, Segment, reads_ahead_along, segment_stream, turn_context
 from .sources.detect import companion_files, read_source
 from .sources.walk import absolute_path, iter_sources, open_source_file
 from .store import CONTEXT, SEGMENTS, SNAPSHOTS, STALE_HASH, SourceRecord, Store, segment_row, snapshot_row, write_fragments
@@ -130,8 +130,9 @@ def write_stream_fragments(jobs: list[StreamJob], encoder: Encoder, targets: dic
 
 def _file_hash(path: Path, companions: list[Path]) -> tuple[str, bool]:
     """(the file's sha256, with its companion files' names and bytes after its own (none: the file's
-    alone), whether every part could be read). A mail folder's hash is its messages' alone; one of
-    them unreadable is left out of it (its mailbox is read without it, with a warning)."""
+    alone), after the segmentation that cuts it (segment.SEGMENTATION); whether every part could be
+    read). A mail folder's hash is its messages' alone; one of them unreadable is left out of it
+    (its mailbox is read without it, with a warning)."""
     h = hashlib.sha256()
     folder = path.is_dir()
     if not folder:
@@ -147,7 +148,7 @@ def _file_hash(path: Path, companions: list[Path]) -> tuple[str, bool]:
             if not folder:
                 raise
             complete = False
-    return h.hexdigest(), complete
+    return f"{SEGMENTATION}:{h.hexdigest()}", complete
 
 
 def _hash_file(h, path: Path) -> None:
@@ -252,7 +253,8 @@ class Indexer:
             companions = companion_files(path) if members is None else members
             size, mtime = _source_stat(path, companions)
             recheck = str(path) in self._recheck  # its rows were repaired: compare them with the file
-            if known and known.size == size and known.mtime == mtime and not recheck:
+            cut_alike = known is not None and known.hash.startswith(f"{SEGMENTATION}:")  # else cut before an upgrade
+            if known and known.size == size and known.mtime == mtime and cut_alike and not recheck:
                 self._unchanged(path)
                 return None
             digest, complete = _file_hash(path, companions)

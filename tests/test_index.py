@@ -556,3 +556,27 @@ def test_slack_day_files_are_reindexed_when_only_users_json_changes(tmp_path):
     assert report.indexed == first.indexed > 0 and report.unchanged == 0
     assert any("Ana Renamed" in t for t in indexed_texts(db))
     assert index_dump(str(db)) == fresh_copy_dump(export, tmp_path, "slack")
+
+
+def test_files_cut_by_an_older_segmentation_are_cut_again_and_only_what_changed_is_encoded(tmp_path, monkeypatch):
+    """An upgrade that cuts streams differently must reach an existing index: its unchanged files
+    would otherwise keep the old cut for good (`index` skips a file of the same size and mtime)."""
+    from evosearch import indexer, segment
+
+    notes = make_notes(tmp_path)
+    messages = chat_messages(30)
+    long_turn = " ".join(f"Sentence {i} says the shed roof needs {i} more tiles before the winter comes." for i in range(8))
+    messages[25] = (*messages[25][:3], long_turn)
+    write_chat(notes / "team.jsonl", messages)
+    db = tmp_path / "db"
+    with monkeypatch.context() as older:
+        older.setattr(segment, "CHAT_PIECE_TOKENS", segment.CHAT_SEGMENT_TOKENS)  # a cut of another version
+        older.setattr(indexer, "SEGMENTATION", "older")
+        run_index([notes], db)
+
+    report, _ = run_index([notes], db)
+    assert report.segments_encoded > 0  # the chat, from its long message on
+    assert report.segments_reused > 0  # its segments before the long message keep their vectors
+    assert index_dump(str(db)) == fresh_copy_dump(notes, tmp_path, "recut")
+    again, _ = run_index([notes], db)
+    assert (again.indexed, again.unchanged, again.segments_encoded) == (0, 4, 0)
