@@ -12,8 +12,8 @@ DOC_SEGMENT_TOKENS = 200
 # 4 messages / 96 tokens measured best of 1:96, 2:96, 4:96, 6:128, 8:192 on LoCoMo (benchmarks/chat_segment_sweep.py).
 CHAT_SEGMENT_TOKENS = 96
 CHAT_SEGMENT_MAX_MESSAGES = 4
-# A chat message longer than this is cut where its sentences end into pieces of at most this many
-# tokens, each its own segment: a side remark inside a long turn ("By the way, I've been in
+# A person's chat message longer than this is cut where its sentences end into pieces of at most
+# this many tokens, each its own segment (an AI assistant's reply is not): a side remark inside a long turn ("By the way, I've been in
 # marketing for years") gets a vector of its own instead of a share of the turn's mean
 # (docs/benchmarks.md, "A long turn's pieces").
 CHAT_PIECE_TOKENS = 48

@@ -13,7 +13,7 @@ from .sources.base import SENTENCE_END, Stream, Unit
 # Names how segment_stream cuts a stream; change it whenever the same stream would be cut
 # differently. A source's stored hash carries it (indexer._file_hash), so after an upgrade `index`
 # reads each file again and re-encodes the streams whose segments changed, from the first change.
-SEGMENTATION = "chat-pieces-48"
+SEGMENTATION = "person-pieces-48"
 
 _WORDISH = re.compile(r"\w+|[^\w\s]")
 # WordPiece splits English into about 1.3 pieces per word or punctuation mark; counting
@@ -170,20 +170,23 @@ def _make_segment(units: list[Unit], is_chat: bool) -> Segment:
 
 def segment_stream(stream: Stream) -> list[Segment]:
     """Consecutive units packed up to the budget; paragraph and message boundaries are never cut
-    unless one unit alone is over budget. A chat message over CHAT_PIECE_TOKENS is cut into
-    pieces, each the start of its own segment. Documents also break where the date changes, so a
+    unless one unit alone is over budget. A person's chat message over CHAT_PIECE_TOKENS is cut
+    into pieces, each the start of its own segment. Documents also break where the date changes, so a
     segment never spans two dated sections."""
     is_chat = stream.is_chat
     budget = CHAT_SEGMENT_TOKENS if is_chat else DOC_SEGMENT_TOKENS
-    piece_budget = CHAT_PIECE_TOKENS if is_chat else budget
     max_units = CHAT_SEGMENT_MAX_MESSAGES if is_chat else 10**9
     segments: list[Segment] = []
     current: list[Unit] = []
     used = 0
     units = stream.units
     for unit, unit_cost in zip(units, _costs([u.text for u in units], is_chat)):
-        pieces = _split_long(unit, piece_budget, is_chat) if unit_cost > piece_budget else [unit]
-        alone = is_chat and len(pieces) > 1
+        # An AI assistant's reply keeps the segment budget: cut into pieces as well, it doubled an
+        # assistant chat's segments and found less (docs/benchmarks.md, "A long turn's pieces").
+        person = is_chat and not (unit.speaker and by_assistant((unit.speaker,)))
+        unit_budget = CHAT_PIECE_TOKENS if person else budget
+        pieces = _split_long(unit, unit_budget, is_chat) if unit_cost > unit_budget else [unit]
+        alone = person and len(pieces) > 1
         for piece, cost in zip(pieces, _costs([_unit_line(p) for p in pieces], is_chat)):
             date_changes = not is_chat and current and current[-1].time != piece.time
             if current and (alone or used + cost > budget or len(current) >= max_units or date_changes):

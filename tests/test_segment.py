@@ -115,3 +115,14 @@ def test_short_chat_messages_and_document_paragraphs_are_not_cut_into_pieces():
     assert [s.text for s in chat] == [f"Ana: {words}"] and approx_tokens(words) > CHAT_PIECE_TOKENS
     doc = segment_stream(Stream("d", "/d.md", "text", "d", [Unit("One sentence. " * 30, T1, line_start=1, line_end=1)]))
     assert len(doc) == 1  # documents keep their 200-token budget and are not cut at sentences
+
+
+def test_an_assistant_s_long_reply_keeps_the_segment_budget_and_a_speakerless_message_is_a_person_s():
+    """Cut into pieces too, an AI assistant's replies doubled an assistant chat's segments and were found less."""
+    reply = " ".join(f"Step {i}: open the settings page and check the backup option number {i}." for i in range(4))
+    units = [Unit(reply, T1, speaker="assistant", message_id="a0"), Unit(reply, T1, speaker=None, message_id="p0")]
+    segs = segment_stream(Stream("s", "/x", "jsonl-chat", "t", units))
+    assert _marks(reply) > CHAT_PIECE_TOKENS and approx_tokens(f"assistant: {reply}") <= 96
+    assert segs[0].text == f"assistant: {reply}"  # whole
+    assert [s.message_ids for s in segs] == [("a0",), ("p0",), ("p0",)]  # the same words from no named speaker: cut
+    assert " ".join(s.text for s in segs[1:]) == reply
