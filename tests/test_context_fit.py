@@ -120,7 +120,7 @@ def test_train_reads_a_stream_ahead_as_index_does_not_across_an_assistants_turns
     from .helpers import write_chat
 
     words = "the garden plan needs a new fence before spring. we should ask the neighbours about the cost. ".split()
-    long = " ".join(words * 4)  # 64 words: two messages overflow a chat segment, one does not
+    long = " ".join(words * 2)  # 32 words: two messages overflow a chat segment, one is not cut into pieces
     notes = tmp_path / "notes"
     notes.mkdir()
     write_chat(notes / "bot.jsonl", [(f"b{i}", f"2026-11-01T10:{i:02d}:00+00:00", ("user", "assistant")[i % 2], long) for i in range(6)], "bot")
