@@ -13,9 +13,9 @@ DOC_SEGMENT_TOKENS = 200
 CHAT_SEGMENT_TOKENS = 96
 CHAT_SEGMENT_MAX_MESSAGES = 4
 # A person's chat message longer than this is cut where its sentences end into pieces of at most
-# this many tokens, each its own segment (an AI assistant's reply is not): a side remark inside a long turn ("By the way, I've been in
-# marketing for years") gets a vector of its own instead of a share of the turn's mean
-# (docs/benchmarks.md, "A long turn's pieces").
+# this many tokens, each its own segment (an AI assistant's reply is not): a side remark inside a
+# long turn ("By the way, I've been in marketing for years") gets a vector of its own instead of a
+# share of the turn's mean (docs/benchmarks.md, "A long turn's pieces").
 CHAT_PIECE_TOKENS = 48
 # The encoder's hard limit per segment (tokens after the tokenizer, specials included).
 MAX_SEGMENT_TOKENS = 256

@@ -171,8 +171,8 @@ def _make_segment(units: list[Unit], is_chat: bool) -> Segment:
 def segment_stream(stream: Stream) -> list[Segment]:
     """Consecutive units packed up to the budget; paragraph and message boundaries are never cut
     unless one unit alone is over budget. A person's chat message over CHAT_PIECE_TOKENS is cut
-    into pieces, each the start of its own segment. Documents also break where the date changes, so a
-    segment never spans two dated sections."""
+    into pieces, each the start of its own segment. Documents also break where the date changes,
+    so a segment never spans two dated sections."""
     is_chat = stream.is_chat
     budget = CHAT_SEGMENT_TOKENS if is_chat else DOC_SEGMENT_TOKENS
     max_units = CHAT_SEGMENT_MAX_MESSAGES if is_chat else 10**9
