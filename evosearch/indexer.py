@@ -339,6 +339,8 @@ class Indexer:
 
     def _plan_stream(self, stream, segments: list[Segment], plan: _FilePlan) -> None:
         stored = self._stored.get(stream.stream_id, [])
+        if stored and self._stored.titles.get(stream.stream_id, stream.title) != stream.title:
+            self.store.retitle_stream(stream.stream_id, stream.title)  # re-encoded rows get it as they are written
         change = _first_change(stored, segments)
         if change == len(segments) and len(stored) == len(segments):
             self.report.segments_reused += len(segments)

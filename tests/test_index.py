@@ -8,6 +8,7 @@ import pytest
 
 from evosearch.api import open_index
 from evosearch.indexer import index_paths
+from evosearch.store import Store
 
 from .helpers import chat_messages, index_dump, make_notes, write_chat
 
@@ -539,6 +540,9 @@ def test_a_google_chat_space_renamed_in_group_info_alone_is_reindexed(tmp_path):
     report, _ = run_index([tmp_path / "Takeout"], db)
     assert (report.indexed, report.unchanged) == (1, 0)
     assert index_dump(str(db)) == fresh_copy_dump(tmp_path / "Takeout", tmp_path, "google-chat")
+    # No message changed, so no row is written again: the title is what must still change in them.
+    assert report.segments_encoded == 0
+    assert {r["title"] for r in Store.open(str(db)).table("segments").to_arrow().to_pylist()} == {"Allotment 2027"}
 
 
 def test_slack_day_files_are_reindexed_when_only_users_json_changes(tmp_path):

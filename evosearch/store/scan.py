@@ -7,6 +7,7 @@ import numpy as np
 from .schema import HASH_WIDTH
 
 SCAN_ROWS = 65_536  # rows per batch when a run reads every stored segment's hash
+MIXED_TITLES = "\x00"  # StoredStreams.titles of a stream whose rows hold more than one title: no stream's title
 
 
 class StoredStreams:
@@ -14,10 +15,20 @@ class StoredStreams:
     compares each file's segments against. Held as arrays and read in batches, with no Python object per
     segment, so a large index fits in little memory; a stream's list is built when asked for."""
 
-    def __init__(self, spans: dict[str, tuple[int, int]], positions: np.ndarray, hashes: np.ndarray, duplicated: set[str] | None = None):
+    def __init__(
+        self,
+        spans: dict[str, tuple[int, int]],
+        positions: np.ndarray,
+        hashes: np.ndarray,
+        duplicated: set[str] | None = None,
+        titles: dict[str, str | None] | None = None,
+    ):
         self._spans = spans  # stream_id -> (start, end) in positions and hashes, sorted by (stream, position)
         self._positions = positions
         self._hashes = hashes
+        # stream_id -> the title its rows hold, MIXED_TITLES where they disagree (a run killed while
+        # retitling). A title is no part of a segment's hash, so a renamed chat is found by this.
+        self.titles = titles or {}
         # Streams holding two rows for one position, which only two writers at once could store
         # (the lock prevents it now; older indexes and object stores written from two machines may
         # still hold them). Their lists here repeat those positions, so they never match a file's.
@@ -31,13 +42,16 @@ class StoredStreams:
         codes: dict[str, int] = {}  # stream_id -> its number, in order of first appearance
         by_path: dict[str, set[str]] = {}
         parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        columns = ["stream_id", "path", "position", "content_hash"]
+        titles: dict[str, str | None] = {}
+        columns = ["stream_id", "path", "title", "position", "content_hash"]
         for batch in dataset.to_batches(columns=columns, batch_size=SCAN_ROWS):
             streams = pc.dictionary_encode(batch.column("stream_id"))
             to_code = np.array([codes.setdefault(sid, len(codes)) for sid in streams.dictionary.to_pylist()], dtype=np.int32)
-            pairs = pa.table({"stream_id": batch.column("stream_id"), "path": batch.column("path")}).group_by(["stream_id", "path"])
-            for sid, path in zip(*pairs.aggregate([]).columns):
-                by_path.setdefault(path.as_py(), set()).add(sid.as_py())
+            keys = ["stream_id", "path", "title"]
+            distinct = pa.table({k: batch.column(k) for k in keys}).group_by(keys).aggregate([]).to_pydict()
+            for sid, path, title in zip(*(distinct[k] for k in keys)):
+                by_path.setdefault(path, set()).add(sid)
+                titles[sid] = title if titles.get(sid, title) == title else MIXED_TITLES
             positions = batch.column("position").to_numpy().astype(np.int32)
             parts.append((to_code[streams.indices.to_numpy()], positions, hash_array(batch.column("content_hash"))))
         if not parts:
@@ -52,7 +66,7 @@ class StoredStreams:
         spans = {names[stream[a]]: (int(a), int(b)) for a, b in zip(starts, ends)}
         repeated = (np.diff(stream) == 0) & (np.diff(positions) == 0)
         duplicated = {names[c] for c in np.unique(stream[1:][repeated])}
-        return cls(spans, positions, hashes, duplicated), by_path
+        return cls(spans, positions, hashes, duplicated, titles), by_path
 
     def get(self, stream_id: str, default=None):
         span = self._spans.get(stream_id)

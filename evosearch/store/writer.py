@@ -295,6 +295,11 @@ class Store(LanceReader):
             self._tables[SNAPSHOTS].delete(where)
             self._tables[SEGMENTS].update(where=where, values={"content_hash": STALE_HASH})
 
+    def retitle_stream(self, stream_id: str, title: str | None) -> None:
+        """Give every stored row of a stream a new title (a chat renamed, its messages the same)."""
+        self.dirty = True
+        self._tables[SEGMENTS].update(where=f"stream_id = {sql_str(stream_id)}", values={"title": title})
+
     def replace_segments(self, rows: list[dict]) -> None:
         """Write rows over the rows with the same id (stream and position) in one commit, adding
         those that have none: at every moment each position holds the old row or the new one."""
