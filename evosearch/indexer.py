@@ -89,6 +89,7 @@ class _FilePlan:
     replace_from: dict[str, int] = field(default_factory=dict)  # stream -> first stored position re-encoded
     tails: dict[str, int] = field(default_factory=dict)  # stream -> where its stored rows must end, once rewritten
     gone: set[str] = field(default_factory=set)  # streams no longer in the file: deleted once the file is done
+    amended: bool = False  # stored rows changed while planning (a title, a shrunk stream's tail)
 
 
 @dataclass
@@ -299,7 +300,10 @@ class Indexer:
             self._stored.pop(sid, None)
         for stream, segments in segmented:
             self._plan_stream(stream, segments, plan)
-        self.report.indexed += 1
+        if plan.jobs or plan.gone or plan.amended:
+            self.report.indexed += 1
+        else:  # read again (new bytes, or cut before an upgrade) but every stored row still holds
+            self.report.unchanged += 1
         return plan
 
     def _move_if_same(self, path: Path, size: int, mtime: float, digest: str, streams) -> bool:
@@ -341,6 +345,7 @@ class Indexer:
         stored = self._stored.get(stream.stream_id, [])
         if stored and self._stored.titles.get(stream.stream_id, stream.title) != stream.title:
             self.store.retitle_stream(stream.stream_id, stream.title)  # re-encoded rows get it as they are written
+            plan.amended = True
         change = _first_change(stored, segments)
         if change == len(segments) and len(stored) == len(segments):
             self.report.segments_reused += len(segments)
@@ -352,6 +357,7 @@ class Indexer:
             # file, so a kill after this leaves nothing wrong, only the tail gone a little early.
             self.store.delete_streams_from([stream.stream_id], change)
             self.report.segments_reused += change
+            plan.amended = True
             return
         snapshot = self.store.latest_snapshot(stream.stream_id, change - 1) if change > 0 else None
         start, memory = (snapshot[0] + 1, snapshot[1]) if snapshot else (0, self.encoder.empty_memory(1)[0])
