@@ -52,7 +52,9 @@ class Fusion:
     text_weight: float
     # A chat turn whose neighbouring turns (just before or after it in its conversation) are also
     # candidates gains this share of the better neighbour's score: the question's context lies
-    # around its answer. Documents' sections are left alone.
+    # around its answer. Documents' sections are left alone, and so are an AI assistant's turns, which
+    # neither gain nor give: a reply echoes the topic of the turn before it whether or not that turn
+    # holds what is asked (docs/benchmarks.md, "An assistant's turn").
     neighbour_weight: float
     # The time window's boost goes only to document sections whose cosine reaches this share of the
     # best one's: a date in a question may describe the content, not when it was written
@@ -141,13 +143,14 @@ class Gathered:
 
 def fuse(c: Candidates) -> dict[int, dict]:
     """row id -> row with its `fused` score and in `explain` the parts it was built from: the
-    evidence (fuse_evidence), plus for a chat turn the neighbour weight x the better evidence of
-    the turns just before and after it, where they are candidates too."""
+    evidence (fuse_evidence), plus for a person's chat turn the neighbour weight x the better evidence
+    of the people's turns just before and after it, where they are candidates too."""
     fused = fuse_evidence(c)
-    by_place = {(e["stream_id"], e["position"]): e["fused"] for e in fused.values()}
-    for entry in fused.values():
-        if not entry.get("message_ids") or not c.fusion.neighbour_weight:
-            continue
+    if not c.fusion.neighbour_weight:
+        return fused
+    people = [e for e in fused.values() if e.get("message_ids") and not by_assistant(stored_speakers(e.get("speaker")))]
+    by_place = {(e["stream_id"], e["position"]): e["fused"] for e in people}
+    for entry in people:
         near = max(by_place.get((entry["stream_id"], entry["position"] + step), 0.0) for step in (-1, 1))
         if near > 0:
             entry["fused"] += c.fusion.neighbour_weight * near

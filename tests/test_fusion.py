@@ -82,6 +82,16 @@ def test_a_chat_turn_gains_a_share_of_its_best_neighbouring_candidate():
     assert "neighbouring turns 0.075" in _explain_line(fused[1]["explain"])
 
 
+def test_an_assistant_s_turn_neither_gains_nor_gives_the_neighbours_share():
+    # A person's question (position 0) and the assistant's reply (1), then the person again (2, 3:
+    # one long message in two pieces). The reply echoes the question's topic whatever the turn holds.
+    turn = lambda i, pos, sim, who: {"_rowid": i, "similarity": sim, "stream_id": "c", "position": pos, "message_ids": [f"m{i}"], "speaker": who}  # noqa: E731
+    dense = [turn(1, 0, 0.5, "user"), turn(2, 1, 0.7, "assistant"), turn(3, 2, 0.4, "user"), turn(4, 3, 0.45, "user")]
+    fused = search.fuse(search.Candidates(dense, [], search.Fusion(text_weight=0.03, neighbour_weight=0.15, window_share=0.6)))
+    assert fused[1]["fused"] == 0.5 and fused[2]["fused"] == 0.7  # no share from or to the reply
+    assert fused[3]["fused"] == 0.4 + 0.15 * 0.45 and fused[4]["fused"] == 0.45 + 0.15 * 0.4
+
+
 def test_the_window_boost_goes_only_to_passages_close_to_the_best_match():
     # "SARS cases between November 2002 and July 2003": the range dates the content; a weak report
     # inside the window must not outrank the summary that answers it, a close one still does.
