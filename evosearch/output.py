@@ -129,6 +129,13 @@ def snippet(text: str, query: str) -> Text:
     return out
 
 
+def print_indented(text: Text) -> None:
+    """A passage's text under its heading, every line of it indented 4 columns."""
+    for line in text.split("\n"):
+        line.pad_left(4)
+        stdout.print(line)
+
+
 def _explain_line(e: dict) -> str:
     """How search.fuse built the score: the cosine, plus the model's weight x BM25 when the text matched."""
     dense = f"dense #{e['dense_rank']}" if "dense_rank" in e else "not in the dense list"
@@ -190,9 +197,7 @@ def print_results(answer: dict, explain: bool) -> None:
         if i:
             stdout.print()
         stdout.print(_hit_heading(r, explain))
-        for line in snippet(r["text"], answer["search_text"]).split("\n"):
-            line.pad_left(4)
-            stdout.print(line)
+        print_indented(snippet(r["text"], answer["search_text"]))
         if explain:
             stdout.print(Text("    " + _explain_line(r["explain"]), style="dim"))
         stdout.print(Text(f"    ref {short_ref(r['ref'])}", style="dim"))  # what `evosearch show` takes

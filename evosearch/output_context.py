@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from .output import local_time, short_path, short_ref, snippet, stderr, stdout
+from .output import local_time, plural, print_indented, short_path, short_ref, snippet, stderr, stdout
 
 BAR_CHARS = 36  # the longest timeline bar; label, count and marks take the rest of 80 columns
 EMPTY_RUN_COLLAPSE = 3  # a run of more empty buckets than this is drawn as one "⋮" line
@@ -34,13 +34,10 @@ def _passage_head(p: dict, mark: str = "") -> Text:
 
 def print_show(shown: dict) -> None:
     """The passages in stream order, the one asked for marked with ▶ and printed in bold."""
-    stdout.print(_source_line(shown["path"], shown["title"], shown["format"], f"{len(shown['passages'])} passages around {short_ref(shown['ref'])}"))
+    stdout.print(_source_line(shown["path"], shown["title"], shown["format"], f"{plural(len(shown['passages']), 'passage')} around {short_ref(shown['ref'])}"))
     for p in shown["passages"]:
         stdout.print(_passage_head(p, "▶ " if p["hit"] else ""))
-        body = Text(p["text"].strip(), style="bold" if p["hit"] else "")
-        for line in body.split("\n"):
-            line.pad_left(4)
-            stdout.print(line)
+        print_indented(Text(p["text"].strip(), style="bold" if p["hit"] else ""))
 
 
 def print_recent(answer: dict) -> None:
@@ -51,13 +48,10 @@ def print_recent(answer: dict) -> None:
         stderr.print("nothing written or said in that window")
         return
     for group in answer["groups"]:
-        n = len(group["passages"])
-        stdout.print(_source_line(group["path"], group["title"], group["format"], f"{n} passage{'s' * (n != 1)}"))
+        stdout.print(_source_line(group["path"], group["title"], group["format"], plural(len(group["passages"]), "passage")))
         for p in group["passages"]:
             stdout.print(_passage_head(p))
-            body = snippet(p["text"], RECENT_SNIPPET_QUERY)
-            body.pad_left(4)
-            stdout.print(body)
+            print_indented(snippet(p["text"], RECENT_SNIPPET_QUERY))
             stdout.print(Text(f"    ref {short_ref(p['ref'])}", style="dim"))
 
 

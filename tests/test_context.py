@@ -38,6 +38,8 @@ def test_show_reads_around_a_ref_that_ask_prints(tmp_path, monkeypatch):
     shown = json.loads(invoke("show", hit["ref"], "--around", 2, "--json").stdout)
     positions = [p["position"] for p in shown["passages"]]
     assert positions == sorted(positions) and hit["position"] in positions
+    alone = invoke("show", hit["ref"], "--around", 0)
+    assert alone.exit_code == 0 and "1 passage around" in alone.stdout
     assert positions == list(range(max(0, hit["position"] - 2), positions[-1] + 1)) and len(positions) <= 5
     [marked] = [p for p in shown["passages"] if p["hit"]]
     assert marked["ref"] == hit["ref"] and marked["text"] == hit["text"] and marked["speaker"] == hit["speaker"]
@@ -90,6 +92,11 @@ def test_recent_lists_a_window_newest_first_grouped(tmp_path):
     assert default["since"].startswith("2026-10-29") and default["shown"] == 2 < default["total"]
     human = invoke("recent", "--since", "2026-11-01", "--until", "2026-11-02", "--now", NOW)
     assert human.exit_code == 0 and "ref notes/" not in human.stdout and "ref " in human.stdout
+    # Only a group's source line starts at the margin: every line of a passage is indented, a note's
+    # heading and the paragraph under it too.
+    assert [line for line in human.stdout.splitlines() if not line.startswith(" ")] == [
+        line for line in human.stdout.splitlines() if " passage" in line
+    ]
     assert invoke("recent", "--since", "2026-11-05", "--until", "2026-11-01").exit_code == 1
     assert "no indexed source" in invoke("recent", "--source", "*.pdf").stderr
 
