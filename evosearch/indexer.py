@@ -26,7 +26,7 @@ from .errors import EvosearchError, SourceError
 from .segment import SEGMENTATION, Segment, reads_ahead_along, segment_stream, turn_context
 from .sources.detect import companion_files, read_source
 from .sources.walk import absolute_path, iter_sources, open_source_file
-from .store import CONTEXT, SEGMENTS, SNAPSHOTS, STALE_HASH, SourceRecord, Store, segment_row, snapshot_row, write_fragments
+from .store import CONTEXT, NO_LINE, SEGMENTS, SNAPSHOTS, STALE_HASH, SourceRecord, Store, segment_row, snapshot_row, write_fragments
 
 # Files are read and segmented in groups, so memory stays bounded whatever the corpus size.
 GROUP_SEGMENTS = 4096
@@ -346,19 +346,23 @@ class Indexer:
         if stored and self._stored.titles.get(stream.stream_id, stream.title) != stream.title:
             self.store.retitle_stream(stream.stream_id, stream.title)  # re-encoded rows get it as they are written
             plan.amended = True
+        kept = self._plan_encoding(stream, segments, stored, plan)
+        self.report.segments_reused += kept
+        self._move_lines(stream.stream_id, segments[:kept], plan)
+
+    def _plan_encoding(self, stream, segments: list[Segment], stored: list[tuple[int, str]], plan: _FilePlan) -> int:
+        """Plan what of a stream to encode again; returns how many of its first stored rows stay as they are."""
         change = _first_change(stored, segments)
         if change == len(segments) and len(stored) == len(segments):
-            self.report.segments_reused += len(segments)
-            return
+            return change
         if reads_ahead(self.encoder) and change > 0:
             change -= 1  # the segment before the change was read before what changed: grown, edited or cut
         if change == len(segments):
             # The stream shrank: drop its stale tail now. What stays is a prefix that matches the
             # file, so a kill after this leaves nothing wrong, only the tail gone a little early.
             self.store.delete_streams_from([stream.stream_id], change)
-            self.report.segments_reused += change
             plan.amended = True
-            return
+            return change
         snapshot = self.store.latest_snapshot(stream.stream_id, change - 1) if change > 0 else None
         start, memory = (snapshot[0] + 1, snapshot[1]) if snapshot else (0, self.encoder.empty_memory(1)[0])
         stored_end = stored[-1][0] + 1 if stored else 0
@@ -366,9 +370,31 @@ class Indexer:
             plan.replace_from[stream.stream_id] = start
             if stored_end > len(segments):
                 plan.tails[stream.stream_id] = len(segments)
-        self.report.segments_reused += start
         ahead = reads_ahead_along([s.speakers for s in segments[start:]]) if reads_ahead(self.encoder) else None
         plan.jobs.append(StreamJob(key=(stream, segments), texts=[s.text for s in segments[start:]], start=start, memory=memory, ahead=ahead))
+        return start
+
+    def _move_lines(self, stream_id: str, kept: list[Segment], plan: _FilePlan) -> None:
+        """Give the stored rows kept as they are (kept, their segments now) the lines they are at now: a
+        blank line added above a passage moves it without changing its text, time or hash. A run of
+        rows moved by the same amount is one update."""
+        new = [(NO_LINE if s.line_start is None else s.line_start, NO_LINE if s.line_end is None else s.line_end) for s in kept]
+        old = [tuple(pair) for pair in self._stored.lines(stream_id)[: len(kept)].tolist()]
+        runs: list[list] = []  # [first, last, by]
+        for position, (was, now) in enumerate(zip(old, new)):
+            if was == now:
+                continue
+            plan.amended = True
+            if NO_LINE in was or NO_LINE in now:
+                self.store.set_lines(stream_id, position, tuple(None if n == NO_LINE else n for n in now))
+                continue
+            by = (now[0] - was[0], now[1] - was[1])
+            if runs and runs[-1][1] == position - 1 and runs[-1][2] == by:
+                runs[-1][1] = position
+            else:
+                runs.append([position, position, by])
+        for first, last, by in runs:
+            self.store.move_lines(stream_id, first, last, by)
 
     # ---- encoding and writing --------------------------------------------------------------
 

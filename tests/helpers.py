@@ -52,7 +52,8 @@ def make_notes(root: Path) -> Path:
     return notes
 
 
-def index_dump(db: str) -> dict[str, tuple[str, tuple]]:
-    """id -> (content_hash, rounded vector): what must be equal between two ways of building an index."""
+def index_dump(db: str) -> dict[str, tuple]:
+    """id -> (content_hash, rounded vector, title, lines): what must be equal between two ways of
+    building an index. Title and lines are no part of the hash, so a run must keep them right itself."""
     rows = Store.open(db).table("segments").to_arrow().to_pylist()
-    return {r["id"]: (r["content_hash"], tuple(np.round(r["vector"], 4))) for r in rows}
+    return {r["id"]: (r["content_hash"], tuple(np.round(r["vector"], 4)), r["title"], r["line_start"], r["line_end"]) for r in rows}

@@ -586,3 +586,20 @@ def test_files_cut_by_an_older_segmentation_are_cut_again_and_only_what_changed_
     assert index_dump(str(db)) == fresh_copy_dump(notes, tmp_path, "recut")
     again, _ = run_index([notes], db)
     assert (again.indexed, again.unchanged, again.segments_encoded) == (0, 4, 0)
+
+
+def test_blank_lines_added_above_passages_move_their_lines_without_encoding_them_again(tmp_path):
+    """A dated note's passages keep their text, time and hash when blank lines are added above them:
+    their rows are kept, and must point at the lines they are on now."""
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    paragraphs = [" ".join(f"{topic} {i}" for i in range(60)) + "." for topic in ("shed", "garden", "budget")]  # a segment each
+    note = notes / "2026-10-30.md"
+    note.write_text("\n\n".join(paragraphs) + "\n")
+    db = tmp_path / "db"
+    run_index([notes], db)
+    note.write_text(paragraphs[0] + "\n\n\n\n\n" + paragraphs[1] + "\n\n" + paragraphs[2] + "\n")
+    report, _ = run_index([notes], db)
+    assert (report.indexed, report.segments_encoded, report.segments_reused) == (1, 0, 3)
+    assert index_dump(str(db)) == fresh_copy_dump(notes, tmp_path, "moved")
+    assert sorted(v[3:] for v in index_dump(str(db)).values()) == [(1, 1), (6, 6), (8, 8)]

@@ -1,4 +1,4 @@
-"""Every stored segment's hash, by stream, in one scan: what an index run compares files against."""
+"""Every stored segment's hash, title and lines, by stream, in one scan: what an index run compares files against."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import numpy as np
 from .schema import HASH_WIDTH
 
 SCAN_ROWS = 65_536  # rows per batch when a run reads every stored segment's hash
+NO_LINE = -1  # StoredStreams.lines of a row without lines (a chat message)
 MIXED_TITLES = "\x00"  # StoredStreams.titles of a stream whose rows hold more than one title: no stream's title
 
 
@@ -22,10 +23,14 @@ class StoredStreams:
         hashes: np.ndarray,
         duplicated: set[str] | None = None,
         titles: dict[str, str | None] | None = None,
+        lines: np.ndarray | None = None,
     ):
         self._spans = spans  # stream_id -> (start, end) in positions and hashes, sorted by (stream, position)
         self._positions = positions
         self._hashes = hashes
+        # (line_start, line_end) per row, NO_LINE where null, in the same order. Lines are no part of a
+        # segment's hash: a blank line added above a passage moves it without changing what it says.
+        self._lines = lines if lines is not None else np.full((len(positions), 2), NO_LINE, np.int32)
         # stream_id -> the title its rows hold, MIXED_TITLES where they disagree (a run killed while
         # retitling). A title is no part of a segment's hash, so a renamed chat is found by this.
         self.titles = titles or {}
@@ -41,9 +46,9 @@ class StoredStreams:
 
         codes: dict[str, int] = {}  # stream_id -> its number, in order of first appearance
         by_path: dict[str, set[str]] = {}
-        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
         titles: dict[str, str | None] = {}
-        columns = ["stream_id", "path", "title", "position", "content_hash"]
+        columns = ["stream_id", "path", "title", "position", "content_hash", "line_start", "line_end"]
         for batch in dataset.to_batches(columns=columns, batch_size=SCAN_ROWS):
             streams = pc.dictionary_encode(batch.column("stream_id"))
             to_code = np.array([codes.setdefault(sid, len(codes)) for sid in streams.dictionary.to_pylist()], dtype=np.int32)
@@ -53,20 +58,21 @@ class StoredStreams:
                 by_path.setdefault(path, set()).add(sid)
                 titles[sid] = title if titles.get(sid, title) == title else MIXED_TITLES
             positions = batch.column("position").to_numpy().astype(np.int32)
-            parts.append((to_code[streams.indices.to_numpy()], positions, hash_array(batch.column("content_hash"))))
+            lines = np.stack([pc.fill_null(batch.column(k), NO_LINE).to_numpy().astype(np.int32) for k in ("line_start", "line_end")], axis=1)
+            parts.append((to_code[streams.indices.to_numpy()], positions, hash_array(batch.column("content_hash")), lines))
         if not parts:
             return cls({}, np.zeros(0, np.int32), np.zeros(0, f"S{HASH_WIDTH}")), by_path
-        stream, positions, hashes = (np.concatenate(column) for column in zip(*parts))
+        stream, positions, hashes, lines = (np.concatenate(column) for column in zip(*parts))
         del parts
         order = np.lexsort((positions, stream))
-        stream, positions, hashes = stream[order], positions[order], hashes[order]
+        stream, positions, hashes, lines = stream[order], positions[order], hashes[order], lines[order]
         starts = np.flatnonzero(np.diff(stream, prepend=-1))
         ends = np.append(starts[1:], len(stream))
         names = list(codes)
         spans = {names[stream[a]]: (int(a), int(b)) for a, b in zip(starts, ends)}
         repeated = (np.diff(stream) == 0) & (np.diff(positions) == 0)
         duplicated = {names[c] for c in np.unique(stream[1:][repeated])}
-        return cls(spans, positions, hashes, duplicated, titles), by_path
+        return cls(spans, positions, hashes, duplicated, titles, lines), by_path
 
     def get(self, stream_id: str, default=None):
         span = self._spans.get(stream_id)
@@ -74,6 +80,11 @@ class StoredStreams:
             return default
         a, b = span
         return list(zip(self._positions[a:b].tolist(), (h.decode() for h in self._hashes[a:b])))
+
+    def lines(self, stream_id: str) -> np.ndarray:
+        """(line_start, line_end) of a stream's stored rows in position order, NO_LINE where null."""
+        a, b = self._spans.get(stream_id, (0, 0))
+        return self._lines[a:b]
 
     def pop(self, stream_id: str, default=None) -> None:
         self._spans.pop(stream_id, default)

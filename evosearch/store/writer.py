@@ -300,6 +300,18 @@ class Store(LanceReader):
         self.dirty = True
         self._tables[SEGMENTS].update(where=f"stream_id = {sql_str(stream_id)}", values={"title": title})
 
+    def move_lines(self, stream_id: str, first: int, last: int, by: tuple[int, int]) -> None:
+        """Add by to the line_start and line_end of a stream's rows at positions first..last."""
+        self.dirty = True
+        where = f"stream_id = {sql_str(stream_id)} AND position >= {int(first)} AND position <= {int(last)}"
+        self._tables[SEGMENTS].update(where=where, values_sql={"line_start": f"line_start + {int(by[0])}", "line_end": f"line_end + {int(by[1])}"})
+
+    def set_lines(self, stream_id: str, position: int, lines: tuple[int | None, int | None]) -> None:
+        """Give one row of a stream its line_start and line_end (either may be None)."""
+        self.dirty = True
+        where = f"stream_id = {sql_str(stream_id)} AND position = {int(position)}"
+        self._tables[SEGMENTS].update(where=where, values={"line_start": lines[0], "line_end": lines[1]})
+
     def replace_segments(self, rows: list[dict]) -> None:
         """Write rows over the rows with the same id (stream and position) in one commit, adding
         those that have none: at every moment each position holds the old row or the new one."""
