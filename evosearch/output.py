@@ -151,6 +151,8 @@ def _explain_line(e: dict) -> str:
         line += f" − an assistant's turn, for a question about the asker {-e['assistant']:g}"
     if "neighbours" in e:
         line += f" + neighbouring turns {e['neighbours']:.3f}"
+    if "section" in e:
+        line += f" + the section as its own neighbour {e['section']:.3f}"
     line += f" → {e['fused']:.3f}"
     if "window_boost" in e:
         line += f"; in the time window +{e['window_boost']}"

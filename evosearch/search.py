@@ -52,9 +52,9 @@ class Fusion:
     text_weight: float
     # A chat turn whose neighbouring turns (just before or after it in its conversation) are also
     # candidates gains this share of the better neighbour's score: the question's context lies
-    # around its answer. Documents' sections are left alone, and so are an AI assistant's turns, which
-    # neither gain nor give: a reply echoes the topic of the turn before it whether or not that turn
-    # holds what is asked (docs/benchmarks.md, "An assistant's turn").
+    # around its answer. A document's section counts as its own neighbour (fuse). An AI assistant's
+    # turns neither gain nor give: a reply echoes the topic of the turn before it whether or not that
+    # turn holds what is asked (docs/benchmarks.md, "An assistant's turn").
     neighbour_weight: float
     # The time window's boost goes only to document sections whose cosine reaches this share of the
     # best one's: a date in a question may describe the content, not when it was written
@@ -144,7 +144,8 @@ class Gathered:
 def fuse(c: Candidates) -> dict[int, dict]:
     """row id -> row with its `fused` score and in `explain` the parts it was built from: the
     evidence (fuse_evidence), plus for a person's chat turn the neighbour weight x the better evidence
-    of the people's turns just before and after it, where they are candidates too."""
+    of the people's turns just before and after it, where they are candidates too, and for a
+    document's section the neighbour weight x its own evidence."""
     fused = fuse_evidence(c)
     if not c.fusion.neighbour_weight:
         return fused
@@ -155,6 +156,14 @@ def fuse(c: Candidates) -> dict[int, dict]:
         if near > 0:
             entry["fused"] += c.fusion.neighbour_weight * near
             entry["explain"].update(neighbours=round(c.fusion.neighbour_weight * near, 4), fused=round(entry["fused"], 4))
+    # A section holds the context around its answer that a chat turn's neighbours hold for it: it counts
+    # as its own neighbour, so notes and chats in one index are weighed alike (a turn whose neighbour
+    # matches as well as it does scores the same). Order among sections alone does not change.
+    for entry in fused.values():
+        if not entry.get("message_ids") and entry["fused"] > 0:
+            share = c.fusion.neighbour_weight * entry["fused"]
+            entry["fused"] += share
+            entry["explain"].update(section=round(share, 4), fused=round(entry["fused"], 4))
     return fused
 
 

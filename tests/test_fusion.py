@@ -68,8 +68,8 @@ def test_a_chat_turn_gains_from_the_turns_before_it_past_a_level():
 
 
 def test_a_chat_turn_gains_a_share_of_its_best_neighbouring_candidate():
-    # Turns 4 and 5 of one chat are both candidates; turn 9 is alone; a document section beside
-    # another gains nothing (neighbours are a chat signal).
+    # Turns 4 and 5 of one chat are both candidates; turn 9 is alone; a document section gains the
+    # share of itself (it holds its own context), never of the section beside it.
     chat = lambda i, pos, sim: {"_rowid": i, "similarity": sim, "stream_id": "c", "position": pos, "message_ids": [f"m{pos}"]}  # noqa: E731
     doc = lambda i, pos, sim: {"_rowid": i, "similarity": sim, "stream_id": "d", "position": pos, "message_ids": []}  # noqa: E731
     dense = [chat(1, 4, 0.6), chat(2, 5, 0.5), chat(3, 9, 0.55), doc(4, 0, 0.58), doc(5, 1, 0.57)]
@@ -77,9 +77,15 @@ def test_a_chat_turn_gains_a_share_of_its_best_neighbouring_candidate():
     fused = search.fuse(c)
     assert fused[1]["fused"] == 0.6 + 0.15 * 0.5
     assert fused[2]["fused"] == 0.5 + 0.15 * 0.6
-    assert fused[3]["fused"] == 0.55 and fused[4]["fused"] == 0.58
+    assert fused[3]["fused"] == 0.55 and fused[4]["fused"] == 0.58 + 0.15 * 0.58 and fused[5]["fused"] == 0.57 + 0.15 * 0.57
     assert "neighbours" in fused[1]["explain"] and "neighbours" not in fused[4]["explain"]
     assert "neighbouring turns 0.075" in _explain_line(fused[1]["explain"])
+    assert "the section as its own neighbour 0.087" in _explain_line(fused[4]["explain"])
+    # A turn whose neighbour matches as well as it does and a section of the same evidence tie: notes
+    # and chats in one index are weighed alike (benchmarks/mixed_sources.py).
+    twin = [chat(1, 4, 0.5), chat(2, 5, 0.5), doc(3, 0, 0.5)]
+    even = search.fuse(search.Candidates(twin, [], search.Fusion(text_weight=0.03, neighbour_weight=0.15, window_share=0.6)))
+    assert even[1]["fused"] == even[3]["fused"] == 0.5 + 0.15 * 0.5
 
 
 def test_an_assistant_s_turn_neither_gains_nor_gives_the_neighbours_share():
@@ -172,7 +178,7 @@ def test_a_long_message_stored_in_parts_ranks_once_by_its_best_part():
     # LongMemEval: an assistant's long answer, stored as three passages, took three of the top ten.
     chat = lambda i, sim, ids: {"_rowid": i, "similarity": sim, "stream_id": "c", "position": 10 * i, "message_ids": ids, "time": None}  # noqa: E731
     doc = lambda i, sim: {"_rowid": i, "similarity": sim, "stream_id": "d", "position": 10 * i, "message_ids": [], "time": None}  # noqa: E731
-    rows = [chat(1, 0.9, ["m1"]), chat(2, 0.85, ["m1"]), chat(3, 0.8, ["m1"]), chat(4, 0.75, ["m1", "m3"]), chat(5, 0.7, ["m2"]), doc(6, 0.6), doc(7, 0.55)]
+    rows = [chat(1, 0.9, ["m1"]), chat(2, 0.85, ["m1"]), chat(3, 0.8, ["m1"]), chat(4, 0.75, ["m1", "m3"]), chat(5, 0.7, ["m2"]), doc(6, 0.5), doc(7, 0.45)]
     gathered = search.Gathered(search.parse_time_intent("the plan", datetime.now(timezone.utc)), "the plan", search.Candidates(rows, []), None)
     # a passage that adds a message (m3) stays; parts of one document are not messages and all stay
     assert [r["_rowid"] for r in search.rank(gathered, 10)] == [1, 4, 5, 6, 7]
