@@ -26,7 +26,19 @@ from .errors import EvosearchError, SourceError
 from .segment import SEGMENTATION, Segment, reads_ahead_along, segment_stream, turn_context
 from .sources.detect import companion_files, read_source
 from .sources.walk import absolute_path, iter_sources, open_source_file
-from .store import CONTEXT, NO_LINE, SEGMENTS, SNAPSHOTS, STALE_HASH, SourceRecord, Store, segment_row, snapshot_row, write_fragments
+from .store import (
+    CONTEXT,
+    NO_LINE,
+    SEGMENTS,
+    SNAPSHOTS,
+    STALE_HASH,
+    SourceRecord,
+    Store,
+    microseconds_of,
+    segment_row,
+    snapshot_row,
+    write_fragments,
+)
 
 # Files are read and segmented in groups, so memory stays bounded whatever the corpus size.
 GROUP_SEGMENTS = 4096
@@ -183,6 +195,27 @@ def _first_change(stored: list[tuple[int, str]], segments: list[Segment]) -> int
         if i >= len(stored) or stored[i] != (i, seg.content_hash):
             return i
     return len(segments)
+
+
+def _changed_runs(stored, now: list[tuple[int, int]], key: Callable) -> list[tuple[int, int, tuple]]:
+    """(first, last, (stored pair, now's pair) at first) for each run of consecutive positions where
+    the stored pairs (an array of rows in position order) differ from now's and key(stored, now) is
+    the same all along."""
+    runs: list[list] = []  # [first, last, key, (was, now) at first]
+    for position, (was, is_) in enumerate(zip(map(tuple, stored[: len(now)].tolist()), now)):
+        if was == is_:
+            continue
+        k = key(was, is_)
+        if runs and runs[-1][1] == position - 1 and runs[-1][2] == k:
+            runs[-1][1] = position
+        else:
+            runs.append([position, position, k, (was, is_)])
+    return [(first, last, pair) for first, last, _, pair in runs]
+
+
+def _line_shift(was: tuple[int, int], now: tuple[int, int]):
+    """What rows moved alike share: the lines they moved by (rows without lines, or gaining them, are set one by one)."""
+    return "row by row" if NO_LINE in was or NO_LINE in now else (now[0] - was[0], now[1] - was[1])
 
 
 class Indexer:
@@ -348,7 +381,7 @@ class Indexer:
             plan.amended = True
         kept = self._plan_encoding(stream, segments, stored, plan)
         self.report.segments_reused += kept
-        self._move_lines(stream.stream_id, segments[:kept], plan)
+        self._refresh_kept(stream.stream_id, segments[:kept], plan)
 
     def _plan_encoding(self, stream, segments: list[Segment], stored: list[tuple[int, str]], plan: _FilePlan) -> int:
         """Plan what of a stream to encode again; returns how many of its first stored rows stay as they are."""
@@ -374,27 +407,23 @@ class Indexer:
         plan.jobs.append(StreamJob(key=(stream, segments), texts=[s.text for s in segments[start:]], start=start, memory=memory, ahead=ahead))
         return start
 
-    def _move_lines(self, stream_id: str, kept: list[Segment], plan: _FilePlan) -> None:
-        """Give the stored rows kept as they are (kept, their segments now) the lines they are at now: a
-        blank line added above a passage moves it without changing its text, time or hash. A run of
-        rows moved by the same amount is one update."""
-        new = [(NO_LINE if s.line_start is None else s.line_start, NO_LINE if s.line_end is None else s.line_end) for s in kept]
-        old = [tuple(pair) for pair in self._stored.lines(stream_id)[: len(kept)].tolist()]
-        runs: list[list] = []  # [first, last, by]
-        for position, (was, now) in enumerate(zip(old, new)):
-            if was == now:
-                continue
+    def _refresh_kept(self, stream_id: str, kept: list[Segment], plan: _FilePlan) -> None:
+        """Write into the stored rows kept as they are (kept: their segments now) what is no part of a
+        segment's hash: its lines (a blank line added above a passage moves it) and a note's time
+        taken from the file's modification time (Segment.timed_by_file). A run of rows moved by the
+        same number of lines, or given the same time, is one update."""
+        lines = [(NO_LINE if s.line_start is None else s.line_start, NO_LINE if s.line_end is None else s.line_end) for s in kept]
+        for first, last, (was, now) in _changed_runs(self._stored.lines(stream_id), lines, _line_shift):
             plan.amended = True
-            if NO_LINE in was or NO_LINE in now:
-                self.store.set_lines(stream_id, position, tuple(None if n == NO_LINE else n for n in now))
-                continue
-            by = (now[0] - was[0], now[1] - was[1])
-            if runs and runs[-1][1] == position - 1 and runs[-1][2] == by:
-                runs[-1][1] = position
+            if NO_LINE in was or NO_LINE in now:  # rows without lines, or gaining them: set, row by row
+                for position in range(first, last + 1):
+                    self.store.set_lines(stream_id, position, tuple(None if n == NO_LINE else n for n in lines[position]))
             else:
-                runs.append([position, position, by])
-        for first, last, by in runs:
-            self.store.move_lines(stream_id, first, last, by)
+                self.store.move_lines(stream_id, first, last, (now[0] - was[0], now[1] - was[1]))
+        times = [(microseconds_of(s.time), microseconds_of(s.time_end)) for s in kept]
+        for first, last, _ in _changed_runs(self._stored.times(stream_id), times, lambda was, now: now):
+            plan.amended = True
+            self.store.set_times(stream_id, first, last, (kept[first].time, kept[first].time_end))
 
     # ---- encoding and writing --------------------------------------------------------------
 

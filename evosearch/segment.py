@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from .config import CHAT_PIECE_TOKENS, CHAT_SEGMENT_MAX_MESSAGES, CHAT_SEGMENT_TOKENS, DOC_SEGMENT_TOKENS
@@ -34,12 +34,17 @@ class Segment:
     message_ids: tuple[str, ...]
     line_start: int | None
     line_end: int | None
+    # Its time is the file's modification time (sources.Stream.modified), which every save changes:
+    # left out of the hash, so an edit re-encodes from the passage it changed, and a kept row gets the
+    # new time written into it instead (indexer.Indexer._refresh_kept).
+    timed_by_file: bool = False
 
     @property
     def content_hash(self) -> str:
         """Identity of what was encoded; a changed hash means this segment (and its successors) must be re-encoded."""
         h = hashlib.sha1(self.text.encode())
-        h.update(str(self.time).encode())
+        if not self.timed_by_file:
+            h.update(str(self.time).encode())
         h.update("\x1f".join(self.message_ids).encode())
         return h.hexdigest()
 
@@ -196,4 +201,6 @@ def segment_stream(stream: Stream) -> list[Segment]:
             used += cost
     if current:
         segments.append(_make_segment(current, is_chat))
+    if stream.modified is not None:
+        segments = [replace(s, timed_by_file=True) if s.time == stream.modified else s for s in segments]
     return segments

@@ -602,4 +602,24 @@ def test_blank_lines_added_above_passages_move_their_lines_without_encoding_them
     report, _ = run_index([notes], db)
     assert (report.indexed, report.segments_encoded, report.segments_reused) == (1, 0, 3)
     assert index_dump(str(db)) == fresh_copy_dump(notes, tmp_path, "moved")
-    assert sorted(v[3:] for v in index_dump(str(db)).values()) == [(1, 1), (6, 6), (8, 8)]
+    assert sorted(v[3:5] for v in index_dump(str(db)).values()) == [(1, 1), (6, 6), (8, 8)]
+
+
+def test_an_undated_note_edited_at_its_end_is_encoded_again_from_the_edit_only(tmp_path):
+    """A note without a date takes the file's modification time, which every save changes: the
+    passages before an edit keep their vectors, and their rows take the new time."""
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    paragraphs = [" ".join(f"{topic} {i}" for i in range(60)) + "." for topic in ("shed", "garden", "budget", "travel")]  # a segment each
+    note = notes / "ideas.md"
+    note.write_text("\n\n".join(paragraphs[:3]) + "\n")
+    os.utime(note, (1_700_000_000, 1_700_000_000))
+    db = tmp_path / "db"
+    run_index([notes], db)
+    note.write_text("\n\n".join(paragraphs) + "\n")
+    os.utime(note, (1_700_086_400, 1_700_086_400))
+    report, _ = run_index([notes], db)
+    assert report.segments_encoded <= 2 and report.segments_reused >= 2  # the new passage, and the one read before it
+    dump = index_dump(str(db))
+    assert dump == fresh_copy_dump(notes, tmp_path, "edited")
+    assert {v[5] for v in dump.values()} == {datetime.fromtimestamp(1_700_086_400, timezone.utc)}

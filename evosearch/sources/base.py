@@ -35,6 +35,9 @@ class Stream:
     format: str  # "text", "markdown", "jsonl-chat", "chatgpt", ...
     title: str
     units: list[Unit] = field(default_factory=list)
+    # The file's modification time where units took it for want of a date of their own. It changes
+    # with every save, so it is no part of a segment's identity (segment.Segment.timed_by_file).
+    modified: datetime | None = None
 
     @property
     def is_chat(self) -> bool:

@@ -17,7 +17,7 @@ from pathlib import Path
 from ..errors import SourceError
 from .archive import package_mimetype
 from .base import Stream, Unit
-from .dates import parse_iso, to_utc
+from .dates import from_epoch, parse_iso
 from .html import html_to_text
 
 FORMAT = "epub"
@@ -38,7 +38,9 @@ def read_epub(path: Path, data: bytes, mtime: float, warn: Callable[[str], None]
             book = epub.read_epub(io.BytesIO(data), options={"ignore_ncx": True})
     except Exception as e:  # noqa: BLE001 - ebooklib raises EpubException, KeyError, lxml errors... on damaged books
         raise SourceError(f"{path}: unreadable e-book ({type(e).__name__})", _HINT) from None
-    when = _metadata_time(book) or to_utc(datetime.fromtimestamp(mtime))
+    dated = _metadata_time(book)
+    modified = None if dated else from_epoch(mtime)
+    when = dated or modified
     units: list[Unit] = []
     chapter = 0
     for entry in book.spine:
@@ -55,7 +57,7 @@ def read_epub(path: Path, data: bytes, mtime: float, warn: Callable[[str], None]
         units += [Unit(block, when, line_start=chapter, line_end=chapter) for block in text.split("\n") if block.strip()]
     title = _first(book, "title") or path.stem
     author = _first(book, "creator")
-    return [Stream(str(path), str(path), FORMAT, f"{title} — {author}" if author else title, units)]
+    return [Stream(str(path), str(path), FORMAT, f"{title} — {author}" if author else title, units, modified)]
 
 
 def _first(book, name: str) -> str:

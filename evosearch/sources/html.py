@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from .base import Stream, Unit
-from .dates import parse_iso, to_utc
+from .dates import from_epoch, parse_iso
 
 _BLOCKS = {
     "p",
@@ -102,10 +102,11 @@ def read_html(path: Path, text: str, mtime: float) -> list[Stream]:
     parser.feed(text)
     parser.close()
     parser._flush()
-    when = parser.date or to_utc(datetime.fromtimestamp(mtime))
+    modified = None if parser.date else from_epoch(mtime)
+    when = parser.date or modified
     title = " ".join(parser.title.split()) or next((b[2] for b in parser.blocks), path.stem)
     units = [Unit(t, when, line_start=a, line_end=max(a, b)) for a, b, t in parser.blocks]
-    return [Stream(str(path), str(path), "html", title, units)]
+    return [Stream(str(path), str(path), "html", title, units, modified)]
 
 
 def html_to_text(text: str) -> str:

@@ -19,7 +19,7 @@ from xml.etree import ElementTree
 from ..errors import SourceError
 from .archive import package_mimetype
 from .base import Stream, Unit
-from .dates import parse_iso, to_utc
+from .dates import from_epoch, parse_iso
 
 FORMAT = "odt"
 ODT_MIMETYPE = b"application/vnd.oasis.opendocument.text"
@@ -51,14 +51,16 @@ def read_odt(path: Path, data: bytes, mtime: float, warn: Callable[[str], None])
     body = content.find("office:body/office:text", _NS)
     if body is None:
         raise SourceError(f"{path}: no office:text body in content.xml", _HINT)
-    when = _meta_time(meta) or to_utc(datetime.fromtimestamp(mtime))
+    dated = _meta_time(meta)
+    modified = None if dated else from_epoch(mtime)
+    when = dated or modified
     units = []
     for number, block in enumerate(list(body), start=1):
         text = _block_text(block)
         if text:
             units.append(Unit(text, when, line_start=number, line_end=number))
     title = _meta_text(meta, "dc:title") or next((u.text.split("\n")[0] for u in units), path.stem)
-    return [Stream(str(path), str(path), FORMAT, title, units)]
+    return [Stream(str(path), str(path), FORMAT, title, units, modified)]
 
 
 def _block_text(block: ElementTree.Element) -> str:

@@ -10,12 +10,11 @@ import io
 import logging
 from collections.abc import Callable
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 
 from ..errors import SourceError
 from .base import Stream, Unit
-from .dates import to_utc
+from .dates import from_epoch, to_utc
 
 PDF_MAGIC = b"%PDF-"
 _HINT = "if it is a scan, run OCR first (e.g. ocrmypdf); or add it to .evosearchignore"
@@ -67,7 +66,8 @@ def _read_pdf(path: Path, data: bytes, mtime: float, warn: Callable[[str], None]
         created = info.creation_date if info else None
     except (ValueError, TypeError):  # a malformed date string in the metadata
         created = None
-    when = to_utc(created) if created else to_utc(datetime.fromtimestamp(mtime))
+    modified = None if created else from_epoch(mtime)
+    when = to_utc(created) if created else modified
     units = []
     for number, page in enumerate(pages, 1):
         try:
@@ -80,4 +80,4 @@ def _read_pdf(path: Path, data: bytes, mtime: float, warn: Callable[[str], None]
     if not units:
         raise SourceError(f"{path}: PDF without a text layer", _HINT)
     title = ((info.title if info else None) or "").strip() or path.stem
-    return [Stream(str(path), str(path), "pdf", title, units)]
+    return [Stream(str(path), str(path), "pdf", title, units, modified)]

@@ -48,9 +48,10 @@ def read_document(path: Path, text: str, mtime: float) -> list[Stream]:
     meta, body_start = _read_metadata(lines, fmt)
     file_time = _metadata_date(meta) or date_in_file_name(path.name)
     headings, adornments = _find_headings(lines, body_start, fmt)
-    units = _paragraph_units(lines, body_start, headings, adornments, fmt, file_time or from_epoch(mtime))
+    modified = None if file_time else from_epoch(mtime)
+    units = _paragraph_units(lines, body_start, headings, adornments, fmt, file_time or modified)
     title = meta.get("title") or _first_top_heading(headings) or path.stem
-    return [Stream(stream_id=str(path), path=str(path), format=fmt, title=title, units=units)]
+    return [Stream(stream_id=str(path), path=str(path), format=fmt, title=title, units=units, modified=modified)]
 
 
 def date_in_file_name(name: str) -> datetime | None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..errors import SourceError
 from .base import Stream, Unit
-from .dates import to_utc
+from .dates import from_epoch, to_utc
 
 FORMAT = "docx"
 DOCUMENT_MEMBER = "word/document.xml"
@@ -38,7 +38,9 @@ def read_docx(path: Path, data: bytes, mtime: float, warn: Callable[[str], None]
     except Exception as e:  # noqa: BLE001 - python-docx raises KeyError, lxml errors, ValueError... on damaged files
         raise SourceError(f"{path}: unreadable Word document ({type(e).__name__})", _HINT) from None
     units: list[Unit] = []
-    when = _core_time(document) or to_utc(datetime.fromtimestamp(mtime))
+    dated = _core_time(document)
+    modified = None if dated else from_epoch(mtime)
+    when = dated or modified
     for number, block in enumerate(blocks, start=1):
         try:
             if isinstance(block, Table):
@@ -52,7 +54,7 @@ def read_docx(path: Path, data: bytes, mtime: float, warn: Callable[[str], None]
         if text:
             units.append(Unit(text, when, line_start=number, line_end=number))
     title = _title(document) or next((u.text.split("\n")[0] for u in units), path.stem)
-    return [Stream(str(path), str(path), FORMAT, title, units)]
+    return [Stream(str(path), str(path), FORMAT, title, units, modified)]
 
 
 def _row_text(row) -> str:

@@ -10,7 +10,7 @@ maintenance.py compaction and the vector and full-text indexes, in bounded steps
 
 from .fragments import FragmentTarget, write_fragments
 from .reader import IndexReader, LanceReader, open_for_search
-from .scan import NO_LINE
+from .scan import NO_LINE, microseconds_of
 from .schema import CONTEXT, META, SEGMENTS, SNAPSHOTS, SOURCES, STALE_HASH, SourceRecord, segment_row, snapshot_row, sql_in, sql_str, sql_time
 from .writer import Store
 
@@ -25,6 +25,7 @@ __all__ = [
     "CONTEXT",
     "META",
     "NO_LINE",
+    "microseconds_of",
     "SEGMENTS",
     "SNAPSHOTS",
     "SOURCES",

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import numpy as np
 
 from .schema import HASH_WIDTH
 
 SCAN_ROWS = 65_536  # rows per batch when a run reads every stored segment's hash
 NO_LINE = -1  # StoredStreams.lines of a row without lines (a chat message)
+NO_TIME = int(np.iinfo(np.int64).min)  # StoredStreams.times of a row without a time
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MIXED_TITLES = "\x00"  # StoredStreams.titles of a stream whose rows hold more than one title: no stream's title
 
 
@@ -24,6 +28,7 @@ class StoredStreams:
         duplicated: set[str] | None = None,
         titles: dict[str, str | None] | None = None,
         lines: np.ndarray | None = None,
+        times: np.ndarray | None = None,
     ):
         self._spans = spans  # stream_id -> (start, end) in positions and hashes, sorted by (stream, position)
         self._positions = positions
@@ -31,6 +36,9 @@ class StoredStreams:
         # (line_start, line_end) per row, NO_LINE where null, in the same order. Lines are no part of a
         # segment's hash: a blank line added above a passage moves it without changing what it says.
         self._lines = lines if lines is not None else np.full((len(positions), 2), NO_LINE, np.int32)
+        # (time, time_end) per row in microseconds since the epoch, NO_TIME where null: a note's time
+        # when it is the file's modification time is no part of its hash either (Segment.timed_by_file).
+        self._times = times if times is not None else np.full((len(positions), 2), NO_TIME, np.int64)
         # stream_id -> the title its rows hold, MIXED_TITLES where they disagree (a run killed while
         # retitling). A title is no part of a segment's hash, so a renamed chat is found by this.
         self.titles = titles or {}
@@ -46,9 +54,9 @@ class StoredStreams:
 
         codes: dict[str, int] = {}  # stream_id -> its number, in order of first appearance
         by_path: dict[str, set[str]] = {}
-        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        parts: list[tuple[np.ndarray, ...]] = []
         titles: dict[str, str | None] = {}
-        columns = ["stream_id", "path", "title", "position", "content_hash", "line_start", "line_end"]
+        columns = ["stream_id", "path", "title", "position", "content_hash", "line_start", "line_end", "time", "time_end"]
         for batch in dataset.to_batches(columns=columns, batch_size=SCAN_ROWS):
             streams = pc.dictionary_encode(batch.column("stream_id"))
             to_code = np.array([codes.setdefault(sid, len(codes)) for sid in streams.dictionary.to_pylist()], dtype=np.int32)
@@ -59,20 +67,21 @@ class StoredStreams:
                 titles[sid] = title if titles.get(sid, title) == title else MIXED_TITLES
             positions = batch.column("position").to_numpy().astype(np.int32)
             lines = np.stack([pc.fill_null(batch.column(k), NO_LINE).to_numpy().astype(np.int32) for k in ("line_start", "line_end")], axis=1)
-            parts.append((to_code[streams.indices.to_numpy()], positions, hash_array(batch.column("content_hash")), lines))
+            times = np.stack([microseconds(batch.column(k)) for k in ("time", "time_end")], axis=1)
+            parts.append((to_code[streams.indices.to_numpy()], positions, hash_array(batch.column("content_hash")), lines, times))
         if not parts:
             return cls({}, np.zeros(0, np.int32), np.zeros(0, f"S{HASH_WIDTH}")), by_path
-        stream, positions, hashes, lines = (np.concatenate(column) for column in zip(*parts))
+        stream, positions, hashes, lines, times = (np.concatenate(column) for column in zip(*parts))
         del parts
         order = np.lexsort((positions, stream))
-        stream, positions, hashes, lines = stream[order], positions[order], hashes[order], lines[order]
+        stream, positions, hashes, lines, times = stream[order], positions[order], hashes[order], lines[order], times[order]
         starts = np.flatnonzero(np.diff(stream, prepend=-1))
         ends = np.append(starts[1:], len(stream))
         names = list(codes)
         spans = {names[stream[a]]: (int(a), int(b)) for a, b in zip(starts, ends)}
         repeated = (np.diff(stream) == 0) & (np.diff(positions) == 0)
         duplicated = {names[c] for c in np.unique(stream[1:][repeated])}
-        return cls(spans, positions, hashes, duplicated, titles, lines), by_path
+        return cls(spans, positions, hashes, duplicated, titles, lines, times), by_path
 
     def get(self, stream_id: str, default=None):
         span = self._spans.get(stream_id)
@@ -86,11 +95,29 @@ class StoredStreams:
         a, b = self._spans.get(stream_id, (0, 0))
         return self._lines[a:b]
 
+    def times(self, stream_id: str) -> np.ndarray:
+        """(time, time_end) of a stream's stored rows in position order, as microseconds(), NO_TIME where null."""
+        a, b = self._spans.get(stream_id, (0, 0))
+        return self._times[a:b]
+
     def pop(self, stream_id: str, default=None) -> None:
         self._spans.pop(stream_id, default)
 
     def __len__(self) -> int:
         return len(self._spans)
+
+
+def microseconds(column) -> np.ndarray:
+    """A timestamp column as microseconds since the epoch (int64), NO_TIME where null."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return pc.fill_null(pc.cast(column, pa.timestamp("us", tz="UTC")).cast(pa.int64()), NO_TIME).to_numpy()
+
+
+def microseconds_of(moment) -> int:
+    """A datetime (timezone-aware) as microseconds() gives it, NO_TIME for None."""
+    return NO_TIME if moment is None else (moment - EPOCH) // timedelta(microseconds=1)
 
 
 def hash_array(column) -> np.ndarray:

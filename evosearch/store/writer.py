@@ -306,6 +306,12 @@ class Store(LanceReader):
         where = f"stream_id = {sql_str(stream_id)} AND position >= {int(first)} AND position <= {int(last)}"
         self._tables[SEGMENTS].update(where=where, values_sql={"line_start": f"line_start + {int(by[0])}", "line_end": f"line_end + {int(by[1])}"})
 
+    def set_times(self, stream_id: str, first: int, last: int, times: tuple) -> None:
+        """Give a stream's rows at positions first..last the time and time_end times (datetimes or None)."""
+        self.dirty = True
+        where = f"stream_id = {sql_str(stream_id)} AND position >= {int(first)} AND position <= {int(last)}"
+        self._tables[SEGMENTS].update(where=where, values={"time": times[0], "time_end": times[1]})
+
     def set_lines(self, stream_id: str, position: int, lines: tuple[int | None, int | None]) -> None:
         """Give one row of a stream its line_start and line_end (either may be None)."""
         self.dirty = True
