@@ -197,7 +197,7 @@ def _first_change(stored: list[tuple[int, str]], segments: list[Segment]) -> int
     return len(segments)
 
 
-def _changed_runs(stored, now: list[tuple[int, int]], key: Callable) -> list[tuple[int, int, tuple]]:
+def _changed_runs(stored, now: list[tuple], key: Callable) -> list[tuple[int, int, tuple]]:
     """(first, last, (stored pair, now's pair) at first) for each run of consecutive positions where
     the stored pairs (an array of rows in position order) differ from now's and key(stored, now) is
     the same all along."""
@@ -420,8 +420,9 @@ class Indexer:
                     self.store.set_lines(stream_id, position, tuple(None if n == NO_LINE else n for n in lines[position]))
             else:
                 self.store.move_lines(stream_id, first, last, (now[0] - was[0], now[1] - was[1]))
-        times = [(microseconds_of(s.time), microseconds_of(s.time_end)) for s in kept]
-        for first, last, _ in _changed_runs(self._stored.times(stream_id), times, lambda was, now: now):
+        times = [(microseconds_of(s.time),) for s in kept]
+        stored = self._stored.times(stream_id)[:, None]
+        for first, last, _ in _changed_runs(stored, times, lambda was, now: now):
             plan.amended = True
             self.store.set_times(stream_id, first, last, (kept[first].time, kept[first].time_end))
 

@@ -12,7 +12,6 @@ SCAN_ROWS = 65_536  # rows per batch when a run reads every stored segment's has
 NO_LINE = -1  # StoredStreams.lines of a row without lines (a chat message)
 NO_TIME = int(np.iinfo(np.int64).min)  # StoredStreams.times of a row without a time
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-MIXED_TITLES = "\x00"  # StoredStreams.titles of a stream whose rows hold more than one title: no stream's title
 
 
 class StoredStreams:
@@ -36,11 +35,12 @@ class StoredStreams:
         # (line_start, line_end) per row, NO_LINE where null, in the same order. Lines are no part of a
         # segment's hash: a blank line added above a passage moves it without changing what it says.
         self._lines = lines if lines is not None else np.full((len(positions), 2), NO_LINE, np.int32)
-        # (time, time_end) per row in microseconds since the epoch, NO_TIME where null: a note's time
-        # when it is the file's modification time is no part of its hash either (Segment.timed_by_file).
-        self._times = times if times is not None else np.full((len(positions), 2), NO_TIME, np.int64)
-        # stream_id -> the title its rows hold, MIXED_TITLES where they disagree (a run killed while
-        # retitling). A title is no part of a segment's hash, so a renamed chat is found by this.
+        # Each row's time in microseconds since the epoch, NO_TIME where null: a note's time when it is
+        # the file's modification time is no part of its hash either (Segment.timed_by_file). Such a
+        # segment's time_end is its time (a document's segment never spans two dates): not read.
+        self._times = times if times is not None else np.full(len(positions), NO_TIME, np.int64)
+        # stream_id -> the title its rows hold (one update writes a new title into all of them). A title
+        # is no part of a segment's hash, so a renamed chat is found by this.
         self.titles = titles or {}
         # Streams holding two rows for one position, which only two writers at once could store
         # (the lock prevents it now; older indexes and object stores written from two machines may
@@ -56,19 +56,22 @@ class StoredStreams:
         by_path: dict[str, set[str]] = {}
         parts: list[tuple[np.ndarray, ...]] = []
         titles: dict[str, str | None] = {}
-        columns = ["stream_id", "path", "title", "position", "content_hash", "line_start", "line_end", "time", "time_end"]
+        columns = ["stream_id", "path", "title", "position", "content_hash", "line_start", "line_end", "time"]
         for batch in dataset.to_batches(columns=columns, batch_size=SCAN_ROWS):
             streams = pc.dictionary_encode(batch.column("stream_id"))
-            to_code = np.array([codes.setdefault(sid, len(codes)) for sid in streams.dictionary.to_pylist()], dtype=np.int32)
-            keys = ["stream_id", "path", "title"]
-            distinct = pa.table({k: batch.column(k) for k in keys}).group_by(keys).aggregate([]).to_pydict()
-            for sid, path, title in zip(*(distinct[k] for k in keys)):
-                by_path.setdefault(path, set()).add(sid)
-                titles[sid] = title if titles.get(sid, title) == title else MIXED_TITLES
+            names = streams.dictionary.to_pylist()
+            to_code = np.array([codes.setdefault(sid, len(codes)) for sid in names], dtype=np.int32)
+            pairs = pa.table({"stream_id": batch.column("stream_id"), "path": batch.column("path")}).group_by(["stream_id", "path"])
+            for sid, path in zip(*pairs.aggregate([]).columns):
+                by_path.setdefault(path.as_py(), set()).add(sid.as_py())
+            index = streams.indices.to_numpy()
+            first = np.empty(len(streams.dictionary), np.int64)  # each stream's first row here: its title is in all its rows
+            first[index[::-1]] = np.arange(len(index) - 1, -1, -1)
+            titles.update(zip(names, batch.column("title").take(pa.array(first)).to_pylist()))
             positions = batch.column("position").to_numpy().astype(np.int32)
             lines = np.stack([pc.fill_null(batch.column(k), NO_LINE).to_numpy().astype(np.int32) for k in ("line_start", "line_end")], axis=1)
-            times = np.stack([microseconds(batch.column(k)) for k in ("time", "time_end")], axis=1)
-            parts.append((to_code[streams.indices.to_numpy()], positions, hash_array(batch.column("content_hash")), lines, times))
+            times = microseconds(batch.column("time"))
+            parts.append((to_code[index], positions, hash_array(batch.column("content_hash")), lines, times))
         if not parts:
             return cls({}, np.zeros(0, np.int32), np.zeros(0, f"S{HASH_WIDTH}")), by_path
         stream, positions, hashes, lines, times = (np.concatenate(column) for column in zip(*parts))
@@ -96,7 +99,7 @@ class StoredStreams:
         return self._lines[a:b]
 
     def times(self, stream_id: str) -> np.ndarray:
-        """(time, time_end) of a stream's stored rows in position order, as microseconds(), NO_TIME where null."""
+        """The time of a stream's stored rows in position order, as microseconds(), NO_TIME where null."""
         a, b = self._spans.get(stream_id, (0, 0))
         return self._times[a:b]
 
