@@ -101,7 +101,7 @@ class _FilePlan:
     replace_from: dict[str, int] = field(default_factory=dict)  # stream -> first stored position re-encoded
     tails: dict[str, int] = field(default_factory=dict)  # stream -> where its stored rows must end, once rewritten
     gone: set[str] = field(default_factory=set)  # streams no longer in the file: deleted once the file is done
-    amended: bool = False  # stored rows changed while planning (a title, a shrunk stream's tail)
+    amended: bool = False  # stored rows changed while planning (a title, lines, a time, a shrunk stream's tail)
 
 
 @dataclass

@@ -3,7 +3,7 @@
 schema.py      tables, columns, shared row shapes and the errors that name an index
 reader.py      IndexReader, the one read interface, and LanceReader, its implementation
 writer.py      Store: opens an index through LanceDB under the writer lock, and writes it
-scan.py        every stored segment's hash, title and lines by stream, in one pass (what `index` compares against)
+scan.py        every stored segment's hash, title, lines and time by stream, in one pass (what `index` compares against)
 fragments.py   rows written as lance fragments by a worker, for the writer to commit (`index --ray`)
 maintenance.py compaction and the vector and full-text indexes, in bounded steps
 """

@@ -1,4 +1,4 @@
-"""Every stored segment's hash, title and lines, by stream, in one scan: what an index run compares files against."""
+"""Every stored segment's hash, title, lines and time, by stream, in one scan: what an index run compares files against."""
 
 from __future__ import annotations
 
