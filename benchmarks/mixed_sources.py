@@ -12,8 +12,10 @@ A note's section is scored by the messages whose paragraphs its line range cover
 as much of the first 10 messages as a chat segment of those messages does. Turn-level Recall@10,
 split by where the question's evidence lies (all in notes, all in chats, both), for the shipped
 fusion and for variants that weigh the two kinds against each other (replayed on the same
-candidates through `search.rank`, as benchmarks/fusion.py does). The shipped fusion counts a note's
-section as its own chat neighbour (`search.fuse`); the variants scale a section's score otherwise.
+candidates through `search.rank`, as benchmarks/fusion.py does). The shipped fusion lets a note's
+section compete with chat turns in two ways (`search.fuse`): it counts as its own chat neighbour, and
+BM25 past its level counts for it as for them; the variants take either away or scale a section's
+score instead.
 """
 
 from __future__ import annotations
@@ -116,24 +118,34 @@ def main(argv=None) -> int:
     print(f"{len(questions)} questions; evidence in notes {counts['notes']}, in chats {counts['chats']}, in both {counts['both']}")
 
     def sections_scaled(factor: float):
-        """The fusion before a section counted as its own neighbour, each section's score then x factor."""
+        """A section's evidence as before either term that lets it compete (BM25 past its level, being its
+        own neighbour), x factor; chat turns as shipped."""
 
         def fuse(c):
             fused = search.fuse(c)
             for entry in fused.values():
-                if "section" in entry["explain"]:
-                    entry["fused"] = (entry["fused"] - entry["explain"]["section"]) * factor
+                if not entry.get("message_ids"):
+                    e = entry["explain"]
+                    entry["fused"] = (entry["fused"] - e.get("section", 0.0) - e.get("text_excess", 0.0)) * factor
             return fused
 
         return fuse
 
+    def own_neighbour_only(c):
+        """A section as its own neighbour, without BM25 past its level."""
+        fused = sections_scaled(1.0)(c)
+        for entry in fused.values():
+            if not entry.get("message_ids") and entry["fused"] > 0:
+                entry["fused"] *= 1 + c.fusion.neighbour_weight
+        return fused
+
     variants = {
-        "shipped: a section is its own neighbour": search.fuse,
-        "a section's own score alone (before)": sections_scaled(1.0),
+        "shipped: both": search.fuse,
+        "a section as its own neighbour only": own_neighbour_only,
+        "neither (a section's own score)": sections_scaled(1.0),
         "no neighbours for either": lambda c: search.fuse(replace(c, fusion=replace(c.fusion, neighbour_weight=0.0))),
-        "a section's own score x1.15": sections_scaled(1.15),
-        "a section's own score x1.5": sections_scaled(1.5),
-        "a section's own score x2": sections_scaled(2.0),
+        "neither, a section's score x1.5": sections_scaled(1.5),
+        "neither, a section's score x2": sections_scaled(2.0),
     }
     print(f"{'variant':<48} {'all':>6} {'notes':>6} {'chats':>6} {'both':>6}   (turn-level R@10)")
     for name, fuse in variants.items():

@@ -183,9 +183,13 @@ def fuse_evidence(c: Candidates) -> dict[int, dict]:
         entry["bm25"] = row["bm25"]
         entry["explain"].update(text_rank=rank, bm25=round(row["bm25"], 4), text_weight=c.fusion.text_weight)
     f = c.fusion
+    # BM25 past its level is a chat turn's term: on sections alone it cost the documents' set R@1. Where
+    # chat turns are among the candidates, sections take it too, or they could not compete with them
+    # (docs/benchmarks.md, "Notes and chats in one index").
+    among_chats = any(e.get("message_ids") for e in fused.values())
     for i, entry in fused.items():
         chat = bool(entry.get("message_ids"))
-        excess = f.text_excess_weight * max(0.0, entry["bm25"] - f.text_excess_from) if chat else 0.0
+        excess = f.text_excess_weight * max(0.0, entry["bm25"] - f.text_excess_from) if chat or among_chats else 0.0
         context = f.context_weight * max(0.0, c.context.get(i, 0.0) - f.context_from) if chat else 0.0
         text_part = f.text_weight * entry["bm25"] + excess
         speaker = f.speaker_weight if c.named and spoken_by(entry.get("speaker"), c.named) else 0.0

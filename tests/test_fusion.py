@@ -32,8 +32,8 @@ def test_explain_prints_the_weight_that_was_used():
 
 def test_bm25_past_its_level_counts_more_and_below_it_as_before():
     # A chat turn sharing several or rare words (BM25 12) gains the excess weight on the 4 points past
-    # the level; one sharing a common word (BM25 3) gets the plain text weight only, and so does a
-    # document section past the level.
+    # the level; one sharing a common word (BM25 3) gets the plain text weight only. A document section
+    # past the level gains it too when chat turns are among the candidates, and not among sections alone.
     fusion = search.Fusion(text_weight=0.03, neighbour_weight=0.0, window_share=0.0, text_excess_weight=0.24, text_excess_from=8.0)
     turn = lambda i, pos: {"stream_id": "c", "message_ids": [f"m{i}"], "position": pos}  # noqa: E731
     doc = {"stream_id": "d", "message_ids": [], "position": 0}
@@ -45,7 +45,9 @@ def test_bm25_past_its_level_counts_more_and_below_it_as_before():
     fused = search.fuse(search.Candidates([], text, fusion))
     assert abs(fused[1]["fused"] - (0.2 + 0.03 * 12.0 + 0.24 * 4.0)) < 1e-9
     assert abs(fused[2]["fused"] - (0.5 + 0.03 * 3.0)) < 1e-9
-    assert abs(fused[3]["fused"] - (0.2 + 0.03 * 12.0)) < 1e-9
+    assert abs(fused[3]["fused"] - (0.2 + 0.03 * 12.0 + 0.24 * 4.0)) < 1e-9
+    alone = search.fuse(search.Candidates([], [text[2], {**text[2], "_rowid": 4, "position": 1}], fusion))
+    assert abs(alone[3]["fused"] - (0.2 + 0.03 * 12.0)) < 1e-9 and "text_excess" not in alone[3]["explain"]
     assert "text_excess" in fused[1]["explain"] and "text_excess" not in fused[2]["explain"]
     assert "0.03 × bm25 12.00 + 0.24 × (bm25 − 8) = 1.320" in _explain_line(fused[1]["explain"])
     assert search.FUSION["minilm"].text_excess_weight > 0 and search.FUSION["e5-small"].text_excess_weight == 0
