@@ -169,11 +169,11 @@ def fuse(c: Candidates) -> dict[int, dict]:
 
 def fuse_evidence(c: Candidates) -> dict[int, dict]:
     """row id -> row with its `fused` score, cosine + the text weight x BM25 (0 where the text does not
-    match) + for a chat turn the excess weight x the BM25 above its level + the context weight x its
-    context's BM25 above its level (where the index holds context) + the speaker weight where only
-    people the question names speak (named_speakers) - the assistant weight for an AI assistant's
-    turn when the question is about the asker (about_the_asker), and in `explain` the parts
-    it was built from. Scores, not ranks: reciprocal rank fusion gave a full-text #1 with cosine 0.2
+    match) + for a chat turn (and a section among chat turns) the excess weight x the BM25 above its
+    level + for a chat turn the context weight x its context's BM25 above its level (where the index
+    holds context) + the speaker weight where only people the question names speak (named_speakers)
+    - the assistant weight for an AI assistant's turn when the question is about the asker
+    (about_the_asker), and in `explain` the parts it was built from. Scores, not ranks: reciprocal rank fusion gave a full-text #1 with cosine 0.2
     the same credit as one with 0.6 (issue 22)."""
     fused: dict[int, dict] = {}
     for rank, row in enumerate(c.dense, 1):
