@@ -297,26 +297,28 @@ class Store(LanceReader):
 
     def retitle_stream(self, stream_id: str, title: str | None) -> None:
         """Give every stored row of a stream a new title (a chat renamed, its messages the same)."""
-        self.dirty = True
-        self._tables[SEGMENTS].update(where=f"stream_id = {sql_str(stream_id)}", values={"title": title})
+        self._update_stream_rows(stream_id, values={"title": title})
 
     def move_lines(self, stream_id: str, first: int, last: int, by: tuple[int, int]) -> None:
         """Add by to the line_start and line_end of a stream's rows at positions first..last."""
-        self.dirty = True
-        where = f"stream_id = {sql_str(stream_id)} AND position >= {int(first)} AND position <= {int(last)}"
-        self._tables[SEGMENTS].update(where=where, values_sql={"line_start": f"line_start + {int(by[0])}", "line_end": f"line_end + {int(by[1])}"})
+        moved = {"line_start": f"line_start + {int(by[0])}", "line_end": f"line_end + {int(by[1])}"}
+        self._update_stream_rows(stream_id, (first, last), values_sql=moved)
 
     def set_times(self, stream_id: str, first: int, last: int, times: tuple) -> None:
         """Give a stream's rows at positions first..last the time and time_end times (datetimes or None)."""
-        self.dirty = True
-        where = f"stream_id = {sql_str(stream_id)} AND position >= {int(first)} AND position <= {int(last)}"
-        self._tables[SEGMENTS].update(where=where, values={"time": times[0], "time_end": times[1]})
+        self._update_stream_rows(stream_id, (first, last), values={"time": times[0], "time_end": times[1]})
 
     def set_lines(self, stream_id: str, position: int, lines: tuple[int | None, int | None]) -> None:
         """Give one row of a stream its line_start and line_end (either may be None)."""
+        self._update_stream_rows(stream_id, (position, position), values={"line_start": lines[0], "line_end": lines[1]})
+
+    def _update_stream_rows(self, stream_id: str, positions: tuple[int, int] | None = None, **update) -> None:
+        """One update of a stream's rows, at positions first..last when given (LanceDB's values or values_sql)."""
+        where = f"stream_id = {sql_str(stream_id)}"
+        if positions is not None:
+            where += f" AND position >= {int(positions[0])} AND position <= {int(positions[1])}"
         self.dirty = True
-        where = f"stream_id = {sql_str(stream_id)} AND position = {int(position)}"
-        self._tables[SEGMENTS].update(where=where, values={"line_start": lines[0], "line_end": lines[1]})
+        self._tables[SEGMENTS].update(where=where, **update)
 
     def replace_segments(self, rows: list[dict]) -> None:
         """Write rows over the rows with the same id (stream and position) in one commit, adding
