@@ -13,7 +13,7 @@ from pathlib import Path
 from ..errors import SourceError
 from .base import Stream, Unit
 from .dates import from_epoch
-from .messages import Malformed
+from .messages import Malformed, name_note
 
 FORMAT = "chatgpt"
 # Tool output (search results, code runs) is not something the person wrote or read as chat.
@@ -40,7 +40,7 @@ def read_chatgpt(path: Path, data: object, warn: Callable[[str], None]) -> list[
         try:
             stream = _read_conversation(path, position, conversation)
         except Malformed as e:
-            warn(f"{path}: conversation {position}{_title_note(conversation)}: {e} — skipped")
+            warn(f"{path}: conversation {position}{name_note(conversation, 'title')}: {e} — skipped")
             continue
         well_formed += 1
         if stream.units:  # a conversation with no visible message has nothing to find
@@ -51,11 +51,6 @@ def read_chatgpt(path: Path, data: object, warn: Callable[[str], None]) -> list[
 
 
 _HINT = 'expected conversations.json from a ChatGPT data export; see the README section "Chat formats"'
-
-
-def _title_note(conversation: object) -> str:
-    title = conversation.get("title") if isinstance(conversation, dict) else None
-    return f" ({title!r})" if isinstance(title, str) and title else ""
 
 
 def _read_conversation(path: Path, position: int, conversation: object) -> Stream:

@@ -17,7 +17,7 @@ from pathlib import Path
 from ..errors import SourceError
 from .base import Stream, Unit
 from .dates import parse_iso
-from .messages import Malformed, export_name, in_time_order, read_messages
+from .messages import Malformed, export_name, in_time_order, name_note, read_messages
 
 FORMAT = "claude"
 _HINT = 'expected conversations.json from a Claude data export; see the README section "Sources"'
@@ -41,7 +41,7 @@ def read_claude(path: Path, data: object, warn: Callable[[str], None]) -> list[S
     streams: list[Stream] = []
     well_formed = 0
     for position, conversation in enumerate(conversations, start=1):
-        where = f"{path}: conversation {position}{_title_note(conversation)}"
+        where = f"{path}: conversation {position}{name_note(conversation, 'name')}"
         try:
             stream = _read_conversation(path, position, conversation, where, warn)
         except Malformed as e:
@@ -55,11 +55,6 @@ def read_claude(path: Path, data: object, warn: Callable[[str], None]) -> list[S
     if not streams:
         raise SourceError(f"{path}: no messages with text in its {len(conversations)} conversations", _HINT)
     return streams
-
-
-def _title_note(conversation: object) -> str:
-    name = conversation.get("name") if isinstance(conversation, dict) else None
-    return f" ({name!r})" if isinstance(name, str) and name else ""
 
 
 def _read_conversation(path: Path, position: int, conversation: object, where: str, warn: Callable[[str], None]) -> Stream:

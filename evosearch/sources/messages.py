@@ -1,4 +1,5 @@
-"""What the chat readers share: the malformed-input error, reading a message list, time order, export names."""
+"""What the chat readers share: the malformed-input error, reading a message list, time order, export names,
+how a warning names a conversation."""
 
 from __future__ import annotations
 
@@ -15,6 +16,12 @@ class Malformed(ValueError):
 def export_name(path: Path) -> str:
     """The file's stem; inside a zip ("<zip>!<member>") the member's."""
     return Path(path.name.rsplit("!", 1)[-1]).stem or path.stem
+
+
+def name_note(conversation: object, key: str) -> str:
+    """' (NAME)' for a warning about a conversation whose key holds a name; '' when it holds none."""
+    name = conversation.get(key) if isinstance(conversation, dict) else None
+    return f" ({name!r})" if isinstance(name, str) and name else ""
 
 
 def read_messages(

@@ -18,7 +18,7 @@ from pathlib import Path
 from ..errors import SourceError
 from .base import Stream, Unit
 from .dates import from_epoch, parse_iso
-from .messages import Malformed, export_name, in_time_order, read_messages
+from .messages import Malformed, export_name, in_time_order, name_note, read_messages
 
 FORMAT = "telegram"
 # How many messages of a single-chat file are looked at to tell it from other JSON with "messages".
@@ -48,7 +48,7 @@ def read_telegram(path: Path, data: object, warn: Callable[[str], None]) -> list
     streams: list[Stream] = []
     well_formed = 0
     for position, chat in enumerate(chats, start=1):
-        where = f"{path}: chat {position}{_name_note(chat)}"
+        where = f"{path}: chat {position}{name_note(chat, 'name')}"
         try:
             stream = _read_chat(path, position, chat, where, warn)
         except Malformed as e:
@@ -78,11 +78,6 @@ def _chats(path: Path, data: object) -> list:
     if not chats:
         raise SourceError(f"{path}: no chats in the Telegram export", f"export again with Chats ticked; {_HINT}")
     return chats
-
-
-def _name_note(chat: object) -> str:
-    name = chat.get("name") if isinstance(chat, dict) else None
-    return f" ({name!r})" if isinstance(name, str) and name else ""
 
 
 def _read_chat(path: Path, position: int, chat: object, where: str, warn: Callable[[str], None]) -> Stream:
