@@ -83,7 +83,12 @@ def main(argv=None) -> int:
         default=Path(__file__).resolve().parents[1] / "model",
         help="the model folder whose memory to test: the shipped one (model/, the context read and lexical memory; the default) or trained weights (model/evo-1)",
     )
+    parser.add_argument("--doc-tokens", type=int, default=None, help="pack documents to this many tokens instead of the shipped budget (a sweep)")
     args = parser.parse_args(argv)
+    if args.doc_tokens:
+        import evosearch.segment
+
+        evosearch.segment.DOC_SEGMENT_TOKENS = args.doc_tokens
     if args.docs is None or not args.docs.exists():
         parser.error("no documentation folder found; pass --docs DIR (rst or md files with headed sections)")
     import torch

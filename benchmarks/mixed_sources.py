@@ -80,7 +80,12 @@ def main(argv=None) -> int:
     parser.add_argument("--locomo", type=Path, default=locomo_to_jsonl.DEFAULT_INPUT)
     parser.add_argument("--workdir", type=Path, default=None, help="keep the corpus and index here: a second run reuses them")
     parser.add_argument("--questions", type=int, default=None, help="only the first N questions (quick runs)")
+    parser.add_argument("--doc-tokens", type=int, default=None, help="pack documents to this many tokens instead of the shipped budget (a sweep)")
     args = parser.parse_args(argv)
+    if args.doc_tokens:
+        import evosearch.segment
+
+        evosearch.segment.DOC_SEGMENT_TOKENS = args.doc_tokens
     from evosearch import search
     from evosearch.encoder import load_encoder
     from evosearch.store.reader import open_for_search

@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-# Segments are packed to about this many tokens: big enough to hold a thought,
-# small enough that the answer is not diluted, and well inside MiniLM's 512 positions.
-DOC_SEGMENT_TOKENS = 200
+# Documents are packed to about this many tokens: a paragraph or two, so a day's note with three
+# topics is not one vector. Measured best of 64, 96, 128, 160 and 200 across notes mixed with chats
+# and two documentation sets (docs/benchmarks.md, "Document segment size").
+DOC_SEGMENT_TOKENS = 128
 # Chat segments are smaller: a few consecutive messages, so a hit points at the turns that matter.
 # 4 messages / 96 tokens measured best of 1:96, 2:96, 4:96, 6:128, 8:192 on LoCoMo (benchmarks/chat_segment_sweep.py).
 CHAT_SEGMENT_TOKENS = 96

@@ -13,7 +13,7 @@ from .sources.base import SENTENCE_END, Stream, Unit
 # Names how segment_stream cuts a stream; change it whenever the same stream would be cut
 # differently. A source's stored hash carries it (indexer._file_hash), so after an upgrade `index`
 # reads each file again and re-encodes the streams whose segments changed, from the first change.
-SEGMENTATION = "person-pieces-48"
+SEGMENTATION = "person-pieces-48-docs-128"
 
 _WORDISH = re.compile(r"\w+|[^\w\s]")
 # WordPiece splits English into about 1.3 pieces per word or punctuation mark; counting

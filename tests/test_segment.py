@@ -113,8 +113,8 @@ def test_short_chat_messages_and_document_paragraphs_are_not_cut_into_pieces():
     words = " ".join(f"w{i}" for i in range(40))  # over the piece budget, under the chat segment budget
     chat = segment_stream(Stream("s", "/x", "jsonl-chat", "t", [Unit(words, T1, speaker="Ana", message_id="m0")]))
     assert [s.text for s in chat] == [f"Ana: {words}"] and approx_tokens(words) > CHAT_PIECE_TOKENS
-    doc = segment_stream(Stream("d", "/d.md", "text", "d", [Unit("One sentence. " * 30, T1, line_start=1, line_end=1)]))
-    assert len(doc) == 1  # documents keep their 200-token budget and are not cut at sentences
+    doc = segment_stream(Stream("d", "/d.md", "text", "d", [Unit("One sentence. " * 20, T1, line_start=1, line_end=1)]))
+    assert len(doc) == 1  # documents keep their 128-token budget and are not cut at sentences
 
 
 def test_an_assistant_s_long_reply_keeps_the_segment_budget_and_a_speakerless_message_is_a_person_s():
