@@ -1,6 +1,6 @@
 """Does the memory hurt ordinary documents? Section retrieval over documentation on this machine.
 
-    python benchmarks/doc_quality.py [--docs DIR] [--files 150]
+    python benchmarks/doc_quality.py [--docs DIR] [--files 150] [--doc-tokens N]
 
 Documents: the AWS CLI's example pages (`awscli/examples/**/*.rst`, shipped with awscli), each
 a sequence of sections headed `**Example N: To do something**` followed by an explanation,

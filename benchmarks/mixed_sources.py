@@ -1,6 +1,6 @@
 """Notes and chats in one index: does `ask` find a passage whichever kind of source holds it?
 
-    python benchmarks/mixed_sources.py [--workdir DIR] [--questions N]
+    python benchmarks/mixed_sources.py [--workdir DIR] [--questions N] [--doc-tokens N]
 
 LoCoMo (../shared/bench/locomo10.json, read in place), each conversation split by session: odd
 sessions stay a chat (JSON Lines, as benchmarks/quality.py writes it), even sessions become a dated
