@@ -23,6 +23,15 @@ def to_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
+def dated_or_modified(dated: datetime | None, mtime: float) -> tuple[datetime, datetime | None]:
+    """A document's time (its own date, else the file's modification time) and, where it is the
+    modification time, that time again: what sources.Stream.modified holds, None for a dated document."""
+    if dated is not None:
+        return dated, None
+    modified = from_epoch(mtime)
+    return modified, modified
+
+
 def from_epoch(seconds: float) -> datetime:
     """Epoch seconds (or milliseconds, told apart by size) as UTC; ValueError when out of range."""
     try:

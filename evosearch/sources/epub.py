@@ -17,7 +17,7 @@ from pathlib import Path
 from ..errors import SourceError
 from .archive import package_mimetype
 from .base import Stream, Unit
-from .dates import from_epoch, parse_iso
+from .dates import dated_or_modified, parse_iso
 from .html import html_to_text
 
 FORMAT = "epub"
@@ -38,9 +38,7 @@ def read_epub(path: Path, data: bytes, mtime: float, warn: Callable[[str], None]
             book = epub.read_epub(io.BytesIO(data), options={"ignore_ncx": True})
     except Exception as e:  # noqa: BLE001 - ebooklib raises EpubException, KeyError, lxml errors... on damaged books
         raise SourceError(f"{path}: unreadable e-book ({type(e).__name__})", _HINT) from None
-    dated = _metadata_time(book)
-    modified = None if dated else from_epoch(mtime)
-    when = dated or modified
+    when, modified = dated_or_modified(_metadata_time(book), mtime)
     units: list[Unit] = []
     chapter = 0
     for entry in book.spine:

@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from .base import Stream, Unit
-from .dates import from_epoch, parse_iso
+from .dates import dated_or_modified, parse_iso
 
 _BLOCKS = {
     "p",
@@ -102,8 +102,7 @@ def read_html(path: Path, text: str, mtime: float) -> list[Stream]:
     parser.feed(text)
     parser.close()
     parser._flush()
-    modified = None if parser.date else from_epoch(mtime)
-    when = parser.date or modified
+    when, modified = dated_or_modified(parser.date, mtime)
     title = " ".join(parser.title.split()) or next((b[2] for b in parser.blocks), path.stem)
     units = [Unit(t, when, line_start=a, line_end=max(a, b)) for a, b, t in parser.blocks]
     return [Stream(str(path), str(path), "html", title, units, modified)]

@@ -19,7 +19,7 @@ from xml.etree import ElementTree
 from ..errors import SourceError
 from .archive import package_mimetype
 from .base import Stream, Unit
-from .dates import from_epoch, parse_iso
+from .dates import dated_or_modified, parse_iso
 
 FORMAT = "odt"
 ODT_MIMETYPE = b"application/vnd.oasis.opendocument.text"
@@ -51,9 +51,7 @@ def read_odt(path: Path, data: bytes, mtime: float, warn: Callable[[str], None])
     body = content.find("office:body/office:text", _NS)
     if body is None:
         raise SourceError(f"{path}: no office:text body in content.xml", _HINT)
-    dated = _meta_time(meta)
-    modified = None if dated else from_epoch(mtime)
-    when = dated or modified
+    when, modified = dated_or_modified(_meta_time(meta), mtime)
     units = []
     for number, block in enumerate(list(body), start=1):
         text = _block_text(block)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..errors import SourceError
 from .base import Stream, Unit
-from .dates import from_epoch, to_utc
+from .dates import dated_or_modified, to_utc
 
 PDF_MAGIC = b"%PDF-"
 _HINT = "if it is a scan, run OCR first (e.g. ocrmypdf); or add it to .evosearchignore"
@@ -66,8 +66,7 @@ def _read_pdf(path: Path, data: bytes, mtime: float, warn: Callable[[str], None]
         created = info.creation_date if info else None
     except (ValueError, TypeError):  # a malformed date string in the metadata
         created = None
-    modified = None if created else from_epoch(mtime)
-    when = to_utc(created) if created else modified
+    when, modified = dated_or_modified(to_utc(created) if created else None, mtime)
     units = []
     for number, page in enumerate(pages, 1):
         try:

@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .base import SENTENCE_END, Stream, Unit
-from .dates import find_date, from_epoch
+from .dates import dated_or_modified, find_date
 
 # Paragraphs longer than this become several units, so a hit points at the part that matched.
 MAX_UNIT_CHARS = 1500
@@ -48,8 +48,8 @@ def read_document(path: Path, text: str, mtime: float) -> list[Stream]:
     meta, body_start = _read_metadata(lines, fmt)
     file_time = _metadata_date(meta) or date_in_file_name(path.name)
     headings, adornments = _find_headings(lines, body_start, fmt)
-    modified = None if file_time else from_epoch(mtime)
-    units = _paragraph_units(lines, body_start, headings, adornments, fmt, file_time or modified)
+    when, modified = dated_or_modified(file_time, mtime)
+    units = _paragraph_units(lines, body_start, headings, adornments, fmt, when)
     title = meta.get("title") or _first_top_heading(headings) or path.stem
     return [Stream(stream_id=str(path), path=str(path), format=fmt, title=title, units=units, modified=modified)]
 

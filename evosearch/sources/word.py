@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..errors import SourceError
 from .base import Stream, Unit
-from .dates import from_epoch, to_utc
+from .dates import dated_or_modified, to_utc
 
 FORMAT = "docx"
 DOCUMENT_MEMBER = "word/document.xml"
@@ -38,9 +38,7 @@ def read_docx(path: Path, data: bytes, mtime: float, warn: Callable[[str], None]
     except Exception as e:  # noqa: BLE001 - python-docx raises KeyError, lxml errors, ValueError... on damaged files
         raise SourceError(f"{path}: unreadable Word document ({type(e).__name__})", _HINT) from None
     units: list[Unit] = []
-    dated = _core_time(document)
-    modified = None if dated else from_epoch(mtime)
-    when = dated or modified
+    when, modified = dated_or_modified(_core_time(document), mtime)
     for number, block in enumerate(blocks, start=1):
         try:
             if isinstance(block, Table):
