@@ -197,11 +197,10 @@ def _first_change(stored: list[tuple[int, str]], segments: list[Segment]) -> int
     return len(segments)
 
 
-def _changed_runs(stored, now: list[tuple], key: Callable) -> list[tuple[int, int, tuple]]:
-    """(first, last, (stored pair, now's pair) at first) for each run of consecutive positions where
-    the stored pairs (an array of rows in position order) differ from now's and key(stored, now) is
-    the same all along."""
-    runs: list[list] = []  # [first, last, key, (was, now) at first]
+def _changed_runs(stored, now: list[tuple], key: Callable) -> list[tuple[int, int, object]]:
+    """(first, last, key) for each run of consecutive positions where the stored pairs (an array of
+    rows in position order) differ from now's and key(stored, now) is the same all along."""
+    runs: list[list] = []  # [first, last, key]
     for position, (was, is_) in enumerate(zip(map(tuple, stored[: len(now)].tolist()), now)):
         if was == is_:
             continue
@@ -209,13 +208,16 @@ def _changed_runs(stored, now: list[tuple], key: Callable) -> list[tuple[int, in
         if runs and runs[-1][1] == position - 1 and runs[-1][2] == k:
             runs[-1][1] = position
         else:
-            runs.append([position, position, k, (was, is_)])
-    return [(first, last, pair) for first, last, _, pair in runs]
+            runs.append([position, position, k])
+    return [tuple(run) for run in runs]
+
+
+ROW_BY_ROW = "row by row"
 
 
 def _line_shift(was: tuple[int, int], now: tuple[int, int]):
-    """What rows moved alike share: the lines they moved by (rows without lines, or gaining them, are set one by one)."""
-    return "row by row" if NO_LINE in was or NO_LINE in now else (now[0] - was[0], now[1] - was[1])
+    """What rows moved alike share: the lines they moved by; ROW_BY_ROW for rows without lines, or gaining them."""
+    return ROW_BY_ROW if NO_LINE in was or NO_LINE in now else (now[0] - was[0], now[1] - was[1])
 
 
 class Indexer:
@@ -413,13 +415,13 @@ class Indexer:
         taken from the file's modification time (Segment.timed_by_file). A run of rows moved by the
         same number of lines, or given the same time, is one update."""
         lines = [(NO_LINE if s.line_start is None else s.line_start, NO_LINE if s.line_end is None else s.line_end) for s in kept]
-        for first, last, (was, now) in _changed_runs(self._stored.lines(stream_id), lines, _line_shift):
+        for first, last, shift in _changed_runs(self._stored.lines(stream_id), lines, _line_shift):
             plan.amended = True
-            if NO_LINE in was or NO_LINE in now:  # rows without lines, or gaining them: set, row by row
+            if shift == ROW_BY_ROW:
                 for position in range(first, last + 1):
                     self.store.set_lines(stream_id, position, tuple(None if n == NO_LINE else n for n in lines[position]))
             else:
-                self.store.move_lines(stream_id, first, last, (now[0] - was[0], now[1] - was[1]))
+                self.store.move_lines(stream_id, first, last, shift)
         times = [(microseconds_of(s.time),) for s in kept]
         stored = self._stored.times(stream_id)[:, None]
         for first, last, _ in _changed_runs(stored, times, lambda was, now: now):
