@@ -4,13 +4,15 @@
 
 Documents: the AWS CLI's example pages (`awscli/examples/**/*.rst`, shipped with awscli), each
 a sequence of sections headed `**Example N: To do something**` followed by an explanation,
-a command and its output. The heading is removed from the indexed text and becomes the
-query ("To create a table with a global secondary index"), so its section is the known
-answer. Markdown files with `## headings` are read the same way when --docs points at them.
+a command and its output. The heading's words are removed from the indexed text (an empty
+`##` heading marks where the section starts) and become the query ("To create a table with a
+global secondary index"), so its section is the known answer. Markdown files with `## headings` are read the same way when --docs points at them.
 All files are indexed through the product path twice (the bundled memory; the same weights
 with the queue emptied, which is static MiniLM exactly) and searched across the whole corpus.
 Printed: Recall@1/@5/@10 (a query is answered when a passage in the top k overlaps its
-section's lines) for dense retrieval with memory off and on, and for the hybrid `ask`.
+section's lines) for dense retrieval with memory off and on, and for the hybrid `ask`; then
+R@1/R@10 counting only passages that lie at least half inside the section ("inside"), which
+gives a passage spanning two sections no credit for the one it only touches.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ def default_docs() -> Path | None:
 
 
 def write_corpus(source: Path, limit: int, out: Path) -> list[dict]:
-    """Copy up to `limit` documents with two or more headed sections, headings blanked; return the queries."""
+    """Copy up to `limit` documents with two or more headed sections, headings emptied; return the queries."""
     queries = []
     files = sorted(p for p in source.rglob("*") if p.suffix in (".rst", ".md") and p.stat().st_size > 3000)
     written = 0
@@ -59,14 +61,20 @@ def write_corpus(source: Path, limit: int, out: Path) -> list[dict]:
         for i, (n, heading) in enumerate(heads):
             end = heads[i + 1][0] - 1 if i + 1 < len(heads) else len(lines)
             queries.append({"query": heading.rstrip(".:"), "path": str(target.resolve()), "start": n + 2, "end": end})
-            lines[n] = ""
+            lines[n] = "##"
         target.write_text("\n".join(lines) + "\n")
         written += 1
     return queries
 
 
-def hits(rows: list[dict], q: dict) -> list[bool]:
-    return [r["path"] == q["path"] and r["line_start"] <= q["end"] and r["line_end"] >= q["start"] for r in rows]
+def hits(rows: list[dict], q: dict, inside: bool = False) -> list[bool]:
+    """Whether each passage overlaps the query's section (inside: with at least half of its lines)."""
+    out = []
+    for r in rows:
+        shared = min(r["line_end"], q["end"]) - max(r["line_start"], q["start"]) + 1
+        need = (r["line_end"] - r["line_start"] + 2) // 2 if inside else 1
+        out.append(r["path"] == q["path"] and shared >= need)
+    return out
 
 
 def recall(found: list[list[bool]], k: int) -> float:
@@ -107,16 +115,19 @@ def main(argv=None) -> int:
         on, _, segments = build_index(corpus, tmp / "on", encoder)
         off_encoder = MemoryOff(encoder)
         off, _, _ = build_index(corpus, tmp / "off", off_encoder)
-        table = {
-            "dense, memory off (= static MiniLM)": [hits(off.vector_search(off_encoder.encode_queries([q["query"]])[0], 10, None), q) for q in queries],
-            "dense, memory on": [hits(on.vector_search(encoder.encode_queries([q["query"]])[0], 10, None), q) for q in queries],
-            "hybrid ask, memory off": [hits(ask(off, off_encoder, q["query"], limit=10)["results"], q) for q in queries],
-            "hybrid ask, memory on": [hits(ask(on, encoder, q["query"], limit=10)["results"], q) for q in queries],
+        ranked = {
+            "dense, memory off (= static MiniLM)": [off.vector_search(off_encoder.encode_queries([q["query"]])[0], 10, None) for q in queries],
+            "dense, memory on": [on.vector_search(encoder.encode_queries([q["query"]])[0], 10, None) for q in queries],
+            "hybrid ask, memory off": [ask(off, off_encoder, q["query"], limit=10)["results"] for q in queries],
+            "hybrid ask, memory on": [ask(on, encoder, q["query"], limit=10)["results"] for q in queries],
         }
     print(f"encoder {encoder.model_id}; {len(queries)} queries over {segments} segments of {args.files} documents from {args.docs}")
-    print(f"{'method':<38} {'R@1':>6} {'R@5':>6} {'R@10':>6}")
-    for name, found in table.items():
-        print(f"{name:<38} {recall(found, 1):>6.1f} {recall(found, 5):>6.1f} {recall(found, 10):>6.1f}")
+    print(f"{'method':<38} {'R@1':>6} {'R@5':>6} {'R@10':>6} {'inside R@1':>11} {'R@10':>6}")
+    for name, rankings in ranked.items():
+        found = [hits(rows, q) for rows, q in zip(rankings, queries)]
+        inside = [hits(rows, q, inside=True) for rows, q in zip(rankings, queries)]
+        cells = [recall(found, 1), recall(found, 5), recall(found, 10), recall(inside, 1), recall(inside, 10)]
+        print(f"{name:<38} {cells[0]:>6.1f} {cells[1]:>6.1f} {cells[2]:>6.1f} {cells[3]:>11.1f} {cells[4]:>6.1f}")
     return 0
 
 
