@@ -13,7 +13,7 @@ from .sources.base import SENTENCE_END, Stream, Unit
 # Names how segment_stream cuts a stream; change it whenever the same stream would be cut
 # differently. A source's stored hash carries it (indexer._file_hash), so after an upgrade `index`
 # reads each file again and re-encodes the streams whose segments changed, from the first change.
-SEGMENTATION = "person-pieces-48-docs-128"
+SEGMENTATION = "person-pieces-48-docs-128-sections"
 
 _WORDISH = re.compile(r"\w+|[^\w\s]")
 # WordPiece splits English into about 1.3 pieces per word or punctuation mark; counting
@@ -176,8 +176,8 @@ def _make_segment(units: list[Unit], is_chat: bool) -> Segment:
 def segment_stream(stream: Stream) -> list[Segment]:
     """Consecutive units packed up to the budget; paragraph and message boundaries are never cut
     unless one unit alone is over budget. A person's chat message over CHAT_PIECE_TOKENS is cut
-    into pieces, each the start of its own segment. Documents also break where the date changes,
-    so a segment never spans two dated sections."""
+    into pieces, each the start of its own segment. Documents also break at a heading and where
+    the date changes, so a segment never spans two sections."""
     is_chat = stream.is_chat
     budget = CHAT_SEGMENT_TOKENS if is_chat else DOC_SEGMENT_TOKENS
     max_units = CHAT_SEGMENT_MAX_MESSAGES if is_chat else 10**9
@@ -192,9 +192,9 @@ def segment_stream(stream: Stream) -> list[Segment]:
         unit_budget = CHAT_PIECE_TOKENS if person else budget
         pieces = _split_long(unit, unit_budget, is_chat) if unit_cost > unit_budget else [unit]
         alone = person and len(pieces) > 1
-        for piece, cost in zip(pieces, _costs([_unit_line(p) for p in pieces], is_chat)):
-            date_changes = not is_chat and current and current[-1].time != piece.time
-            if current and (alone or used + cost > budget or len(current) >= max_units or date_changes):
+        for n, (piece, cost) in enumerate(zip(pieces, _costs([_unit_line(p) for p in pieces], is_chat))):
+            new_section = not is_chat and ((unit.opens_section and n == 0) or (current and current[-1].time != piece.time))
+            if current and (alone or used + cost > budget or len(current) >= max_units or new_section):
                 segments.append(_make_segment(current, is_chat))
                 current, used = [], 0
             current.append(piece)

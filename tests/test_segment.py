@@ -126,3 +126,21 @@ def test_an_assistant_s_long_reply_keeps_the_segment_budget_and_a_speakerless_me
     assert segs[0].text == f"assistant: {reply}"  # whole
     assert [s.message_ids for s in segs] == [("a0",), ("p0",), ("p0",)]  # the same words from no named speaker: cut
     assert " ".join(s.text for s in segs[1:]) == reply
+
+
+def test_a_heading_starts_a_document_segment_with_budget_left():
+    units = [
+        Unit("## Groceries\nEggs and milk.", T1, line_start=1, line_end=2, opens_section=True),
+        Unit("And bread.", T1, line_start=4, line_end=4),
+        Unit("## Call with Jo\nWe agreed on Lisbon.", T1, line_start=6, line_end=7, opens_section=True),
+        Unit("She books the flights.", T1, line_start=9, line_end=9),
+    ]
+    segs = segment_stream(Stream("d", "/d.md", "markdown", "d", units))
+    assert [(s.line_start, s.line_end) for s in segs] == [(1, 4), (6, 9)]
+
+
+def test_a_long_headed_unit_s_later_pieces_keep_packing():
+    long = Unit("## Essay\n" + "Sentence after sentence here. " * 60, T1, line_start=1, line_end=2, opens_section=True)
+    segs = segment_stream(Stream("d", "/d.md", "markdown", "d", [long, Unit("Short tail.", T1, line_start=4, line_end=4)]))
+    assert segs[0].text.startswith("## Essay")
+    assert segs[-1].text.endswith("Short tail.") and segs[-1].line_start == 1  # packed with the last piece

@@ -95,7 +95,21 @@ def test_html_visible_text_title_date_and_lines(tmp_path):
         "Lisbon", "We moved the trip to 26 November.", "Book flights", "Ask Jo about the hotel"]
     assert all("hidden" not in t and "color" not in t for t in texts)
     assert stream.units[1].line_start == 5 and stream.units[1].line_end == 6
+    assert [u.opens_section for u in stream.units] == [True, False, False, False]
     assert stream.units[0].time == datetime(2026, 10, 30, 7, 0, tzinfo=timezone.utc)
+
+
+def test_an_html_heading_opens_a_section_even_when_empty_or_nested(tmp_path):
+    path = tmp_path / "page.html"
+    path.write_text("<html><body><p>Intro.</p><h2><span>Costs</span></h2><p>Forty.</p><h3></h3><div>After an empty heading.</div><p>More.</p></body></html>")
+    [stream] = read_source(path, print)
+    assert [(u.text, u.opens_section) for u in stream.units] == [
+        ("Intro.", False),
+        ("Costs", True),
+        ("Forty.", False),
+        ("After an empty heading.", True),
+        ("More.", False),
+    ]
 
 
 def test_html_without_a_doctype_is_detected_by_content(tmp_path):

@@ -264,3 +264,21 @@ def test_any_text_gives_units_with_sane_line_ranges(tmp_path, lines, name):
         previous_end = unit.line_end
         assert unit.time is not None and unit.time.utcoffset().total_seconds() == 0
         assert len(unit.text) <= text_module.MAX_UNIT_CHARS
+
+
+def test_a_heading_opens_a_section_and_an_empty_heading_only_marks_it(tmp_path):
+    content = "Intro line.\n\n## Setup\nInstall it.\n\nThen run it.\n\n##\nNo title above me.\n\n#hashtag is text\n"
+    stream = read(tmp_path, "guide.md", content)
+    assert [(u.text, u.opens_section) for u in stream.units] == [
+        ("Intro line.", False),
+        ("## Setup\nInstall it.", True),
+        ("Then run it.", False),
+        ("No title above me.", True),  # "##" alone is an empty heading (CommonMark): a section, no words
+        ("#hashtag is text", False),
+    ]
+
+
+def test_only_the_first_piece_of_a_long_headed_paragraph_opens_the_section(tmp_path):
+    stream = read(tmp_path, "essay.md", "## Essay\n" + "A sentence that goes on. " * 120 + "\n")
+    assert len(stream.units) > 1
+    assert [u.opens_section for u in stream.units] == [True] + [False] * (len(stream.units) - 1)

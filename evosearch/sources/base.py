@@ -24,6 +24,7 @@ class Unit:
     message_id: str | None = None  # chat only: the id a person can look up
     line_start: int | None = None  # documents only: 1-based, inclusive (PDFs: page numbers)
     line_end: int | None = None
+    opens_section: bool = False  # documents only: it starts with a heading, so a segment starts here
 
 
 @dataclass

@@ -18,7 +18,7 @@ from ..errors import SourceError
 from .archive import package_mimetype
 from .base import Stream, Unit
 from .dates import dated_or_modified, parse_iso
-from .html import html_to_text
+from .html import html_blocks
 
 FORMAT = "epub"
 EPUB_MIMETYPE = b"application/epub+zip"
@@ -48,11 +48,15 @@ def read_epub(path: Path, data: bytes, mtime: float, warn: Callable[[str], None]
             continue  # the EPUB 3 navigation page repeats the table of contents
         chapter += 1
         try:
-            text = html_to_text(item.get_content().decode("utf-8", "replace"))
+            blocks = html_blocks(item.get_content().decode("utf-8", "replace"))
         except Exception as e:  # noqa: BLE001 - one damaged chapter must not lose the book
             warn(f"{path}: chapter {chapter} unreadable ({type(e).__name__}) — skipped")
             continue
-        units += [Unit(block, when, line_start=chapter, line_end=chapter) for block in text.split("\n") if block.strip()]
+        # A chapter opens a section as a heading does: no segment spans two chapters.
+        units += [
+            Unit(block, when, line_start=chapter, line_end=chapter, opens_section=heading or n == 0)
+            for n, (block, heading) in enumerate(blocks)
+        ]
     title = _first(book, "title") or path.stem
     author = _first(book, "creator")
     return [Stream(str(path), str(path), FORMAT, f"{title} — {author}" if author else title, units, modified)]

@@ -37,6 +37,7 @@ _BLOCKS = {
     "ol",
     "hr",
 }
+_HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _INVISIBLE = {"script", "style", "noscript", "template", "svg", "head"}
 _DATE_META = {"date", "article:published_time", "dcterms.created", "dc.date", "pubdate", "og:published_time"}
 _HTML_START = re.compile(r"\s*(<!--.*?-->\s*)*<(!doctype\s+html|html)\b", re.IGNORECASE | re.DOTALL)
@@ -49,8 +50,9 @@ def looks_like_html(path: Path, text: str) -> bool:
 class _Visible(HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
-        self.blocks: list[tuple[int, int, str]] = []  # (first line, last line, text)
+        self.blocks: list[tuple[int, int, str, bool]] = []  # (first line, last line, text, is a heading)
         self._parts: list[str] = []
+        self._heading = False
         self._start_line = 1
         self._hidden = 0
         self._in_title = False
@@ -60,7 +62,8 @@ class _Visible(HTMLParser):
     def _flush(self):
         text = " ".join("".join(self._parts).split())
         if text:
-            self.blocks.append((self._start_line, self.getpos()[0], text))
+            self.blocks.append((self._start_line, self.getpos()[0], text, self._heading))
+            self._heading = False
         self._parts = []
         self._start_line = self.getpos()[0]
 
@@ -78,6 +81,7 @@ class _Visible(HTMLParser):
             self._hidden += 1
         elif tag in _BLOCKS:
             self._flush()
+            self._heading = self._heading or tag in _HEADINGS
 
     def handle_endtag(self, tag):
         if tag == "title":
@@ -104,14 +108,19 @@ def read_html(path: Path, text: str, mtime: float) -> list[Stream]:
     parser._flush()
     when, modified = dated_or_modified(parser.date, mtime)
     title = " ".join(parser.title.split()) or next((b[2] for b in parser.blocks), path.stem)
-    units = [Unit(t, when, line_start=a, line_end=max(a, b)) for a, b, t in parser.blocks]
+    units = [Unit(t, when, line_start=a, line_end=max(a, b), opens_section=h) for a, b, t, h in parser.blocks]
     return [Stream(str(path), str(path), "html", title, units, modified)]
 
 
-def html_to_text(text: str) -> str:
-    """The visible text of an HTML fragment, one line per block (for HTML-only email bodies)."""
+def html_blocks(text: str) -> list[tuple[str, bool]]:
+    """The visible text of an HTML fragment, one item per block: (text, whether it is a heading)."""
     parser = _Visible()
     parser.feed(text)
     parser.close()
     parser._flush()
-    return "\n".join(block for _, _, block in parser.blocks)
+    return [(block, heading) for _, _, block, heading in parser.blocks]
+
+
+def html_to_text(text: str) -> str:
+    """The visible text of an HTML fragment, one line per block (for HTML-only email bodies)."""
+    return "\n".join(block for block, _ in html_blocks(text))

@@ -56,7 +56,7 @@ def read_odt(path: Path, data: bytes, mtime: float, warn: Callable[[str], None])
     for number, block in enumerate(list(body), start=1):
         text = _block_text(block)
         if text:
-            units.append(Unit(text, when, line_start=number, line_end=number))
+            units.append(Unit(text, when, line_start=number, line_end=number, opens_section=block.tag == _TEXT + "h"))
     title = _meta_text(meta, "dc:title") or next((u.text.split("\n")[0] for u in units), path.stem)
     return [Stream(str(path), str(path), FORMAT, title, units, modified)]
 

@@ -20,7 +20,8 @@ MAX_UNIT_CHARS = 1500
 
 FORMAT_BY_SUFFIX = {".md": "markdown", ".markdown": "markdown", ".org": "org", ".rst": "rst"}
 
-_MARKDOWN_HEADING = re.compile(r"^(#{1,6})\s+(.*?)(?:\s+#+)?\s*$")
+# CommonMark: the #s are followed by a space or the end of the line ("##" alone is an empty heading).
+_MARKDOWN_HEADING = re.compile(r"^(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 _ORG_HEADING = re.compile(r"^(\*+)\s+(.*?)\s*$")
 _ORG_KEYWORD = re.compile(r"^#\+(\w+):\s*(.*?)\s*$")
 _FRONT_MATTER_KEY = re.compile(r"^([A-Za-z_][\w-]*)\s*:\s*(.*?)\s*$")
@@ -130,7 +131,7 @@ def _find_headings(lines: list[str], start: int, fmt: str) -> tuple[dict[int, _H
                 fence = None if fence == marker else (fence or marker)
                 continue
             if fence is None and (m := _MARKDOWN_HEADING.match(lines[index])):
-                headings[index] = _Heading(len(m.group(1)), m.group(2))
+                headings[index] = _Heading(len(m.group(1)), m.group(2) or "")
     elif fmt == "org":
         for index in range(start, len(lines)):
             if m := _ORG_HEADING.match(lines[index]):
@@ -171,6 +172,7 @@ def _paragraph_units(
     units: list[Unit] = []
     sections: list[tuple[int, datetime | None]] = []  # open headings, outermost first: (level, date)
     waiting_headings: list[tuple[int, str]] = []  # (line number, text) until their paragraph comes
+    opened = False  # a heading came since the last unit, so the next one opens a section
     paragraph: list[tuple[int, str]] = []
     fence: str | None = None
 
@@ -181,10 +183,10 @@ def _paragraph_units(
         return undated_time
 
     def end_paragraph() -> None:
-        nonlocal waiting_headings, paragraph
+        nonlocal waiting_headings, paragraph, opened
         if paragraph:
-            units.extend(_units_for_block(waiting_headings + paragraph, section_time()))
-            waiting_headings, paragraph = [], []
+            units.extend(_units_for_block(waiting_headings + paragraph, section_time(), opened))
+            waiting_headings, paragraph, opened = [], [], False
 
     for index in range(start, len(lines)):
         number, line = index + 1, lines[index].rstrip()
@@ -196,7 +198,9 @@ def _paragraph_units(
             while sections and sections[-1][0] >= heading.level:
                 sections.pop()
             sections.append((heading.level, find_date(heading.title)))
-            waiting_headings.append((number, line.strip()))
+            opened = True
+            if heading.title:  # an empty heading ("##") only marks where a section starts
+                waiting_headings.append((number, line.strip()))
             continue
         if fmt == "markdown" and (fence_match := _FENCE.match(line)):
             marker = fence_match.group(1)
@@ -207,12 +211,17 @@ def _paragraph_units(
         paragraph.append((number, line))
     end_paragraph()
     if waiting_headings:  # headings at the very end, with no text under them
-        units.extend(_units_for_block(waiting_headings, section_time()))
+        units.extend(_units_for_block(waiting_headings, section_time(), True))
     return units
 
 
-def _units_for_block(block: list[tuple[int, str]], time: datetime) -> list[Unit]:
-    return [Unit(text=_join(piece), time=time, line_start=piece[0][0], line_end=piece[-1][0]) for piece in _split_long_block(block)]
+def _units_for_block(block: list[tuple[int, str]], time: datetime, headed: bool) -> list[Unit]:
+    """The block's pieces as units; the first opens a section when the block starts with its heading."""
+    pieces = _split_long_block(block)
+    return [
+        Unit(text=_join(piece), time=time, line_start=piece[0][0], line_end=piece[-1][0], opens_section=headed and n == 0)
+        for n, piece in enumerate(pieces)
+    ]
 
 
 def _join(pieces: list[tuple[int, str]]) -> str:

@@ -41,18 +41,36 @@ def read_docx(path: Path, data: bytes, mtime: float, warn: Callable[[str], None]
     when, modified = dated_or_modified(_core_time(document), mtime)
     for number, block in enumerate(blocks, start=1):
         try:
+            heading = False
             if isinstance(block, Table):
                 text = "\n".join(_row_text(row) for row in block.rows)
             else:
                 text = block.text
+                heading = _is_heading(block)
         except Exception as e:  # noqa: BLE001 - one damaged table must not lose the rest
             warn(f"{path}: block {number} unreadable ({type(e).__name__}) — skipped")
             continue
         text = "\n".join(line.strip() for line in text.split("\n") if line.strip())
         if text:
-            units.append(Unit(text, when, line_start=number, line_end=number))
+            units.append(Unit(text, when, line_start=number, line_end=number, opens_section=heading))
     title = _title(document) or next((u.text.split("\n")[0] for u in units), path.stem)
     return [Stream(str(path), str(path), FORMAT, title, units, modified)]
+
+
+def _is_heading(paragraph) -> bool:
+    """Word's built-in heading styles ("Heading 1".."Heading 9", "Title"), or a style based on one
+    (a few steps up: a damaged file's styles may name each other in a loop)."""
+    try:
+        style = paragraph.style
+        for _ in range(8):
+            if style is None:
+                return False
+            if style.name and (style.name == "Title" or style.name.startswith("Heading")):
+                return True
+            style = style.base_style
+    except Exception:  # noqa: BLE001 - a damaged style table loses the heading mark, not the text
+        pass
+    return False
 
 
 def _row_text(row) -> str:
