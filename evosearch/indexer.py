@@ -405,8 +405,9 @@ class Indexer:
             plan.replace_from[stream.stream_id] = start
             if stored_end > len(segments):
                 plan.tails[stream.stream_id] = len(segments)
-        ahead = reads_ahead_along([s.speakers for s in segments[start:]]) if reads_ahead(self.encoder) else None
-        plan.jobs.append(StreamJob(key=(stream, segments), texts=[s.text for s in segments[start:]], start=start, memory=memory, ahead=ahead))
+        kept = segments[start:]
+        ahead = reads_ahead_along([s.speakers for s in kept], [s.opens_section for s in kept]) if reads_ahead(self.encoder) else None
+        plan.jobs.append(StreamJob(key=(stream, segments), texts=[s.text for s in kept], start=start, memory=memory, ahead=ahead))
         return start
 
     def _refresh_kept(self, stream_id: str, kept: list[Segment], plan: _FilePlan) -> None:

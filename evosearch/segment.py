@@ -38,6 +38,9 @@ class Segment:
     # left out of the hash, so an edit re-encodes from the passage it changed, and a kept row gets the
     # new time written into it instead (indexer.Indexer._refresh_kept).
     timed_by_file: bool = False
+    # A document's segment that starts at a heading, a chapter or a new date: the one before it is
+    # not read ahead into it (reads_ahead_along), so it is part of what was encoded.
+    opens_section: bool = False
 
     @property
     def content_hash(self) -> str:
@@ -46,6 +49,8 @@ class Segment:
         if not self.timed_by_file:
             h.update(str(self.time).encode())
         h.update("\x1f".join(self.message_ids).encode())
+        if self.opens_section:
+            h.update(b"\x1esection")
         return h.hexdigest()
 
 
@@ -67,10 +72,13 @@ def reads_ahead_into(speakers, after) -> bool:
     return by_assistant(speakers) == by_assistant(after)
 
 
-def reads_ahead_along(speakers: list) -> list[bool]:
-    """For a stream's segments, by their speakers in order: whether each but the last may be read
-    before the next (reads_ahead_into); what `index` and `train` pass as StreamJob/Sample.ahead."""
-    return [reads_ahead_into(a, b) for a, b in zip(speakers, speakers[1:])]
+def reads_ahead_along(speakers: list, opens_section: list[bool] | None = None) -> list[bool]:
+    """For a stream's segments, by their speakers (and whether each opens a section) in order:
+    whether each but the last may be read before the next (reads_ahead_into), never into a new
+    section, whose first words are another topic's (docs/benchmarks.md, "A heading starts a
+    segment"); what `index` and `train` pass as StreamJob/Sample.ahead."""
+    opens = opens_section or [False] * len(speakers)
+    return [reads_ahead_into(a, b) and not new for a, b, new in zip(speakers, speakers[1:], opens[1:])]
 
 
 def turn_context(segments: list[Segment], i: int, turns: int) -> str:
@@ -156,7 +164,7 @@ def _split_long(unit: Unit, budget: int, is_chat: bool) -> list[Unit]:
     return [Unit(**{**unit.__dict__, "text": text.strip()}) for text in pieces if text.strip()]
 
 
-def _make_segment(units: list[Unit], is_chat: bool) -> Segment:
+def _make_segment(units: list[Unit], is_chat: bool, opens_section: bool) -> Segment:
     sep = "\n" if is_chat else "\n\n"
     speakers = tuple(dict.fromkeys(u.speaker for u in units if u.speaker))
     times = [u.time for u in units if u.time is not None]
@@ -170,6 +178,7 @@ def _make_segment(units: list[Unit], is_chat: bool) -> Segment:
         message_ids=tuple(dict.fromkeys(u.message_id for u in units if u.message_id is not None)),
         line_start=min(lines) if lines else None,
         line_end=max(ends) if ends else None,
+        opens_section=opens_section,
     )
 
 
@@ -184,6 +193,7 @@ def segment_stream(stream: Stream) -> list[Segment]:
     segments: list[Segment] = []
     current: list[Unit] = []
     used = 0
+    opening = False  # whether `current` starts a section
     units = stream.units
     for unit, unit_cost in zip(units, _costs([u.text for u in units], is_chat)):
         # An AI assistant's reply keeps the segment budget: cut into pieces as well, it doubled an
@@ -195,12 +205,12 @@ def segment_stream(stream: Stream) -> list[Segment]:
         for n, (piece, cost) in enumerate(zip(pieces, _costs([_unit_line(p) for p in pieces], is_chat))):
             new_section = not is_chat and ((unit.opens_section and n == 0) or (current and current[-1].time != piece.time))
             if current and (alone or used + cost > budget or len(current) >= max_units or new_section):
-                segments.append(_make_segment(current, is_chat))
-                current, used = [], 0
+                segments.append(_make_segment(current, is_chat, opening))
+                current, used, opening = [], 0, bool(new_section)
             current.append(piece)
             used += cost
     if current:
-        segments.append(_make_segment(current, is_chat))
+        segments.append(_make_segment(current, is_chat, opening))
     if stream.modified is not None:
         segments = [replace(s, timed_by_file=True) if s.time == stream.modified else s for s in segments]
     return segments

@@ -1,3 +1,4 @@
+from dataclasses import replace
 from datetime import datetime, timezone
 
 import hashlib
@@ -5,7 +6,7 @@ import re
 
 from evosearch.config import CHAT_PIECE_TOKENS, CHAT_SEGMENT_MAX_MESSAGES, DOC_SEGMENT_TOKENS, MAX_SEGMENT_TOKENS
 from evosearch.encoder.wordpieces import count_wordpieces
-from evosearch.segment import approx_tokens, segment_stream
+from evosearch.segment import approx_tokens, reads_ahead_along, segment_stream
 from evosearch.sources.base import Stream, Unit
 
 T1 = datetime(2026, 11, 1, tzinfo=timezone.utc)
@@ -137,6 +138,18 @@ def test_a_heading_starts_a_document_segment_with_budget_left():
     ]
     segs = segment_stream(Stream("d", "/d.md", "markdown", "d", units))
     assert [(s.line_start, s.line_end) for s in segs] == [(1, 4), (6, 9)]
+    assert [s.opens_section for s in segs] == [False, True]  # a stream's first segment has nothing before it
+    # The segment before a section is not read ahead into it, which is part of what it encoded.
+    assert reads_ahead_along([s.speakers for s in segs], [s.opens_section for s in segs]) == [False]
+    assert reads_ahead_along([s.speakers for s in segs]) == [True]
+    assert segs[1].content_hash != replace(segs[1], opens_section=False).content_hash
+
+
+def test_a_new_date_opens_a_section_and_a_full_budget_does_not():
+    units = [Unit("word " * 70, T1, line_start=i, line_end=i) for i in range(1, 4)] + [Unit("next day", T2, line_start=9, line_end=9)]
+    segs = segment_stream(Stream("d", "/d.md", "markdown", "d", units))
+    assert [s.opens_section for s in segs] == [False] * (len(segs) - 1) + [True]
+    assert len(segs) > 2
 
 
 def test_a_long_headed_unit_s_later_pieces_keep_packing():
