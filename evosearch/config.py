@@ -10,7 +10,8 @@ from pathlib import Path
 # and two documentation sets (docs/benchmarks.md, "Document segment size").
 DOC_SEGMENT_TOKENS = 128
 # Chat segments are smaller: a few consecutive messages, so a hit points at the turns that matter.
-# 4 messages / 96 tokens measured best of 1:96, 2:96, 4:96, 6:128, 8:192 on LoCoMo (benchmarks/chat_segment_sweep.py).
+# 4 messages / 96 tokens measured best of 1:96, 2:96, 4:96, 6:128, 8:192 on LoCoMo (benchmarks/chat_segment_sweep.py),
+# and of 4, 8 and 16 messages with LoCoMo sent one sentence per message (--bursts; docs/benchmarks.md, "Short messages").
 CHAT_SEGMENT_TOKENS = 96
 CHAT_SEGMENT_MAX_MESSAGES = 4
 # A person's chat message longer than this is cut where its sentences end into pieces of at most
