@@ -11,7 +11,7 @@ from pathlib import Path
 DOC_SEGMENT_TOKENS = 128
 # Chat segments are smaller: a few consecutive messages, so a hit points at the turns that matter.
 # 4 messages / 96 tokens measured best of 1:96, 2:96, 4:96, 6:128, 8:192 on LoCoMo (benchmarks/chat_segment_sweep.py),
-# and of 4, 8 and 16 messages with LoCoMo sent one sentence per message (--bursts; docs/benchmarks.md, "Short messages").
+# and of 4, 8 and 16 messages with LoCoMo sent one sentence per message (--bursts; docs/benchmarks.md, "Document segment size").
 CHAT_SEGMENT_TOKENS = 96
 CHAT_SEGMENT_MAX_MESSAGES = 4
 # A person's chat message longer than this is cut where its sentences end into pieces of at most
