@@ -278,6 +278,12 @@ def test_a_heading_opens_a_section_and_an_empty_heading_only_marks_it(tmp_path):
     ]
 
 
+def test_headings_in_a_file_with_windows_line_ends(tmp_path):
+    stream = read(tmp_path, "win.md", "# Plan\r\nFirst.\r\n\r\n##\r\nSecond.\r\n")
+    assert stream.title == "Plan"
+    assert [(u.text, u.opens_section) for u in stream.units] == [("# Plan\nFirst.", True), ("Second.", True)]
+
+
 def test_only_the_first_piece_of_a_long_headed_paragraph_opens_the_section(tmp_path):
     stream = read(tmp_path, "essay.md", "## Essay\n" + "A sentence that goes on. " * 120 + "\n")
     assert len(stream.units) > 1

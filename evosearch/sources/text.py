@@ -21,7 +21,7 @@ MAX_UNIT_CHARS = 1500
 FORMAT_BY_SUFFIX = {".md": "markdown", ".markdown": "markdown", ".org": "org", ".rst": "rst"}
 
 # CommonMark: the #s are followed by a space or the end of the line ("##" alone is an empty heading).
-_MARKDOWN_HEADING = re.compile(r"^(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
+_MARKDOWN_HEADING = re.compile(r"^(#{1,6})(?:\s+(.*?))?(?:\s+#+)?\s*$")
 _ORG_HEADING = re.compile(r"^(\*+)\s+(.*?)\s*$")
 _ORG_KEYWORD = re.compile(r"^#\+(\w+):\s*(.*?)\s*$")
 _FRONT_MATTER_KEY = re.compile(r"^([A-Za-z_][\w-]*)\s*:\s*(.*?)\s*$")
