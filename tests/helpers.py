@@ -5,7 +5,22 @@ from pathlib import Path
 
 import numpy as np
 
+from evosearch.encoder.hashing import HashingEncoder
 from evosearch.store import Store
+
+
+class ReadsAhead(HashingEncoder):
+    """The hashing encoder, reading ahead: records what each segment was read before."""
+
+    reads_ahead = True
+
+    def __init__(self):
+        super().__init__()
+        self.seen: dict[str, str | None] = {}
+
+    def encode(self, texts, memory, following=None):
+        self.seen.update(zip(texts, following))
+        return super().encode(texts, memory)
 
 
 def damage_one_member(package: bytes, data, max_size: int) -> bytes:

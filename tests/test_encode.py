@@ -4,6 +4,8 @@ import pytest
 from evosearch.encode import StreamJob, encode_streams
 from evosearch.encoder.hashing import HashingEncoder
 
+from .helpers import ReadsAhead
+
 
 def _streams():
     rng = np.random.default_rng(0)
@@ -77,22 +79,8 @@ def testlength_groups_sort_rows_and_keep_each_call_within_the_token_budget():
     assert length_groups([], 512) == []
 
 
-class _ReadsAhead(HashingEncoder):
-    """Records what each segment was read before."""
-
-    reads_ahead = True
-
-    def __init__(self):
-        super().__init__()
-        self.seen: dict[str, str | None] = {}
-
-    def encode(self, texts, memory, following=None):
-        self.seen.update(zip(texts, following))
-        return super().encode(texts, memory)
-
-
 def test_a_segment_is_read_before_the_next_of_its_stream_unless_its_job_says_not():
-    encoder = _ReadsAhead()
+    encoder = ReadsAhead()
     jobs = [
         StreamJob(key=0, texts=["a0", "a1", "a2"], start=0, memory=encoder.empty_memory(1)[0]),
         StreamJob(key=1, texts=["b0", "b1", "b2"], start=4, memory=encoder.empty_memory(1)[0], ahead=[False, True]),

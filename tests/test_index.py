@@ -10,7 +10,7 @@ from evosearch.api import open_index
 from evosearch.indexer import index_paths
 from evosearch.store import Store
 
-from .helpers import chat_messages, index_dump, make_notes, write_chat
+from .helpers import ReadsAhead, chat_messages, index_dump, make_notes, write_chat
 
 
 def run_index(paths, db):
@@ -623,3 +623,16 @@ def test_an_undated_note_edited_at_its_end_is_encoded_again_from_the_edit_only(t
     dump = index_dump(str(db))
     assert dump == fresh_copy_dump(notes, tmp_path, "edited")
     assert {v[5] for v in dump.values()} == {datetime.fromtimestamp(1_700_086_400, timezone.utc)}
+
+
+def test_index_reads_a_segment_ahead_within_its_section_only(tmp_path):
+    words = lambda w: " ".join([w] * 80)  # noqa: E731 - about 105 tokens: one paragraph per segment
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "guide.md").write_text(f"## Setup\n{words('alpha')}\n\n{words('beta')}\n\n## Usage\n{words('gamma')}\n")
+    store, _ = open_index(str(tmp_path / "db"), write=True)
+    encoder = ReadsAhead()
+    with store:
+        index_paths([notes], store, encoder, print)
+    alpha, beta, gamma = f"## Setup\n{words('alpha')}", words("beta"), f"## Usage\n{words('gamma')}"
+    assert encoder.seen == {alpha: beta, beta: None, gamma: None}  # not read into the next section
