@@ -27,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from quality import MemoryOff, build_index  # noqa: E402
+from quality import MemoryOff, add_doc_tokens, build_index, use_doc_tokens  # noqa: E402
 
 _RST_HEADING = re.compile(r"^\*\*Example \d+: (.+?)\*\*\s*$")
 _MD_HEADING = re.compile(r"^#{2,4} (.+?)\s*$")
@@ -91,12 +91,9 @@ def main(argv=None) -> int:
         default=Path(__file__).resolve().parents[1] / "model",
         help="the model folder whose memory to test: the shipped one (model/, the context read and lexical memory; the default) or trained weights (model/evo-1)",
     )
-    parser.add_argument("--doc-tokens", type=int, default=None, help="pack documents to this many tokens instead of the shipped budget (a sweep)")
+    add_doc_tokens(parser)
     args = parser.parse_args(argv)
-    if args.doc_tokens:
-        import evosearch.segment
-
-        evosearch.segment.DOC_SEGMENT_TOKENS = args.doc_tokens
+    use_doc_tokens(args.doc_tokens)
     if args.docs is None or not args.docs.exists():
         parser.error("no documentation folder found; pass --docs DIR (rst or md files with headed sections)")
     import torch

@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import locomo_to_jsonl  # noqa: E402
-from quality import build_index  # noqa: E402
+from quality import add_doc_tokens, build_index, use_doc_tokens  # noqa: E402
 from retrieval_metrics import turn_recall_at_k  # noqa: E402
 
 K = 10
@@ -80,12 +80,9 @@ def main(argv=None) -> int:
     parser.add_argument("--locomo", type=Path, default=locomo_to_jsonl.DEFAULT_INPUT)
     parser.add_argument("--workdir", type=Path, default=None, help="keep the corpus and index here: a second run reuses them")
     parser.add_argument("--questions", type=int, default=None, help="only the first N questions (quick runs)")
-    parser.add_argument("--doc-tokens", type=int, default=None, help="pack documents to this many tokens instead of the shipped budget (a sweep)")
+    add_doc_tokens(parser)
     args = parser.parse_args(argv)
-    if args.doc_tokens:
-        import evosearch.segment
-
-        evosearch.segment.DOC_SEGMENT_TOKENS = args.doc_tokens
+    use_doc_tokens(args.doc_tokens)
     from evosearch import search
     from evosearch.encoder import load_encoder
     from evosearch.store.reader import open_for_search

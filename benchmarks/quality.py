@@ -122,6 +122,19 @@ def write_longmemeval(path: Path, count: int, out: Path, second_half: bool = Fal
 # ---- running the product -----------------------------------------------------------------------
 
 
+def add_doc_tokens(parser) -> None:
+    """--doc-tokens N: a sweep of the document segment size (segment.DOC_SEGMENT_TOKENS)."""
+    parser.add_argument("--doc-tokens", type=int, default=None, help="pack documents to this many tokens instead of the shipped budget (a sweep)")
+
+
+def use_doc_tokens(tokens: int | None) -> None:
+    """Pack documents to `tokens` from now on in this process (None: the shipped budget)."""
+    if tokens:
+        import evosearch.segment
+
+        evosearch.segment.DOC_SEGMENT_TOKENS = tokens
+
+
 def build_index(data_dir: Path, db: Path, encoder) -> tuple[object, float, int]:
     from evosearch.encoder import context_turns
     from evosearch.indexer import index_paths

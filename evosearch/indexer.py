@@ -405,9 +405,10 @@ class Indexer:
             plan.replace_from[stream.stream_id] = start
             if stored_end > len(segments):
                 plan.tails[stream.stream_id] = len(segments)
-        kept = segments[start:]
-        ahead = reads_ahead_along([s.speakers for s in kept], [s.opens_section for s in kept]) if reads_ahead(self.encoder) else None
-        plan.jobs.append(StreamJob(key=(stream, segments), texts=[s.text for s in kept], start=start, memory=memory, ahead=ahead))
+        to_encode = segments[start:]
+        speakers, sections = [s.speakers for s in to_encode], [s.opens_section for s in to_encode]
+        ahead = reads_ahead_along(speakers, sections) if reads_ahead(self.encoder) else None
+        plan.jobs.append(StreamJob(key=(stream, segments), texts=[s.text for s in to_encode], start=start, memory=memory, ahead=ahead))
         return start
 
     def _refresh_kept(self, stream_id: str, kept: list[Segment], plan: _FilePlan) -> None:
