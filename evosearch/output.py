@@ -161,8 +161,14 @@ def _explain_line(e: dict) -> str:
     return line
 
 
+def append_section(head: Text, passage: dict) -> None:
+    """A document passage's section after where it is: "§ Setup › Linux"."""
+    if passage.get("section"):
+        head.append(f"  § {passage['section']}", style="yellow")
+
+
 def _hit_heading(r: dict, explain: bool) -> Text:
-    """rank, local time, then where: a document's path and line or page range; a chat's
+    """rank, local time, then where: a document's path, line or page range and section; a chat's
     conversation title and speakers, its file after them."""
     head = Text()
     head.append(f"{r['rank']:>2}. ", style="bold")
@@ -171,6 +177,7 @@ def _hit_heading(r: dict, explain: bool) -> Text:
     if r["format"] in DOCUMENT_FORMATS:
         head.append(short_path(r["path"]), style="green")
         head.append(f" {r['locator']}", style="dim green")
+        append_section(head, r)
     else:
         head.append(r["title"] or Path(r["path"]).name, style="green")
         if r["speaker"]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from .output import local_time, plural, print_indented, short_path, short_ref, snippet, stderr, stdout
+from .output import append_section, local_time, plural, print_indented, short_path, short_ref, snippet, stderr, stdout
 
 BAR_CHARS = 36  # the longest timeline bar; label, count and marks take the rest of 80 columns
 EMPTY_RUN_COLLAPSE = 3  # a run of more empty buckets than this is drawn as one "⋮" line
@@ -27,6 +27,7 @@ def _passage_head(p: dict, mark: str = "") -> Text:
     head.append(mark or "  ", style="bold yellow")
     head.append(local_time(p["time"]), style="cyan")
     head.append(f"  {p['locator']}", style="dim green")
+    append_section(head, p)
     if p["speaker"]:
         head.append(f"  {p['speaker']}", style="magenta")
     return head

@@ -355,6 +355,7 @@ def passage(row: dict) -> dict:
         "stream_id": row["stream_id"],
         "line_start": row["line_start"],
         "line_end": row["line_end"],
+        "section": row.get("section"),  # None in an index from before sections had names (store.schema.SECTION)
         "message_ids": list(row["message_ids"] or []),
         "text": row["text"],
     }

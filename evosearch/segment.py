@@ -13,7 +13,7 @@ from .sources.base import SENTENCE_END, Stream, Unit
 # Names how segment_stream cuts a stream; change it whenever the same stream would be cut
 # differently. A source's stored hash carries it (indexer._file_hash), so after an upgrade `index`
 # reads each file again and re-encodes the streams whose segments changed, from the first change.
-SEGMENTATION = "person-pieces-48-docs-128-sections"
+SEGMENTATION = "person-pieces-48-docs-128-named-sections"
 
 _WORDISH = re.compile(r"\w+|[^\w\s]")
 # WordPiece splits English into about 1.3 pieces per word or punctuation mark; counting
@@ -41,6 +41,10 @@ class Segment:
     # A document's segment that starts at a heading, a chapter or a new date: the one before it is
     # not read ahead into it (reads_ahead_along), so it is part of what was encoded.
     opens_section: bool = False
+    # The heading of the section it lies in (sources.base.Unit.section). Not encoded, but part of the
+    # hash: the indexer writes a row whole or keeps it, so a row is rewritten when its section is renamed
+    # (an index from before sections had names re-encodes its documents once).
+    section: str | None = None
 
     @property
     def content_hash(self) -> str:
@@ -51,6 +55,8 @@ class Segment:
         h.update("\x1f".join(self.message_ids).encode())
         if self.opens_section:
             h.update(b"\x1esection")
+        if self.section is not None:
+            h.update(b"\x1d" + self.section.encode())
         return h.hexdigest()
 
 
@@ -179,6 +185,7 @@ def _make_segment(units: list[Unit], is_chat: bool, opens_section: bool) -> Segm
         line_start=min(lines) if lines else None,
         line_end=max(ends) if ends else None,
         opens_section=opens_section,
+        section=units[0].section,
     )
 
 

@@ -68,11 +68,13 @@ def make_notes(root: Path) -> Path:
 
 
 def index_dump(db: str) -> dict[str, tuple]:
-    """id -> (content_hash, rounded vector, title, lines, times): what must be equal between two ways
-    of building an index. Titles, lines and a note's file time are no part of the hash, so a run must
+    """id -> (content_hash, rounded vector, title, lines, times, section): what must be equal between two
+    ways of building an index. Titles, lines and a note's file time are no part of the hash, so a run must
     keep them right itself."""
     rows = Store.open(db).table("segments").to_arrow().to_pylist()
     return {
-        r["id"]: (r["content_hash"], tuple(np.round(r["vector"], 4)), r["title"], r["line_start"], r["line_end"], r["time"], r["time_end"])
+        r["id"]: (
+            r["content_hash"], tuple(np.round(r["vector"], 4)), r["title"], r["line_start"], r["line_end"], r["time"], r["time_end"], r.get("section")
+        )
         for r in rows
     }

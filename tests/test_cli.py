@@ -33,6 +33,7 @@ def test_index_ask_status_forget(tmp_path):
     result = invoke("ask", "SQLite for the side project", "--now", "2026-11-20")
     assert result.exit_code == 0, result.output
     assert "2026-11-02.md" in result.stdout
+    assert "§ Monday" in result.stdout  # the note's heading names the passage's section
 
     result = invoke("status", "--json")
     assert result.exit_code == 0

@@ -588,6 +588,36 @@ def test_files_cut_by_an_older_segmentation_are_cut_again_and_only_what_changed_
     assert (again.indexed, again.unchanged, again.segments_encoded) == (0, 4, 0)
 
 
+def test_an_index_from_before_sections_had_names_is_searched_then_given_them(tmp_path, monkeypatch):
+    """An index written before the section column existed: `ask` reads it as it is, and the next
+    `index` adds the column and rewrites the documents' rows with their sections, as a fresh index."""
+    from dataclasses import replace
+
+    from evosearch import indexer, segment
+    from evosearch.search import ask as search_ask
+
+    def ask(query, db):
+        return search_ask(*open_index(db), query)
+
+    notes = make_notes(tmp_path)
+    db = tmp_path / "db"
+    cut = segment._make_segment
+    with monkeypatch.context() as older:
+        older.setattr(segment, "_make_segment", lambda *a: replace(cut(*a), section=None))
+        older.setattr(indexer, "SEGMENTATION", "older")
+        run_index([notes], db)
+    Store.open(str(db)).table("segments").drop_columns(["section"])
+
+    answer = ask("the garden shed", db=str(db))
+    assert answer["results"] and all(r["section"] is None for r in answer["results"])
+
+    report, _ = run_index([notes], db)
+    assert (report.indexed, report.unchanged) == (3, 1)  # the notes get their sections; the chat is read and kept
+    assert index_dump(str(db)) == fresh_copy_dump(notes, tmp_path, "named")
+    answer = ask("the garden shed", db=str(db))
+    assert answer["results"][0]["section"] == "Ideas"
+
+
 def test_blank_lines_added_above_passages_move_their_lines_without_encoding_them_again(tmp_path):
     """A dated note's passages keep their text, time and hash when blank lines are added above them:
     their rows are kept, and must point at the lines they are on now."""

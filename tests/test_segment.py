@@ -145,6 +145,19 @@ def test_a_heading_starts_a_document_segment_with_budget_left():
     assert segs[1].content_hash != replace(segs[1], opens_section=False).content_hash
 
 
+def test_a_segment_is_named_by_its_first_unit_s_section_which_is_part_of_its_hash():
+    units = [
+        Unit("## Costs\n" + "Forty for the seeds. " * 30, T1, line_start=1, line_end=2, opens_section=True, section="Garden › Costs"),
+        Unit("Compost is extra.", T1, line_start=4, line_end=4, section="Garden › Costs"),
+    ]
+    segs = segment_stream(Stream("d", "/d.md", "markdown", "d", units))
+    assert len(segs) >= 2 and {s.section for s in segs} == {"Garden › Costs"}  # a long unit's pieces keep it
+    # Renamed above it, a segment's row is rewritten: an index from before sections had names gets them.
+    assert segs[-1].content_hash != replace(segs[-1], section=None).content_hash
+    chat = segment_stream(Stream("c", "/c.jsonl", "jsonl-chat", "c", [Unit("hi", T1, speaker="Jo", message_id="1")]))
+    assert chat[0].section is None and chat[0].content_hash == replace(chat[0], section=None).content_hash
+
+
 def test_a_new_date_opens_a_section_and_a_full_budget_does_not():
     units = [Unit("word " * 70, T1, line_start=i, line_end=i) for i in range(1, 4)] + [Unit("next day", T2, line_start=9, line_end=9)]
     segs = segment_stream(Stream("d", "/d.md", "markdown", "d", units))

@@ -99,6 +99,14 @@ def test_html_visible_text_title_date_and_lines(tmp_path):
     assert stream.units[0].time == datetime(2026, 10, 30, 7, 0, tzinfo=timezone.utc)
 
 
+def test_a_chapter_opened_without_a_heading_has_no_section_name():
+    from evosearch.sources.base import Unit, under_headings
+
+    units = [Unit("Spring", None, opens_section=True), Unit("Pears.", None), Unit("It rained.", None, opens_section=True), Unit("Mud.", None)]
+    named = under_headings(units, [True, False, False, False])
+    assert [u.section for u in named] == ["Spring", "Spring", None, None]
+
+
 def test_an_html_heading_opens_a_section_even_when_empty_or_nested(tmp_path):
     path = tmp_path / "page.html"
     path.write_text("<html><body><p>Intro.</p><h2><span>Costs</span></h2><p>Forty.</p><h3></h3><div>After an empty heading.</div><p>More.</p></body></html>")
@@ -110,6 +118,8 @@ def test_an_html_heading_opens_a_section_even_when_empty_or_nested(tmp_path):
         ("After an empty heading.", True),
         ("More.", False),
     ]
+    # A heading's text names its section; the block after an empty heading opens one with no name.
+    assert [u.section for u in stream.units] == [None, "Costs", "Costs", None, None]
 
 
 def test_html_without_a_doctype_is_detected_by_content(tmp_path):

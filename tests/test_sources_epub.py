@@ -49,6 +49,7 @@ def test_epub_chapters_in_spine_order(tmp_path):
     assert texts == ["Spring", "The pears flowered early that year.", "Harvest", "Baskets lined the wall by the gate."]
     assert [u.line_start for u in stream.units] == [1, 1, 2, 2]  # the navigation page is not a chapter
     assert [u.opens_section for u in stream.units] == [True, False, True, False]
+    assert [u.section for u in stream.units] == ["Spring", "Spring", "Harvest", "Harvest"]
     assert stream.units[0].time == to_utc(datetime(2026, 2, 14))  # dc:date, a date read as local midnight
 
 

@@ -52,6 +52,7 @@ def test_odt_blocks_in_order(tmp_path):
     assert [u.text for u in stream.units] == ["Trip notes", "Train leaves at nine, sharp.", "passport\ncharger", "Day | Town\n1 | Porto"]
     assert [u.line_start for u in stream.units] == [2, 3, 4, 5]
     assert [u.opens_section for u in stream.units] == [True, False, False, False]  # text:h
+    assert {u.section for u in stream.units} == {"Trip notes"}
     assert stream.units[0].time == datetime(2026, 4, 2, 9, 30, tzinfo=UTC)
 
 

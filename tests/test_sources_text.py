@@ -278,6 +278,36 @@ def test_a_heading_opens_a_section_and_an_empty_heading_only_marks_it(tmp_path):
     ]
 
 
+def test_each_paragraph_is_named_by_the_headings_above_it(tmp_path):
+    content = (
+        "Before any heading.\n\n# Trip\nIntro.\n\n## Flights\nJAL, booked.\n\n### Return\nOn the 12th.\n\n"
+        "#### Seats\nAisle.\n\n## Hotels\nTwo nights.\n\n##\nAfter an empty heading.\n"
+    )
+    stream = read(tmp_path, "trip.md", content)
+    assert [(u.text.split("\n")[-1], u.section) for u in stream.units] == [
+        ("Before any heading.", None),
+        ("Intro.", "Trip"),
+        ("JAL, booked.", "Trip › Flights"),
+        ("On the 12th.", "Trip › Flights › Return"),
+        ("Aisle.", "Flights › Return › Seats"),  # the innermost SECTION_DEPTH headings
+        ("Two nights.", "Trip › Hotels"),  # a heading closes the deeper ones before it
+        ("After an empty heading.", "Trip"),  # "##" closes Hotels and names nothing
+    ]
+
+
+def test_org_and_rst_sections_are_named_too(tmp_path):
+    org = read(tmp_path, "plan.org", "* Garden\n** Beds\nSouth bed first.\n")
+    assert [u.section for u in org.units] == ["Garden › Beds"]
+    rst = read(tmp_path, "guide.rst", "Guide\n=====\n\nUsage\n-----\n\nRun it.\n")
+    assert [u.section for u in rst.units][-1] == "Guide › Usage"
+
+
+def test_a_very_long_heading_is_cut_in_its_sections_name(tmp_path):
+    stream = read(tmp_path, "long.md", "## " + "word " * 80 + "\nText.\n")
+    [unit] = stream.units
+    assert len(unit.section) == 120 and unit.section.endswith("…") and unit.section.startswith("word word")
+
+
 def test_headings_in_a_file_with_windows_line_ends(tmp_path):
     stream = read(tmp_path, "win.md", "# Plan\r\nFirst.\r\n\r\n##\r\nSecond.\r\n")
     assert stream.title == "Plan"

@@ -8,7 +8,7 @@ consecutive units into segments that fit the encoder's token budget.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 # Where a sentence ends: the whitespace after its closing mark. Where readers and segmentation
@@ -25,6 +25,32 @@ class Unit:
     line_start: int | None = None  # documents only: 1-based, inclusive (PDFs: page numbers)
     line_end: int | None = None
     opens_section: bool = False  # documents only: it starts with a heading, so a segment starts here
+    # Documents only: the heading of the section it lies in, shown with a result: "Setup › Linux" where
+    # the reader knows the headings above it (text formats), else the nearest one. None before the first.
+    section: str | None = None
+
+
+SECTION_CHARS = 120  # a longer heading (a whole paragraph styled as one) is cut to this many characters
+SECTION_JOIN = " › "  # between the headings of a section's path
+
+
+def heading_text(text: str) -> str:
+    """A heading as a section's name: on one line, at most SECTION_CHARS characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= SECTION_CHARS else text[: SECTION_CHARS - 1].rstrip() + "…"
+
+
+def under_headings(units: list[Unit], is_heading: list[bool]) -> list[Unit]:
+    """The units, each in the section of the latest heading unit at or before it; a unit that opens a
+    section without being a heading (an e-book's chapter) starts one with no name."""
+    out, section = [], None
+    for unit, heading in zip(units, is_heading):
+        if heading:
+            section = heading_text(unit.text)
+        elif unit.opens_section:
+            section = None
+        out.append(replace(unit, section=section))
+    return out
 
 
 @dataclass

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..errors import SourceError
 from .archive import package_mimetype
-from .base import Stream, Unit
+from .base import Stream, Unit, under_headings
 from .dates import dated_or_modified, parse_iso
 from .html import html_blocks
 
@@ -53,10 +53,10 @@ def read_epub(path: Path, data: bytes, mtime: float, warn: Callable[[str], None]
             warn(f"{path}: chapter {chapter} unreadable ({type(e).__name__}) — skipped")
             continue
         # A chapter opens a section as a heading does: no segment spans two chapters.
-        units += [
-            Unit(block, when, line_start=chapter, line_end=chapter, opens_section=heading or n == 0)
-            for n, (block, heading) in enumerate(blocks)
+        chapter_units = [
+            Unit(block, when, line_start=chapter, line_end=chapter, opens_section=opens or n == 0) for n, (block, opens, _) in enumerate(blocks)
         ]
+        units += under_headings(chapter_units, [named for *_, named in blocks])
     title = _first(book, "title") or path.stem
     author = _first(book, "creator")
     return [Stream(str(path), str(path), FORMAT, f"{title} — {author}" if author else title, units, modified)]

@@ -7,7 +7,7 @@ from datetime import datetime
 from html.parser import HTMLParser
 from pathlib import Path
 
-from .base import Stream, Unit
+from .base import Stream, Unit, under_headings
 from .dates import dated_or_modified, parse_iso
 
 _BLOCKS = {
@@ -50,9 +50,12 @@ def looks_like_html(path: Path, text: str) -> bool:
 class _Visible(HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
-        self.blocks: list[tuple[int, int, str, bool]] = []  # (first line, last line, text, is a heading)
+        # (first line, last line, text, opens a section, is a heading's text): the block after an empty
+        # heading opens its section but does not name it
+        self.blocks: list[tuple[int, int, str, bool, bool]] = []
         self._parts: list[str] = []
         self._heading = False
+        self._in_heading = 0
         self._start_line = 1
         self._hidden = 0
         self._in_title = False
@@ -62,7 +65,7 @@ class _Visible(HTMLParser):
     def _flush(self):
         text = " ".join("".join(self._parts).split())
         if text:
-            self.blocks.append((self._start_line, self.getpos()[0], text, self._heading))
+            self.blocks.append((self._start_line, self.getpos()[0], text, self._heading, self._in_heading > 0))
             self._heading = False
         self._parts = []
         self._start_line = self.getpos()[0]
@@ -82,6 +85,7 @@ class _Visible(HTMLParser):
         elif tag in _BLOCKS:
             self._flush()
             self._heading = self._heading or tag in _HEADINGS
+            self._in_heading += tag in _HEADINGS
 
     def handle_endtag(self, tag):
         if tag == "title":
@@ -90,6 +94,8 @@ class _Visible(HTMLParser):
             self._hidden = max(0, self._hidden - 1)
         elif tag in _BLOCKS:
             self._flush()
+            if tag in _HEADINGS:
+                self._in_heading = max(0, self._in_heading - 1)
 
     def handle_data(self, data):
         if self._in_title:
@@ -108,19 +114,21 @@ def read_html(path: Path, text: str, mtime: float) -> list[Stream]:
     parser._flush()
     when, modified = dated_or_modified(parser.date, mtime)
     title = " ".join(parser.title.split()) or next((b[2] for b in parser.blocks), path.stem)
-    units = [Unit(t, when, line_start=a, line_end=max(a, b), opens_section=h) for a, b, t, h in parser.blocks]
+    units = [Unit(t, when, line_start=a, line_end=max(a, b), opens_section=h) for a, b, t, h, _ in parser.blocks]
+    units = under_headings(units, [named for *_, named in parser.blocks])
     return [Stream(str(path), str(path), "html", title, units, modified)]
 
 
-def html_blocks(text: str) -> list[tuple[str, bool]]:
-    """The visible text of an HTML fragment, one item per block: (text, whether it is a heading)."""
+def html_blocks(text: str) -> list[tuple[str, bool, bool]]:
+    """The visible text of an HTML fragment, one item per block: (text, whether it opens a section,
+    whether it is a heading's text)."""
     parser = _Visible()
     parser.feed(text)
     parser.close()
     parser._flush()
-    return [(block, heading) for _, _, block, heading in parser.blocks]
+    return [(block, opens, named) for _, _, block, opens, named in parser.blocks]
 
 
 def html_to_text(text: str) -> str:
     """The visible text of an HTML fragment, one line per block (for HTML-only email bodies)."""
-    return "\n".join(block for block, _ in html_blocks(text))
+    return "\n".join(block for block, *_ in html_blocks(text))

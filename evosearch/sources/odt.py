@@ -18,7 +18,7 @@ from xml.etree import ElementTree
 
 from ..errors import SourceError
 from .archive import package_mimetype
-from .base import Stream, Unit
+from .base import Stream, Unit, under_headings
 from .dates import dated_or_modified, parse_iso
 
 FORMAT = "odt"
@@ -57,6 +57,7 @@ def read_odt(path: Path, data: bytes, mtime: float, warn: Callable[[str], None])
         text = _block_text(block)
         if text:
             units.append(Unit(text, when, line_start=number, line_end=number, opens_section=block.tag == _TEXT + "h"))
+    units = under_headings(units, [u.opens_section for u in units])
     title = _meta_text(meta, "dc:title") or next((u.text.split("\n")[0] for u in units), path.stem)
     return [Stream(str(path), str(path), FORMAT, title, units, modified)]
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from .base import SENTENCE_END, Stream, Unit
+from .base import SECTION_JOIN, SENTENCE_END, Stream, Unit, heading_text
 from .dates import dated_or_modified, find_date
 
 # Paragraphs longer than this become several units, so a hit points at the part that matched.
@@ -27,6 +27,8 @@ _ORG_KEYWORD = re.compile(r"^#\+(\w+):\s*(.*?)\s*$")
 _FRONT_MATTER_KEY = re.compile(r"^([A-Za-z_][\w-]*)\s*:\s*(.*?)\s*$")
 _RST_ADORNMENT = re.compile(r"^([=\-`:'\"~^_*+#<>.])\1{2,}\s*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
+# A section is named by its heading and the ones above it, at most this many: the innermost say most.
+SECTION_DEPTH = 3
 # YYYY-MM-DD, YYYYMMDD, YYYY_MM_DD, with no digits right before or after.
 _FILE_NAME_DATE = re.compile(r"(?<!\d)(\d{4})([-_.]?)(\d{2})\2(\d{2})(?!\d)")
 
@@ -170,22 +172,26 @@ def _paragraph_units(
     undated_time: datetime,
 ) -> list[Unit]:
     units: list[Unit] = []
-    sections: list[tuple[int, datetime | None]] = []  # open headings, outermost first: (level, date)
+    sections: list[tuple[int, datetime | None, str]] = []  # open headings, outermost first: (level, date, title)
     waiting_headings: list[tuple[int, str]] = []  # (line number, text) until their paragraph comes
     opened = False  # a heading came since the last unit, so the next one opens a section
     paragraph: list[tuple[int, str]] = []
     fence: str | None = None
 
     def section_time() -> datetime:
-        for _, date in reversed(sections):
+        for _, date, _ in reversed(sections):
             if date is not None:
                 return date
         return undated_time
 
+    def section_path() -> str | None:
+        titles = [heading_text(title) for _, _, title in sections if title]
+        return SECTION_JOIN.join(titles[-SECTION_DEPTH:]) or None
+
     def end_paragraph() -> None:
         nonlocal waiting_headings, paragraph, opened
         if paragraph:
-            units.extend(_units_for_block(waiting_headings + paragraph, section_time(), opened))
+            units.extend(_units_for_block(waiting_headings + paragraph, section_time(), opened, section_path()))
             waiting_headings, paragraph, opened = [], [], False
 
     for index in range(start, len(lines)):
@@ -197,7 +203,7 @@ def _paragraph_units(
             heading = headings[index]
             while sections and sections[-1][0] >= heading.level:
                 sections.pop()
-            sections.append((heading.level, find_date(heading.title)))
+            sections.append((heading.level, find_date(heading.title), heading.title))
             opened = True
             if heading.title:  # an empty heading ("##") only marks where a section starts
                 waiting_headings.append((number, line.strip()))
@@ -211,15 +217,15 @@ def _paragraph_units(
         paragraph.append((number, line))
     end_paragraph()
     if waiting_headings:  # headings at the very end, with no text under them
-        units.extend(_units_for_block(waiting_headings, section_time(), True))
+        units.extend(_units_for_block(waiting_headings, section_time(), True, section_path()))
     return units
 
 
-def _units_for_block(block: list[tuple[int, str]], time: datetime, headed: bool) -> list[Unit]:
+def _units_for_block(block: list[tuple[int, str]], time: datetime, headed: bool, section: str | None) -> list[Unit]:
     """The block's pieces as units; the first opens a section when the block starts with its heading."""
     pieces = _split_long_block(block)
     return [
-        Unit(text=_join(piece), time=time, line_start=piece[0][0], line_end=piece[-1][0], opens_section=headed and n == 0)
+        Unit(text=_join(piece), time=time, line_start=piece[0][0], line_end=piece[-1][0], opens_section=headed and n == 0, section=section)
         for n, piece in enumerate(pieces)
     ]
 

@@ -127,7 +127,7 @@ class LanceReader:
         nearest = {"column": "vector", "q": vector.astype(np.float32), "k": limit, "metric": "cosine", "refine_factor": REFINE_FACTOR}
         table = self.dataset(SEGMENTS).to_table(
             nearest=nearest,
-            columns=[*(columns or RESULT_COLUMNS), "_distance"],
+            columns=[*self._columns(columns or RESULT_COLUMNS), "_distance"],
             filter=where,
             prefilter=bool(where),
             with_row_id=True,
@@ -149,7 +149,7 @@ class LanceReader:
             table = self.dataset(SEGMENTS).to_table(
                 full_text_query={"query": text, "columns": [field]},
                 limit=limit,
-                columns=[*(columns or RESULT_COLUMNS), "_score"],
+                columns=[*self._columns(columns or RESULT_COLUMNS), "_score"],
                 filter=where,
                 prefilter=bool(where),
                 with_row_id=True,
@@ -168,12 +168,19 @@ class LanceReader:
         if not rowids:
             return {}
         where = f"_rowid IN ({', '.join(str(int(i)) for i in rowids)})"
-        table = self.dataset(SEGMENTS).to_table(columns=RESULT_COLUMNS, filter=where, with_row_id=True)
+        table = self.dataset(SEGMENTS).to_table(columns=self._columns(RESULT_COLUMNS), filter=where, with_row_id=True)
         return {r["_rowid"]: r for r in table.to_pylist()}
 
     def scan(self, where: str | None, columns: list[str]) -> list[dict]:
         """Every segment the filter selects, unordered, each with its `_rowid` and the columns asked for (`show`, `recent`)."""
-        return self.dataset(SEGMENTS).to_table(columns=columns, filter=where, with_row_id=True).to_pylist()
+        return self.dataset(SEGMENTS).to_table(columns=self._columns(columns), filter=where, with_row_id=True).to_pylist()
+
+    def _columns(self, columns: list[str]) -> list[str]:
+        """columns, less the section where this index has none yet (schema.SECTION): `ask` reads an index
+        from before sections had names until `index` next writes to it."""
+        if schema.SECTION in columns and schema.SECTION not in self.dataset(SEGMENTS).schema.names:
+            return [c for c in columns if c != schema.SECTION]
+        return columns
 
 
 def _open_dataset(uri: str, name: str):

@@ -44,7 +44,9 @@ RESULT_COLUMNS = [
     "message_ids",
     "line_start",
     "line_end",
+    "section",
 ]
+SECTION = "section"  # a document segment's heading (segment.Segment.section): added to an index from before it
 STATS_COLUMNS = ("time", "time_end", "stream_id")
 SOURCE_COLUMNS = ["path", "size", "mtime", "hash", "format", "stream_ids", "segment_count"]
 
@@ -92,6 +94,7 @@ def table_schemas(dim: int, context: bool = False) -> dict:
             ("line_start", pa.int32()),
             ("line_end", pa.int32()),
             ("content_hash", pa.string()),
+            (SECTION, pa.string()),
             *([(CONTEXT, pa.string())] if context else []),
         ]
     )
@@ -147,6 +150,7 @@ def segment_row(stream, seg, position: int, vector, context: str | None = None) 
         "line_start": seg.line_start,
         "line_end": seg.line_end,
         "content_hash": seg.content_hash,
+        SECTION: seg.section,
     }
     if context is not None:
         row[CONTEXT] = context

@@ -25,6 +25,7 @@ from .schema import (
     CONTEXT,
     META,
     SCHEMA_VERSION,
+    SECTION,
     SEGMENTS,
     SNAPSHOTS,
     SOURCES,
@@ -136,6 +137,7 @@ class Store(LanceReader):
                     f"the index at {uri} was built with encoder {meta.get('model_id')}, not {model_id}",
                     "run `evosearch index --rebuild PATH` to re-encode everything with the current encoder",
                 )
+            _add_section_column(tables[SEGMENTS])
             if not meta:
                 meta = {
                     "model_id": model_id,
@@ -245,15 +247,21 @@ class Store(LanceReader):
         path -> stream ids. Indexing compares against these instead of querying per file, which costs a query each."""
         return StoredStreams.scan(self._tables[SEGMENTS].to_lance())
 
-    def stream_texts(self) -> dict[str, list[tuple[str, list[str]]]]:
-        """stream_id -> (text, speakers) of its segments in position order (what `train
+    def stream_texts(self) -> dict[str, list[tuple[str, list[str], str | None]]]:
+        """stream_id -> (text, speakers, section) of its segments in position order (what `train
         --self-supervised` learns from); speakers as schema.segment_row joined them."""
-        columns = ("stream_id", "position", "text", "speaker")
-        table = self._tables[SEGMENTS].search().select(list(columns)).limit(None).to_arrow()
-        rows: dict[str, list[tuple[int, str, str | None]]] = {}
-        for sid, pos, text, speaker in zip(*(table.column(c).to_pylist() for c in columns)):
-            rows.setdefault(sid, []).append((pos, text, speaker))
-        return {sid: [(t, schema.stored_speakers(speaker)) for _, t, speaker in sorted(r, key=lambda row: row[0])] for sid, r in rows.items()}
+        segments = self._tables[SEGMENTS]
+        columns = ["stream_id", "position", "text", "speaker", SECTION]
+        named = SECTION in segments.schema.names  # else an index from before sections had names
+        table = segments.search().select(columns if named else columns[:-1]).limit(None).to_arrow()
+        sections = table.column(SECTION).to_pylist() if named else [None] * table.num_rows
+        rows: dict[str, list[tuple[int, str, str | None, str | None]]] = {}
+        for sid, pos, text, speaker, section in zip(*(table.column(c).to_pylist() for c in columns[:-1]), sections):
+            rows.setdefault(sid, []).append((pos, text, speaker, section))
+        return {
+            sid: [(t, schema.stored_speakers(speaker), section) for _, t, speaker, section in sorted(r, key=lambda row: row[0])]
+            for sid, r in rows.items()
+        }
 
     @property
     def holds_context(self) -> bool:
@@ -424,3 +432,13 @@ def stream_tail_filters(tails: dict[str, int]) -> list[str]:
         " OR ".join(f"(stream_id = {sql_str(sid)} AND position >= {int(position)})" for sid, position in items[i : i + STREAMS_PER_FILTER])
         for i in range(0, len(items), STREAMS_PER_FILTER)
     ]
+
+
+def _add_section_column(segments) -> None:
+    """Give an index from before sections had names (schema.SECTION) the column, empty: one commit
+    that writes no rows. The SEGMENTATION they were cut by is older, so `index` reads every file again
+    and rewrites the documents' rows with their sections."""
+    import pyarrow as pa
+
+    if SECTION not in segments.schema.names:
+        segments.add_columns(pa.field(SECTION, pa.string()))

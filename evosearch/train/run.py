@@ -55,8 +55,11 @@ def index_samples(db: str | None, rng: random.Random) -> list[Sample]:
     samples = []
     for rows in store.stream_texts().values():
         if len(rows) >= 3:
-            sample = hold_out_sentences([text for text, _ in rows], rng)
-            sample.ahead = reads_ahead_along([speakers for _, speakers in rows])
+            sample = hold_out_sentences([text for text, _, _ in rows], rng)
+            # A segment whose section is named otherwise than the one before it opens a section, as
+            # `index` read it; two sections of the same name in a row read as one.
+            opens = [n > 0 and section != rows[n - 1][2] for n, (_, _, section) in enumerate(rows)]
+            sample.ahead = reads_ahead_along([speakers for _, speakers, _ in rows], opens)
             if sample.queries:
                 samples.append(sample)
     return samples
