@@ -134,3 +134,21 @@ def test_train_reads_a_stream_ahead_as_index_does_not_across_an_assistants_turns
     user, ana = samples["user"], samples["Ana"]
     assert following(user.segments, user.ahead, 0) is None and following(ana.segments, ana.ahead, 0) == ana.segments[1]
     assert following(ana.segments, ana.ahead, 5) is None  # a stream's end
+
+
+def test_train_does_not_read_a_document_ahead_into_a_new_section(tmp_path):
+    """As `index` reads it: the segment before a heading is not read before it (segment.reads_ahead_along)."""
+    from evosearch.api import open_index
+    from evosearch.indexer import index_paths
+    from evosearch.train.run import index_samples
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    paragraph = "The garden plan needs a new fence before spring, and the neighbours share its cost. " * 5  # one segment
+    (notes / "plan.md").write_text(f"## Fence\n{paragraph}\n\n{paragraph}\n\n## Shed\n{paragraph}\n\n{paragraph}\n")
+    store, encoder = open_index(str(tmp_path / "db"), write=True)
+    with store:
+        index_paths([notes], store, encoder, lambda m: None)
+    [sample] = index_samples(str(tmp_path / "db"), random.Random(0))
+    assert len(sample.segments) == 4 and sample.segments[2].startswith("## Shed")
+    assert sample.ahead == [True, False, True]
