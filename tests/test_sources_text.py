@@ -302,6 +302,14 @@ def test_org_and_rst_sections_are_named_too(tmp_path):
     assert [u.section for u in rst.units][-1] == "Guide › Usage"
 
 
+def test_a_sections_name_is_its_heading_without_inline_markup(tmp_path):
+    md = read(tmp_path, "api.md", "## `fs.stat(path[, options])` and **[the guide](https://example.com/g)**\nText.\n")
+    assert md.units[0].section == "fs.stat(path[, options]) and the guide"
+    assert read(tmp_path, "py.md", "## `__init__` files\nText.\n").units[0].section == "__init__ files"
+    org = read(tmp_path, "links.org", "* See [[https://example.com][the docs]] and [[file:notes.org]]\nText.\n")
+    assert org.units[0].section == "See the docs and file:notes.org"
+
+
 def test_a_very_long_heading_is_cut_in_its_sections_name(tmp_path):
     stream = read(tmp_path, "long.md", "## " + "word " * 80 + "\nText.\n")
     [unit] = stream.units

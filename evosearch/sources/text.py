@@ -29,6 +29,10 @@ _RST_ADORNMENT = re.compile(r"^([=\-`:'\"~^_*+#<>.])\1{2,}\s*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 # A section is named by its heading and the ones above it, at most this many: the innermost say most.
 SECTION_DEPTH = 3
+# Inline markup a heading's name is shown without: markdown's code ticks, strong emphasis (**) and links
+# (`[text](url)`, their text kept), org's links (`[[url][text]]`, `[[url]]`).
+_MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_ORG_LINK = re.compile(r"\[\[([^\]]*)\](?:\[([^\]]*)\])?\]")
 # YYYY-MM-DD, YYYYMMDD, YYYY_MM_DD, with no digits right before or after.
 _FILE_NAME_DATE = re.compile(r"(?<!\d)(\d{4})([-_.]?)(\d{2})\2(\d{2})(?!\d)")
 
@@ -185,7 +189,7 @@ def _paragraph_units(
         return undated_time
 
     def section_path() -> str | None:
-        titles = [heading_text(title) for _, _, title in sections if title]
+        titles = [heading_text(_plain(title, fmt)) for _, _, title in sections if title]
         return SECTION_JOIN.join(titles[-SECTION_DEPTH:]) or None
 
     def end_paragraph() -> None:
@@ -219,6 +223,15 @@ def _paragraph_units(
     if waiting_headings:  # headings at the very end, with no text under them
         units.extend(_units_for_block(waiting_headings, section_time(), True, section_path()))
     return units
+
+
+def _plain(title: str, fmt: str) -> str:
+    """A heading's title as it reads, without its inline markup."""
+    if fmt == "markdown":
+        return _MARKDOWN_LINK.sub(r"\1", title).replace("`", "").replace("**", "")
+    if fmt == "org":
+        return _ORG_LINK.sub(lambda m: m.group(2) or m.group(1), title)
+    return title
 
 
 def _units_for_block(block: list[tuple[int, str]], time: datetime, headed: bool, section: str | None) -> list[Unit]:
