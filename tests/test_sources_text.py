@@ -306,6 +306,7 @@ def test_a_sections_name_is_its_heading_without_inline_markup(tmp_path):
     md = read(tmp_path, "api.md", "## `fs.stat(path[, options])` and **[the guide](https://example.com/g)**\nText.\n")
     assert md.units[0].section == "fs.stat(path[, options]) and the guide"
     assert read(tmp_path, "py.md", "## `__init__` files\nText.\n").units[0].section == "__init__ files"
+    assert read(tmp_path, "ticks.md", "# Top\n## ``\nText.\n").units[0].section == "Top"  # nothing left to name it
     org = read(tmp_path, "links.org", "* See [[https://example.com][the docs]] and [[file:notes.org]]\nText.\n")
     assert org.units[0].section == "See the docs and file:notes.org"
 

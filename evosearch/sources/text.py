@@ -189,7 +189,7 @@ def _paragraph_units(
         return undated_time
 
     def section_path() -> str | None:
-        titles = [heading_text(_plain(title, fmt)) for _, _, title in sections if title]
+        titles = [name for _, _, title in sections if (name := heading_text(_plain(title, fmt)))]
         return SECTION_JOIN.join(titles[-SECTION_DEPTH:]) or None
 
     def end_paragraph() -> None:
