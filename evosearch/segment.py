@@ -42,8 +42,9 @@ class Segment:
     # not read ahead into it (reads_ahead_along), so it is part of what was encoded.
     opens_section: bool = False
     # The heading of the section it lies in (sources.base.Unit.section). Not encoded, but part of the
-    # hash: the indexer writes a row whole or keeps it, so a row is rewritten when its section is renamed
-    # (an index from before sections had names re-encodes its documents once).
+    # hash, so that an index from before sections had names re-writes its documents' rows with them
+    # (re-encoding them once). A renamed heading changes the text of the segment holding it, which
+    # re-encodes the stream from there on anyway.
     section: str | None = None
 
     @property

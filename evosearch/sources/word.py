@@ -38,7 +38,6 @@ def read_docx(path: Path, data: bytes, mtime: float, warn: Callable[[str], None]
     except Exception as e:  # noqa: BLE001 - python-docx raises KeyError, lxml errors, ValueError... on damaged files
         raise SourceError(f"{path}: unreadable Word document ({type(e).__name__})", _HINT) from None
     units: list[Unit] = []
-    headings: list[bool] = []
     when, modified = dated_or_modified(_core_time(document), mtime)
     for number, block in enumerate(blocks, start=1):
         try:
@@ -54,8 +53,7 @@ def read_docx(path: Path, data: bytes, mtime: float, warn: Callable[[str], None]
         text = "\n".join(line.strip() for line in text.split("\n") if line.strip())
         if text:
             units.append(Unit(text, when, line_start=number, line_end=number, opens_section=heading))
-            headings.append(heading)
-    units = under_headings(units, headings)
+    units = under_headings(units, [u.opens_section for u in units])
     title = _title(document) or next((u.text.split("\n")[0] for u in units), path.stem)
     return [Stream(str(path), str(path), FORMAT, title, units, modified)]
 
