@@ -122,6 +122,13 @@ def test_an_html_heading_opens_a_section_even_when_empty_or_nested(tmp_path):
     assert [u.section for u in stream.units] == [None, "Costs", "Costs", None, None]
 
 
+def test_an_unclosed_html_heading_names_its_section_and_no_paragraph_after_it(tmp_path):
+    path = tmp_path / "broken.html"
+    path.write_text("<html><body><h2>Costs<p>Forty.</p><p>Fifty.</p><h3>Travel</h3><p>Train.</p></body></html>")
+    [stream] = read_source(path, print)
+    assert [(u.text, u.section) for u in stream.units] == [("Costs", "Costs"), ("Forty.", "Costs"), ("Fifty.", "Costs"), ("Travel", "Travel"), ("Train.", "Travel")]
+
+
 def test_html_without_a_doctype_is_detected_by_content(tmp_path):
     path = tmp_path / "saved-page.txt"
     path.write_text("<html><body><p>Plain page</p></body></html>")

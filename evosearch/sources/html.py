@@ -65,7 +65,8 @@ class _Visible(HTMLParser):
     def _flush(self):
         text = " ".join("".join(self._parts).split())
         if text:
-            self.blocks.append((self._start_line, self.getpos()[0], text, self._heading, self._in_heading > 0))
+            # named only as the first block since the heading opened, so an unclosed <h2> names no paragraph
+            self.blocks.append((self._start_line, self.getpos()[0], text, self._heading, self._heading and self._in_heading > 0))
             self._heading = False
         self._parts = []
         self._start_line = self.getpos()[0]
