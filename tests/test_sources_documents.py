@@ -41,6 +41,60 @@ def test_pdf_pages_become_units_with_page_locators_and_the_creation_date(tmp_pat
     assert stream.units[0].time == datetime(2026, 10, 12, 9, 30, tzinfo=timezone.utc)
 
 
+def test_a_pdfs_bookmarks_name_its_sections(tmp_path):
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(make_pdf(["Intro.", "Roof: green sedum.", "Budget raised to 900 euros.", "The end."]))))
+    building = writer.add_outline_item(title="Building", page_number=1)
+    writer.add_outline_item(title="Roof", page_number=1, parent=building)
+    writer.add_outline_item(title="Costs", page_number=2, parent=building)
+    out = io.BytesIO()
+    writer.write(out)
+    path = tmp_path / "shed.pdf"
+    path.write_bytes(out.getvalue())
+    [stream] = read_source(path, print)
+    assert [(u.line_start, u.section, u.opens_section) for u in stream.units] == [
+        (1, None, False),
+        (2, "Building › Roof", True),  # a chapter and its first section start on one page: the section names it
+        (3, "Building › Costs", True),
+        (4, "Building › Costs", False),
+    ]
+
+
+def test_a_bookmark_starts_where_its_numbered_title_is_printed_on_its_page():
+    from evosearch.sources.base import Unit
+    from evosearch.sources.pdf import _under_bookmarks
+
+    pages = [(1, "Intro."), (2, "End of intro. 2 Methods We sampled. 2.1 Sampling Daily, at nine."), (3, "More methods."), (4, "In 2018. 4.2. Costs Low.")]
+    units = [Unit(t, None, line_start=p, line_end=p) for p, t in pages]
+    bookmarks = [(2, ["Methods"]), (2, ["Methods", "Sampling"]), (3, ["Methods", "Results"]), (4, ["4.2. Costs"])]
+    named = _under_bookmarks(units, bookmarks)
+    assert [(u.line_start, u.text, u.section, u.opens_section) for u in named] == [
+        (1, "Intro.", None, False),
+        (2, "End of intro.", None, False),  # the page's text is cut where each title is printed
+        (2, "2 Methods We sampled.", "Methods", True),
+        (2, "2.1 Sampling Daily, at nine.", "Methods › Sampling", True),
+        (3, "More methods.", "Methods › Results", True),  # its title is not on its page: the page starts it
+        (4, "In 2018.", "Methods › Results", False),
+        (4, "4.2. Costs Low.", "4.2. Costs", True),  # numbered in the outline: no number taken from before it
+    ]
+
+
+def test_unreadable_bookmarks_cost_the_names_not_the_text():
+    from evosearch.sources.pdf import _bookmarks
+
+    class Damaged:
+        @property
+        def outline(self):
+            raise KeyError("/Dest")
+
+    warnings = []
+    assert _bookmarks(Damaged(), "x.pdf", warnings.append) == []
+    assert warnings == ["x.pdf: bookmarks unreadable (KeyError) — its passages are not named by section"]
+
+
 def test_truncated_and_textless_pdfs_are_one_line_errors(tmp_path):
     data = make_pdf(["hello world"])
     cut = tmp_path / "cut.pdf"

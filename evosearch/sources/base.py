@@ -32,12 +32,20 @@ class Unit:
 
 SECTION_CHARS = 120  # a longer heading (a whole paragraph styled as one) is cut to this many characters
 SECTION_JOIN = " › "  # between the headings of a section's path
+# A section is named by its heading and the ones above it, at most this many: the innermost say most.
+SECTION_DEPTH = 3
 
 
 def heading_text(text: str) -> str:
     """A heading as a section's name: on one line, at most SECTION_CHARS characters."""
     text = " ".join(text.split())
     return text if len(text) <= SECTION_CHARS else text[: SECTION_CHARS - 1].rstrip() + "…"
+
+
+def section_name(titles: list[str]) -> str | None:
+    """A section's name from its headings' titles, outermost first (empty ones left out)."""
+    names = [name for title in titles if (name := heading_text(title))]
+    return SECTION_JOIN.join(names[-SECTION_DEPTH:]) or None
 
 
 def under_headings(units: list[Unit], is_heading: list[bool]) -> list[Unit]:

@@ -1,19 +1,22 @@
 """PDF documents: the text layer, page by page (read with pypdf: pure Python, no system libraries).
 
 For PDFs a unit's line_start/line_end hold page numbers (1-based), which is what a person
-can follow back; `ask` shows them as p3-4.
+can follow back; `ask` shows them as p3-4. A PDF's bookmarks (its outline) are its headings: each
+starts a section on its page, at the paragraph that holds its title.
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import re
 from collections.abc import Callable
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from ..errors import SourceError
-from .base import Stream, Unit
+from .base import Stream, Unit, section_name
 from .dates import dated_or_modified, to_utc
 
 PDF_MAGIC = b"%PDF-"
@@ -78,5 +81,89 @@ def _read_pdf(path: Path, data: bytes, mtime: float, warn: Callable[[str], None]
             units.append(Unit(" ".join(paragraph.split()), when, line_start=number, line_end=number))
     if not units:
         raise SourceError(f"{path}: PDF without a text layer", _HINT)
+    units = _under_bookmarks(units, _bookmarks(reader, path, warn))
     title = ((info.title if info else None) or "").strip() or path.stem
     return [Stream(str(path), str(path), "pdf", title, units, modified)]
+
+
+def _bookmarks(reader, path: Path, warn: Callable[[str], None]) -> list[tuple[int, list[str]]]:
+    """The outline as (1-based page, titles from the outermost down), in page order; [] without one."""
+    found: list[tuple[int, list[str]]] = []
+
+    def walk(items, parents: list[str]) -> None:
+        last = None
+        for item in items:
+            if isinstance(item, list):  # the children of the bookmark before it
+                walk(item, parents + [last] if last is not None else parents)
+                continue
+            page = reader.get_destination_page_number(item)
+            title = str(item.title or "")
+            if page is not None and page >= 0 and title.strip():
+                found.append((page + 1, parents + [title]))
+                last = title
+
+    try:
+        walk(reader.outline, [])
+    except Exception as e:  # noqa: BLE001 - pypdf raises many kinds on damaged outlines; the text is read without them
+        warn(f"{path}: bookmarks unreadable ({type(e).__name__}) — its passages are not named by section")
+        return []
+    return sorted(found, key=lambda entry: entry[0])  # stable: bookmarks on one page keep their order
+
+
+def _under_bookmarks(units: list[Unit], bookmarks: list[tuple[int, list[str]]]) -> list[Unit]:
+    """The units, each named by the bookmark it lies under. A bookmark starts on its page where its
+    title (with a section number before it) first appears after the bookmark before it, cutting the
+    paragraph there (a page's text often comes as one); where the title is not found, at the page's
+    first paragraph. A section starts there."""
+    units = list(units)
+    starts: dict[int, list[list[str]]] = {}  # unit index -> the bookmarks starting at it, in order
+    at, skip = 0, 0  # where the last bookmark started; the search goes on past its first character
+    for page, titles in bookmarks:
+        if at < len(units) and units[at].line_start < page:
+            skip = 0
+        while at < len(units) and units[at].line_start < page:
+            at += 1
+        if at == len(units):
+            break
+        wanted, first = " ".join(titles[-1].split()).casefold(), at
+        for i in range(at, len(units)):
+            if units[i].line_start != units[first].line_start:
+                i = first  # not on its page: it starts at the page's first paragraph
+                break
+            k = units[i].text.casefold().find(wanted, skip if i == at else 0)
+            if k >= 0:
+                if not wanted[:1].isdigit():  # a title numbered in the outline has its number
+                    k = _with_number(units[i].text, k)
+                if units[i].text[:k].strip():
+                    head, tail = units[i].text[:k].strip(), units[i].text[k:].strip()
+                    units[i : i + 1] = [replace(units[i], text=head), replace(units[i], text=tail)]
+                    i += 1
+                break
+        else:
+            i = first
+        starts.setdefault(i, []).append(titles)
+        at, skip = i, 1
+    out, section = [], None
+    for n, unit in enumerate(units):
+        here = starts.get(n)
+        if here:
+            # A chapter and its first section starting at one paragraph: the section names it. The
+            # last bookmark starting inside it names the paragraphs after it.
+            name = here[0]
+            for titles in here[1:]:
+                if titles[: len(name)] == name:
+                    name = titles
+            out.append(replace(unit, section=section_name(name), opens_section=True))
+            section = section_name(here[-1])
+        else:
+            out.append(replace(unit, section=section))
+    return out
+
+
+_SECTION_NUMBER = re.compile(r"(?:^|\s)(\d+(?:\.\d+)*\.?\s+)$")  # "2.1 " printed before a section's title
+
+
+def _with_number(text: str, k: int) -> int:
+    """k, or where the section number just before it starts."""
+    match = _SECTION_NUMBER.search(text[:k])
+    return match.start(1) if match else k

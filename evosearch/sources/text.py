@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from .base import SECTION_JOIN, SENTENCE_END, Stream, Unit, heading_text
+from .base import SENTENCE_END, Stream, Unit, section_name
 from .dates import dated_or_modified, find_date
 
 # Paragraphs longer than this become several units, so a hit points at the part that matched.
@@ -27,8 +27,6 @@ _ORG_KEYWORD = re.compile(r"^#\+(\w+):\s*(.*?)\s*$")
 _FRONT_MATTER_KEY = re.compile(r"^([A-Za-z_][\w-]*)\s*:\s*(.*?)\s*$")
 _RST_ADORNMENT = re.compile(r"^([=\-`:'\"~^_*+#<>.])\1{2,}\s*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
-# A section is named by its heading and the ones above it, at most this many: the innermost say most.
-SECTION_DEPTH = 3
 # Inline markup a heading's name is shown without: markdown's code ticks, strong emphasis (**) and links
 # (`[text](url)`, their text kept), org's links (`[[url][text]]`, `[[url]]`).
 _MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
@@ -189,8 +187,7 @@ def _paragraph_units(
         return undated_time
 
     def section_path() -> str | None:
-        titles = [name for _, _, title in sections if (name := heading_text(_plain(title, fmt)))]
-        return SECTION_JOIN.join(titles[-SECTION_DEPTH:]) or None
+        return section_name([_plain(title, fmt) for _, _, title in sections])
 
     def end_paragraph() -> None:
         nonlocal waiting_headings, paragraph, opened
