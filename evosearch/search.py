@@ -335,6 +335,8 @@ def locator(row: dict) -> str:
     if row["line_start"] is not None:
         # PDFs keep page numbers in the line fields, e-books chapters, Word and ODT block numbers
         prefix = {"pdf": "p", "epub": "ch", "docx": "¶", "odt": "¶"}.get(row["format"], "L")
+        if row["line_end"] in (None, row["line_start"]):
+            return f"{prefix}{row['line_start']}"  # one line, page or chapter
         return f"{prefix}{row['line_start']}-{row['line_end']}"
     return f"#{row['position']}"
 

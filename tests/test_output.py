@@ -40,3 +40,15 @@ def test_summary_lines_use_plurals_and_name_the_preparation():
     assert line.startswith("indexed 1 file (1 segment encoded at 0 segments/s)") and "8.0 s of it preparing the model" in line
     assert output.index_summary(IndexReport(unchanged=3, seconds=0.1), "/i") == "nothing new, 3 unchanged in 0.1 s → /i"
     assert output.plural(2, "file") == "2 files" and output.plural(1, "warning") == "1 warning"
+
+
+def test_a_locator_names_one_line_page_or_chapter_alone_and_a_range_with_both_ends():
+    from evosearch.search import locator
+
+    def row(fmt, start, end, ids=()):
+        return {"format": fmt, "line_start": start, "line_end": end, "message_ids": list(ids), "position": 3}
+
+    assert [locator(row("pdf", 4, 4)), locator(row("markdown", 5, 9)), locator(row("epub", 2, 2)), locator(row("docx", 7, None))] == [
+        "p4", "L5-9", "ch2", "¶7"
+    ]
+    assert locator(row("jsonl-chat", None, None, ["m1", "m4"])) == "m1..m4" and locator(row("text", None, None)) == "#3"
