@@ -153,12 +153,16 @@ def test_html_visible_text_title_date_and_lines(tmp_path):
     assert stream.units[0].time == datetime(2026, 10, 30, 7, 0, tzinfo=timezone.utc)
 
 
-def test_a_chapter_opened_without_a_heading_has_no_section_name():
+def test_a_heading_closes_the_headings_at_its_level_and_below_and_names_what_follows():
     from evosearch.sources.base import Unit, under_headings
 
-    units = [Unit("Spring", None, opens_section=True), Unit("Pears.", None), Unit("It rained.", None, opens_section=True), Unit("Mud.", None)]
-    named = under_headings(units, [True, False, False, False])
-    assert [u.section for u in named] == ["Spring", "Spring", None, None]
+    texts = ["Plan", "Intro.", "Costs", "Forty.", "Travel", "Train.", "", "After an empty h3.", "Risks", "Few."]
+    headings = [(1, True), None, (2, True), None, (3, True), None, (3, False), None, (2, True), None]
+    named = under_headings([Unit(t or "x", None) for t in texts], headings)
+    assert [u.section for u in named] == [
+        "Plan", "Plan", "Plan › Costs", "Plan › Costs", "Plan › Costs › Travel", "Plan › Costs › Travel",
+        "Plan › Costs", "Plan › Costs", "Plan › Risks", "Plan › Risks",
+    ]
 
 
 def test_an_html_heading_opens_a_section_even_when_empty_or_nested(tmp_path):
@@ -173,14 +177,14 @@ def test_an_html_heading_opens_a_section_even_when_empty_or_nested(tmp_path):
         ("More.", False),
     ]
     # A heading's text names its section; the block after an empty heading opens one with no name.
-    assert [u.section for u in stream.units] == [None, "Costs", "Costs", None, None]
+    assert [u.section for u in stream.units] == [None, "Costs", "Costs", "Costs", "Costs"]  # the empty h3 closes nothing above it
 
 
 def test_an_unclosed_html_heading_names_its_section_and_no_paragraph_after_it(tmp_path):
     path = tmp_path / "broken.html"
     path.write_text("<html><body><h2>Costs<p>Forty.</p><p>Fifty.</p><h3>Travel</h3><p>Train.</p></body></html>")
     [stream] = read_source(path, print)
-    assert [(u.text, u.section) for u in stream.units] == [("Costs", "Costs"), ("Forty.", "Costs"), ("Fifty.", "Costs"), ("Travel", "Travel"), ("Train.", "Travel")]
+    assert [(u.text, u.section) for u in stream.units] == [("Costs", "Costs"), ("Forty.", "Costs"), ("Fifty.", "Costs"), ("Travel", "Costs › Travel"), ("Train.", "Costs › Travel")]
 
 
 def test_html_without_a_doctype_is_detected_by_content(tmp_path):

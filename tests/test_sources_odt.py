@@ -67,3 +67,20 @@ def test_reader_raises_nothing_but_source_error(tmp_path, junk, cut):
             assert e.message.startswith(f"{path}: ") and "\n" not in e.message
             continue
         assert [s.format for s in streams] == ["odt"]
+
+
+def test_odt_sections_are_named_by_their_outline_levels(tmp_path):
+    content = CONTENT.replace(
+        "<text:list>", '<text:h text:outline-level="2">Packing</text:h><text:h text:outline-level="x">Odd level</text:h><text:list>'
+    )
+    path = tmp_path / "levels.odt"
+    path.write_bytes(odt_bytes(content))
+    [stream] = read_source(path, lambda _: None)
+    assert [(u.text.split("\n")[0], u.section) for u in stream.units] == [
+        ("Trip notes", "Trip notes"),
+        ("Train leaves at nine, sharp.", "Trip notes"),
+        ("Packing", "Trip notes › Packing"),
+        ("Odd level", "Odd level"),  # an unreadable level counts as 1
+        ("passport", "Odd level"),
+        ("Day | Town", "Odd level"),
+    ]

@@ -51,7 +51,7 @@ def test_docx_blocks_in_order_with_tables_and_core_time(tmp_path):
     ]
     assert [u.line_start for u in stream.units] == [1, 2, 4, 5, 6]  # the blank paragraph keeps its number
     assert [u.opens_section for u in stream.units] == [True, False, False, True, False]  # Word's heading styles
-    assert [u.section for u in stream.units] == ["Garden plan 2026"] * 3 + ["Budget"] * 2
+    assert [u.section for u in stream.units] == ["Garden plan 2026"] * 3 + ["Garden plan 2026 › Budget"] * 2  # Heading 1, Heading 2
     assert all(u.time == datetime(2026, 3, 2, 10, 30, tzinfo=UTC) for u in stream.units)
 
 

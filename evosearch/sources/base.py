@@ -25,8 +25,8 @@ class Unit:
     line_start: int | None = None  # documents only: 1-based, inclusive (PDFs: page numbers)
     line_end: int | None = None
     opens_section: bool = False  # documents only: it starts with a heading, so a segment starts here
-    # Documents only: the heading of the section it lies in, shown with a result: "Setup › Linux" where
-    # the reader knows the headings above it (text formats), else the nearest one. None before the first.
+    # Documents only: the headings of the section it lies in, shown with a result: "Setup › Linux"
+    # (section_name). None before the first heading.
     section: str | None = None
 
 
@@ -48,16 +48,16 @@ def section_name(titles: list[str]) -> str | None:
     return SECTION_JOIN.join(names[-SECTION_DEPTH:]) or None
 
 
-def under_headings(units: list[Unit], is_heading: list[bool]) -> list[Unit]:
-    """The units, each in the section of the latest heading unit at or before it; a unit that opens a
-    section without being a heading (an e-book's chapter) starts one with no name."""
-    out, section = [], None
-    for unit, heading in zip(units, is_heading):
-        if heading:
-            section = heading_text(unit.text)
-        elif unit.opens_section:
-            section = None
-        out.append(replace(unit, section=section))
+def under_headings(units: list[Unit], headings: list[tuple[int, bool] | None]) -> list[Unit]:
+    """The units, each named by the headings it lies under (section_name). headings[i] is (level, named)
+    where units[i] opens a section at that heading level (smaller is outer): it closes the open headings
+    at that level and deeper, and with named its text is the new heading's; None where it opens none."""
+    out, open_headings = [], []  # open_headings: (level, title), outermost first
+    for unit, heading in zip(units, headings):
+        if heading is not None:
+            level, named = heading
+            open_headings = [h for h in open_headings if h[0] < level] + ([(level, unit.text)] if named else [])
+        out.append(replace(unit, section=section_name([title for _, title in open_headings])))
     return out
 
 

@@ -54,9 +54,9 @@ def read_epub(path: Path, data: bytes, mtime: float, warn: Callable[[str], None]
             continue
         # A chapter opens a section as a heading does: no segment spans two chapters.
         chapter_units = [
-            Unit(block, when, line_start=chapter, line_end=chapter, opens_section=opens or n == 0) for n, (block, opens, _) in enumerate(blocks)
+            Unit(block, when, line_start=chapter, line_end=chapter, opens_section=bool(level) or n == 0) for n, (block, level, _) in enumerate(blocks)
         ]
-        units += under_headings(chapter_units, [named for *_, named in blocks])
+        units += under_headings(chapter_units, [(level, named) if level else None for _, level, named in blocks])
     title = _first(book, "title") or path.stem
     author = _first(book, "creator")
     return [Stream(str(path), str(path), FORMAT, f"{title} — {author}" if author else title, units, modified)]

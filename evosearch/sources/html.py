@@ -50,11 +50,11 @@ def looks_like_html(path: Path, text: str) -> bool:
 class _Visible(HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
-        # (first line, last line, text, opens a section, is a heading's text): the block after an empty
-        # heading opens its section but does not name it
-        self.blocks: list[tuple[int, int, str, bool, bool]] = []
+        # (first line, last line, text, the level of the heading that opens a section at it (0: none),
+        # whether it is that heading's text): the block after an empty heading opens its section unnamed
+        self.blocks: list[tuple[int, int, str, int, bool]] = []
         self._parts: list[str] = []
-        self._heading = False
+        self._heading = 0
         self._in_heading = 0
         self._start_line = 1
         self._hidden = 0
@@ -66,8 +66,8 @@ class _Visible(HTMLParser):
         text = " ".join("".join(self._parts).split())
         if text:
             # named only as the first block since the heading opened, so an unclosed <h2> names no paragraph
-            self.blocks.append((self._start_line, self.getpos()[0], text, self._heading, self._heading and self._in_heading > 0))
-            self._heading = False
+            self.blocks.append((self._start_line, self.getpos()[0], text, self._heading, bool(self._heading) and self._in_heading > 0))
+            self._heading = 0
         self._parts = []
         self._start_line = self.getpos()[0]
 
@@ -85,7 +85,7 @@ class _Visible(HTMLParser):
             self._hidden += 1
         elif tag in _BLOCKS:
             self._flush()
-            self._heading = self._heading or tag in _HEADINGS
+            self._heading = self._heading or (int(tag[1]) if tag in _HEADINGS else 0)
             self._in_heading += tag in _HEADINGS
 
     def handle_endtag(self, tag):
@@ -115,19 +115,19 @@ def read_html(path: Path, text: str, mtime: float) -> list[Stream]:
     parser._flush()
     when, modified = dated_or_modified(parser.date, mtime)
     title = " ".join(parser.title.split()) or next((b[2] for b in parser.blocks), path.stem)
-    units = [Unit(t, when, line_start=a, line_end=max(a, b), opens_section=h) for a, b, t, h, _ in parser.blocks]
-    units = under_headings(units, [named for *_, named in parser.blocks])
+    units = [Unit(t, when, line_start=a, line_end=max(a, b), opens_section=bool(h)) for a, b, t, h, _ in parser.blocks]
+    units = under_headings(units, [(h, named) if h else None for *_, h, named in parser.blocks])
     return [Stream(str(path), str(path), "html", title, units, modified)]
 
 
-def html_blocks(text: str) -> list[tuple[str, bool, bool]]:
-    """The visible text of an HTML fragment, one item per block: (text, whether it opens a section,
-    whether it is a heading's text)."""
+def html_blocks(text: str) -> list[tuple[str, int, bool]]:
+    """The visible text of an HTML fragment, one item per block: (text, the level of the heading that
+    opens a section at it (0: none), whether it is that heading's text)."""
     parser = _Visible()
     parser.feed(text)
     parser.close()
     parser._flush()
-    return [(block, opens, named) for _, _, block, opens, named in parser.blocks]
+    return [(block, level, named) for _, _, block, level, named in parser.blocks]
 
 
 def html_to_text(text: str) -> str:

@@ -52,14 +52,21 @@ def read_odt(path: Path, data: bytes, mtime: float, warn: Callable[[str], None])
     if body is None:
         raise SourceError(f"{path}: no office:text body in content.xml", _HINT)
     when, modified = dated_or_modified(_meta_time(meta), mtime)
-    units = []
+    units, levels = [], []
     for number, block in enumerate(list(body), start=1):
         text = _block_text(block)
         if text:
             units.append(Unit(text, when, line_start=number, line_end=number, opens_section=block.tag == _TEXT + "h"))
-    units = under_headings(units, [u.opens_section for u in units])
+            levels.append(_outline_level(block) if block.tag == _TEXT + "h" else None)
+    units = under_headings(units, [None if level is None else (level, True) for level in levels])
     title = _meta_text(meta, "dc:title") or next((u.text.split("\n")[0] for u in units), path.stem)
     return [Stream(str(path), str(path), FORMAT, title, units, modified)]
+
+
+def _outline_level(heading: ElementTree.Element) -> int:
+    """A text:h's text:outline-level (1 where it is missing or not a number)."""
+    level = heading.get(_TEXT + "outline-level", "1")
+    return int(level) if level.isdigit() else 1
 
 
 def _block_text(block: ElementTree.Element) -> str:

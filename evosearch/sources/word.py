@@ -38,40 +38,46 @@ def read_docx(path: Path, data: bytes, mtime: float, warn: Callable[[str], None]
     except Exception as e:  # noqa: BLE001 - python-docx raises KeyError, lxml errors, ValueError... on damaged files
         raise SourceError(f"{path}: unreadable Word document ({type(e).__name__})", _HINT) from None
     units: list[Unit] = []
+    levels: list[int | None] = []
     when, modified = dated_or_modified(_core_time(document), mtime)
     for number, block in enumerate(blocks, start=1):
         try:
-            heading = False
+            level = None
             if isinstance(block, Table):
                 text = "\n".join(_row_text(row) for row in block.rows)
             else:
                 text = block.text
-                heading = _is_heading(block)
+                level = _heading_level(block)
         except Exception as e:  # noqa: BLE001 - one damaged table must not lose the rest
             warn(f"{path}: block {number} unreadable ({type(e).__name__}) — skipped")
             continue
         text = "\n".join(line.strip() for line in text.split("\n") if line.strip())
         if text:
-            units.append(Unit(text, when, line_start=number, line_end=number, opens_section=heading))
-    units = under_headings(units, [u.opens_section for u in units])
+            units.append(Unit(text, when, line_start=number, line_end=number, opens_section=level is not None))
+            levels.append(level)
+    units = under_headings(units, [None if level is None else (level, True) for level in levels])
     title = _title(document) or next((u.text.split("\n")[0] for u in units), path.stem)
     return [Stream(str(path), str(path), FORMAT, title, units, modified)]
 
 
-def _is_heading(paragraph) -> bool:
-    """Word's built-in heading styles ("Heading 1".."Heading 9", "Title"), or a style based on one
-    (a few steps up: a damaged file's styles may name each other in a loop)."""
+def _heading_level(paragraph) -> int | None:
+    """The level of Word's built-in heading styles ("Title" 0, "Heading 1".."Heading 9"), or of a style
+    based on one (a few steps up: a damaged file's styles may name each other in a loop); None for
+    any other paragraph."""
     try:
         style = paragraph.style
         for _ in range(8):
             if style is None:
-                return False
-            if style.name and (style.name == "Title" or style.name.startswith("Heading")):
-                return True
+                return None
+            if style.name == "Title":
+                return 0
+            if style.name and style.name.startswith("Heading"):
+                number = style.name.removeprefix("Heading").strip()
+                return int(number) if number.isdigit() else 1
             style = style.base_style
     except Exception:  # noqa: BLE001 - a damaged style table loses the heading mark, not the text
         pass
-    return False
+    return None
 
 
 def _row_text(row) -> str:
