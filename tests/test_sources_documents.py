@@ -180,6 +180,21 @@ def test_an_html_heading_opens_a_section_even_when_empty_or_nested(tmp_path):
     assert [u.section for u in stream.units] == [None, "Costs", "Costs", "Costs", "Costs"]  # the empty h3 closes nothing above it
 
 
+def test_a_headings_permalink_mark_is_no_part_of_its_words(tmp_path):
+    path = tmp_path / "api.html"
+    path.write_text(
+        '<html><body><h2>File system<a class="mark" href="#fs">#</a></h2><p>Read <a href="#x">#</a> files.</p>'
+        '<h3>Learning C#<a class="headerlink" href="#c">¶</a></h3><p>Notes.</p></body></html>'
+    )
+    [stream] = read_source(path, print)
+    assert [(u.text, u.section) for u in stream.units] == [
+        ("File system", "File system"),
+        ("Read # files.", "File system"),  # only a heading's own link is left out
+        ("Learning C#", "File system › Learning C#"),
+        ("Notes.", "File system › Learning C#"),
+    ]
+
+
 def test_an_unclosed_html_heading_names_its_section_and_no_paragraph_after_it(tmp_path):
     path = tmp_path / "broken.html"
     path.write_text("<html><body><h2>Costs<p>Forty.</p><p>Fifty.</p><h3>Travel</h3><p>Train.</p></body></html>")

@@ -38,6 +38,8 @@ _BLOCKS = {
     "hr",
 }
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+# What generated documentation puts in a link to the heading itself (Node.js "#", Sphinx "¶"): not its words.
+_PERMALINK_MARKS = {"#", "¶", "§", "🔗"}
 _INVISIBLE = {"script", "style", "noscript", "template", "svg", "head"}
 _DATE_META = {"date", "article:published_time", "dcterms.created", "dc.date", "pubdate", "og:published_time"}
 _HTML_START = re.compile(r"\s*(<!--.*?-->\s*)*<(!doctype\s+html|html)\b", re.IGNORECASE | re.DOTALL)
@@ -56,6 +58,7 @@ class _Visible(HTMLParser):
         self._parts: list[str] = []
         self._heading = 0
         self._in_heading = 0
+        self._in_self_link = False  # inside a heading's <a href="#..."> (its permalink)
         self._start_line = 1
         self._hidden = 0
         self._in_title = False
@@ -81,6 +84,8 @@ class _Visible(HTMLParser):
                 self.date = parse_iso(attrs["content"])
         if tag == "time" and self.date is None and attrs.get("datetime"):
             self.date = parse_iso(attrs["datetime"])
+        if tag == "a":
+            self._in_self_link = self._in_heading > 0 and (attrs.get("href") or "").startswith("#")
         if tag in _INVISIBLE:
             self._hidden += 1
         elif tag in _BLOCKS:
@@ -91,6 +96,8 @@ class _Visible(HTMLParser):
     def handle_endtag(self, tag):
         if tag == "title":
             self._in_title = False
+        if tag == "a":
+            self._in_self_link = False
         if tag in _INVISIBLE:
             self._hidden = max(0, self._hidden - 1)
         elif tag in _BLOCKS:
@@ -101,7 +108,7 @@ class _Visible(HTMLParser):
     def handle_data(self, data):
         if self._in_title:
             self.title += data
-        elif not self._hidden:
+        elif not self._hidden and not (self._in_self_link and data.strip() in _PERMALINK_MARKS):
             if not self._parts:
                 self._start_line = self.getpos()[0]
             self._parts.append(data)
