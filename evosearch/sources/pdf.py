@@ -119,30 +119,14 @@ def _under_bookmarks(units: list[Unit], bookmarks: list[tuple[int, list[str]]]) 
     starts: dict[int, list[list[str]]] = {}  # unit index -> the bookmarks starting at it, in order
     at, skip = 0, 0  # where the last bookmark started; the search goes on past its first character
     for page, titles in bookmarks:
-        if at < len(units) and units[at].line_start < page:
-            skip = 0
-        while at < len(units) and units[at].line_start < page:
-            at += 1
-        if at == len(units):
+        first = at
+        while first < len(units) and units[first].line_start < page:
+            first += 1
+        if first == len(units):
             break
-        wanted, first = " ".join(titles[-1].split()).casefold(), at
-        for i in range(at, len(units)):
-            if units[i].line_start != units[first].line_start:
-                i = first  # not on its page: it starts at the page's first paragraph
-                break
-            k = units[i].text.casefold().find(wanted, skip if i == at else 0)
-            if k >= 0:
-                if not wanted[:1].isdigit():  # a title numbered in the outline has its number
-                    k = _with_number(units[i].text, k)
-                if units[i].text[:k].strip():
-                    head, tail = units[i].text[:k].strip(), units[i].text[k:].strip()
-                    units[i : i + 1] = [replace(units[i], text=head), replace(units[i], text=tail)]
-                    i += 1
-                break
-        else:
-            i = first
-        starts.setdefault(i, []).append(titles)
-        at, skip = i, 1
+        at = _start_on_page(units, first, " ".join(titles[-1].split()).casefold(), skip if first == at else 0)
+        starts.setdefault(at, []).append(titles)
+        skip = 1
     out, section = [], None
     for n, unit in enumerate(units):
         here = starts.get(n)
@@ -158,6 +142,25 @@ def _under_bookmarks(units: list[Unit], bookmarks: list[tuple[int, list[str]]]) 
         else:
             out.append(replace(unit, section=section))
     return out
+
+
+def _start_on_page(units: list[Unit], first: int, wanted: str, skip: int) -> int:
+    """Where a bookmark titled `wanted` (casefolded) starts: the paragraph of units[first]'s page that holds
+    it, from character `skip` of units[first] on, cut there (units changes); else first."""
+    for i in range(first, len(units)):
+        if units[i].line_start != units[first].line_start:
+            break
+        k = units[i].text.casefold().find(wanted, skip if i == first else 0)
+        if k < 0:
+            continue
+        if not wanted[:1].isdigit():  # a title numbered in the outline has its number
+            k = _with_number(units[i].text, k)
+        if not units[i].text[:k].strip():
+            return i
+        head, tail = units[i].text[:k].strip(), units[i].text[k:].strip()
+        units[i : i + 1] = [replace(units[i], text=head), replace(units[i], text=tail)]
+        return i + 1
+    return first
 
 
 _SECTION_NUMBER = re.compile(r"(?:^|\s)(\d+(?:\.\d+)*\.?\s+)$")  # "2.1 " printed before a section's title

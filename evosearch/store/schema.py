@@ -29,6 +29,7 @@ STALE_HASH = ""
 # capped (benchmarks/writer_memory.py, docs/benchmarks.md).
 METADATA_CACHE_BYTES = 64 << 20
 
+SECTION = "section"  # a document segment's heading (segment.Segment.section): added to an index from before it
 # What a search returns of each segment row.
 RESULT_COLUMNS = [
     "id",
@@ -44,9 +45,8 @@ RESULT_COLUMNS = [
     "message_ids",
     "line_start",
     "line_end",
-    "section",
+    SECTION,
 ]
-SECTION = "section"  # a document segment's heading (segment.Segment.section): added to an index from before it
 STATS_COLUMNS = ("time", "time_end", "stream_id")
 SOURCE_COLUMNS = ["path", "size", "mtime", "hash", "format", "stream_ids", "segment_count"]
 

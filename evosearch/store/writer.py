@@ -250,13 +250,11 @@ class Store(LanceReader):
     def stream_texts(self) -> dict[str, list[tuple[str, list[str], str | None]]]:
         """stream_id -> (text, speakers, section) of its segments in position order (what `train
         --self-supervised` learns from); speakers as schema.segment_row joined them."""
-        segments = self._tables[SEGMENTS]
-        columns = ["stream_id", "position", "text", "speaker", SECTION]
-        named = SECTION in segments.schema.names  # else an index from before sections had names
-        table = segments.search().select(columns if named else columns[:-1]).limit(None).to_arrow()
-        sections = table.column(SECTION).to_pylist() if named else [None] * table.num_rows
+        columns = self._columns(["stream_id", "position", "text", "speaker", SECTION])
+        table = self._tables[SEGMENTS].search().select(columns).limit(None).to_arrow()
+        sections = table.column(SECTION).to_pylist() if SECTION in columns else [None] * table.num_rows
         rows: dict[str, list[tuple[int, str, str | None, str | None]]] = {}
-        for sid, pos, text, speaker, section in zip(*(table.column(c).to_pylist() for c in columns[:-1]), sections):
+        for sid, pos, text, speaker, section in zip(*(table.column(c).to_pylist() for c in columns[:4]), sections):
             rows.setdefault(sid, []).append((pos, text, speaker, section))
         return {
             sid: [(t, schema.stored_speakers(speaker), section) for _, t, speaker, section in sorted(r, key=lambda row: row[0])]
