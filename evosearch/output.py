@@ -210,6 +210,18 @@ def print_results(answer: dict, explain: bool) -> None:
         if explain:
             stdout.print(Text("    " + _explain_line(r["explain"]), style="dim"))
         stdout.print(Text(f"    ref {short_ref(r['ref'])}", style="dim"))  # what `evosearch show` takes
+        print_copies(r.get("also") or [])
+
+
+COPIES_SHOWN = 3
+
+
+def print_copies(also: list[dict]) -> None:
+    """Where else a result's text was found (search.distinct_texts), a few places and a count."""
+    for copy in also[:COPIES_SHOWN]:
+        stdout.print(Text(f"    also in {short_path(copy['path'])} {copy['locator']}", style="dim"))
+    if len(also) > COPIES_SHOWN:
+        stdout.print(Text(f"    and in {plural(len(also) - COPIES_SHOWN, 'more place')}", style="dim"))
 
 
 # ---- status -----------------------------------------------------------------------------------

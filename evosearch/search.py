@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -364,7 +365,7 @@ def passage(row: dict) -> dict:
 
 
 def _result(rank: int, row: dict) -> dict:
-    return {"rank": rank, "score": round(row["score"], 6), **passage(row), "explain": row["explain"]}
+    return {"rank": rank, "score": round(row["score"], 6), **passage(row), "also": row["also"], "explain": row["explain"]}
 
 
 def gather(
@@ -450,6 +451,43 @@ def distinct_messages(ranked: list[dict]) -> list[dict]:
     return out
 
 
+# Two passages whose words (as a multiset) overlap at least this much are one passage in two places:
+# a page kept as HTML and as markdown, a note copied into a second folder, a chat exported twice.
+SAME_TEXT = 0.9
+
+
+def same_words(a: Counter, b: Counter) -> bool:
+    """Whether two passages' word counts overlap by SAME_TEXT or more (weighted Jaccard)."""
+    both = sum((a & b).values())
+    return both > 0 and both >= SAME_TEXT * sum((a | b).values())
+
+
+def distinct_texts(ranked: list[dict], rows: Callable[[list[int]], dict[int, dict]], limit: int) -> list[dict]:
+    """The first `limit` passages of ranked, each with its stored row, leaving out a passage with the
+    words of one above it (same_words): the one above lists it in `also` ({ref, path, locator}), so
+    ten copies of one page do not fill the answer. rows: row ids -> stored rows (IndexReader.rows);
+    the first call asks for `limit` rows, as an answer without copies needs, later ones for twice
+    the one before (a remote index answers each call with requests of its own)."""
+    kept: list[tuple[dict, Counter]] = []
+    start, size = 0, limit
+    while start < len(ranked) and len(kept) < limit:
+        part = ranked[start : start + size]
+        start, size = start + size, 2 * size
+        stored = rows([r["_rowid"] for r in part])
+        for row in part:
+            if row["_rowid"] not in stored:
+                continue
+            full = {**stored[row["_rowid"]], **row}
+            words = Counter(re.findall(r"\w+", full["text"].lower()))
+            first = next((k for k, w in kept if same_words(words, w)), None)
+            if first is not None:
+                first["also"].append({"ref": full["id"], "path": full["path"], "locator": locator(full)})
+            elif len(kept) < limit:
+                full["also"] = []
+                kept.append((full, words))
+    return [k for k, _ in kept]
+
+
 def ask(
     store: IndexReader,
     encoder: Encoder,
@@ -477,9 +515,8 @@ def ask(
         store, encoder, query, now=now, limit=limit, since=since, until=until, source=source, speaker=speaker, conversation=conversation
     )
     ranked = rank(gathered, limit)
-    top = ranked[:limit]
-    stored = store.rows([row["_rowid"] for row in top])
-    results = [_result(i, {**stored[row["_rowid"]], **row}) for i, row in enumerate((r for r in top if r["_rowid"] in stored), 1)]
+    shown = distinct_texts(ranked, store.rows, limit)
+    results = [_result(i, row) for i, row in enumerate(shown, 1)]
     intent, text = gathered.intent, gathered.text
     return {
         "query": query,
@@ -494,7 +531,7 @@ def ask(
         "conversation": conversation,
         "results": results,
         # where the best matches fall in time (`ask --timeline`); None when not asked for
-        "timeline": timeline_buckets([r["time"] for r in best_matches(ranked, limit)], [r["time"] for r in top], intent.window, now)
+        "timeline": timeline_buckets([r["time"] for r in best_matches(ranked, limit)], [r["time"] for r in shown], intent.window, now)
         if timeline
         else None,
     }

@@ -458,3 +458,17 @@ def test_ask_finds_what_happened_for_a_question_about_how_long_ago(tmp_path, mon
     assert "Emma" in top("how many weeks have passed since I met Emma")
     monkeypatch.setattr(search, "_ELAPSED", re.compile(r"(?!)"))  # without the rule
     assert "payments" in top("how many days ago did I meet Emma")
+
+
+def test_a_note_kept_in_two_folders_is_one_answer_that_names_both(tmp_path):
+    notes = make_notes(tmp_path)
+    (notes / "backup").mkdir()
+    (notes / "backup" / "2026-11-02.md").write_text((notes / "2026-11-02.md").read_text())
+    assert invoke("index", notes).exit_code == 0
+    result = invoke("ask", "SQLite for the side project", "--json")
+    first, *rest = json.loads(result.stdout)["results"]
+    copies = {first["path"], *(c["path"] for c in first["also"])}
+    assert copies == {str(notes / "2026-11-02.md"), str(notes / "backup" / "2026-11-02.md")}
+    assert all(r["path"] not in copies for r in rest if "SQLite" in r["text"])
+    printed = invoke("ask", "SQLite for the side project").stdout
+    assert printed.count("Decided to use SQLite") == 1 and "also in " in printed

@@ -232,3 +232,54 @@ def test_an_assistants_turn_loses_the_assistant_weight_for_a_question_about_the_
     assert "− an assistant's turn, for a question about the asker 0.3" in _explain_line(mine[2]["explain"])
     to_you = search.fuse(search.Candidates([dict(r) for r in rows], [], fusion, about_the_asker=False))
     assert [to_you[i]["fused"] for i in (1, 2, 3)] == [0.5, 0.5, 0.5]
+
+
+def _stored(rowid: int, text: str, path: str = "a.md") -> dict:
+    return {"_rowid": rowid, "id": f"{path}@{rowid}", "path": path, "text": text, "message_ids": [], "line_start": rowid, "line_end": rowid + 2,
+            "format": "markdown", "position": rowid}
+
+
+def test_a_passage_with_the_words_of_one_above_it_is_listed_as_a_copy_not_ranked_again():
+    page = "Use `fs.readFile()` to read a whole file at once; for large files, stream it with createReadStream."
+    stored = {
+        1: _stored(1, page, "api/fs.md"),
+        2: _stored(2, page.replace("`", ""), "api/fs.html"),  # the same words without markdown's ticks
+        3: _stored(3, "Streams read a file in chunks, so memory stays flat.", "api/stream.md"),
+        4: _stored(4, page + " It returns a promise.", "all.html"),  # one sentence more: 17 of 21 words shared, not a copy
+        5: _stored(5, page, "backup/fs.md"),
+    }
+    ranked = [{"_rowid": i, "score": 1.0 - i / 10} for i in (1, 2, 3, 4, 5)]
+    calls = []
+
+    def rows(ids):
+        calls.append(ids)
+        return {i: stored[i] for i in ids}
+
+    got = search.distinct_texts(ranked, rows, limit=3)
+    assert [r["_rowid"] for r in got] == [1, 3, 4]
+    assert got[0]["also"] == [
+        {"ref": "api/fs.html@2", "path": "api/fs.html", "locator": "L2-4"},
+        {"ref": "backup/fs.md@5", "path": "backup/fs.md", "locator": "L5-7"},  # in the page read for the answer's last place
+    ]
+    assert got[1]["also"] == [] and got[2]["also"] == []
+    assert calls == [[1, 2, 3], [4, 5]]  # the rows an answer without copies needs, then more for the one copy
+    calls.clear()
+    assert [r["_rowid"] for r in search.distinct_texts(ranked[2:], rows, limit=3)] == [3, 4, 5] and calls == [[3, 4, 5]]
+    assert [r["_rowid"] for r in search.distinct_texts(ranked, rows, limit=1)] == [1]
+
+
+def test_copies_are_counted_past_the_first_few_places():
+    import io
+
+    from rich.console import Console
+
+    from evosearch import output
+
+    buffer = io.StringIO()
+    saved, output.stdout = output.stdout, Console(file=buffer, width=200)
+    try:
+        output.print_copies([{"path": f"/x/copy{i}.md", "locator": "L1-3", "ref": f"/x/copy{i}.md@0"} for i in range(5)])
+    finally:
+        output.stdout = saved
+    lines = buffer.getvalue().splitlines()
+    assert lines == ["    also in /x/copy0.md L1-3", "    also in /x/copy1.md L1-3", "    also in /x/copy2.md L1-3", "    and in 2 more places"]
