@@ -451,23 +451,41 @@ def distinct_messages(ranked: list[dict]) -> list[dict]:
     return out
 
 
-# Two passages whose words (as a multiset) overlap at least this much are one passage in two places:
-# a page kept as HTML and as markdown, a note copied into a second folder, a chat exported twice.
+# Two passages in different files whose words (as a multiset) overlap at least this much are one
+# passage in two places: a page kept as HTML and as markdown (their markup leaves a few words apart),
+# a note copied into a second folder, a chat exported twice. Within one file only the very same words
+# count: there, passages this close are a template's variants (AWS CLI's examples: "creates a
+# service from a source code repository" / "from an image"), each its own answer
+# (benchmarks/copies.py; docs/benchmarks.md, "One passage per text").
 SAME_TEXT = 0.9
 
 
-def same_words(a: Counter, b: Counter) -> bool:
-    """Whether two passages' word counts overlap by SAME_TEXT or more (weighted Jaccard)."""
-    both = sum((a & b).values())
-    return both > 0 and both >= SAME_TEXT * sum((a | b).values())
+def same_words(a: Counter, b: Counter, share: float = SAME_TEXT) -> bool:
+    """Whether two passages' word counts overlap by `share` or more (weighted Jaccard: shared counts
+    over all counts)."""
+    na, nb = a.total(), b.total()
+    if min(na, nb) < share * max(na, nb):  # lengths alone rule it out: the usual case, and cheap
+        return False
+    both = sum(min(n, b[w]) for w, n in a.items() if w in b)
+    return both > 0 and both >= share * (na + nb - both)
+
+
+def words_of(text: str) -> Counter:
+    return Counter(re.findall(r"\w+", text.lower()))
+
+
+def is_copy(words: Counter, path: str, other: Counter, other_path: str) -> bool:
+    """Whether a passage (its words_of and source path) copies another: SAME_TEXT of the same words
+    in another file, all of them in its own."""
+    return same_words(words, other, SAME_TEXT if path != other_path else 1.0)
 
 
 def distinct_texts(ranked: list[dict], rows: Callable[[list[int]], dict[int, dict]], limit: int) -> list[dict]:
-    """The first `limit` passages of ranked, each with its stored row, leaving out a passage with the
-    words of one above it (same_words): the one above lists it in `also` ({ref, path, locator}), so
-    ten copies of one page do not fill the answer. rows: row ids -> stored rows (IndexReader.rows);
-    the first call asks for `limit` rows, as an answer without copies needs, later ones for twice
-    the one before (a remote index answers each call with requests of its own)."""
+    """The first `limit` passages of ranked, each with its stored row, leaving out a copy of one above
+    it (is_copy): the one above lists it in `also` ({ref, path, locator}), so ten copies of one page
+    do not fill the answer. rows: row ids -> stored rows (IndexReader.rows); the first call asks for
+    `limit` rows, as an answer without copies needs, later ones for twice the one before (a remote
+    index answers each call with requests of its own)."""
     kept: list[tuple[dict, Counter]] = []
     start, size = 0, limit
     while start < len(ranked) and len(kept) < limit:
@@ -478,8 +496,8 @@ def distinct_texts(ranked: list[dict], rows: Callable[[list[int]], dict[int, dic
             if row["_rowid"] not in stored:
                 continue
             full = {**stored[row["_rowid"]], **row}
-            words = Counter(re.findall(r"\w+", full["text"].lower()))
-            first = next((k for k, w in kept if same_words(words, w)), None)
+            words = words_of(full["text"])
+            first = next((k for k, w in kept if is_copy(words, full["path"], w, k["path"])), None)
             if first is not None:
                 first["also"].append({"ref": full["id"], "path": full["path"], "locator": locator(full)})
             elif len(kept) < limit:

@@ -247,8 +247,10 @@ def test_a_passage_with_the_words_of_one_above_it_is_listed_as_a_copy_not_ranked
         3: _stored(3, "Streams read a file in chunks, so memory stays flat.", "api/stream.md"),
         4: _stored(4, page + " It returns a promise.", "all.html"),  # one sentence more: 17 of 21 words shared, not a copy
         5: _stored(5, page, "backup/fs.md"),
+        6: _stored(6, page.replace("large", "huge"), "api/fs.md"),  # in its own file, one word apart: a variant, not a copy
+        7: _stored(7, page, "api/fs.md"),  # in its own file, the same words
     }
-    ranked = [{"_rowid": i, "score": 1.0 - i / 10} for i in (1, 2, 3, 4, 5)]
+    ranked = [{"_rowid": i, "score": 1.0 - i / 10} for i in (1, 2, 3, 4, 5, 6, 7)]
     calls = []
 
     def rows(ids):
@@ -260,12 +262,16 @@ def test_a_passage_with_the_words_of_one_above_it_is_listed_as_a_copy_not_ranked
     assert got[0]["also"] == [
         {"ref": "api/fs.html@2", "path": "api/fs.html", "locator": "L2-4"},
         {"ref": "backup/fs.md@5", "path": "backup/fs.md", "locator": "L5-7"},  # in the page read for the answer's last place
+        {"ref": "api/fs.md@7", "path": "api/fs.md", "locator": "L7-9"},
     ]
     assert got[1]["also"] == [] and got[2]["also"] == []
-    assert calls == [[1, 2, 3], [4, 5]]  # the rows an answer without copies needs, then more for the one copy
+    assert calls == [[1, 2, 3], [4, 5, 6, 7]]  # the rows an answer without copies needs, then twice as many
     calls.clear()
-    assert [r["_rowid"] for r in search.distinct_texts(ranked[2:], rows, limit=3)] == [3, 4, 5] and calls == [[3, 4, 5]]
+    assert [r["_rowid"] for r in search.distinct_texts(ranked[2:5], rows, limit=3)] == [3, 4, 5] and calls == [[3, 4, 5]]
     assert [r["_rowid"] for r in search.distinct_texts(ranked, rows, limit=1)] == [1]
+    got = search.distinct_texts(ranked, rows, limit=10)
+    assert [r["_rowid"] for r in got] == [1, 3, 4, 6]
+    assert [c["ref"] for c in got[0]["also"]] == ["api/fs.html@2", "backup/fs.md@5", "api/fs.md@7"]
 
 
 def test_copies_are_counted_past_the_first_few_places():
