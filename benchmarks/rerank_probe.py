@@ -15,7 +15,10 @@ question is gathered and ranked once as `ask` ranks it (search.gather, search.ra
   - nearby: it loses `d` for each higher-ranked passage within 2 positions of it;
   - best message: it gains `b` x the best cosine between the question and one of its messages read
     alone (MiniLM without memory, each message as `Speaker: text`; a 4-message passage's vector
-    blurs a one-line answer).
+    blurs a one-line answer);
+  - second model: it gains `b` x multilingual-e5-small's cosine between the question and the passage
+    (`index --model e5-small`'s CPU encoder, the passage read alone): a second bi-encoder's opinion,
+    the cheapest ensemble.
 
 Metric: turn-level Recall@10 (benchmarks/retrieval_metrics.py), overall and per category.
 """
@@ -115,6 +118,12 @@ def main(argv=None) -> int:
     for passages, qv in zip(ranked, asked):
         for p in passages:
             p["best_message"] = max((float(vectors[(p["conversation"], m)] @ qv) for m in p["message_ids"]), default=0.0)
+    second = load_encoder("e5-small")
+    order = sorted(rows)
+    passages_e5 = dict(zip(order, second.encode_passages([rows[i]["text"] for i in order])))
+    for passages, qv in zip(ranked, second.encode_queries([q["query"] for q in questions])):
+        for p in passages:
+            p["second_model"] = float(passages_e5[p["_rowid"]] @ qv)
 
     folds = conversation_folds(questions)
     shipped = [recall(p, q) for p, q in zip(ranked, questions)]
@@ -128,6 +137,11 @@ def main(argv=None) -> int:
         "best message, +b x its cosine": {
             b: [recall(sorted(p, key=lambda r: -(r["score"] + b * r["best_message"])), q) for p, q in zip(ranked, questions)]
             for b in (0.1, 0.2, 0.3, 0.5, 1.0)
+        },
+        # e5's cosines sit in a narrow band near 1, so its weights run higher
+        "second model, +b x e5-small's cosine": {
+            b: [recall(sorted(p, key=lambda r: -(r["score"] + b * r["second_model"])), q) for p, q in zip(ranked, questions)]
+            for b in (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
         },
     }
     for name, grid in grids.items():
