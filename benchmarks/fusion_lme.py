@@ -47,9 +47,15 @@ def main(argv=None) -> int:
         **{f"neighbour weight {w}": replace(shipped, neighbour_weight=w) for w in (0.15, 0.3, 0.4, 0.5) if w != shipped.neighbour_weight},
         "neither (cosine + BM25 only)": replace(shipped, neighbour_weight=0.0, window_share=0.0, chat_window_share=0.0),
         "shipped, every part of a long message ranked (no search.distinct_messages)": shipped,
+        "shipped, copies shown apart (no search.distinct_texts)": shipped,
         **{f"assistant weight {w}": replace(shipped, assistant_weight=w) for w in (0.0, 0.1, 0.2, 0.5) if w != shipped.assistant_weight},
     }
-    distinct = search.distinct_messages
+    distinct, folded = search.distinct_messages, search.distinct_texts
+
+    def apart(ranked, rows, limit):  # the top passages as they rank, copies or not
+        stored = rows([r["_rowid"] for r in ranked[:limit]])
+        return [{**stored[r["_rowid"]], **r, "also": []} for r in ranked[:limit] if r["_rowid"] in stored]
+
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = args.workdir or Path(tmp_name)
         questions, _ = write_longmemeval(args.longmemeval, args.questions, tmp / "lme", args.second_half)
@@ -59,9 +65,10 @@ def main(argv=None) -> int:
         for label, fusion in variants.items():
             search.FUSION[name] = fusion
             search.distinct_messages = (lambda ranked: ranked) if "every part" in label else distinct
+            search.distinct_texts = apart if "copies" in label else folded
             ranked = [hybrid(store, encoder, q, f"*/{q['sample_id']}/*") for q in questions]
             rows[label], sessions[label] = recall_rows(questions, ranked), session_recall(questions, ranked)
-        search.FUSION[name], search.distinct_messages = shipped, distinct
+        search.FUSION[name], search.distinct_messages, search.distinct_texts = shipped, distinct, folded
     print(f"{len(questions)} questions over {segments} segments; encoder {encoder.model_id}")
     print(table("LongMemEval_S dev (turn level), `ask`", rows, sorted({q["category"] for q in questions}), sessions))
     return 0
