@@ -3,6 +3,7 @@ script that broke here (issue 23: "tested on the CPU at a tiny scale"). The data
 shapes scripts/token_memory_data.py writes; the base model is the real MiniLM."""
 
 import gzip
+import importlib.util
 import json
 import subprocess
 import sys
@@ -40,8 +41,9 @@ def stream(shift: int) -> tuple[list[str], list[tuple[str, int]]]:
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory) -> Path:
-    sys.path.insert(0, str(ROOT / "scripts"))
-    from token_memory_data import copy_minilm
+    spec = importlib.util.spec_from_file_location("token_memory_data", ROOT / "scripts" / "token_memory_data.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
 
     out = tmp_path_factory.mktemp("gpu-data")
     training = []
@@ -56,7 +58,7 @@ def data(tmp_path_factory) -> Path:
         questions = [{"text": q, "category": 1 + k % 4, "evidence": [turns[e][0]]} for k, (q, e) in enumerate(asked)]
         conversations.append({"id": f"conv-{c}", "segments": segments, "turns": turns, "questions": questions})
     write_gz(out / "locomo.jsonl.gz", conversations)
-    copy_minilm(out / "minilm")
+    script.copy_minilm(out / "minilm")
     return out
 
 
