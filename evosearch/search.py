@@ -454,13 +454,13 @@ def distinct_messages(ranked: list[dict]) -> list[dict]:
 # Two passages in different files whose words (as a multiset) overlap at least this much are one
 # passage in two places: a page kept as HTML and as markdown (their markup leaves a few words apart),
 # a note copied into a second folder, a chat exported twice. Within one file only the very same words
-# count: there, passages this close are a template's variants (AWS CLI's examples: "creates a
-# service from a source code repository" / "from an image"), each its own answer
-# (benchmarks/copies.py; docs/benchmarks.md, "One passage per text").
+# count: there, passages this close are a template's variants (AWS CLI's example pages write each
+# example to one pattern, its passages 0.90-0.96 alike), each its own answer (benchmarks/copies.py;
+# docs/benchmarks.md, "One passage per text").
 SAME_TEXT = 0.9
 
 
-def same_words(a: Counter, b: Counter, share: float = SAME_TEXT) -> bool:
+def same_words(a: Counter, b: Counter, share: float) -> bool:
     """Whether two passages' word counts overlap by `share` or more (weighted Jaccard: shared counts
     over all counts)."""
     na, nb = a.total(), b.total()
