@@ -272,20 +272,3 @@ def test_a_passage_with_the_words_of_one_above_it_is_listed_as_a_copy_not_ranked
     got = search.distinct_texts(ranked, rows, limit=10)
     assert [r["_rowid"] for r in got] == [1, 3, 4, 6]
     assert [c["ref"] for c in got[0]["also"]] == ["api/fs.html@2", "backup/fs.md@5", "api/fs.md@7"]
-
-
-def test_copies_are_counted_past_the_first_few_places():
-    import io
-
-    from rich.console import Console
-
-    from evosearch import output
-
-    buffer = io.StringIO()
-    saved, output.stdout = output.stdout, Console(file=buffer, width=200)
-    try:
-        output.print_copies([{"path": f"/x/copy{i}.md", "locator": "L1-3", "ref": f"/x/copy{i}.md@0"} for i in range(5)])
-    finally:
-        output.stdout = saved
-    lines = buffer.getvalue().splitlines()
-    assert lines == ["    also in /x/copy0.md L1-3", "    also in /x/copy1.md L1-3", "    also in /x/copy2.md L1-3", "    and in 2 more places"]

@@ -52,3 +52,15 @@ def test_a_locator_names_one_line_page_or_chapter_alone_and_a_range_with_both_en
         "p4", "L5-9", "ch2", "¶7"
     ]
     assert locator(row("jsonl-chat", None, None, ["m1", "m4"])) == "m1..m4" and locator(row("text", None, None)) == "#3"
+
+
+def test_copies_are_counted_past_the_first_few_places(monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    buffer = io.StringIO()
+    monkeypatch.setattr(output, "stdout", Console(file=buffer, width=200))
+    output.print_copies([{"path": f"/x/copy{i}.md", "locator": "L1-3", "ref": f"/x/copy{i}.md@0"} for i in range(5)])
+    lines = buffer.getvalue().splitlines()
+    assert lines == ["    also in /x/copy0.md L1-3", "    also in /x/copy1.md L1-3", "    also in /x/copy2.md L1-3", "    and in 2 more places"]
