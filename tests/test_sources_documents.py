@@ -195,6 +195,17 @@ def test_a_headings_permalink_mark_is_no_part_of_its_words(tmp_path):
     ]
 
 
+def test_each_code_in_a_pre_is_a_block_and_inline_code_is_part_of_its_sentence(tmp_path):
+    path = tmp_path / "fs.html"
+    path.write_text(
+        '<html><body><p>Call <code>open()</code> first.</p>'
+        '<pre><code class="mjs">import { open } from "fs";</code><code class="cjs">const { open } = require("fs");</code></pre>'
+        "<p>Then read.</p></body></html>"
+    )
+    [stream] = read_source(path, print)
+    assert [u.text for u in stream.units] == ["Call open() first.", 'import { open } from "fs";', 'const { open } = require("fs");', "Then read."]
+
+
 def test_an_unclosed_html_heading_names_its_section_and_no_paragraph_after_it(tmp_path):
     path = tmp_path / "broken.html"
     path.write_text("<html><body><h2>Costs<p>Forty.</p><p>Fifty.</p><h3>Travel</h3><p>Train.</p></body></html>")

@@ -59,6 +59,7 @@ class _Visible(HTMLParser):
         self._heading = 0
         self._in_heading = 0
         self._in_self_link = False  # inside a heading's <a href="#..."> (its permalink)
+        self._in_pre = 0
         self._start_line = 1
         self._hidden = 0
         self._in_title = False
@@ -86,9 +87,10 @@ class _Visible(HTMLParser):
             self.date = parse_iso(attrs["datetime"])
         if tag == "a":
             self._in_self_link = self._in_heading > 0 and (attrs.get("href") or "").startswith("#")
+        self._in_pre += tag == "pre"
         if tag in _INVISIBLE:
             self._hidden += 1
-        elif tag in _BLOCKS:
+        elif tag in _BLOCKS or self._in_code_block(tag):
             self._flush()
             self._heading = self._heading or (int(tag[1]) if tag in _HEADINGS else 0)
             self._in_heading += tag in _HEADINGS
@@ -100,10 +102,16 @@ class _Visible(HTMLParser):
             self._in_self_link = False
         if tag in _INVISIBLE:
             self._hidden = max(0, self._hidden - 1)
-        elif tag in _BLOCKS:
+        elif tag in _BLOCKS or self._in_code_block(tag):
             self._flush()
             if tag in _HEADINGS:
                 self._in_heading = max(0, self._in_heading - 1)
+        self._in_pre = max(0, self._in_pre - (tag == "pre"))
+
+    def _in_code_block(self, tag: str) -> bool:
+        # Inline <code> is part of its sentence; inside <pre> each <code> is a block of its own
+        # (Node.js' pages put an example's ESM and CommonJS versions in one <pre> as </code><code>).
+        return tag == "code" and self._in_pre > 0
 
     def handle_data(self, data):
         if self._in_title:
