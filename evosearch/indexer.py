@@ -54,7 +54,9 @@ class IndexProgress:
 
     def files_found(self, total: int) -> None: ...
     def file_done(self, path: str) -> None: ...
-    def segments_planned(self, count: int) -> None: ...
+    def segments_planned(self, count: int, all_read: bool) -> None:
+        """count more segments are to be encoded; all_read: every file is read, so the total is known."""
+
     def encoder_starting(self) -> None:
         """The encoder's first call of the run is under way: it loads the model, which the first
         run on a machine builds (the CPU model, once)."""
@@ -254,9 +256,9 @@ class Indexer:
                 group.append(plan)
                 planned += sum(len(job.texts) for job in plan.jobs)
             if planned >= GROUP_SEGMENTS:
-                self._encode_group(group)
+                self._encode_group(group, all_read=False)
                 group, planned = [], 0
-        self._encode_group(group)
+        self._encode_group(group, all_read=True)
         self.store.put_sources(self._touched)
         self._remove_missing(roots, walked, self.store.sources())
         self._remember_roots(roots)
@@ -432,7 +434,7 @@ class Indexer:
 
     # ---- encoding and writing --------------------------------------------------------------
 
-    def _encode_group(self, group: list[_FilePlan]) -> None:
+    def _encode_group(self, group: list[_FilePlan], all_read: bool) -> None:
         """Encode a group's jobs and write their rows. Stored rows are replaced in place: first the
         files' source rows lose their hash and the rows to re-encode are marked (Store.mark_replacing),
         then each new row overwrites its old one in the commit that writes it, and only once a stream
@@ -453,7 +455,7 @@ class Indexer:
         # content would pass as unchanged (its row count can match too): so the hash goes first.
         self.store.put_sources([_stale(p.known) for p in group if p.replace_from and p.known and p.known.hash != STALE_HASH])
         self.store.mark_replacing(replace_from)
-        self.progress.segments_planned(sum(len(j.texts) for j in jobs))
+        self.progress.segments_planned(sum(len(j.texts) for j in jobs), all_read)
         segment_rows, snapshot_rows, finished, tails = [], [], [], {}
 
         def flush():

@@ -267,6 +267,7 @@ class _Progress:
 
     def __init__(self):
         self.files = self.files_total = self.segments = self.planned = 0
+        self.all_read = False  # until every file is read, the segments' total is not known
         self.ready_at: float | None = None  # when the encoder's first call returned
         self.since_ready = 0  # segments encoded after that call
         self._notice: threading.Timer | None = None
@@ -277,8 +278,9 @@ class _Progress:
     def file_done(self, path):
         self.files += 1
 
-    def segments_planned(self, count):
+    def segments_planned(self, count, all_read):
         self.planned += count
+        self.all_read = all_read
 
     def encoder_starting(self):
         self._notice = threading.Timer(PREPARING_NOTICE_AFTER_S, self.preparing)
@@ -330,7 +332,8 @@ class _Lines(_Progress):
         if now - self.last >= PLAIN_PROGRESS_EVERY_S:
             self.last = now
             rate = self.rate()
-            counts = f"indexing: {self.files}/{self.files_total} files, {self.segments}/{self.planned} segments"
+            total = f"/{self.planned}" if self.all_read else ""
+            counts = f"indexing: {self.files}/{self.files_total} files, {self.segments}{total} segments"
             info(counts + (f", {rate}" if rate else ""))
 
 
@@ -351,7 +354,7 @@ class _Bar(_Progress):
             transient=True,
         )
         self.files_task = self.bar.add_task("files", total=None, note="")
-        self.segments_task = self.bar.add_task("segments", total=0, note="")
+        self.segments_task = self.bar.add_task("segments", total=None, note="")
 
     def files_found(self, total):
         super().files_found(total)
@@ -362,9 +365,9 @@ class _Bar(_Progress):
         super().file_done(path)
         self.bar.advance(self.files_task)
 
-    def segments_planned(self, count):
-        super().segments_planned(count)
-        self.bar.update(self.segments_task, total=self.planned)
+    def segments_planned(self, count, all_read):
+        super().segments_planned(count, all_read)
+        self.bar.update(self.segments_task, total=self.planned if all_read else None)
 
     def preparing(self):
         self.bar.update(self.segments_task, note=PREPARING)

@@ -25,13 +25,28 @@ def test_plain_progress_announces_a_slow_first_call_only(monkeypatch):
 def test_the_rate_leaves_out_the_first_call():
     progress = output._Lines()
     progress.encoder_starting()
-    progress.segments_planned(96)
+    progress.segments_planned(96, True)
     progress.encoder_ready()
     progress.segments_done(32)  # the call that loaded the model
     assert progress.rate() == ""
     progress.segments_done(32)
     assert progress.since_ready == 32 and progress.segments == 64 and progress.rate().endswith("segments/s")
     progress.stop()
+
+
+def test_plain_progress_gives_the_segments_total_once_every_file_is_read(monkeypatch):
+    said = []
+    monkeypatch.setattr(output, "info", said.append)
+    monkeypatch.setattr(output, "PLAIN_PROGRESS_EVERY_S", 0)
+    progress = output._Lines()
+    progress.files_found(3)
+    progress.segments_planned(40, False)  # the first group: more files to read
+    progress.segments_done(40)
+    progress.file_done("a")
+    progress.segments_planned(10, True)
+    progress.segments_done(10)
+    progress.stop()
+    assert said == ["indexing: 0/3 files, 40 segments", "indexing: 1/3 files, 40 segments", "indexing: 1/3 files, 50/50 segments"]
 
 
 def test_summary_lines_use_plurals_and_name_the_preparation():
