@@ -48,9 +48,10 @@ def main(argv=None) -> int:
         "neither (cosine + BM25 only)": replace(shipped, neighbour_weight=0.0, window_share=0.0, chat_window_share=0.0),
         "shipped, every part of a long message ranked (no search.distinct_messages)": shipped,
         "shipped, copies shown apart (no search.distinct_texts)": shipped,
+        "shipped, no closer look (no search.closer_look)": shipped,
         **{f"assistant weight {w}": replace(shipped, assistant_weight=w) for w in (0.0, 0.1, 0.2, 0.5) if w != shipped.assistant_weight},
     }
-    distinct, folded = search.distinct_messages, search.distinct_texts
+    distinct, folded, look = search.distinct_messages, search.distinct_texts, search.closer_look
 
     def apart(ranked, rows, limit):  # the top passages as they rank, copies or not
         stored = rows([r["_rowid"] for r in ranked[:limit]])
@@ -66,9 +67,10 @@ def main(argv=None) -> int:
             search.FUSION[name] = fusion
             search.distinct_messages = (lambda ranked: ranked) if "every part" in label else distinct
             search.distinct_texts = apart if "copies" in label else folded
+            search.closer_look = (lambda ranked, *_, **__: ranked) if "closer look" in label else look
             ranked = [hybrid(store, encoder, q, f"*/{q['sample_id']}/*") for q in questions]
             rows[label], sessions[label] = recall_rows(questions, ranked), session_recall(questions, ranked)
-        search.FUSION[name], search.distinct_messages, search.distinct_texts = shipped, distinct, folded
+        search.FUSION[name], search.distinct_messages, search.distinct_texts, search.closer_look = shipped, distinct, folded, look
     print(f"{len(questions)} questions over {segments} segments; encoder {encoder.model_id}")
     print(table("LongMemEval_S dev (turn level), `ask`", rows, sorted({q["category"] for q in questions}), sessions))
     return 0

@@ -4,7 +4,8 @@ second looks at the ranked candidates help?
     python benchmarks/rerank_probe.py [--locomo ../shared/bench/locomo10.json] [--top 60]
 
 LoCoMo is indexed through the product path (quality.build_index, the shipped encoder) and each
-question is gathered and ranked once as `ask` ranks it (search.gather, search.rank). Then:
+question is gathered and ranked once as `ask` ranks it before its closer look (search.gather,
+search.rank; benchmarks/closer_look.py measures that step). Then:
 
 - found in the top N: Recall@10 if the passages holding evidence among `ask`'s top N were moved to
   the front (what a perfect reranker of those N could reach);
@@ -128,7 +129,7 @@ def main(argv=None) -> int:
     folds = conversation_folds(questions)
     shipped = [recall(p, q) for p, q in zip(ranked, questions)]
     head = f"| | chosen (fold A / fold B) | R@10 | {' | '.join(CATEGORY_NAMES.values())} |"
-    lines = [head, "|" + "---|" * (head.count("|") - 1), row("`ask` as shipped", shipped, questions)]
+    lines = [head, "|" + "---|" * (head.count("|") - 1), row("`ask` before its closer look", shipped, questions)]
     for n in (10, 20, 40, args.top):
         lines.append(row(f"found in the top {n} (a perfect rerank of them)", [found(p[:n], q) for p, q in zip(ranked, questions)], questions))
     grids: dict[str, dict] = {

@@ -158,6 +158,8 @@ def _explain_line(e: dict) -> str:
         line += f"; in the time window +{e['window_boost']}"
     if "order_bonus" in e:
         line += f"; order bonus +{e['order_bonus']:.4f}"
+    if "closer_look" in e:
+        line += f"; the question's words in it +{e['closer_look']:.3f}"
     return line
 
 

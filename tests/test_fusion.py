@@ -3,6 +3,9 @@
 
 from datetime import datetime, timezone
 
+import numpy as np
+import pytest
+
 from evosearch import search
 from evosearch.output import _explain_line
 
@@ -272,3 +275,38 @@ def test_a_passage_with_the_words_of_one_above_it_is_listed_as_a_copy_not_ranked
     got = search.distinct_texts(ranked, rows, limit=10)
     assert [r["_rowid"] for r in got] == [1, 3, 4, 6]
     assert [c["ref"] for c in got[0]["also"]] == ["api/fs.html@2", "backup/fs.md@5", "api/fs.md@7"]
+
+
+class _WordsEncoder:
+    """Word states as one-hot rows over a small vocabulary: a word meets only itself."""
+
+    VOCABULARY = ["when", "is", "the", "launch", "friday", "shed", "green", "roof"]
+
+    def token_states(self, texts):
+        eye = np.eye(len(self.VOCABULARY), dtype=np.float32)
+        return [np.stack([eye[self.VOCABULARY.index(w)] for w in t.lower().split() if w in self.VOCABULARY] or [eye[0] * 0]) for t in texts]
+
+
+def test_the_closer_look_lifts_a_passage_whose_words_meet_the_questions(monkeypatch):
+    texts = {1: "the shed roof", 2: "green shed", 3: "the launch is friday", 4: "when is the launch friday"}
+    ranked = [{"_rowid": i, "score": 1.0 - i / 10, "in_window": i == 2, "explain": {}} for i in (1, 2, 3, 4)]
+    read = []
+
+    def rows(ids):
+        read.append(ids)
+        return {i: {"text": texts[i]} for i in ids}
+
+    fresh = lambda: [{**r, "explain": {}} for r in ranked]  # noqa: E731
+    got = search.closer_look(fresh(), "when is the launch", _WordsEncoder(), rows, firm=False)
+    assert [r["_rowid"] for r in got] == [4, 3, 1, 2]  # all 4 question words met, then 3 of 4, then 1, then none
+    assert got[0]["explain"]["closer_look"] == pytest.approx(search.CLOSER_LOOK_WEIGHT)
+    assert got[0]["score"] == pytest.approx(0.6 + search.CLOSER_LOOK_WEIGHT) and read == [[1, 2, 3, 4]]
+    explained = {"dense_similarity": 0.5, "dense_rank": 1, "fused": 0.6, **got[0]["explain"]}
+    assert _explain_line(explained).endswith(f"; the question's words in it +{search.CLOSER_LOOK_WEIGHT:.3f}")
+    got = search.closer_look(fresh(), "when is the launch", _WordsEncoder(), rows, firm=True)
+    assert [r["_rowid"] for r in got] == [2, 4, 3, 1]  # a firm window's passage stays first
+    got = search.closer_look(fresh(), "when is the launch", object(), rows, firm=False)
+    assert [r["_rowid"] for r in got] == [1, 2, 3, 4] and "closer_look" not in got[0]["explain"]  # no word states (e5-small)
+    monkeypatch.setattr(search, "CLOSER_LOOK_TOP", 2)
+    got = search.closer_look(fresh(), "when is the launch", _WordsEncoder(), rows, firm=False)
+    assert [r["_rowid"] for r in got] == [1, 2, 3, 4] and "closer_look" not in got[2]["explain"]  # only the top ones are looked at

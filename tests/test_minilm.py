@@ -261,6 +261,29 @@ def test_ask_embeds_queries_in_onnx_runtime_once_index_has_built_its_model(minil
     np.testing.assert_allclose(slow.encode_queries(queries), expected, atol=1e-5)
 
 
+def test_word_states_are_equal_in_torch_onnx_runtime_and_numpy(minilm, minilm_int8, monkeypatch):
+    """`ask`'s closer look reads each text's word states from the query model (search.closer_look):
+    ONNX Runtime once `index` has built it, numpy before; both equal torch fp32, one unit row per
+    word piece, [CLS] and [SEP] left out."""
+    from evosearch.encoder import load_query_encoder
+    from evosearch.encoder.query_numpy import NumpyQueryEncoder
+    from evosearch.encoder.query_onnx import OnnxQueryEncoder
+
+    texts = ["when is the launch", "Ana: it broke again\nBen: roll it back", "x"]
+    expected = minilm.token_states(texts)
+    pieces = [len(minilm.tokenize([t])[0].ids) - 2 for t in texts]
+    assert [e.shape for e in expected] == [(n, minilm.dim) for n in pieces]
+    np.testing.assert_allclose(np.linalg.norm(np.concatenate(expected), axis=1), 1.0, atol=1e-5)
+    monkeypatch.setenv("EVOSEARCH_HOME", str(minilm_int8.home))
+    onnx = load_query_encoder("minilm")
+    assert isinstance(onnx, OnnxQueryEncoder)
+    for encoder in (onnx, NumpyQueryEncoder(), minilm_int8):
+        got = encoder.token_states(texts)
+        assert [g.shape for g in got] == [e.shape for e in expected]
+        for g, e in zip(got, expected):
+            np.testing.assert_allclose(g, e, atol=1e-4)
+
+
 def test_the_numpy_memory_equals_the_torch_memory_with_trained_weights():
     """Int8Encoder reads the latent memory in numpy; with trained weights (gate and scores non-zero)
     it must give what LatentMemory gives, slots empty, partly filled and full."""

@@ -19,6 +19,8 @@ class Encoder(Protocol):
     # Optional, context_turns: how many chat turns before each turn its row also holds (see below).
     # Optional, reads_ahead: a segment's vector also depends on the segment after it, which encode
     # then takes as a third argument, `following` (the text after each, None at a stream's end).
+    # Optional, token_states(texts): each text's word states (common.word_states), which `ask`'s
+    # closer look compares (search.closer_look); MiniLM's encoders have it, e5-small's not.
 
     def empty_memory(self, n: int) -> np.ndarray:
         """(n, Q, D) zeros: the memory before a stream's first segment."""

@@ -226,6 +226,12 @@ def unit(x: np.ndarray) -> np.ndarray:
     return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
 
 
+def word_states(hidden: np.ndarray) -> np.ndarray:
+    """(T-2, D) unit rows: one text's last-layer states (T, D) without [CLS] and [SEP], what
+    search.closer_look compares a question's words with a passage's by."""
+    return unit(hidden[1:-1] if len(hidden) > 2 else hidden)
+
+
 def usable_cpus() -> int:
     """CPUs this process may run on (its affinity mask where the platform has one)."""
     try:

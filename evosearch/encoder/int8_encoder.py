@@ -53,7 +53,7 @@ class Int8Encoder:
     def _pool(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """(B, T) ids and mask -> (B, D) mean-pooled MiniLM, int8, in one call: with B > 1 each row
         depends on the others (one activation scale per call); benchmarks compare against it."""
-        return self._load().run(None, {"ids": ids, "mask": mask})[0]
+        return self._load().run(["pooled"], {"ids": ids, "mask": mask})[0]
 
     def pool_rows(self, encodings: list) -> np.ndarray:
         """(N, D) mean-pooled vectors in input order, each segment alone in its call (module docstring)."""
@@ -76,10 +76,16 @@ class Int8Encoder:
             return unit(pooled), memory  # float32 in, float32 out
         return self.memory(pooled, memory)
 
-    def encode_queries(self, texts: list[str]) -> np.ndarray:
+    def _query_encoder(self):
         if self._queries is None:
             from .query_onnx import load_minilm_query_encoder
 
             self._queries = load_minilm_query_encoder(self.folder)
-        return self._queries.encode_queries(texts)
+        return self._queries
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self._query_encoder().encode_queries(texts)
+
+    def token_states(self, texts: list[str]) -> list[np.ndarray]:
+        return self._query_encoder().token_states(texts)
 

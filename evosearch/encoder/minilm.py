@@ -28,6 +28,7 @@ from .common import (
     load_tokenizer,
     model_dir,
     pad_rows,
+    word_states,
 )
 from .context_read import context_read, following_encodings
 
@@ -49,8 +50,12 @@ def memory_module_class():
             self.memory = LatentMemory(config.dim, config.memory_slots, config.latents_per_segment)
 
         def pool(self, input_ids, attention_mask):
-            # attention_mask: 0 padding, 1 attended and pooled, 2 attended only (context_read.py)
-            hidden = self.bert(input_ids, attention_mask)  # (B, T, D)
+            return self.pool_states(self.bert(input_ids, attention_mask), attention_mask)
+
+        @staticmethod
+        def pool_states(hidden, attention_mask):
+            # hidden: (B, T, D) MiniLM's last layer; attention_mask: 0 padding, 1 attended and
+            # pooled, 2 attended only (context_read.py)
             mask = (attention_mask == 1).unsqueeze(-1).to(hidden.dtype)  # (B, T, 1)
             return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)  # (B, D)
 
@@ -146,6 +151,15 @@ class MiniLMEncoder:
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         embedding, _ = self.encode(texts, self.empty_memory(len(texts)))
         return embedding
+
+    def token_states(self, texts: list[str]) -> list[np.ndarray]:
+        """Each text's word states (common.word_states), each alone in its call."""
+        out = []
+        with self._torch.inference_mode():
+            for encoding in self.tokenize(texts):
+                ids = self._torch.tensor([encoding.ids], device=self.device)
+                out.append(word_states(self.module.bert(ids, self._torch.ones_like(ids))[0].float().cpu().numpy()))
+        return out
 
 
 def load_torch_encoder(device: str | None = None, folder: Path | None = None) -> MiniLMEncoder:

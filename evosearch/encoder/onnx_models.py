@@ -45,6 +45,9 @@ RECIPE = "int8-per-channel-ffn-out-fp32"  # part of the cache key: a new recipe 
 # Part of both models' cache key: the pooling graph averages where the mask is 1 (2 marks a context
 # read's context: attended, not pooled; context_read.py). A graph from before pooled where it was nonzero.
 GRAPH = "pool-where-mask-1"
+# Part of the fp32 model's key only: it also returns the token states `ask` reads (search.closer_look).
+# The int8 model, quantised from it, pools exactly as one built before; its key stays, so no index rebuilds it.
+FP32_OUTPUTS = "pooled+tokens"
 
 
 def _fp32_nodes(model_file: Path) -> list[str]:
@@ -66,13 +69,15 @@ def cache_files(base: Path) -> tuple[Path, Path]:
     weights = base / "model.safetensors"
     stat = weights.stat()
     material = f"{weights}:{stat.st_size}:{stat.st_mtime_ns}:{version('onnxruntime')}:{_torch_version()}:{GRAPH}"
-    int8, fp32 = (hashlib.sha1(m.encode()).hexdigest()[:16] for m in (f"{material}:{RECIPE}", material))
+    int8, fp32 = (hashlib.sha1(m.encode()).hexdigest()[:16] for m in (f"{material}:{RECIPE}", f"{material}:{FP32_OUTPUTS}"))
     cache = Path(home_dir()) / "cache"
     return cache / f"minilm-int8-{int8}.onnx", cache / f"minilm-fp32-{fp32}.onnx"
 
 
-def export_pooled(module, tokens, out: Path) -> None:
-    """Export module.pool, (ids, mask) -> (B, D) mean-pooled vectors, to an fp32 ONNX file."""
+def export_pooled(module, tokens, out: Path, token_states: bool = False) -> None:
+    """Export module.pool, (ids, mask) -> "pooled" (B, D) mean-pooled vectors, to an fp32 ONNX file;
+    with token_states also "tokens", the last layer (B, T, D) they are pooled from (MiniLM's module:
+    bert, then pool_states), for search.closer_look."""
     import torch
 
     class Pooled(torch.nn.Module):
@@ -81,12 +86,18 @@ def export_pooled(module, tokens, out: Path) -> None:
             self.module = module
 
         def forward(self, ids, mask):
-            return self.module.pool(ids, mask)
+            if not token_states:
+                return self.module.pool(ids, mask)
+            hidden = self.module.bert(ids, mask)
+            return self.module.pool_states(hidden, mask), hidden
 
-    axes = {"ids": {0: "batch", 1: "tokens"}, "mask": {0: "batch", 1: "tokens"}, "pooled": {0: "batch"}}
+    outputs = ["pooled", "tokens"] if token_states else ["pooled"]
+    axes = {"ids": {0: "batch", 1: "tokens"}, "mask": {0: "batch", 1: "tokens"}, "pooled": {0: "batch"}, "tokens": {0: "batch", 1: "tokens"}}
     with warnings.catch_warnings():  # the TorchScript exporter announces its own deprecation
         warnings.simplefilter("ignore")
-        torch.onnx.export(Pooled(), tokens, out, input_names=["ids", "mask"], output_names=["pooled"], dynamic_axes=axes, dynamo=False)
+        torch.onnx.export(
+            Pooled(), tokens, out, input_names=["ids", "mask"], output_names=outputs, dynamic_axes={k: axes[k] for k in ["ids", "mask", *outputs]}, dynamo=False
+        )
 
 
 def quantize(fp32: Path, out: Path, ffn_outputs_fp32: bool = True, op_types: list[str] | None = None) -> None:
@@ -132,7 +143,7 @@ def pool_each(session, encodings: list, dim: int, threads) -> np.ndarray:
     def pool_one(row: int) -> None:
         ids = np.asarray(encodings[row].ids, dtype=np.int64)[None]  # (1, T), no padding
         mask = np.asarray(encodings[row].attention_mask, dtype=np.int64)[None]  # 1s, or a context read's Row
-        out[row] = session.run(None, {"ids": ids, "mask": mask})[0][0]
+        out[row] = session.run(["pooled"], {"ids": ids, "mask": mask})[0][0]
 
     longest_first = sorted(range(len(encodings)), key=lambda r: -len(encodings[r].ids))
     if threads is None or len(encodings) < 2:
@@ -150,7 +161,7 @@ def _build(module, tokens, int8: Path, fp32: Path) -> None:
     fp32.parent.mkdir(parents=True, exist_ok=True)
     partial = fp32.with_suffix(f".{os.getpid()}.partial")
     try:
-        export_pooled(module, tokens, partial)
+        export_pooled(module, tokens, partial, token_states=True)
         os.replace(partial, fp32)
         if not int8.exists():
             quantize(fp32, partial)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .common import EncoderConfig, base_model_dir, layer_norm, load_tokenizer, model_dir
+from .common import EncoderConfig, base_model_dir, layer_norm, load_tokenizer, model_dir, word_states
 
 
 def _erf(x: np.ndarray) -> np.ndarray:
@@ -55,6 +55,11 @@ class NumpyQueryEncoder:
         return x @ self.w[f"{name}.weight"] + self.w[f"{name}.bias"]
 
     def _embed_one(self, ids: list[int]) -> np.ndarray:
+        pooled = self._states(ids).mean(0)
+        return pooled / max(float(np.linalg.norm(pooled)), 1e-12)
+
+    def _states(self, ids: list[int]) -> np.ndarray:
+        """(T, D): MiniLM's last layer for one text."""
         w, T = self.w, len(ids)
         x = w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:T]
         x = layer_norm(
@@ -74,8 +79,7 @@ class NumpyQueryEncoder:
             x = layer_norm(self._linear(attended, f"{p}.attention.output.dense") + x, *self._ln(f"{p}.attention.output.LayerNorm"))
             inner = _gelu(self._linear(x, f"{p}.intermediate.dense"))
             x = layer_norm(self._linear(inner, f"{p}.output.dense") + x, *self._ln(f"{p}.output.LayerNorm"))
-        pooled = x.mean(0)
-        return pooled / max(float(np.linalg.norm(pooled)), 1e-12)
+        return x
 
     def _ln(self, name: str) -> tuple[np.ndarray, np.ndarray, float]:
         return self.w[f"{name}.weight"], self.w[f"{name}.bias"], self.eps
@@ -83,3 +87,7 @@ class NumpyQueryEncoder:
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         """(N, D) unit vectors, each query on its own (no padding to mask)."""
         return np.stack([self._embed_one(e.ids) for e in self.tokenizer.encode_batch(texts)]).astype(np.float32)
+
+    def token_states(self, texts: list[str]) -> list[np.ndarray]:
+        """Each text's word states (common.word_states)."""
+        return [word_states(self._states(e.ids)) for e in self.tokenizer.encode_batch(texts)]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .common import EncoderConfig, base_model_dir, load_tokenizer, model_dir
+from .common import EncoderConfig, base_model_dir, load_tokenizer, model_dir, usable_cpus, word_states
 
 
 class OnnxQueryEncoder:
@@ -31,9 +31,20 @@ class OnnxQueryEncoder:
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         for row, encoding in enumerate(self.tokenizer.encode_batch(texts)):
             ids = np.array([encoding.ids], dtype=np.int64)
-            pooled = self.session.run(None, {"ids": ids, "mask": np.ones_like(ids)})[0][0]
+            pooled = self.session.run(["pooled"], {"ids": ids, "mask": np.ones_like(ids)})[0][0]
             out[row] = pooled / max(float(np.linalg.norm(pooled)), 1e-12)
         return out
+
+    def token_states(self, texts: list[str]) -> list[np.ndarray]:
+        """Each text's word states (common.word_states), each alone in its call, the calls side by side."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        def one(encoding) -> np.ndarray:
+            ids = np.array([encoding.ids], dtype=np.int64)
+            return word_states(self.session.run(["tokens"], {"ids": ids, "mask": np.ones_like(ids)})[0][0])
+
+        with ThreadPoolExecutor(usable_cpus()) as threads:
+            return list(threads.map(one, self.tokenizer.encode_batch(texts)))
 
 
 def load_minilm_query_encoder(folder: Path | None = None):

@@ -1,0 +1,141 @@
+"""`ask`'s closer look (search.closer_look): what rescoring the best passages word by word adds on
+LoCoMo, at which weight and depth, and what it costs per question.
+
+    python benchmarks/closer_look.py [--locomo ../shared/bench/locomo10.json] [--timed 100]
+
+LoCoMo is indexed through the product path (quality.build_index, the shipped encoder) and each
+question gathered and ranked once as `ask` ranks it (search.gather, search.rank). The closer look
+is then replayed on those rankings by search.closer_look itself, at each weight and depth, with
+every text's token states computed once (the shipped encoder's token_states, memoised): a passage
+in the top N gains weight x the mean over the question's words of their best cosine to the
+passage's words. A weight is chosen on one fold of conversations and scored on the other
+(fusion.out_of_fold; folds as benchmarks/fusion.py). The script checks that the replay at the
+shipped weight and depth gives search.ask's own top 10 for a sample of questions.
+
+Cost: `ask` in this process, with and without the closer look, on --timed questions, alternating
+(median ms per question, and the ratio).
+
+Metric: turn-level Recall@10 (benchmarks/retrieval_metrics.py), overall and per category.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import locomo_to_jsonl  # noqa: E402
+from fusion import K, conversation_folds, gather_all, locomo_questions, mean, out_of_fold  # noqa: E402
+from quality import build_index  # noqa: E402
+from retrieval_metrics import CATEGORY_NAMES, turn_recall_at_k  # noqa: E402
+
+from evosearch import search  # noqa: E402
+
+WEIGHTS = (1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0)
+DEPTHS = (10, 20, 30, 40)
+
+
+class Memo:
+    """The encoder's token_states, each text's computed once across every replay."""
+
+    def __init__(self, encoder):
+        self.encoder, self.states = encoder, {}
+
+    def token_states(self, texts: list[str]) -> list:
+        missing = list(dict.fromkeys(t for t in texts if t not in self.states))
+        if missing:
+            self.states.update(zip(missing, self.encoder.token_states(missing)))
+        return [self.states[t] for t in texts]
+
+
+def looked(ranked: list[dict], text: str, memo: Memo, rows, firm: bool, weight: float, depth: int) -> list[dict]:
+    """search.closer_look at this weight and depth, on a copy of ranked (it adds to the scores)."""
+    search.CLOSER_LOOK_WEIGHT, search.CLOSER_LOOK_TOP = weight, depth
+    return search.closer_look([{**r, "explain": dict(r["explain"])} for r in ranked], text, memo, rows, firm)
+
+
+def row(name: str, scores: list[float], questions: list[dict], chosen: str = "") -> str:
+    cats = " | ".join(f"{mean(s for s, q in zip(scores, questions) if q['category'] == c):.1f}" for c in CATEGORY_NAMES)
+    return f"| {name} | {chosen} | {mean(scores):.1f} | {cats} |"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--locomo", type=Path, default=locomo_to_jsonl.DEFAULT_INPUT)
+    parser.add_argument("--timed", type=int, default=100, help="questions `ask` is timed on, with and without the closer look")
+    args = parser.parse_args(argv)
+    from evosearch.encoder import load_encoder
+
+    encoder = load_encoder()
+    shipped = search.CLOSER_LOOK_WEIGHT, search.CLOSER_LOOK_TOP
+    look = search.closer_look
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        questions = locomo_questions(args.locomo, tmp)
+        store, _, segments = build_index(tmp / "locomo", tmp / "locomo-db", encoder)
+        gathered = gather_all(store, encoder, questions)
+        ranked = [search.rank(g, K) for g in gathered]
+        cache: dict[int, dict] = {}
+
+        def rows(ids: list[int]) -> dict[int, dict]:
+            if missing := [i for i in ids if i not in cache]:
+                cache.update(store.rows(missing))
+            return {i: cache[i] for i in ids if i in cache}
+
+        memo = Memo(encoder)
+        firm = [g.intent.window is not None and g.intent.window.firm for g in gathered]
+
+        def recall(passages: list[dict], q: dict) -> float:
+            found = rows([p["_rowid"] for p in passages[:K]])
+            return turn_recall_at_k([list(found[p["_rowid"]]["message_ids"] or []) for p in passages[:K]], set(q["evidence"]), K)
+
+        def replay(weight: float, depth: int) -> list[list[dict]]:
+            return [looked(r, g.text, memo, rows, f, weight, depth) for r, g, f in zip(ranked, gathered, firm)]
+
+        # The replay must be `ask` itself (closer look and copies folded; LoCoMo has no copies within a conversation).
+        for i in range(0, len(questions), max(len(questions) // 40, 1)):
+            q = questions[i]
+            search.CLOSER_LOOK_WEIGHT, search.CLOSER_LOOK_TOP = shipped
+            want = [r["ref"] for r in search.ask(store, encoder, q["query"], now=q["now"], limit=K, source=q["source"])["results"]]
+            got = [rows([r["_rowid"]])[r["_rowid"]]["id"] for r in search.distinct_texts(looked(ranked[i], gathered[i].text, memo, rows, firm[i], *shipped), rows, K)]
+            assert got == want, q["query"]
+
+        folds = conversation_folds(questions)
+        head = f"| | weight chosen (fold A / fold B) | R@10 | {' | '.join(CATEGORY_NAMES.values())} |"
+        lines = [head, "|" + "---|" * (head.count("|") - 1), row("`ask` without the closer look", [recall(r, q) for r, q in zip(ranked, questions)], questions)]
+        lines.append(row(f"shipped: weight {shipped[0]:g}, top {shipped[1]}", [recall(r, q) for r, q in zip(replay(*shipped), questions)], questions))
+        for depth in DEPTHS:
+            grid = {w: [recall(r, q) for r, q in zip(replay(w, depth), questions)] for w in WEIGHTS}
+            oof, chosen, _ = out_of_fold(grid, folds)
+            lines.append(row(f"top {depth}, weight chosen out of fold", oof, questions, f"{chosen[0]:g} / {chosen[1]:g}"))
+        search.CLOSER_LOOK_WEIGHT, search.CLOSER_LOOK_TOP = shipped
+
+        timed = {"with": [], "without": []}
+        for q in questions[:: max(len(questions) // args.timed, 1)][: args.timed]:
+            for label in ("without", "with"):
+                search.closer_look = look if label == "with" else (lambda r, *_, **__: r)
+                t = time.perf_counter()
+                search.ask(store, encoder, q["query"], now=q["now"], limit=K, source=q["source"])
+                timed[label].append(1000 * (time.perf_counter() - t))
+        search.closer_look = look
+    with_ms, without_ms = statistics.median(timed["with"]), statistics.median(timed["without"])
+    print(f"LoCoMo: {len(questions)} questions over {segments} segments; encoder {encoder.model_id}; {time.monotonic() - started:.0f} s\n")
+    print("\n".join(lines))
+    print(
+        f"\n`ask` in one process, {len(timed['with'])} questions: median {without_ms:.0f} ms without the closer look, "
+        f"{with_ms:.0f} ms with it ({with_ms / without_ms:.1f}x)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
