@@ -55,7 +55,7 @@ def main(argv=None) -> int:
 
     session, ort_load = timed(lambda: load_query_session(base_model_dir()))
     if session is None:
-        print("no fp32 ONNX model cached in this data dir: run `evosearch index` on any folder first", file=sys.stderr)
+        print("no fp32 ONNX model in this data dir, and it could not be built: check that torch is installed", file=sys.stderr)
         return 1
     onnx_path = OnnxQueryEncoder(session, model_dir())
     paths = {"numpy": numpy_path, "ONNX Runtime fp32": onnx_path}

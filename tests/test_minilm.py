@@ -236,13 +236,14 @@ def test_index_and_ask_on_a_cpu_never_import_torch(minilm_int8, tmp_path):
     assert list((tmp_path / "fresh-home" / "cache").glob("minilm-fp32-*.onnx"))
 
 
-def test_ask_embeds_queries_in_onnx_runtime_once_index_has_built_its_model(minilm, minilm_int8, tmp_path, monkeypatch):
-    """Before any `index` the fp32 ONNX model is missing and queries go through numpy (ask never
-    waits for a build); after it, through ONNX Runtime. Both equal torch fp32. A damaged model file
-    is deleted (the next `index` builds it again) and numpy answers meanwhile."""
-    from evosearch.encoder import load_query_encoder
+def test_ask_embeds_queries_in_onnx_runtime_and_builds_its_model_once_when_missing(minilm, minilm_int8, tmp_path, monkeypatch):
+    """`ask` embeds queries in ONNX Runtime fp32, the model `index` built. Where it is missing (an
+    index built elsewhere, or on a GPU) or damaged, `ask` builds it, alone (no int8 model); where it
+    cannot be built, numpy answers. All equal torch fp32."""
+    from evosearch.encoder import load_query_encoder, onnx_models
     from evosearch.encoder.query_numpy import NumpyQueryEncoder
     from evosearch.encoder.query_onnx import OnnxQueryEncoder
+    from evosearch.errors import EvosearchError
 
     queries = ["what did we decide about the launch last week", "x", "Ana: roll it back?"]
     expected = minilm.encode_queries(queries)
@@ -252,12 +253,19 @@ def test_ask_embeds_queries_in_onnx_runtime_once_index_has_built_its_model(minil
     np.testing.assert_allclose(fast.encode_queries(queries), expected, atol=1e-5)
     (model,) = (minilm_int8.home / "cache").glob("minilm-fp32-*.onnx")
     monkeypatch.setenv("EVOSEARCH_HOME", str(tmp_path))
-    assert isinstance(load_query_encoder("minilm"), NumpyQueryEncoder)
-    damaged = tmp_path / "cache" / model.name
-    damaged.parent.mkdir()
-    damaged.write_bytes(b"not an onnx model")
+    built = load_query_encoder("minilm")
+    assert isinstance(built, OnnxQueryEncoder) and [p.name for p in (tmp_path / "cache").iterdir()] == [model.name]
+    np.testing.assert_allclose(built.encode_queries(queries), expected, atol=1e-5)
+    (tmp_path / "cache" / model.name).write_bytes(b"not an onnx model")
+    assert isinstance(load_query_encoder("minilm"), OnnxQueryEncoder) and (tmp_path / "cache" / model.name).stat().st_size > 1_000_000
+
+    def no_torch(int8, fp32):
+        raise EvosearchError("preparing the CPU model (once per machine) needs torch, which is not installed")
+
+    monkeypatch.setattr(onnx_models, "_build_in_child", no_torch)
+    (tmp_path / "cache" / model.name).unlink()
     slow = load_query_encoder("minilm")
-    assert isinstance(slow, NumpyQueryEncoder) and not damaged.exists()
+    assert isinstance(slow, NumpyQueryEncoder)
     np.testing.assert_allclose(slow.encode_queries(queries), expected, atol=1e-5)
 
 

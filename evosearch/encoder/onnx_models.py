@@ -15,14 +15,15 @@ therefore gives every segment a call of its own (benchmarks/int8_rows.py: speed 
 that against the batched calls the figures above were measured with).
 
 fp32 (queries, query_onnx.py): the export the int8 model is quantised from, kept. A query takes
-3.6 ms in it against 14.2 ms in numpy (query_numpy.py; benchmarks/query_paths.py).
+3.6 ms in it against 14.2 ms in numpy (query_numpy.py; benchmarks/query_paths.py). It also returns
+the last layer's token states, `ask`'s closer look (search.closer_look).
 
 Both are built once from the installed base weights (export, then quantise) and cached in
 <data dir>/cache, keyed by the weights, library versions and, for int8, RECIPE. The build runs in a
 child process (`python -m evosearch.encoder.onnx_models INT8 FP32`): it needs torch, and torch once
 imported holds 190 MB for the life of the process that imported it, here `index`. `index` builds
-what is missing; `ask` never builds, it uses numpy until the fp32 model is there. CUDA stays torch
-fp32.
+what is missing, `ask` the fp32 model alone (a few seconds, once: numpy would take seconds every
+time for the closer look's word states). CUDA `index` stays torch fp32.
 """
 
 from __future__ import annotations
@@ -155,15 +156,15 @@ def pool_each(session, encodings: list, dim: int, threads) -> np.ndarray:
     return out
 
 
-def _build(module, tokens, int8: Path, fp32: Path) -> None:
-    """Export fp32, then quantise it to int8 unless int8 is there already. Each file appears whole
-    or not at all: a killed build leaves no half-written model."""
+def _build(module, tokens, int8: Path | None, fp32: Path) -> None:
+    """Export fp32, then quantise it to int8 unless int8 is there already (or None: `ask` needs the
+    fp32 model only). Each file appears whole or not at all: a killed build leaves no half-written model."""
     fp32.parent.mkdir(parents=True, exist_ok=True)
     partial = fp32.with_suffix(f".{os.getpid()}.partial")
     try:
         export_pooled(module, tokens, partial, token_states=True)
         os.replace(partial, fp32)
-        if not int8.exists():
+        if int8 is not None and not int8.exists():
             quantize(fp32, partial)
             os.replace(partial, int8)
     finally:
@@ -178,7 +179,7 @@ def _torch_version() -> str:
         return "none"
 
 
-def _build_in_child(int8: Path, fp32: Path) -> None:
+def _build_in_child(int8: Path | None, fp32: Path) -> None:
     if importlib.util.find_spec("torch") is None:
         raise EvosearchError(
             "preparing the CPU model (once per machine) needs torch, which is not installed",
@@ -186,7 +187,7 @@ def _build_in_child(int8: Path, fp32: Path) -> None:
         )
     package_root = str(Path(__file__).resolve().parents[2])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)}
-    done = subprocess.run([sys.executable, "-m", __name__, str(int8), str(fp32)], env=env, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", __name__, str(int8 or "-"), str(fp32)], env=env, capture_output=True, text=True)
     if done.returncode:
         last = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
         raise EvosearchError(f"cannot build the ONNX encoder at {int8}: {last}", "check the install (README, Set up); report this if it persists")
@@ -208,21 +209,27 @@ def load_session(base: Path, threads: int = 0):
 
 
 def load_query_session(base: Path):
-    """A one-thread session of the cached fp32 model, or None when it is not built (or damaged: then
-    it is deleted, and the next `index` builds it again). One thread: a query is a dozen tokens, and
-    `ask` may run beside a busy `index`."""
+    """A one-thread session of the cached fp32 model, built first when missing or damaged (in a child
+    process, once per machine, a few seconds: `ask` reads its question's and best passages' word
+    states from it, search.closer_look, which numpy takes seconds longer for), or None where it cannot
+    be built: numpy answers then. One thread per call: `ask` may run beside a busy `index`."""
     fp32 = cache_files(base)[1]
-    if not fp32.exists():
-        return None
-    try:
-        return open_session(fp32, threads=1)
-    except Exception:
-        fp32.unlink(missing_ok=True)
-        return None
+    for _ in (1, 2):
+        if not fp32.exists():
+            try:
+                _build_in_child(None, fp32)
+            except EvosearchError:
+                return None
+        try:
+            return open_session(fp32, threads=1)
+        except Exception:  # damaged on disk: built again once
+            fp32.unlink(missing_ok=True)
+    return None
 
 
 def main(argv: list[str]) -> int:
-    """Build the int8 model into argv[0] and the fp32 one into argv[1] (load_session runs this in a child process)."""
+    """Build the int8 model into argv[0] ("-": none) and the fp32 one into argv[1] (load_session and
+    load_query_session run this in a child process)."""
     import torch
 
     from .common import EncoderConfig, base_model_dir, load_bert_weights
@@ -230,7 +237,7 @@ def main(argv: list[str]) -> int:
 
     module = memory_module_class()(load_bert_weights(base_model_dir()), EncoderConfig()).eval()
     tokens = torch.ones((1, 8), dtype=torch.int64)
-    _build(module, (tokens, tokens), Path(argv[0]), Path(argv[1]))
+    _build(module, (tokens, tokens), None if argv[0] == "-" else Path(argv[0]), Path(argv[1]))
     return 0
 
 

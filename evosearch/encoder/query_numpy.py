@@ -1,5 +1,5 @@
-"""Query embeddings in numpy: how `ask` embeds a question before the first `index` has cached
-the fp32 ONNX model (query_onnx.py, about 4x faster), and without importing torch.
+"""Query embeddings in numpy: how `ask` embeds a question where the fp32 ONNX model (query_onnx.py,
+about 4x faster) cannot be built or loaded, without importing torch.
 
 Queries are embedded without memory (see memory.py), which is MiniLM, mean pooling and
 unit length, nothing else: a forward pass over a dozen tokens, 14.2 ms in numpy here (benchmarks/query_paths.py).

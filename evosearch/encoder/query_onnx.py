@@ -1,8 +1,10 @@
-"""Query embeddings through ONNX Runtime fp32: how `ask` embeds a question once `index` has run.
+"""Query embeddings through ONNX Runtime fp32: how `ask` embeds a question, and reads the word
+states of it and its best passages (search.closer_look).
 
 Queries are embedded without memory (see memory.py): MiniLM, mean pooling, unit length. The fp32
-model is cached by the first `index` on this machine (onnx_models.py); until then, or where it
-cannot load, queries go through numpy (query_numpy.py), which gives the same vectors about 4x slower.
+model is cached by the first `index` or `ask` on this machine (onnx_models.py); where it cannot be
+built or loaded, queries go through numpy (query_numpy.py), which gives the same vectors about 4x
+slower, and the closer look's word states seconds slower.
 benchmarks/query_paths.py compares the two (8 queries x 40 rounds on this project's 2-core CPU):
 p50 3.6 ms here against 14.2 ms in numpy, vectors equal to 1.1e-7; importing onnxruntime (36 ms)
 and opening the session (167 ms) against loading numpy's weights (149 ms).
@@ -48,7 +50,7 @@ class OnnxQueryEncoder:
 
 
 def load_minilm_query_encoder(folder: Path | None = None):
-    """ONNX Runtime fp32 when its model is cached, else numpy: never builds, never imports torch."""
+    """ONNX Runtime fp32 (its model built first, in a child process, when missing), else numpy; never imports torch."""
     from .onnx_models import load_query_session
 
     folder = folder or model_dir()
