@@ -288,8 +288,9 @@ class _WordsEncoder:
 
 
 def test_the_closer_look_lifts_a_passage_whose_words_meet_the_questions(monkeypatch):
-    texts = {1: "the shed roof", 2: "green shed", 3: "the launch is friday", 4: "when is the launch friday"}
-    ranked = [{"_rowid": i, "score": 1.0 - i / 10, "in_window": i == 2, "explain": {}} for i in (1, 2, 3, 4)]
+    texts = {1: "the shed roof", 2: "green shed", 3: "the launch is friday", 4: "when is the launch friday", 5: "when is the launch"}
+    speakers = {5: "assistant"}  # an assistant repeating the question gains nothing
+    ranked = [{"_rowid": i, "score": 1.0 - i / 10, "in_window": i == 2, "explain": {}, "speaker": speakers.get(i)} for i in (1, 2, 3, 4, 5)]
     read = []
 
     def rows(ids):
@@ -298,15 +299,16 @@ def test_the_closer_look_lifts_a_passage_whose_words_meet_the_questions(monkeypa
 
     fresh = lambda: [{**r, "explain": {}} for r in ranked]  # noqa: E731
     got = search.closer_look(fresh(), "when is the launch", _WordsEncoder(), rows, firm=False)
-    assert [r["_rowid"] for r in got] == [4, 3, 1, 2]  # all 4 question words met, then 3 of 4, then 1, then none
+    assert [r["_rowid"] for r in got] == [4, 3, 1, 2, 5]  # all 4 question words met, then 3 of 4, then 1, then none
     assert got[0]["explain"]["closer_look"] == pytest.approx(search.CLOSER_LOOK_WEIGHT)
-    assert got[0]["score"] == pytest.approx(0.6 + search.CLOSER_LOOK_WEIGHT) and read == [[1, 2, 3, 4]]
+    assert got[0]["score"] == pytest.approx(0.6 + search.CLOSER_LOOK_WEIGHT) and read == [[1, 2, 3, 4, 5]]
+    assert got[-1]["score"] == 0.5 and "closer_look" not in got[-1]["explain"]
     explained = {"dense_similarity": 0.5, "dense_rank": 1, "fused": 0.6, **got[0]["explain"]}
     assert _explain_line(explained).endswith(f"; the question's words in it +{search.CLOSER_LOOK_WEIGHT:.3f}")
     got = search.closer_look(fresh(), "when is the launch", _WordsEncoder(), rows, firm=True)
-    assert [r["_rowid"] for r in got] == [2, 4, 3, 1]  # a firm window's passage stays first
+    assert [r["_rowid"] for r in got] == [2, 4, 3, 1, 5]  # a firm window's passage stays first
     got = search.closer_look(fresh(), "when is the launch", object(), rows, firm=False)
-    assert [r["_rowid"] for r in got] == [1, 2, 3, 4] and "closer_look" not in got[0]["explain"]  # no word states (e5-small)
+    assert [r["_rowid"] for r in got] == [1, 2, 3, 4, 5] and "closer_look" not in got[0]["explain"]  # no word states (e5-small)
     monkeypatch.setattr(search, "CLOSER_LOOK_TOP", 2)
     got = search.closer_look(fresh(), "when is the launch", _WordsEncoder(), rows, firm=False)
-    assert [r["_rowid"] for r in got] == [1, 2, 3, 4] and "closer_look" not in got[2]["explain"]  # only the top ones are looked at
+    assert [r["_rowid"] for r in got] == [1, 2, 3, 4, 5] and "closer_look" not in got[2]["explain"]  # only the top ones are looked at
