@@ -57,6 +57,9 @@ class MemoryOff:
     def encode_queries(self, texts):
         return self.inner.encode_queries(texts)
 
+    def token_states(self, texts):  # `ask`'s closer look reads each text alone: no memory either way
+        return self.inner.token_states(texts)
+
 
 # ---- LongMemEval as chats --------------------------------------------------------------------
 
