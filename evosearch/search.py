@@ -436,14 +436,16 @@ def rank(gathered: Gathered, limit: int, fusion: Callable[[Candidates], dict[int
     return ranked
 
 
-# A closer look at the best candidates: each gains CLOSER_LOOK_WEIGHT x how well the passage's words,
-# read alone, meet each of the question's words (the mean over the question's words of the best
-# cosine between MiniLM's last-layer states; late interaction, as ColBERT scores, here from the
-# unchanged model). The pooled vector blurs a one-line answer into its passage; word by word it
-# stands out. An AI assistant's turn does not gain: it repeats the question's words whatever it
-# answers, and its long replies meet every word somewhere (LongMemEval dev's first half: R@10 93.6
-# -> 88.9 with it, 94.0 without). LoCoMo `ask` R@10 75.2 -> 76.9 out of fold, the weight chosen 4-5
-# in both folds (benchmarks/closer_look.py, benchmarks/fusion_lme.py; docs/benchmarks.md, "A closer look").
+# A closer look at the best candidates, word by word: each passage, read alone, gains
+# CLOSER_LOOK_WEIGHT x the mean of two shares, how well its words meet the question's and the
+# question's meet its (each the mean over one side's word pieces of the best cosine to one of the
+# other side's, MiniLM's last-layer states; as BERTScore compares two texts, here from the unchanged
+# model). The pooled vector blurs a one-line answer into its passage; word by word it stands out.
+# Both directions, so a passage that merely holds the question's words among others does not win on
+# them (tests/test_fusion_model.py's decoys; the question's side alone lost one of them). An AI
+# assistant's turn does not gain: it repeats the question's words whatever it answers (LongMemEval
+# dev's first half: R@10 93.6 -> 88.9 with it, 94.0 without). benchmarks/closer_look.py,
+# benchmarks/fusion_lme.py; docs/benchmarks.md, "A closer look".
 CLOSER_LOOK_TOP = 30
 CLOSER_LOOK_WEIGHT = 4.0
 
@@ -460,7 +462,8 @@ def closer_look(ranked: list[dict], text: str, encoder: Encoder, rows: Callable[
     looked = [r for r in head if r["_rowid"] in stored and not by_assistant(stored_speakers(r.get("speaker")))]
     question, *passages = states([text, *(stored[r["_rowid"]]["text"] for r in looked)])
     for row, words in zip(looked, passages):
-        gain = CLOSER_LOOK_WEIGHT * float((question @ words.T).max(1).mean()) if len(words) and len(question) else 0.0
+        cosines = question @ words.T  # (question's pieces, passage's pieces)
+        gain = CLOSER_LOOK_WEIGHT * float(cosines.max(1).mean() + cosines.max(0).mean()) / 2 if cosines.size else 0.0
         row["score"] += gain
         row["explain"]["closer_look"] = round(gain, 5)
     head.sort(key=lambda r: (firm and not r["in_window"], -r["score"]))
