@@ -7,8 +7,8 @@ LoCoMo is indexed through the product path (quality.build_index, the shipped enc
 question gathered and ranked once as `ask` ranks it (search.gather, search.rank). The closer look
 is then replayed on those rankings by search.closer_look itself, at each weight and depth, with
 every text's token states computed once (the shipped encoder's token_states, memoised): a passage
-in the top N gains weight x the mean over the question's words of their best cosine to the
-passage's words. A weight is chosen on one fold of conversations and scored on the other
+in the top N gains weight x the mean of two shares, how well its words meet the question's and the
+question's meet its (search.closer_look). A weight is chosen on one fold of conversations and scored on the other
 (fusion.out_of_fold; folds as benchmarks/fusion.py). The script checks that the replay at the
 shipped weight and depth gives search.ask's own top 10 for a sample of questions.
 
