@@ -159,7 +159,7 @@ def _explain_line(e: dict) -> str:
     if "order_bonus" in e:
         line += f"; order bonus +{e['order_bonus']:.4f}"
     if "closer_look" in e:
-        line += f"; the question's words in it +{e['closer_look']:.3f}"
+        line += f"; its words against the question's +{e['closer_look']:.3f}"
     return line
 
 
