@@ -7,8 +7,9 @@ LoCoMo is indexed through the product path (quality.build_index, the shipped enc
 question gathered and ranked once as `ask` ranks it (search.gather, search.rank). The closer look
 is then replayed on those rankings by search.closer_look itself, at each weight and depth, with
 every text's token states computed once (the shipped encoder's token_states, memoised): a passage
-in the top N gains weight x the mean of two shares, how well its words meet the question's and the
-question's meet its (search.closer_look). A weight is chosen on one fold of conversations and scored on the other
+in the top N gains weight x how well the question's words meet its words (their share) and its
+words the question's (the rest; search.closer_look), the share also varied. A weight is chosen on
+one fold of conversations and scored on the other
 (fusion.out_of_fold; folds as benchmarks/fusion.py). The script checks that the replay at the
 shipped weight and depth gives search.ask's own top 10 for a sample of questions.
 
@@ -41,6 +42,7 @@ from evosearch import search  # noqa: E402
 
 WEIGHTS = (1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0)
 DEPTHS = (10, 20, 30, 40)
+SHARES = (1.0, 0.5)  # the question's side alone; both sides alike
 
 
 class Memo:
@@ -56,9 +58,9 @@ class Memo:
         return [self.states[t] for t in texts]
 
 
-def looked(ranked: list[dict], text: str, memo: Memo, rows, firm: bool, weight: float, depth: int) -> list[dict]:
-    """search.closer_look at this weight and depth, on a copy of ranked (it adds to the scores)."""
-    search.CLOSER_LOOK_WEIGHT, search.CLOSER_LOOK_TOP = weight, depth
+def looked(ranked: list[dict], text: str, memo: Memo, rows, firm: bool, weight: float, depth: int, share: float) -> list[dict]:
+    """search.closer_look at this weight, depth and question's share, on a copy of ranked (it adds to the scores)."""
+    search.CLOSER_LOOK_WEIGHT, search.CLOSER_LOOK_TOP, search.CLOSER_LOOK_QUESTION_SHARE = weight, depth, share
     return search.closer_look([{**r, "explain": dict(r["explain"])} for r in ranked], text, memo, rows, firm)
 
 
@@ -75,7 +77,7 @@ def main(argv=None) -> int:
     from evosearch.encoder import load_encoder
 
     encoder = load_encoder()
-    shipped = search.CLOSER_LOOK_WEIGHT, search.CLOSER_LOOK_TOP
+    shipped = search.CLOSER_LOOK_WEIGHT, search.CLOSER_LOOK_TOP, search.CLOSER_LOOK_QUESTION_SHARE
     look = search.closer_look
     started = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -98,13 +100,13 @@ def main(argv=None) -> int:
             found = rows([p["_rowid"] for p in passages[:K]])
             return turn_recall_at_k([list(found[p["_rowid"]]["message_ids"] or []) for p in passages[:K]], set(q["evidence"]), K)
 
-        def replay(weight: float, depth: int) -> list[list[dict]]:
-            return [looked(r, g.text, memo, rows, f, weight, depth) for r, g, f in zip(ranked, gathered, firm)]
+        def replay(weight: float, depth: int, share: float = shipped[2]) -> list[list[dict]]:
+            return [looked(r, g.text, memo, rows, f, weight, depth, share) for r, g, f in zip(ranked, gathered, firm)]
 
         # The replay must be `ask` itself (closer look and copies folded; LoCoMo has no copies within a conversation).
         for i in range(0, len(questions), max(len(questions) // 40, 1)):
             q = questions[i]
-            search.CLOSER_LOOK_WEIGHT, search.CLOSER_LOOK_TOP = shipped
+            search.CLOSER_LOOK_WEIGHT, search.CLOSER_LOOK_TOP, search.CLOSER_LOOK_QUESTION_SHARE = shipped
             want = [r["ref"] for r in search.ask(store, encoder, q["query"], now=q["now"], limit=K, source=q["source"])["results"]]
             got = [rows([r["_rowid"]])[r["_rowid"]]["id"] for r in search.distinct_texts(looked(ranked[i], gathered[i].text, memo, rows, firm[i], *shipped), rows, K)]
             assert got == want, q["query"]
@@ -112,12 +114,17 @@ def main(argv=None) -> int:
         folds = conversation_folds(questions)
         head = f"| | weight chosen (fold A / fold B) | R@10 | {' | '.join(CATEGORY_NAMES.values())} |"
         lines = [head, "|" + "---|" * (head.count("|") - 1), row("`ask` without the closer look", [recall(r, q) for r, q in zip(ranked, questions)], questions)]
-        lines.append(row(f"shipped: weight {shipped[0]:g}, top {shipped[1]}", [recall(r, q) for r, q in zip(replay(*shipped), questions)], questions))
+        label = f"weight {shipped[0]:g}, top {shipped[1]}, the question's share {shipped[2]:g}"
+        lines.append(row(f"shipped: {label} (in sample)", [recall(r, q) for r, q in zip(replay(*shipped), questions)], questions))
         for depth in DEPTHS:
             grid = {w: [recall(r, q) for r, q in zip(replay(w, depth), questions)] for w in WEIGHTS}
             oof, chosen, _ = out_of_fold(grid, folds)
             lines.append(row(f"top {depth}, weight chosen out of fold", oof, questions, f"{chosen[0]:g} / {chosen[1]:g}"))
-        search.CLOSER_LOOK_WEIGHT, search.CLOSER_LOOK_TOP = shipped
+        for share in SHARES:
+            grid = {w: [recall(r, q) for r, q in zip(replay(w, shipped[1], share), questions)] for w in WEIGHTS}
+            oof, chosen, _ = out_of_fold(grid, folds)
+            lines.append(row(f"top {shipped[1]}, the question's share {share:g}, weight chosen out of fold", oof, questions, f"{chosen[0]:g} / {chosen[1]:g}"))
+        search.CLOSER_LOOK_WEIGHT, search.CLOSER_LOOK_TOP, search.CLOSER_LOOK_QUESTION_SHARE = shipped
 
         timed = {"with": [], "without": []}
         for q in questions[:: max(len(questions) // args.timed, 1)][: args.timed]:

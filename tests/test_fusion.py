@@ -301,12 +301,13 @@ def test_the_closer_look_lifts_a_passage_whose_words_meet_the_questions(monkeypa
     got = search.closer_look(fresh(), "when is the launch", _WordsEncoder(), rows, firm=False)
     # shares met (question's words, passage's): 4: 4/4 and 4/5; 3: 3/4 and 3/4; 1: 1/4 and 1/3; 2: none
     assert [r["_rowid"] for r in got] == [4, 3, 1, 2, 5]
-    assert got[0]["explain"]["closer_look"] == pytest.approx(search.CLOSER_LOOK_WEIGHT * 0.9)
-    assert got[2]["explain"]["closer_look"] == pytest.approx(search.CLOSER_LOOK_WEIGHT * (1 / 4 + 1 / 3) / 2, abs=1e-5)  # rounded to 5 places
-    assert got[0]["score"] == pytest.approx(0.6 + search.CLOSER_LOOK_WEIGHT * 0.9) and read == [[1, 2, 3, 4, 5]]
+    share = search.CLOSER_LOOK_QUESTION_SHARE
+    assert got[0]["explain"]["closer_look"] == pytest.approx(search.CLOSER_LOOK_WEIGHT * (share + (1 - share) * 4 / 5))
+    assert got[2]["explain"]["closer_look"] == pytest.approx(search.CLOSER_LOOK_WEIGHT * (share / 4 + (1 - share) / 3), abs=1e-5)  # rounded to 5 places
+    assert got[0]["score"] == pytest.approx(0.6 + got[0]["explain"]["closer_look"]) and read == [[1, 2, 3, 4, 5]]
     assert got[-1]["score"] == 0.5 and "closer_look" not in got[-1]["explain"]
     explained = {"dense_similarity": 0.5, "dense_rank": 1, "fused": 0.6, **got[0]["explain"]}
-    assert _explain_line(explained).endswith(f"; its words against the question's +{search.CLOSER_LOOK_WEIGHT * 0.9:.3f}")
+    assert _explain_line(explained).endswith(f"; its words against the question's +{got[0]['explain']['closer_look']:.3f}")
     got = search.closer_look(fresh(), "when is the launch", _WordsEncoder(), rows, firm=True)
     assert [r["_rowid"] for r in got] == [2, 4, 3, 1, 5]  # a firm window's passage stays first
     got = search.closer_look(fresh(), "when is the launch", object(), rows, firm=False)
