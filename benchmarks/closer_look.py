@@ -58,10 +58,17 @@ class Memo:
         return [self.states[t] for t in texts]
 
 
-def looked(ranked: list[dict], text: str, memo: Memo, rows, firm: bool, weight: float, depth: int, share: float) -> list[dict]:
-    """search.closer_look at this weight, depth and question's share, on a copy of ranked (it adds to the scores)."""
+def copied(ranked: list[dict]) -> list[dict]:
+    """ranked's rows copied: the closer look and the order bonus add to their scores."""
+    return [{**r, "explain": dict(r["explain"])} for r in ranked]
+
+
+def looked(ranked: list[dict], gathered, memo: Memo, rows, firm: bool, weight: float, depth: int, share: float) -> list[dict]:
+    """search.closer_look at this weight, depth and question's share, on a copy of ranked (it adds to
+    the scores; ranked without the order bonus, which `ask` adds after it: search.order_by_time)."""
     search.CLOSER_LOOK_WEIGHT, search.CLOSER_LOOK_TOP, search.CLOSER_LOOK_QUESTION_SHARE = weight, depth, share
-    return search.closer_look([{**r, "explain": dict(r["explain"])} for r in ranked], text, memo, rows, firm)
+    looked = search.closer_look(copied(ranked), gathered.text, memo, rows, firm)
+    return search.order_by_time(looked, gathered, K)
 
 
 def row(name: str, scores: list[float], questions: list[dict], chosen: str = "") -> str:
@@ -85,7 +92,7 @@ def main(argv=None) -> int:
         questions = locomo_questions(args.locomo, tmp)
         store, _, segments = build_index(tmp / "locomo", tmp / "locomo-db", encoder)
         gathered = gather_all(store, encoder, questions)
-        ranked = [search.rank(g, K) for g in gathered]
+        ranked = [search.rank(g, K, order=False) for g in gathered]
         cache: dict[int, dict] = {}
 
         def rows(ids: list[int]) -> dict[int, dict]:
@@ -101,19 +108,19 @@ def main(argv=None) -> int:
             return turn_recall_at_k([list(found[p["_rowid"]]["message_ids"] or []) for p in passages[:K]], set(q["evidence"]), K)
 
         def replay(weight: float, depth: int, share: float = shipped[2]) -> list[list[dict]]:
-            return [looked(r, g.text, memo, rows, f, weight, depth, share) for r, g, f in zip(ranked, gathered, firm)]
+            return [looked(r, g, memo, rows, f, weight, depth, share) for r, g, f in zip(ranked, gathered, firm)]
 
         # The replay must be `ask` itself (closer look and copies folded; LoCoMo has no copies within a conversation).
         for i in range(0, len(questions), max(len(questions) // 40, 1)):
             q = questions[i]
             search.CLOSER_LOOK_WEIGHT, search.CLOSER_LOOK_TOP, search.CLOSER_LOOK_QUESTION_SHARE = shipped
             want = [r["ref"] for r in search.ask(store, encoder, q["query"], now=q["now"], limit=K, source=q["source"])["results"]]
-            got = [rows([r["_rowid"]])[r["_rowid"]]["id"] for r in search.distinct_texts(looked(ranked[i], gathered[i].text, memo, rows, firm[i], *shipped), rows, K)]
+            got = [rows([r["_rowid"]])[r["_rowid"]]["id"] for r in search.distinct_texts(looked(ranked[i], gathered[i], memo, rows, firm[i], *shipped), rows, K)]
             assert got == want, q["query"]
 
         folds = conversation_folds(questions)
         head = f"| | weight chosen (fold A / fold B) | R@10 | {' | '.join(CATEGORY_NAMES.values())} |"
-        lines = [head, "|" + "---|" * (head.count("|") - 1), row("`ask` without the closer look", [recall(r, q) for r, q in zip(ranked, questions)], questions)]
+        lines = [head, "|" + "---|" * (head.count("|") - 1), row("`ask` without the closer look", [recall(search.order_by_time(copied(r), g, K), q) for r, g, q in zip(ranked, gathered, questions)], questions)]
         label = f"weight {shipped[0]:g}, top {shipped[1]}, the question's share {shipped[2]:g}"
         lines.append(row(f"shipped: {label} (in sample)", [recall(r, q) for r, q in zip(replay(*shipped), questions)], questions))
         for depth in DEPTHS:

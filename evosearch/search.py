@@ -318,7 +318,9 @@ def _apply_order(ranked: list[dict], order: str, limit: int, window_first: bool)
     if len(times) < 2 or max(times) == min(times):
         return ranked
     lo, hi = min(times), max(times)
-    top = max(0.0, *(r["fused"] for r in head))  # a cosine can be negative; a bonus never is
+    # half the best score before time: fused, and what the closer look added (it comes first, so that
+    # its word-by-word differences between notes on one topic do not outweigh the order asked for)
+    top = max(0.0, *(r["fused"] + r["explain"].get("closer_look", 0.0) for r in head))  # a cosine can be negative; a bonus never is
     for r in eligible:
         age = (r["time"].timestamp() - lo) / (hi - lo)
         bonus = ORDER_BONUS * top * (age if order == "newest" else 1.0 - age)
@@ -410,8 +412,9 @@ def _close_to_the_best(f: Fusion, rows: list[dict]) -> set[int]:
     return {r["_rowid"] for r in rows if (r["fused"] >= by_fused if r.get("message_ids") else r.get("similarity", 0.0) >= by_cosine)}
 
 
-def rank(gathered: Gathered, limit: int, fusion: Callable[[Candidates], dict[int, dict]] = fuse) -> list[dict]:
-    """Candidates fused and shaped by time, best first, one passage per message (pure: benchmarks/fusion.py replays it per fusion)."""
+def rank(gathered: Gathered, limit: int, fusion: Callable[[Candidates], dict[int, dict]] = fuse, order: bool = True) -> list[dict]:
+    """Candidates fused and shaped by time, best first, one passage per message (pure: benchmarks/fusion.py
+    replays it per fusion). order=False leaves out an order word's bonus (order_by_time): `ask` adds it after its closer look."""
     ranked = sorted(fusion(gathered.candidates).values(), key=lambda r: -r["fused"])
     for row in ranked:
         row["score"], row["in_window"] = row["fused"], False
@@ -430,10 +433,15 @@ def rank(gathered: Gathered, limit: int, fusion: Callable[[Candidates], dict[int
         firm = gathered.intent.window.firm  # a firm window's boosted passages rank first whatever their score
         ranked = sorted([*boosted.values(), *rest.values()], key=lambda r: (firm and not r["in_window"], -r["score"]))
     ranked = distinct_messages(ranked)
-    if gathered.intent.order:
-        window = gathered.intent.window
-        ranked = _apply_order(ranked, gathered.intent.order, limit, window_first=window is not None and window.firm)
-    return ranked
+    return order_by_time(ranked, gathered, limit) if order else ranked
+
+
+def order_by_time(ranked: list[dict], gathered: Gathered, limit: int) -> list[dict]:
+    """ranked with an order word's bonus ("latest", "first"; _apply_order), or as it is without one."""
+    if not gathered.intent.order:
+        return ranked
+    window = gathered.intent.window
+    return _apply_order(ranked, gathered.intent.order, limit, window_first=window is not None and window.firm)
 
 
 # A closer look at the best candidates, word by word: each passage, read alone, gains
@@ -581,10 +589,10 @@ def ask(
     gathered = gather(
         store, encoder, query, now=now, limit=limit, since=since, until=until, source=source, speaker=speaker, conversation=conversation
     )
-    ranked = rank(gathered, limit)
     rows = _read_once(store.rows)
     window = gathered.intent.window
-    ranked = closer_look(ranked, gathered.text, encoder, rows, firm=window is not None and window.firm)
+    ranked = closer_look(rank(gathered, limit, order=False), gathered.text, encoder, rows, firm=window is not None and window.firm)
+    ranked = order_by_time(ranked, gathered, limit)
     shown = distinct_texts(ranked, rows, limit)
     results = [_result(i, row) for i, row in enumerate(shown, 1)]
     intent, text = gathered.intent, gathered.text

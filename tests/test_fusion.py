@@ -315,3 +315,15 @@ def test_the_closer_look_lifts_a_passage_whose_words_meet_the_questions(monkeypa
     monkeypatch.setattr(search, "CLOSER_LOOK_TOP", 2)
     got = search.closer_look(fresh(), "when is the launch", _WordsEncoder(), rows, firm=False)
     assert [r["_rowid"] for r in got] == [1, 2, 3, 4, 5] and "closer_look" not in got[2]["explain"]  # only the top ones are looked at
+
+
+def test_an_order_words_bonus_is_half_the_best_score_with_the_closer_look_in_it():
+    """The closer look comes before the order bonus: its word-by-word differences between two notes
+    on one topic must not outweigh "the latest" (benchmarks/time_phrases.py)."""
+    old, new = datetime(2025, 3, 1, tzinfo=timezone.utc), datetime(2026, 3, 1, tzinfo=timezone.utc)
+    ranked = [
+        {"_rowid": 1, "time": old, "similarity": 0.8, "fused": 0.8, "score": 3.8, "in_window": False, "explain": {"closer_look": 3.0}},
+        {"_rowid": 2, "time": new, "similarity": 0.75, "fused": 0.7, "score": 3.3, "in_window": False, "explain": {"closer_look": 2.6}},
+    ]
+    got = search._apply_order(ranked, "newest", 10, window_first=False)
+    assert [r["_rowid"] for r in got] == [2, 1] and got[0]["explain"]["order_bonus"] == pytest.approx(search.ORDER_BONUS * 3.8)
