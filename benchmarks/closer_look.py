@@ -34,8 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import locomo_to_jsonl  # noqa: E402
-from fusion import K, conversation_folds, gather_all, locomo_questions, mean, out_of_fold  # noqa: E402
+from fusion import K, conversation_folds, gather_all, locomo_questions, out_of_fold  # noqa: E402
 from quality import build_index  # noqa: E402
+from rerank_probe import row  # noqa: E402
 from retrieval_metrics import CATEGORY_NAMES, turn_recall_at_k  # noqa: E402
 
 from evosearch import search  # noqa: E402
@@ -69,11 +70,6 @@ def looked(ranked: list[dict], gathered, memo: Memo, rows, firm: bool, weight: f
     search.CLOSER_LOOK_WEIGHT, search.CLOSER_LOOK_TOP, search.CLOSER_LOOK_QUESTION_SHARE = weight, depth, share
     looked = search.closer_look(copied(ranked), gathered.text, memo, rows, firm)
     return search.order_by_time(looked, gathered, K)
-
-
-def row(name: str, scores: list[float], questions: list[dict], chosen: str = "") -> str:
-    cats = " | ".join(f"{mean(s for s, q in zip(scores, questions) if q['category'] == c):.1f}" for c in CATEGORY_NAMES)
-    return f"| {name} | {chosen} | {mean(scores):.1f} | {cats} |"
 
 
 def main(argv=None) -> int:
