@@ -19,7 +19,7 @@ fp32 (queries, query_onnx.py): the export the int8 model is quantised from, kept
 the last layer's token states, `ask`'s closer look (search.closer_look).
 
 Both are built once from the installed base weights (export, then quantise) and cached in
-<data dir>/cache, keyed by the weights, library versions and, for int8, RECIPE. The build runs in a
+<data dir>/cache, keyed by the weights, library versions and, for int8, RECIPE, for fp32 FP32_OUTPUTS. The build runs in a
 child process (`python -m evosearch.encoder.onnx_models INT8 FP32`): it needs torch, and torch once
 imported holds 190 MB for the life of the process that imported it, here `index`. `index` builds
 what is missing, `ask` the fp32 model alone (a few seconds, once: numpy would take seconds every
