@@ -89,12 +89,7 @@ def main(argv=None) -> int:
         store, _, segments = build_index(tmp / "locomo", tmp / "locomo-db", encoder)
         gathered = gather_all(store, encoder, questions)
         ranked = [search.rank(g, K, order=False) for g in gathered]
-        cache: dict[int, dict] = {}
-
-        def rows(ids: list[int]) -> dict[int, dict]:
-            if missing := [i for i in ids if i not in cache]:
-                cache.update(store.rows(missing))
-            return {i: cache[i] for i in ids if i in cache}
+        rows = search._read_once(store.rows)  # as `ask` reads them: each row once, across every replay
 
         memo = Memo(encoder)
         firm = [g.intent.window is not None and g.intent.window.firm for g in gathered]

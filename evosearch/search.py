@@ -474,7 +474,7 @@ def closer_look(ranked: list[dict], text: str, encoder: Encoder, rows: Callable[
     for row, words in zip(looked, passages):
         cosines = question @ words.T  # (question's pieces, passage's pieces)
         met = CLOSER_LOOK_QUESTION_SHARE * cosines.max(1).mean() + (1 - CLOSER_LOOK_QUESTION_SHARE) * cosines.max(0).mean()
-        gain = CLOSER_LOOK_WEIGHT * float(met) if cosines.size else 0.0
+        gain = CLOSER_LOOK_WEIGHT * float(met)  # word_states keeps a row for every text, so neither side is empty
         row["score"] += gain
         row["explain"]["closer_look"] = round(gain, 5)
     head.sort(key=lambda r: (firm and not r["in_window"], -r["score"]))
