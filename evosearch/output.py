@@ -219,11 +219,13 @@ COPIES_SHOWN = 3
 
 
 def print_copies(also: list[dict]) -> None:
-    """Where else a result's text was found (search.distinct_texts), a few places and a count."""
-    for copy in also[:COPIES_SHOWN]:
-        stdout.print(Text(f"    also in {short_path(copy['path'])} {copy['locator']}", style="dim"))
-    if len(also) > COPIES_SHOWN:
-        stdout.print(Text(f"    and in {plural(len(also) - COPIES_SHOWN, 'more place')}", style="dim"))
+    """Where else a result's text was found (search.distinct_texts), a few places and a count; each
+    place once (a one-line file's segments all sit at L1, so its copies' passages share a place)."""
+    places = list(dict.fromkeys(f"{short_path(copy['path'])} {copy['locator']}" for copy in also))
+    for place in places[:COPIES_SHOWN]:
+        stdout.print(Text(f"    also in {place}", style="dim"))
+    if len(places) > COPIES_SHOWN:
+        stdout.print(Text(f"    and in {plural(len(places) - COPIES_SHOWN, 'more place')}", style="dim"))
 
 
 # ---- status -----------------------------------------------------------------------------------

@@ -79,3 +79,14 @@ def test_copies_are_counted_past_the_first_few_places(monkeypatch):
     output.print_copies([{"path": f"/x/copy{i}.md", "locator": "L1-3", "ref": f"/x/copy{i}.md@0"} for i in range(5)])
     lines = buffer.getvalue().splitlines()
     assert lines == ["    also in /x/copy0.md L1-3", "    also in /x/copy1.md L1-3", "    also in /x/copy2.md L1-3", "    and in 2 more places"]
+
+
+def test_a_place_holding_several_copies_is_named_once(monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    buffer = io.StringIO()
+    monkeypatch.setattr(output, "stdout", Console(file=buffer, width=200))
+    output.print_copies([{"path": "/x/one-line.txt", "locator": "L1", "ref": f"/x/one-line.txt@{i}"} for i in range(3)] + [{"path": "/y/b.md", "locator": "L4", "ref": "/y/b.md@0"}])
+    assert buffer.getvalue().splitlines() == ["    also in /x/one-line.txt L1", "    also in /y/b.md L4"]
