@@ -12,7 +12,7 @@ A note's section is scored by the messages whose paragraphs its line range cover
 as much of the first 10 messages as a chat segment of those messages does. Turn-level Recall@10,
 split by where the question's evidence lies (all in notes, all in chats, both), for the shipped
 fusion and for variants that weigh the two kinds against each other (replayed on the same
-candidates through `search.rank`, as benchmarks/fusion.py does). The shipped fusion lets a note's
+candidates through `search.ranked_as_asked`: fusion, `ask`'s closer look, an order word's bonus). The shipped fusion lets a note's
 section compete with chat turns in two ways (`search.fuse`): it counts as its own chat neighbour, and
 BM25 past its level counts for it as for them; the variants take either away or scale a section's
 score instead.
@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import locomo_to_jsonl  # noqa: E402
+from closer_look import Memo  # noqa: E402
 from quality import add_doc_tokens, build_index, use_doc_tokens  # noqa: E402
 from retrieval_metrics import turn_recall_at_k  # noqa: E402
 
@@ -102,14 +103,12 @@ def main(argv=None) -> int:
     for q in questions:
         now = datetime.fromisoformat(q.now)
         gathered.append(search.gather(store, encoder, q.question, now=now, limit=K, source=f"*{q.sample_id}*"))
-    cache: dict[int, dict] = {}
+    rows = search._read_once(store.rows)  # each row read once across every variant
+    words = Memo(encoder)  # the closer look's word states, each text's computed once
 
     def recall(ranked: list[dict], q) -> float:
-        ids = [r["_rowid"] for r in ranked[:K]]
-        missing = [i for i in ids if i not in cache]
-        if missing:
-            cache.update(store.rows(missing))
-        return turn_recall_at_k([row_messages(cache[i], lines_of) for i in ids], set(q.evidence), K)
+        found = rows([r["_rowid"] for r in ranked[:K]])
+        return turn_recall_at_k([row_messages(found[r["_rowid"]], lines_of) for r in ranked[:K]], set(q.evidence), K)
 
     def where(q) -> str:
         inside = [e in notes for e in q.evidence]
@@ -143,6 +142,7 @@ def main(argv=None) -> int:
 
     variants = {
         "shipped: both": search.fuse,
+        "shipped, no closer look": search.fuse,
         "a section as its own neighbour only": own_neighbour_only,
         "neither (a section's own score)": sections_scaled(1.0),
         "no neighbours for either": lambda c: search.fuse(replace(c, fusion=replace(c.fusion, neighbour_weight=0.0))),
@@ -151,7 +151,8 @@ def main(argv=None) -> int:
     }
     print(f"{'variant':<48} {'all':>6} {'notes':>6} {'chats':>6} {'both':>6}   (turn-level R@10)")
     for name, fuse in variants.items():
-        scores = [recall(search.rank(g, K, fuse), q) for g, q in zip(gathered, questions)]
+        looking = object() if "no closer look" in name else words  # closer_look passes over an encoder without word states
+        scores = [recall(search.ranked_as_asked(g, K, looking, rows, fuse), q) for g, q in zip(gathered, questions)]
         by = {grp: [s for s, q in zip(scores, questions) if where(q) == grp] for grp in groups}
         cells = " ".join(f"{100 * sum(v) / max(1, len(v)):6.1f}" for v in [scores, *by.values()])
         print(f"{name:<48} {cells}", flush=True)
@@ -159,10 +160,12 @@ def main(argv=None) -> int:
     alone = []
     for g, q in zip(gathered, questions):
         kind = where(q)
-        ranked = search.rank(g, 100)
+        ranked = search.rank(g, 100, order=False)
         if kind != "both":
             ranked = [r for r in ranked if bool(r.get("message_ids")) == (kind == "chats")]
-        alone.append((kind, recall(ranked, q)))
+        window = g.intent.window
+        ranked = search.closer_look(ranked, g.text, words, rows, firm=window is not None and window.firm)
+        alone.append((kind, recall(search.order_by_time(ranked, g, 100), q)))
     columns = [[v for _, v in alone], *([v for k, v in alone if k == grp] for grp in groups)]
     label = "reference: the evidence's kind searched alone"
     print(f"{label:<48} " + " ".join(f"{100 * sum(v) / max(1, len(v)):6.1f}" for v in columns))

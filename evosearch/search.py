@@ -436,6 +436,14 @@ def rank(gathered: Gathered, limit: int, fusion: Callable[[Candidates], dict[int
     return order_by_time(ranked, gathered, limit) if order else ranked
 
 
+def ranked_as_asked(gathered: Gathered, limit: int, encoder: Encoder, rows: Callable[[list[int]], dict[int, dict]], fusion: Callable[[Candidates], dict[int, dict]] = fuse) -> list[dict]:
+    """The candidates in `ask`'s order: fused and shaped by time (rank), its closer look, then an
+    order word's bonus (benchmarks replay it per fusion). rows: as distinct_texts'."""
+    window = gathered.intent.window
+    ranked = closer_look(rank(gathered, limit, fusion, order=False), gathered.text, encoder, rows, firm=window is not None and window.firm)
+    return order_by_time(ranked, gathered, limit)
+
+
 def order_by_time(ranked: list[dict], gathered: Gathered, limit: int) -> list[dict]:
     """ranked with an order word's bonus ("latest", "first"; _apply_order), or as it is without one."""
     if not gathered.intent.order:
@@ -590,9 +598,7 @@ def ask(
         store, encoder, query, now=now, limit=limit, since=since, until=until, source=source, speaker=speaker, conversation=conversation
     )
     rows = _read_once(store.rows)
-    window = gathered.intent.window
-    ranked = closer_look(rank(gathered, limit, order=False), gathered.text, encoder, rows, firm=window is not None and window.firm)
-    ranked = order_by_time(ranked, gathered, limit)
+    ranked = ranked_as_asked(gathered, limit, encoder, rows)
     shown = distinct_texts(ranked, rows, limit)
     results = [_result(i, row) for i, row in enumerate(shown, 1)]
     intent, text = gathered.intent, gathered.text
