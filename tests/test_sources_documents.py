@@ -9,13 +9,13 @@ from evosearch.sources.detect import read_source
 
 
 def make_pdf(pages: list[str], title: str = "Shed plans", created: str = "D:20261012093000Z") -> bytes:
-    """A minimal valid PDF with one line of Helvetica text per page, written by hand."""
+    """A minimal valid PDF of Helvetica text, a line per line of each page's text, written by hand."""
     objects = ["<< /Type /Catalog /Pages 2 0 R >>"]
     kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(len(pages)))
     objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {len(pages)} >>")
     objects.append("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
     for i, text in enumerate(pages):
-        content = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET"
+        content = "BT /F1 12 Tf 72 720 Td " + " 0 -16 Td ".join(f"({line}) Tj" for line in text.split("\n")) + " ET"
         objects.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents {5 + 2 * i} 0 R >>")
         objects.append(f"<< /Length {len(content)} >>\nstream\n{content}\nendstream")
     objects.append(f"<< /Title ({title}) /CreationDate ({created}) >>")
@@ -61,6 +61,42 @@ def test_a_pdfs_bookmarks_name_its_sections(tmp_path):
         (3, "Building › Costs", True),
         (4, "Building › Costs", False),
     ]
+
+
+def test_running_headers_and_page_numbers_leave_a_pdfs_passages(tmp_path):
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+
+    body = ["Roof: green sedum.", "Budget raised to 900 euros.", "Walls of larch.", "Door faces south.", "Paint it red.", "The end."]
+    pages = [f"Garden Journal\n{text}\n- {n} -" for n, text in enumerate(body, 1)]
+    pages[0] = "Garden Journal\nPlans for the shed\n" + pages[0].split("\n", 1)[1]  # a first line that does not run stays
+    pages[4] = "Garden Journal\n5 Painting\n" + body[4]  # a bookmark's numbered title under the header stays, its number the page's
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(make_pdf(pages))))
+    writer.add_outline_item(title="5 Painting", page_number=4)
+    out = io.BytesIO()
+    writer.write(out)
+    path = tmp_path / "journal.pdf"
+    path.write_bytes(out.getvalue())
+    [stream] = read_source(path, print)
+    text = " ".join(u.text for u in stream.units)
+    assert "Garden Journal" not in text and "- 3 -" not in text
+    assert [u.text for u in stream.units] == [
+        "Plans for the shed Roof: green sedum.",
+        "Budget raised to 900 euros.",
+        "Walls of larch.",
+        "Door faces south.",
+        "5 Painting Paint it red.",
+        "The end.",
+    ]
+
+
+def test_a_line_at_the_top_of_a_few_pages_only_is_kept(tmp_path):
+    path = tmp_path / "notes.pdf"
+    pages = ["Agenda\nShed roof."] * 3 + [f"Item {n} was decided." for n in range(4, 13)]
+    path.write_bytes(make_pdf(pages))
+    [stream] = read_source(path, print)
+    assert [u.text for u in stream.units[:3]] == ["Agenda Shed roof."] * 3  # on 3 of 12 pages: text, not a header
 
 
 def test_a_bookmark_starts_where_its_numbered_title_is_printed_on_its_page():

@@ -70,20 +70,83 @@ def _read_pdf(path: Path, data: bytes, mtime: float, warn: Callable[[str], None]
     except (ValueError, TypeError):  # a malformed date string in the metadata
         created = None
     when, modified = dated_or_modified(to_utc(created) if created else None, mtime)
-    units = []
+    texts: dict[int, str] = {}
     for number, page in enumerate(pages, 1):
         try:
-            text = page.extract_text() or ""
+            texts[number] = (page.extract_text() or "").replace("\r", "")
         except Exception as e:  # noqa: BLE001 - pypdf raises many kinds on odd pages; one bad page must not lose the rest
             warn(f"{path}: page {number}: no text layer could be read ({type(e).__name__}) — skipped")
-            continue
-        for paragraph in [p for p in text.replace("\r", "").split("\n\n") if p.strip()] or []:
+    bookmarks = _bookmarks(reader, path, warn)
+    units = []
+    for number, text in _without_running_lines(texts, {title for _, titles in bookmarks for title in titles}).items():
+        for paragraph in [p for p in text.split("\n\n") if p.strip()]:
             units.append(Unit(" ".join(paragraph.split()), when, line_start=number, line_end=number))
     if not units:
         raise SourceError(f"{path}: PDF without a text layer", _HINT)
-    units = _under_bookmarks(units, _bookmarks(reader, path, warn))
+    units = _under_bookmarks(units, bookmarks)
     title = ((info.title if info else None) or "").strip() or path.stem
     return [Stream(str(path), str(path), "pdf", title, units, modified)]
+
+
+# A running header or footer: a line among the first or last RUNNING_EDGE lines of a page that,
+# on at least RUNNING_PAGES pages and RUNNING_SHARE of them, reads the same there with its digits
+# aside ("Shared MIME-info Database"), or, as a page's first or last line, is short and carries a
+# number that runs with the page's own ("1", "Chapter 4: Function reference 9", "Page 12 of 40":
+# the printed number minus the page's index the same on each). A bookmark's title is never one
+# (libtasn1's manual prints chapter 1 on page 1, "1 Introduction" under the page number "1").
+# pypdf gives a page as one paragraph, so such a line would be glued into the first or last passage
+# of every page; a line of the text itself meets either test almost never.
+RUNNING_EDGE = 2
+RUNNING_PAGES = 3
+RUNNING_SHARE = 0.3
+RUNNING_WORDS = 10
+_DIGITS = re.compile(r"\d+")
+
+
+def _without_running_lines(texts: dict[int, str], titles: set[str]) -> dict[int, str]:
+    """Each page's text (by page number) without the running headers and footers at its edges;
+    titles: the bookmarks' (a line that reads as one stays)."""
+    lines = {n: text.split("\n") for n, text in texts.items()}
+    filled = {n: [i for i, line in enumerate(page) if line.strip()] for n, page in lines.items()}
+    named = {_title_key(title) for title in titles}
+
+    def marks(n: int, edge: str, i: int) -> set[tuple]:
+        line = lines[n][i]
+        words = line.split()
+        if _title_key(line) in named:
+            return set()
+        found: set[tuple] = {(edge, _DIGITS.sub("#", " ".join(words)))}
+        numbers = _DIGITS.findall(line)
+        if numbers and len(words) <= RUNNING_WORDS and i in (filled[n][0], filled[n][-1]):
+            found |= {(edge, int(numbers[0]) - n), (edge, int(numbers[-1]) - n)}
+        return found
+
+    def edges(n: int) -> list[tuple[str, list[int]]]:
+        return [("top", filled[n][:RUNNING_EDGE]), ("bottom", filled[n][::-1][:RUNNING_EDGE])]  # each from the edge inwards
+
+    pages: dict[tuple, int] = {}
+    for n in lines:
+        for mark in {m for edge, at in edges(n) for i in at for m in marks(n, edge, i)}:
+            pages[mark] = pages.get(mark, 0) + 1
+    need = max(RUNNING_PAGES, RUNNING_SHARE * sum(1 for kept in filled.values() if kept))
+    out = {}
+    for n in lines:
+        drop = set()
+        for edge, at in edges(n):
+            for i in at:  # from the edge inwards, while each line runs
+                if max((pages[m] for m in marks(n, edge, i)), default=0) < need:
+                    break
+                drop.add(i)
+        out[n] = "\n".join(line for i, line in enumerate(lines[n]) if i not in drop)
+    return out
+
+
+def _title_key(text: str) -> str:
+    """A heading's words without its section number, casefolded: "2.1 ASN.1 syntax" -> "asn.1 syntax"."""
+    return " ".join(_SECTION_NUMBER_FIRST.sub("", text.strip()).split()).casefold()
+
+
+_SECTION_NUMBER_FIRST = re.compile(r"^(?:\d+(?:\.\d+)*\.?\s+)")
 
 
 def _bookmarks(reader, path: Path, warn: Callable[[str], None]) -> list[tuple[int, list[str]]]:
