@@ -91,6 +91,28 @@ def test_running_headers_and_page_numbers_leave_a_pdfs_passages(tmp_path):
     ]
 
 
+def test_a_chapters_title_alone_in_its_paragraph_joins_its_first_section(tmp_path):
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+
+    pages = ["Foreword.", "1 Building\n1.1 Roof\nGreen sedum on the roof.", "1.2 Costs\nBudget raised to 900 euros."]
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(make_pdf(pages))))
+    building = writer.add_outline_item(title="1 Building", page_number=1)
+    writer.add_outline_item(title="1.1 Roof", page_number=1, parent=building)
+    writer.add_outline_item(title="1.2 Costs", page_number=2, parent=building)
+    out = io.BytesIO()
+    writer.write(out)
+    path = tmp_path / "shed.pdf"
+    path.write_bytes(out.getvalue())
+    [stream] = read_source(path, print)
+    assert [(u.text, u.section, u.opens_section) for u in stream.units] == [
+        ("Foreword.", None, False),
+        ("1 Building 1.1 Roof Green sedum on the roof.", "1 Building › 1.1 Roof", True),  # not "1 Building" as a passage of its own
+        ("1.2 Costs Budget raised to 900 euros.", "1 Building › 1.2 Costs", True),
+    ]
+
+
 def test_a_line_at_the_top_of_a_few_pages_only_is_kept(tmp_path):
     path = tmp_path / "notes.pdf"
     pages = ["Agenda\nShed roof."] * 3 + [f"Item {n} was decided." for n in range(4, 13)]
