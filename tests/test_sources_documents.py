@@ -113,6 +113,13 @@ def test_a_chapters_title_alone_in_its_paragraph_joins_its_first_section(tmp_pat
     ]
 
 
+def test_a_word_hyphenated_across_a_line_break_is_one_word(tmp_path):
+    path = tmp_path / "minutes.pdf"
+    path.write_bytes(make_pdf(["The budget was dis-\ncussed at length, see ASN-\n1 and -\n-v for the Well-\nKnown cases."]))
+    [stream] = read_source(path, print)
+    assert stream.units[0].text == "The budget was discussed at length, see ASN- 1 and - -v for the Well- Known cases."
+
+
 def test_a_line_at_the_top_of_a_few_pages_only_is_kept(tmp_path):
     path = tmp_path / "notes.pdf"
     pages = ["Agenda\nShed roof."] * 3 + [f"Item {n} was decided." for n in range(4, 13)]

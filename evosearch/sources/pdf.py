@@ -79,7 +79,7 @@ def _read_pdf(path: Path, data: bytes, mtime: float, warn: Callable[[str], None]
     bookmarks = _bookmarks(reader, path, warn)
     units = []
     for number, text in _without_running_lines(texts, {title for _, titles in bookmarks for title in titles}).items():
-        for paragraph in [p for p in text.split("\n\n") if p.strip()]:
+        for paragraph in [p for p in _LINE_BREAK_HYPHEN.sub("", text).split("\n\n") if p.strip()]:
             units.append(Unit(" ".join(paragraph.split()), when, line_start=number, line_end=number))
     if not units:
         raise SourceError(f"{path}: PDF without a text layer", _HINT)
@@ -87,6 +87,12 @@ def _read_pdf(path: Path, data: bytes, mtime: float, warn: Callable[[str], None]
     title = ((info.title if info else None) or "").strip() or path.stem
     return [Stream(str(path), str(path), "pdf", title, units, modified)]
 
+
+# A word hyphenated across a line break ("iden-" / "tifier") is one word again: split, neither half
+# is a word BM25 or the tokenizer would match. libtasn1's manual has 23 such breaks, one of them a
+# compound that loses its hyphen ("noncommercially"); a lowercase letter on both sides keeps
+# "ASN-" / "1" and "-" / "v" (an option) as they are.
+_LINE_BREAK_HYPHEN = re.compile(r"(?<=[a-z])-\n(?=[a-z])")
 
 # A running header or footer: a line among the first or last RUNNING_EDGE lines of a page that,
 # on at least RUNNING_PAGES pages and RUNNING_SHARE of them, reads the same there with its digits
