@@ -10,10 +10,11 @@ from datetime import datetime
 from .config import CHAT_PIECE_TOKENS, CHAT_SEGMENT_MAX_MESSAGES, CHAT_SEGMENT_TOKENS, DOC_SEGMENT_TOKENS
 from .sources.base import SENTENCE_END, Stream, Unit
 
-# Names how segment_stream cuts a stream; change it whenever the same stream would be cut
-# differently. A source's stored hash carries it (indexer._file_hash), so after an upgrade `index`
-# reads each file again and re-encodes the streams whose segments changed, from the first change.
-SEGMENTATION = "person-pieces-48-docs-128-named-sections"
+# Names how a file becomes segments; change it whenever the same file would give other segments:
+# segment_stream cutting a stream differently, or a reader giving other units (PDF running headers,
+# HTML's code blocks). A source's stored hash carries it (indexer._file_hash), so after an upgrade
+# `index` reads each file again and re-encodes the streams whose segments changed, from the first change.
+SEGMENTATION = "person-pieces-48-docs-128-named-sections-pdf-running-lines"
 
 _WORDISH = re.compile(r"\w+|[^\w\s]")
 # WordPiece splits English into about 1.3 pieces per word or punctuation mark; counting
