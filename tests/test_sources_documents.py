@@ -32,6 +32,25 @@ def make_pdf(pages: list[str], title: str = "Shed plans", created: str = "D:2026
     return bytes(out)
 
 
+def bookmarked(tmp_path, pages: list[str], bookmarks: list[tuple[str, int, int | None]]):
+    """The stream read from a PDF of pages (make_pdf) with bookmarks: (title, 0-based page, index of
+    the parent bookmark in the list or None)."""
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(make_pdf(pages))))
+    added = []
+    for title, page, parent in bookmarks:
+        added.append(writer.add_outline_item(title=title, page_number=page, parent=None if parent is None else added[parent]))
+    out = io.BytesIO()
+    writer.write(out)
+    path = tmp_path / "bookmarked.pdf"
+    path.write_bytes(out.getvalue())
+    [stream] = read_source(path, print)
+    return stream
+
+
 def test_pdf_pages_become_units_with_page_locators_and_the_creation_date(tmp_path):
     path = tmp_path / "shed.pdf"
     path.write_bytes(make_pdf(["The roof will be green sedum.", "Budget raised to 900 euros."]))
@@ -42,19 +61,8 @@ def test_pdf_pages_become_units_with_page_locators_and_the_creation_date(tmp_pat
 
 
 def test_a_pdfs_bookmarks_name_its_sections(tmp_path):
-    import io
-
-    from pypdf import PdfReader, PdfWriter
-
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(make_pdf(["Intro.", "Roof: green sedum.", "Budget raised to 900 euros.", "The end."]))))
-    building = writer.add_outline_item(title="Building", page_number=1)
-    writer.add_outline_item(title="Roof", page_number=1, parent=building)
-    writer.add_outline_item(title="Costs", page_number=2, parent=building)
-    out = io.BytesIO()
-    writer.write(out)
-    path = tmp_path / "shed.pdf"
-    path.write_bytes(out.getvalue())
-    [stream] = read_source(path, print)
+    pages = ["Intro.", "Roof: green sedum.", "Budget raised to 900 euros.", "The end."]
+    stream = bookmarked(tmp_path, pages, [("Building", 1, None), ("Roof", 1, 0), ("Costs", 2, 0)])
     assert [(u.line_start, u.section, u.opens_section) for u in stream.units] == [
         (1, None, False),
         (2, "Building › Roof", True),  # a chapter and its first section start on one page: the section names it
@@ -64,21 +72,11 @@ def test_a_pdfs_bookmarks_name_its_sections(tmp_path):
 
 
 def test_running_headers_and_page_numbers_leave_a_pdfs_passages(tmp_path):
-    import io
-
-    from pypdf import PdfReader, PdfWriter
-
     body = ["Roof: green sedum.", "Budget raised to 900 euros.", "Walls of larch.", "Door faces south.", "Paint it red.", "The end."]
     pages = [f"Garden Journal\n{text}\n- {n} -" for n, text in enumerate(body, 1)]
     pages[0] = "Garden Journal\nPlans for the shed\n" + pages[0].split("\n", 1)[1]  # a first line that does not run stays
     pages[4] = "Garden Journal\n5 Painting\n" + body[4]  # a bookmark's numbered title under the header stays, its number the page's
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(make_pdf(pages))))
-    writer.add_outline_item(title="5 Painting", page_number=4)
-    out = io.BytesIO()
-    writer.write(out)
-    path = tmp_path / "journal.pdf"
-    path.write_bytes(out.getvalue())
-    [stream] = read_source(path, print)
+    stream = bookmarked(tmp_path, pages, [("5 Painting", 4, None)])
     text = " ".join(u.text for u in stream.units)
     assert "Garden Journal" not in text and "- 3 -" not in text
     assert [u.text for u in stream.units] == [
@@ -92,20 +90,8 @@ def test_running_headers_and_page_numbers_leave_a_pdfs_passages(tmp_path):
 
 
 def test_a_chapters_title_alone_in_its_paragraph_joins_its_first_section(tmp_path):
-    import io
-
-    from pypdf import PdfReader, PdfWriter
-
     pages = ["Foreword.", "1 Building\n1.1 Roof\nGreen sedum on the roof.", "1.2 Costs\nBudget raised to 900 euros."]
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(make_pdf(pages))))
-    building = writer.add_outline_item(title="1 Building", page_number=1)
-    writer.add_outline_item(title="1.1 Roof", page_number=1, parent=building)
-    writer.add_outline_item(title="1.2 Costs", page_number=2, parent=building)
-    out = io.BytesIO()
-    writer.write(out)
-    path = tmp_path / "shed.pdf"
-    path.write_bytes(out.getvalue())
-    [stream] = read_source(path, print)
+    stream = bookmarked(tmp_path, pages, [("1 Building", 1, None), ("1.1 Roof", 1, 0), ("1.2 Costs", 2, 0)])
     assert [(u.text, u.section, u.opens_section) for u in stream.units] == [
         ("Foreword.", None, False),
         ("1 Building 1.1 Roof Green sedum on the roof.", "1 Building › 1.1 Roof", True),  # not "1 Building" as a passage of its own
