@@ -8,13 +8,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from .config import CHAT_PIECE_TOKENS, CHAT_SEGMENT_MAX_MESSAGES, CHAT_SEGMENT_TOKENS, DOC_SEGMENT_TOKENS
-from .sources.base import SENTENCE_END, Stream, Unit
+from .sources.base import SECTION_JOIN, SENTENCE_END, Stream, Unit
 
 # Names how a file becomes segments; change it whenever the same file would give other segments:
-# segment_stream cutting a stream differently, or a reader giving other units (PDF running headers,
-# HTML's code blocks). A source's stored hash carries it (indexer._file_hash), so after an upgrade
-# `index` reads each file again and re-encodes the streams whose segments changed, from the first change.
-SEGMENTATION = "person-pieces-48-docs-128-named-sections-pdf-running-lines"
+# segment_stream cutting a stream differently (a heading alone joined to its subsection), or a
+# reader giving other units (PDF running headers, HTML's code blocks). A source's stored hash carries
+# it (indexer._file_hash), so after an upgrade `index` reads each file again and re-encodes the
+# streams whose segments changed, from the first change.
+SEGMENTATION = "person-pieces-48-docs-128-named-sections-headings-joined"
 
 _WORDISH = re.compile(r"\w+|[^\w\s]")
 # WordPiece splits English into about 1.3 pieces per word or punctuation mark; counting
@@ -191,6 +192,28 @@ def _make_segment(units: list[Unit], is_chat: bool, opens_section: bool) -> Segm
     )
 
 
+def _heading_alone(heading: Unit, unit: Unit) -> bool:
+    """Whether heading is a heading alone ("Garden": its text is its section's name) and unit opens
+    its first subsection ("Garden › Roof")."""
+    if not (heading.opens_section and unit.opens_section and heading.section and unit.section):
+        return False
+    own, under = heading.section.split(SECTION_JOIN), unit.section.split(SECTION_JOIN)
+    return " ".join(heading.text.split()) == own[-1] and len(under) > 1 and under[-2] == own[-1]
+
+
+def _headings_joined(units: list[Unit]) -> list[Unit]:
+    """A document's units with each heading alone joined to its first subsection's first unit, as
+    markdown's headings join the paragraph after them: alone, it was a passage with no text under it
+    (an HTML <h1> right before an <h2>, a PDF chapter's title before its first section's)."""
+    out: list[Unit] = []
+    for unit in units:
+        if out and _heading_alone(out[-1], unit):
+            heading = out.pop()
+            unit = replace(unit, text=f"{heading.text}\n{unit.text}", line_start=heading.line_start if heading.line_start is not None else unit.line_start)
+        out.append(unit)
+    return out
+
+
 def segment_stream(stream: Stream) -> list[Segment]:
     """Consecutive units packed up to the budget; paragraph and message boundaries are never cut
     unless one unit alone is over budget. A person's chat message over CHAT_PIECE_TOKENS is cut
@@ -203,7 +226,7 @@ def segment_stream(stream: Stream) -> list[Segment]:
     current: list[Unit] = []
     used = 0
     opening = False  # whether `current` starts a section
-    units = stream.units
+    units = stream.units if is_chat else _headings_joined(stream.units)
     for unit, unit_cost in zip(units, _costs([u.text for u in units], is_chat)):
         # An AI assistant's reply keeps the segment budget: cut into pieces as well, it doubled an
         # assistant chat's segments and found less (docs/benchmarks.md, "A long turn's pieces").

@@ -170,3 +170,23 @@ def test_a_long_headed_unit_s_later_pieces_keep_packing():
     segs = segment_stream(Stream("d", "/d.md", "markdown", "d", [long, Unit("Short tail.", T1, line_start=4, line_end=4)]))
     assert segs[0].text.startswith("## Essay")
     assert segs[-1].text.endswith("Short tail.") and segs[-1].line_start == 1  # packed with the last piece
+
+
+def test_a_heading_alone_joins_its_first_subsections_first_paragraph():
+    """An HTML <h1> right before an <h2> (or a PDF chapter's title before its first section's) was a
+    passage with no text under it; it joins the subsection, as markdown's headings join their
+    paragraph. A heading before a sibling section, or one with text under it, stays as it is."""
+    units = [
+        Unit("Garden", T1, line_start=1, line_end=1, opens_section=True, section="Garden"),
+        Unit("Roof", T1, line_start=2, line_end=2, opens_section=True, section="Garden › Roof"),
+        Unit("The roof will be green sedum.", T1, line_start=3, line_end=3, section="Garden › Roof"),
+        Unit("Costs", T1, line_start=4, line_end=4, opens_section=True, section="Garden › Costs"),
+        Unit("Paint", T1, line_start=5, line_end=5, opens_section=True, section="Garden › Paint"),
+        Unit("Red, as the door.", T1, line_start=6, line_end=6, section="Garden › Paint"),
+    ]
+    segs = segment_stream(Stream("d", "/d.html", "html", "d", units))
+    assert [(s.text, s.section, s.line_start) for s in segs] == [
+        ("Garden\nRoof\n\nThe roof will be green sedum.", "Garden › Roof", 1),
+        ("Costs", "Garden › Costs", 4),  # an empty section before a sibling: nothing to join
+        ("Paint\n\nRed, as the door.", "Garden › Paint", 5),
+    ]

@@ -5,6 +5,7 @@ from datetime import datetime, timezone
 import pytest
 
 from evosearch.errors import SourceError
+from evosearch.segment import segment_stream
 from evosearch.sources.detect import read_source
 
 
@@ -89,13 +90,13 @@ def test_running_headers_and_page_numbers_leave_a_pdfs_passages(tmp_path):
     ]
 
 
-def test_a_chapters_title_alone_in_its_paragraph_joins_its_first_section(tmp_path):
+def test_a_chapters_title_alone_in_its_paragraph_joins_its_first_sections_passage(tmp_path):
     pages = ["Foreword.", "1 Building\n1.1 Roof\nGreen sedum on the roof.", "1.2 Costs\nBudget raised to 900 euros."]
     stream = bookmarked(tmp_path, pages, [("1 Building", 1, None), ("1.1 Roof", 1, 0), ("1.2 Costs", 2, 0)])
-    assert [(u.text, u.section, u.opens_section) for u in stream.units] == [
-        ("Foreword.", None, False),
-        ("1 Building 1.1 Roof Green sedum on the roof.", "1 Building › 1.1 Roof", True),  # not "1 Building" as a passage of its own
-        ("1.2 Costs Budget raised to 900 euros.", "1 Building › 1.2 Costs", True),
+    assert [(s.text, s.section, s.line_start) for s in segment_stream(stream)] == [
+        ("Foreword.", None, 1),
+        ("1 Building\n1.1 Roof Green sedum on the roof.", "1 Building › 1.1 Roof", 2),  # not "1 Building" as a passage of its own
+        ("1.2 Costs Budget raised to 900 euros.", "1 Building › 1.2 Costs", 3),
     ]
 
 

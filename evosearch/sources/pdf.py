@@ -183,8 +183,7 @@ def _under_bookmarks(units: list[Unit], bookmarks: list[tuple[int, list[str]]]) 
     """The units, each named by the bookmark it lies under. A bookmark starts on its page where its
     title (with a section number before it) first appears after the bookmark before it, cutting the
     paragraph there (a page's text often comes as one); where the title is not found, at the page's
-    first paragraph. A section starts there; a title left alone in its paragraph by the next
-    bookmark's start joins that section's first paragraph (a chapter's title and its first section's)."""
+    first paragraph. A section starts there."""
     units = list(units)
     starts: dict[int, list[list[str]]] = {}  # unit index -> the bookmarks starting at it, in order
     at, skip = 0, 0  # where the last bookmark started; the search goes on past its first character
@@ -197,7 +196,7 @@ def _under_bookmarks(units: list[Unit], bookmarks: list[tuple[int, list[str]]]) 
         at = _start_on_page(units, first, " ".join(titles[-1].split()).casefold(), skip if first == at else 0)
         starts.setdefault(at, []).append(titles)
         skip = 1
-    out, section, heads = [], None, [""]  # heads: the titles naming the last unit that opened a section
+    out, section = [], None
     for n, unit in enumerate(units):
         here = starts.get(n)
         if here:
@@ -207,12 +206,8 @@ def _under_bookmarks(units: list[Unit], bookmarks: list[tuple[int, list[str]]]) 
             for titles in here[1:]:
                 if titles[: len(name)] == name:
                     name = titles
-            lone = out[-1] if out and out[-1].opens_section and _title_key(out[-1].text) == _title_key(heads[-1]) else None
-            if lone is not None:  # a heading alone in its paragraph joins the section after it, as markdown's
-                out.pop()
-                unit = replace(unit, text=f"{lone.text} {unit.text}", line_start=lone.line_start)
             out.append(replace(unit, section=section_name(name), opens_section=True))
-            section, heads = section_name(here[-1]), name
+            section = section_name(here[-1])
         else:
             out.append(replace(unit, section=section))
     return out
