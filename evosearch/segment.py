@@ -192,25 +192,34 @@ def _make_segment(units: list[Unit], is_chat: bool, opens_section: bool) -> Segm
     )
 
 
-def _heading_alone(heading: Unit, unit: Unit) -> bool:
-    """Whether heading is a heading alone ("Garden": its text is its section's name) and unit opens
-    its first subsection ("Garden › Roof")."""
-    if not (heading.opens_section and unit.opens_section and heading.section and unit.section):
+def _heading_alone(unit: Unit) -> bool:
+    """Whether unit is a heading alone: it opens a section, and its text is that section's name."""
+    return unit.opens_section and bool(unit.section) and " ".join(unit.text.split()) == unit.section.split(SECTION_JOIN)[-1]
+
+
+def _opens_subsection(heading: Unit, unit: Unit) -> bool:
+    """Whether unit opens a subsection of heading's section ("Garden" -> "Garden › Roof")."""
+    if not (unit.opens_section and heading.section and unit.section):
         return False
-    own, under = heading.section.split(SECTION_JOIN), unit.section.split(SECTION_JOIN)
-    return " ".join(heading.text.split()) == own[-1] and len(under) > 1 and under[-2] == own[-1]
+    under = unit.section.split(SECTION_JOIN)
+    return len(under) > 1 and under[-2] == heading.section.split(SECTION_JOIN)[-1]
 
 
 def _headings_joined(units: list[Unit]) -> list[Unit]:
-    """A document's units with each heading alone joined to its first subsection's first unit, as
-    markdown's headings join the paragraph after them: alone, it was a passage with no text under it
-    (an HTML <h1> right before an <h2>, a PDF chapter's title before its first section's)."""
+    """A document's units with each heading alone joined to its first subsection's first unit (a
+    chain of them, h1 h2 h3, to the first text under the last), as markdown's headings join the
+    paragraph after them: alone, it was a passage with no text under it (an HTML <h1> right before an
+    <h2>, a PDF chapter's title before its first section's)."""
     out: list[Unit] = []
+    headings_only: list[bool] = []  # per unit of out: whether it holds headings and nothing else
     for unit in units:
-        if out and _heading_alone(out[-1], unit):
+        only = _heading_alone(unit)
+        if out and headings_only[-1] and _opens_subsection(out[-1], unit):
             heading = out.pop()
+            headings_only.pop()
             unit = replace(unit, text=f"{heading.text}\n{unit.text}", line_start=heading.line_start if heading.line_start is not None else unit.line_start)
         out.append(unit)
+        headings_only.append(only)
     return out
 
 

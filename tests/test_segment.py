@@ -183,10 +183,15 @@ def test_a_heading_alone_joins_its_first_subsections_first_paragraph():
         Unit("Costs", T1, line_start=4, line_end=4, opens_section=True, section="Garden › Costs"),
         Unit("Paint", T1, line_start=5, line_end=5, opens_section=True, section="Garden › Paint"),
         Unit("Red, as the door.", T1, line_start=6, line_end=6, section="Garden › Paint"),
+        Unit("Shed", T1, line_start=7, line_end=7, opens_section=True, section="Shed"),
+        Unit("Door", T1, line_start=8, line_end=8, opens_section=True, section="Shed › Door"),
+        Unit("Hinges", T1, line_start=9, line_end=9, opens_section=True, section="Shed › Door › Hinges"),
+        Unit("Brass ones.", T1, line_start=10, line_end=10, section="Shed › Door › Hinges"),
     ]
     segs = segment_stream(Stream("d", "/d.html", "html", "d", units))
     assert [(s.text, s.section, s.line_start) for s in segs] == [
         ("Garden\nRoof\n\nThe roof will be green sedum.", "Garden › Roof", 1),
         ("Costs", "Garden › Costs", 4),  # an empty section before a sibling: nothing to join
         ("Paint\n\nRed, as the door.", "Garden › Paint", 5),
+        ("Shed\nDoor\nHinges\n\nBrass ones.", "Shed › Door › Hinges", 7),  # a chain of headings, to the first text
     ]
