@@ -147,12 +147,12 @@ def _without_running_lines(texts: dict[int, str], titles: set[str]) -> dict[int,
     return out
 
 
+_SECTION_NUMBER_FIRST = re.compile(r"^(?:\d+(?:\.\d+)*\.?\s+)")
+
+
 def _title_key(text: str) -> str:
     """A heading's words without its section number, casefolded: "2.1 ASN.1 syntax" -> "asn.1 syntax"."""
     return " ".join(_SECTION_NUMBER_FIRST.sub("", text.strip()).split()).casefold()
-
-
-_SECTION_NUMBER_FIRST = re.compile(r"^(?:\d+(?:\.\d+)*\.?\s+)")
 
 
 def _bookmarks(reader, path: Path, warn: Callable[[str], None]) -> list[tuple[int, list[str]]]:
