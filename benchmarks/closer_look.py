@@ -92,7 +92,7 @@ def main(argv=None) -> int:
         rows = search._read_once(store.rows)  # as `ask` reads them: each row once, across every replay
 
         memo = Memo(encoder)
-        firm = [g.intent.window is not None and g.intent.window.firm for g in gathered]
+        firm = [g.firm for g in gathered]
 
         def recall(passages: list[dict], q: dict) -> float:
             found = rows([p["_rowid"] for p in passages[:K]])

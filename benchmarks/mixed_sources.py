@@ -163,8 +163,7 @@ def main(argv=None) -> int:
         ranked = search.rank(g, 100, order=False)
         if kind != "both":
             ranked = [r for r in ranked if bool(r.get("message_ids")) == (kind == "chats")]
-        window = g.intent.window
-        ranked = search.closer_look(ranked, g.text, words, rows, firm=window is not None and window.firm)
+        ranked = search.closer_look(ranked, g.text, words, rows, firm=g.firm)
         alone.append((kind, recall(search.order_by_time(ranked, g, 100), q)))
     columns = [[v for _, v in alone], *([v for k, v in alone if k == grp] for grp in groups)]
     label = "reference: the evidence's kind searched alone"

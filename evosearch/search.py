@@ -141,6 +141,11 @@ class Gathered:
     candidates: Candidates
     inside: Candidates | None
 
+    @property
+    def firm(self) -> bool:
+        """Whether the question names a firm time window ("last week"; not "recently"): its passages rank first."""
+        return self.intent.window is not None and self.intent.window.firm
+
 
 def fuse(c: Candidates) -> dict[int, dict]:
     """row id -> row with its `fused` score and in `explain` the parts it was built from: the
@@ -430,8 +435,8 @@ def rank(gathered: Gathered, limit: int, fusion: Callable[[Candidates], dict[int
             if i not in boosted and i not in rest:
                 row["score"], row["in_window"] = row["fused"], False
                 rest[i] = row
-        firm = gathered.intent.window.firm  # a firm window's boosted passages rank first whatever their score
-        ranked = sorted([*boosted.values(), *rest.values()], key=lambda r: (firm and not r["in_window"], -r["score"]))
+        # a firm window's boosted passages rank first whatever their score
+        ranked = sorted([*boosted.values(), *rest.values()], key=lambda r: (gathered.firm and not r["in_window"], -r["score"]))
     ranked = distinct_messages(ranked)
     return order_by_time(ranked, gathered, limit) if order else ranked
 
@@ -439,8 +444,7 @@ def rank(gathered: Gathered, limit: int, fusion: Callable[[Candidates], dict[int
 def ranked_as_asked(gathered: Gathered, limit: int, encoder: Encoder, rows: Callable[[list[int]], dict[int, dict]], fusion: Callable[[Candidates], dict[int, dict]] = fuse) -> list[dict]:
     """The candidates in `ask`'s order: fused and shaped by time (rank), its closer look, then an
     order word's bonus (benchmarks replay it per fusion). rows: as distinct_texts'."""
-    window = gathered.intent.window
-    ranked = closer_look(rank(gathered, limit, fusion, order=False), gathered.text, encoder, rows, firm=window is not None and window.firm)
+    ranked = closer_look(rank(gathered, limit, fusion, order=False), gathered.text, encoder, rows, firm=gathered.firm)
     return order_by_time(ranked, gathered, limit)
 
 
@@ -448,8 +452,7 @@ def order_by_time(ranked: list[dict], gathered: Gathered, limit: int) -> list[di
     """ranked with an order word's bonus ("latest", "first"; _apply_order), or as it is without one."""
     if not gathered.intent.order:
         return ranked
-    window = gathered.intent.window
-    return _apply_order(ranked, gathered.intent.order, limit, window_first=window is not None and window.firm)
+    return _apply_order(ranked, gathered.intent.order, limit, window_first=gathered.firm)
 
 
 # A closer look at the best candidates, word by word: each passage, read alone, gains
